@@ -1,0 +1,102 @@
+"""The gateway: GraphQL over HTTP and WebSocket, auth, health, and the web UI."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway.context import Context
+from gateway.schema import schema
+from leadrouter.auth import Caller, verify_token
+from leadrouter.clients import Clients
+from leadrouter.clock import Clock, SystemClock
+from leadrouter.config import SERVICES, Settings
+from leadrouter.errors import Unauthenticated
+from leadrouter.rpc import wait_for_health
+
+
+def bearer(headers: Any) -> str | None:
+    value = headers.get("authorization") or ""
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class GatewayGraphQL(GraphQL[Context, None]):
+    def __init__(self, settings: Settings, clients: Clients, clock: Clock) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.settings = settings
+        self.clients = clients
+        self.clock = clock
+
+    def authenticate(self, headers: Any) -> tuple[Caller | None, str]:
+        token = bearer(headers)
+        if token is None:
+            return None, ""
+        try:
+            return verify_token(
+                self.settings.signing_secret, token, self.clock.now()
+            ), ""
+        except Unauthenticated as error:
+            return None, str(error)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None
+    ) -> Context:
+        caller, problem = self.authenticate(request.headers)
+        return Context(
+            settings=self.settings,
+            clients=self.clients,
+            clock=self.clock,
+            caller=caller,
+            auth_error=problem,
+            request=request,
+            response=response,
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    clients: Clients | None = None,
+    clock: Clock | None = None,
+) -> Starlette:
+    settings = settings or Settings()
+    clients = clients or Clients.from_settings(settings)
+    clock = clock or SystemClock()
+    graphql = GatewayGraphQL(settings, clients, clock)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        down = []
+        for service in SERVICES:
+            for address in clients.addresses[service]:
+                try:
+                    await wait_for_health(address, timeout=1.0)
+                except TimeoutError:
+                    down.append(service)
+        status = 503 if down else 200
+        return JSONResponse({"ready": not down, "down": down}, status_code=status)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await clients.close()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,49 @@
+"""Per-request context of the GraphQL gateway: the caller and the service clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.types import Info as _Info
+
+from leadrouter.auth import Caller
+from leadrouter.clients import Clients
+from leadrouter.clock import Clock
+from leadrouter.config import Settings
+from leadrouter.errors import Forbidden, Unauthenticated
+
+
+@dataclass
+class Context:
+    settings: Settings
+    clients: Clients
+    clock: Clock
+    caller: Caller | None = None
+    auth_error: str = ""
+    request: Any = None
+    response: Any = None
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+    def require(self, *roles: str) -> Caller:
+        """The caller, if authenticated and in one of the roles."""
+        if self.caller is None:
+            raise Unauthenticated(
+                self.auth_error or "sign in: send 'Authorization: Bearer <token>'"
+            )
+        if roles and self.caller.role not in roles:
+            raise Forbidden(
+                f"the {self.caller.role} role may not do this "
+                f"(allowed: {', '.join(roles)})"
+            )
+        return self.caller
+
+    def require_self_or_admin(self, user_id: str, *roles: str) -> Caller:
+        """Admins act on anyone; other allowed roles only on themselves."""
+        caller = self.require(*roles)
+        if not caller.is_admin and user_id != caller.user_id:
+            raise Forbidden(f"a {caller.role} may act only for themselves")
+        return caller
+
+
+Info = _Info[Context, None]

@@ -1,0 +1,71 @@
+"""Maps domain errors to GraphQL error codes; anything unexpected is masked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from leadrouter.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    LeadrouterError,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
+
+log = logging.getLogger(__name__)
+
+CODES: list[tuple[type[LeadrouterError], str]] = [
+    (BadInput, "BAD_USER_INPUT"),
+    (NotFound, "NOT_FOUND"),
+    (Forbidden, "FORBIDDEN"),
+    (Unauthenticated, "UNAUTHENTICATED"),
+    (Unavailable, "UNAVAILABLE"),
+    (Conflict, "CONFLICT"),
+]
+
+
+def code_of(error: LeadrouterError) -> str:
+    return next(
+        (code for kind, code in CODES if isinstance(error, kind)), "BAD_USER_INPUT"
+    )
+
+
+def public_error(error: GraphQLError) -> GraphQLError:
+    """The error as a client may see it: a code, a readable message, no internals."""
+    original = error.original_error
+    if isinstance(original, LeadrouterError):
+        return GraphQLError(
+            str(original),
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": code_of(original)},
+        )
+    if original is None:
+        # Parse and validation errors: the query itself is wrong.
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": (error.extensions or {}).get("code", "BAD_USER_INPUT")},
+        )
+    log.error("unexpected error in a resolver", exc_info=original)
+    return GraphQLError(
+        "Unexpected error; it has been logged.",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR"},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [public_error(e) for e in result.errors]

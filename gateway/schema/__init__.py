@@ -1,0 +1,33 @@
+"""The GraphQL schema: one type per domain, merged into Query and Mutation."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from gateway.errors import ErrorCodes
+from gateway.schema.claims import ClaimMutations, DecisionQueries
+from gateway.schema.crm import CrmMutations
+from gateway.schema.groups import GroupQueries
+from gateway.schema.scheduling import SchedulingMutations, SchedulingQueries
+from gateway.schema.viewer import ViewerQueries
+from gateway.schema.workspace import WorkspaceMutations
+
+Query = merge_types(
+    "Query", (ViewerQueries, GroupQueries, SchedulingQueries, DecisionQueries)
+)
+Mutation = merge_types(
+    "Mutation", (ClaimMutations, CrmMutations, SchedulingMutations, WorkspaceMutations)
+)
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[
+        ErrorCodes,
+        QueryDepthLimiter(max_depth=10),
+        MaxTokensLimiter(max_token_count=5000),
+        MaxAliasesLimiter(max_alias_count=30),
+    ],
+)

@@ -1,0 +1,193 @@
+"""Groups, their members' limits, eligibility and the pool."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from gateway.context import Info
+from gateway.schema.types import Lead, LeadConnection, LeadEdge, LimitVerdict, PageInfo
+from leadrouter.assigner.v1 import assigner_pb2
+from leadrouter.errors import BadInput, Forbidden, NotFound
+from leadrouter.limits.v1 import limits_pb2
+from leadrouter.timestamps import to_ts
+
+MEMBERSHIP = {
+    limits_pb2.MEMBERSHIP_ENABLED: "ENABLED",
+    limits_pb2.MEMBERSHIP_DISABLED: "DISABLED",
+    limits_pb2.MEMBERSHIP_NOT_A_MEMBER: "NOT_A_MEMBER",
+    limits_pb2.MEMBERSHIP_EXCHANGE_USER: "EXCHANGE_USER",
+}
+
+
+@strawberry.enum
+class Membership(Enum):
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"
+    NOT_A_MEMBER = "NOT_A_MEMBER"
+    EXCHANGE_USER = "EXCHANGE_USER"
+
+
+@strawberry.type
+class LimitSetting:
+    limit: str
+    value: int
+
+
+@strawberry.type
+class Member:
+    user_id: strawberry.ID
+    enabled: bool
+    limits: list[LimitSetting]
+
+
+@strawberry.type
+class Group:
+    id: strawberry.ID
+    name: str
+    source_stages: list[str]
+    target_stage: str | None
+    exchange_users: list[strawberry.ID]
+    cascade: bool
+    excluded_stages: list[str]
+    key_stage: str | None
+    sale_stages: list[str] = strawberry.field(description="Empty = every won stage.")
+    loss_stages: list[str] = strawberry.field(description="Empty = every lost stage.")
+    members: list[Member]
+
+
+@strawberry.type
+class Eligibility:
+    user_id: strawberry.ID
+    membership: Membership
+    eligible: bool
+    limits: list[LimitVerdict]
+
+
+async def load_groups(info: Info, ids: list[str]) -> list[Group]:
+    ctx = info.context
+    caller = ctx.require("admin", "manager", "viewer")
+    dist = await ctx.clients.assigner.call(
+        "ListGroups", assigner_pb2.ListGroupsRequest(account=caller.account, ids=ids)
+    )
+    lim = await ctx.clients.limits.call(
+        "GetGroupLimits",
+        limits_pb2.GetGroupLimitsRequest(account=caller.account, group_ids=ids),
+    )
+    counting = {g.group_id: g for g in lim.groups}
+    out = []
+    for g in dist.groups:
+        c = counting.get(g.id)
+        members = (
+            [
+                Member(
+                    user_id=strawberry.ID(m.user_id),
+                    enabled=m.enabled,
+                    limits=[
+                        LimitSetting(limit=k, value=v)
+                        for k, v in sorted(m.limits.items())
+                    ],
+                )
+                for m in c.members
+            ]
+            if c
+            else []
+        )
+        out.append(
+            Group(
+                id=strawberry.ID(g.id),
+                name=g.name,
+                source_stages=list(g.source_stages),
+                target_stage=g.target_stage or None,
+                exchange_users=[strawberry.ID(u) for u in g.exchange_users],
+                cascade=g.cascade,
+                excluded_stages=list(c.stages.excluded_stages) if c else [],
+                key_stage=(c.stages.key_stage or None) if c else None,
+                sale_stages=list(c.stages.sale_stages) if c else [],
+                loss_stages=list(c.stages.loss_stages) if c else [],
+                members=members,
+            )
+        )
+    return out
+
+
+@strawberry.type
+class GroupQueries:
+    @strawberry.field(description="Distribution groups with settings and members.")
+    async def groups(self, info: Info) -> list[Group]:
+        return await load_groups(info, [])
+
+    @strawberry.field
+    async def group(self, info: Info, id: strawberry.ID) -> Group:
+        found = await load_groups(info, [str(id)])
+        if not found:
+            raise NotFound(f"no distribution group '{id}'")
+        return found[0]
+
+    @strawberry.field(
+        description="Per user: eligible, and each enabled limit's verdict. `at` "
+        "defaults to now (a what-if for another instant)."
+    )
+    async def eligibility(
+        self,
+        info: Info,
+        group_id: strawberry.ID,
+        user_ids: list[strawberry.ID] | None = None,
+        at: datetime | None = None,
+    ) -> list[Eligibility]:
+        ctx = info.context
+        caller = ctx.require("admin", "manager", "viewer")
+        users = [str(u) for u in user_ids or []]
+        if caller.role == "manager":
+            if any(u != caller.user_id for u in users):
+                raise Forbidden("a manager may see only their own eligibility")
+            users = [caller.user_id]
+        if at is not None and at.tzinfo is None:
+            raise BadInput("'at' needs a UTC offset")
+        request = limits_pb2.GetEligibilityRequest(
+            account=caller.account, group_id=str(group_id), user_ids=users
+        )
+        if at is not None:
+            request.at.CopyFrom(to_ts(at))
+        reply = await ctx.clients.limits.call("GetEligibility", request)
+        return [
+            Eligibility(
+                user_id=strawberry.ID(u.user_id),
+                membership=Membership(MEMBERSHIP.get(u.membership, "NOT_A_MEMBER")),
+                eligible=u.eligible,
+                limits=[LimitVerdict.of(v) for v in u.verdicts],
+            )
+            for u in reply.users
+        ]
+
+    @strawberry.field(description="The leads a claim would draw from, in claim order.")
+    async def pool(
+        self,
+        info: Info,
+        group_id: strawberry.ID,
+        first: int = 20,
+        after: str | None = None,
+    ) -> LeadConnection:
+        ctx = info.context
+        caller = ctx.require("admin", "manager", "viewer")
+        if not 0 < first <= 500:
+            raise BadInput("first must be between 1 and 500")
+        page = await ctx.clients.assigner.call(
+            "GetPool",
+            assigner_pb2.GetPoolRequest(
+                account=caller.account,
+                group_id=str(group_id),
+                first=first,
+                after=after or "",
+            ),
+        )
+        edges = [LeadEdge(cursor="", node=Lead.of(m)) for m in page.leads]
+        return LeadConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=bool(page.end_cursor), end_cursor=page.end_cursor or None
+            ),
+            total_count=page.total,
+        )

@@ -1,0 +1,169 @@
+"""Presence, working intervals and who is on duty."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from gateway.context import Info
+from leadrouter.errors import BadInput
+from leadrouter.scheduler.v1 import scheduler_pb2
+from leadrouter.timestamps import from_ts, to_ts
+
+
+@strawberry.type
+class Duty:
+    user_id: strawberry.ID
+    working: bool = strawberry.field(description="Working per schedule.")
+    online: bool
+    on_duty: bool = strawberry.field(description="Working and online.")
+
+    @classmethod
+    def of(cls, d: scheduler_pb2.UserDuty) -> Duty:
+        return cls(
+            user_id=strawberry.ID(d.user_id),
+            working=d.working,
+            online=d.online,
+            on_duty=d.on_duty,
+        )
+
+
+@strawberry.type
+class Interval:
+    start: datetime
+    end: datetime
+
+
+@strawberry.type
+class TemplateParticipant:
+    user_id: strawberry.ID
+    weight: int
+    on_duty: bool
+
+
+@strawberry.type
+class MatchedTemplate:
+    id: strawberry.ID
+    algorithm: str
+    participants: list[TemplateParticipant]
+    hold: bool
+    fallback_user: strawberry.ID | None
+
+
+@strawberry.type
+class OnDuty:
+    at: datetime
+    users: list[Duty]
+    template: MatchedTemplate | None = strawberry.field(
+        description="For a channel: the template that would take such a lead."
+    )
+    next_opening: datetime | None = strawberry.field(
+        description="For a channel no template takes now: when one will."
+    )
+
+
+def _aware(name: str, value: datetime | None) -> None:
+    if value is not None and value.tzinfo is None:
+        raise BadInput(f"'{name}' needs a UTC offset")
+
+
+@strawberry.type
+class SchedulingQueries:
+    @strawberry.field(description="Working intervals of a user in a range.")
+    async def schedule(
+        self,
+        info: Info,
+        user_id: strawberry.ID,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> list[Interval]:
+        ctx = info.context
+        caller = ctx.require_self_or_admin(str(user_id), "admin", "manager", "viewer")
+        _aware("from", from_)
+        _aware("to", to)
+        request = scheduler_pb2.GetWorkingIntervalsRequest(
+            account=caller.account, user_ids=[str(user_id)], to=to_ts(to)
+        )
+        getattr(request, "from").CopyFrom(to_ts(from_))
+        reply = await ctx.clients.scheduler.call("GetWorkingIntervals", request)
+        return [
+            Interval(start=from_ts(i.start), end=from_ts(i.end))
+            for u in reply.users
+            for i in u.intervals
+        ]
+
+    @strawberry.field(
+        description="Users on duty at `at` (default now); for a channel, the template "
+        "that would take such a lead and its participants."
+    )
+    async def on_duty(
+        self, info: Info, at: datetime | None = None, channel: str | None = None
+    ) -> OnDuty:
+        ctx = info.context
+        caller = ctx.require("admin", "manager", "partner", "viewer")
+        _aware("at", at)
+        when = at or ctx.clock.now()
+        duty = await ctx.clients.scheduler.call(
+            "GetDuty",
+            scheduler_pb2.GetDutyRequest(account=caller.account, at=to_ts(when)),
+        )
+        result = OnDuty(
+            at=when,
+            users=[Duty.of(d) for d in duty.users if d.on_duty],
+            template=None,
+            next_opening=None,
+        )
+        if channel is not None:
+            match = await ctx.clients.scheduler.call(
+                "MatchTemplate",
+                scheduler_pb2.MatchTemplateRequest(
+                    account=caller.account,
+                    lead=scheduler_pb2.LeadFacts(channel=channel),
+                    at=to_ts(when),
+                ),
+            )
+            if match.matched:
+                t = match.template
+                result.template = MatchedTemplate(
+                    id=strawberry.ID(t.id),
+                    algorithm=t.algorithm,
+                    hold=t.hold,
+                    fallback_user=strawberry.ID(t.fallback_user)
+                    if t.fallback_user
+                    else None,
+                    participants=[
+                        TemplateParticipant(
+                            user_id=strawberry.ID(p.user_id),
+                            weight=p.weight,
+                            on_duty=p.duty.on_duty,
+                        )
+                        for p in t.participants
+                    ],
+                )
+            elif match.HasField("next_opening"):
+                result.next_opening = from_ts(match.next_opening)
+        return result
+
+
+@strawberry.type
+class SchedulingMutations:
+    @strawberry.mutation(
+        description="ONLINE or OFFLINE: a manager for themselves, an admin for anyone."
+    )
+    async def set_presence(
+        self, info: Info, user_id: strawberry.ID, online: bool
+    ) -> Duty:
+        ctx = info.context
+        caller = ctx.require_self_or_admin(str(user_id), "admin", "manager")
+        duty = await ctx.clients.scheduler.call(
+            "SetPresence",
+            scheduler_pb2.SetPresenceRequest(
+                account=caller.account,
+                user_id=str(user_id),
+                online=online,
+                at=to_ts(ctx.clock.now()),
+            ),
+        )
+        return Duty.of(duty)

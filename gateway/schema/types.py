@@ -1,0 +1,214 @@
+"""GraphQL types shared by the schema's domains."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from leadrouter.assigner.v1 import assigner_pb2
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.limits.v1 import limits_pb2
+from leadrouter.timestamps import from_ts, optional_ts
+
+
+@strawberry.enum
+class Role(Enum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    PARTNER = "partner"
+    VIEWER = "viewer"
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Problem:
+    path: str
+    message: str
+
+
+@strawberry.type
+class ApplyResult:
+    ok: bool
+    changes: list[str]
+    problems: list[Problem]
+
+
+@strawberry.type
+class Lead:
+    id: strawberry.ID
+    name: str
+    budget: float
+    pipeline: str
+    stage: str
+    responsible: strawberry.ID
+    channel: str
+    contacts: list[strawberry.ID]
+    companies: list[strawberry.ID]
+    tags: list[str]
+    created_at: datetime
+    closed_at: datetime | None
+    loss_reason: str | None
+
+    @classmethod
+    def of(cls, m: crm_pb2.Lead) -> Lead:
+        return cls(
+            id=strawberry.ID(m.id),
+            name=m.name,
+            budget=float(m.budget),
+            pipeline=m.pipeline,
+            stage=m.stage,
+            responsible=strawberry.ID(m.responsible),
+            channel=m.channel,
+            contacts=[strawberry.ID(c) for c in m.contacts],
+            companies=[strawberry.ID(c) for c in m.companies],
+            tags=list(m.tags),
+            created_at=from_ts(m.created_at),
+            closed_at=optional_ts(m, "closed_at"),
+            loss_reason=m.loss_reason or None,
+        )
+
+
+@strawberry.type
+class LeadEdge:
+    cursor: str
+    node: Lead
+
+
+@strawberry.type
+class LeadConnection:
+    edges: list[LeadEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="One limit's verdict: measured value against threshold.")
+class LimitVerdict:
+    limit: str
+    value: int | None
+    threshold: int
+    passed: bool
+    passes_at: datetime | None = strawberry.field(
+        description="Earliest instant it passes if nothing else happens; null when "
+        "only the user's own work unblocks it."
+    )
+    period_count: int | None = strawberry.field(
+        description="The two minimum limits: the count of the period in progress."
+    )
+
+    @classmethod
+    def of(cls, v: limits_pb2.Verdict) -> LimitVerdict:
+        return cls(
+            limit=v.limit,
+            value=v.value if v.HasField("value") else None,
+            threshold=v.threshold,
+            passed=v.passed,
+            passes_at=optional_ts(v, "passes_at"),
+            period_count=v.period_count if v.HasField("period_count") else None,
+        )
+
+
+@strawberry.type(
+    description="Why a claim was refused: a failing limit (code 'limit', with its "
+    "verdict), or pool_empty, not_a_member, disabled, off_duty."
+)
+class Reason:
+    code: str
+    limit: str | None
+    value: int | None
+    threshold: int | None
+    passes_at: datetime | None
+    period_count: int | None
+
+    @classmethod
+    def of(cls, r: assigner_pb2.Reason) -> Reason:
+        if not r.HasField("verdict"):
+            return cls(
+                code=r.code,
+                limit=None,
+                value=None,
+                threshold=None,
+                passes_at=None,
+                period_count=None,
+            )
+        v = LimitVerdict.of(r.verdict)
+        return cls(
+            code=r.code,
+            limit=v.limit,
+            value=v.value,
+            threshold=v.threshold,
+            passes_at=v.passes_at,
+            period_count=v.period_count,
+        )
+
+
+@strawberry.type
+class Decision:
+    id: strawberry.ID
+    kind: str
+    outcome: str
+    group_id: strawberry.ID | None
+    actor: strawberry.ID
+    lead_id: strawberry.ID | None
+    assignee: strawberry.ID | None
+    at: datetime
+    reasons: list[Reason]
+    details: JSON
+    template_id: str | None
+    algorithm: str | None
+    trace_id: str | None
+
+    @classmethod
+    def of(cls, d: assigner_pb2.Decision) -> Decision:
+        details: Any = json.loads(d.details_json) if d.details_json else {}
+        return cls(
+            id=strawberry.ID(d.id),
+            kind=d.kind,
+            outcome=d.outcome,
+            group_id=strawberry.ID(d.group_id) if d.group_id else None,
+            actor=strawberry.ID(d.actor),
+            lead_id=strawberry.ID(d.lead_id) if d.lead_id else None,
+            assignee=strawberry.ID(d.assignee) if d.assignee else None,
+            at=from_ts(d.at),
+            reasons=[Reason.of(r) for r in d.reasons],
+            details=details,
+            template_id=d.template_id or None,
+            algorithm=d.algorithm or None,
+            trace_id=d.trace_id or None,
+        )
+
+
+@strawberry.type
+class DecisionEdge:
+    cursor: str
+    node: Decision
+
+
+@strawberry.type
+class DecisionConnection:
+    edges: list[DecisionEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Claimed:
+    lead: Lead
+    decision: Decision
+
+
+@strawberry.type
+class Refused:
+    reasons: list[Reason]
+    decision: Decision
+
+
+ClaimResult = Annotated[Claimed | Refused, strawberry.union("ClaimResult")]

@@ -1,0 +1,118 @@
+"""The `leadrouter` command: up, apply, import, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from leadrouter.auth import ROLES, issue_token
+from leadrouter.clients import Clients
+from leadrouter.clock import SystemClock
+from leadrouter.config import Settings
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.errors import LeadrouterError
+from leadrouter.workspace_apply import apply_workspace
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise SystemExit(f"cannot read {path}: {error.strerror}") from error
+
+
+async def _apply(settings: Settings, path: str, account: str, dry_run: bool) -> int:
+    clients = Clients.from_settings(settings)
+    try:
+        report = await apply_workspace(clients, _read(path), account, dry_run=dry_run)
+    finally:
+        await clients.close()
+    if report.problems:
+        print(f"{path}: {len(report.problems)} problem(s); nothing was changed:")
+        for p in report.problems:
+            print(f"  {p}")
+        return 1
+    if dry_run:
+        print(f"{path}: valid")
+    elif report.changes:
+        print(f"applied {path}:")
+        for change in report.changes:
+            print(f"  {change}")
+    else:
+        print(f"applied {path}: no changes")
+    return 0
+
+
+async def import_lines(
+    clients: Clients, account: str, lines: list[str], where: str
+) -> int:
+    reply = await clients.crm.call(
+        "ImportHistory", crm_pb2.ImportHistoryRequest(account=account, lines=lines)
+    )
+    if reply.problems:
+        print(f"{where}: {len(reply.problems)} problem(s); nothing was imported:")
+        for p in reply.problems:
+            print(f"  {p.path}: {p.message}")
+        return 1
+    print(f"imported {reply.applied} events from {where}")
+    return 0
+
+
+async def _import(settings: Settings, path: str, account: str) -> int:
+    clients = Clients.from_settings(settings)
+    try:
+        return await import_lines(clients, account, _read(path).splitlines(), path)
+    finally:
+        await clients.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="leadrouter", description="Lead distribution for sales CRMs."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start every service and the gateway on this machine")
+    p_apply = sub.add_parser("apply", help="validate and apply a workspace file")
+    p_apply.add_argument("file")
+    p_apply.add_argument("--dry-run", action="store_true", help="only validate")
+    p_import = sub.add_parser("import", help="load CRM history into the built-in CRM")
+    p_import.add_argument("file")
+    p_token = sub.add_parser("token", help="print a bearer token for local use")
+    p_token.add_argument("--user", required=True)
+    p_token.add_argument("--role", required=True, choices=ROLES)
+    p_token.add_argument("--hours", type=int, default=None, help="lifetime")
+    for p in (p_apply, p_import, p_token):
+        p.add_argument("--account", default=None, help="default: LEADROUTER_ACCOUNT")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    account = getattr(args, "account", None) or settings.account
+    try:
+        if args.command == "up":
+            from leadrouter.up import up
+
+            sys.exit(up(settings))
+        if args.command == "apply":
+            sys.exit(asyncio.run(_apply(settings, args.file, account, args.dry_run)))
+        if args.command == "import":
+            sys.exit(asyncio.run(_import(settings, args.file, account)))
+        if args.command == "token":
+            hours = args.hours or settings.token_ttl_hours
+            print(
+                issue_token(
+                    settings.signing_secret,
+                    account=account,
+                    user_id=args.user,
+                    role=args.role,
+                    now=SystemClock().now(),
+                    ttl=timedelta(hours=hours),
+                )
+            )
+    except LeadrouterError as error:
+        raise SystemExit(f"leadrouter {args.command}: {error}") from error
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Database engines: a SQLite file or a PostgreSQL schema per service."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, create_engine
+
+T = TypeVar("T")
+
+
+class Database:
+    """A service's engine with its own tables, and a thread pool to run sync work in."""
+
+    def __init__(self, url: str, schema: str, metadata: MetaData, pool_size: int = 8):
+        self.url = make_url(url)
+        self.schema = schema
+        self.metadata = metadata
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.engine = self._create_engine(pool_size)
+        self._executor = ThreadPoolExecutor(pool_size, thread_name_prefix=schema)
+
+    def _create_engine(self, pool_size: int) -> Engine:
+        if self.is_sqlite:
+            if self.url.database and self.url.database != ":memory:":
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=pool_size,
+                max_overflow=pool_size,
+            )
+            _serialize_sqlite_writers(engine)
+            return engine
+        url = self.url
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        return create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            # Tables are declared without a schema; each service lives in its own.
+            execution_options={"schema_translate_map": {None: self.schema}},
+        )
+
+    def create_all(self) -> None:
+        """Creates missing tables; existing tables and rows are kept."""
+        if not self.is_sqlite:
+            with self.engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+        self.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Runs blocking database work off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, *args)
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except OperationalError:
+            return False
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.engine.dispose()
+
+
+def _serialize_sqlite_writers(engine: Engine) -> None:
+    """Every transaction takes SQLite's write lock at BEGIN.
+
+    A deferred transaction that reads and then writes can fail with "database is
+    locked" when another writer got there first; BEGIN IMMEDIATE makes writers
+    queue on the busy timeout instead, which is what exactly-once claims need.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,148 @@
+"""`leadrouter up`: every service and the gateway as processes on this machine."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+from leadrouter.auth import issue_token
+from leadrouter.cli import import_lines
+from leadrouter.clients import Clients
+from leadrouter.clock import SystemClock
+from leadrouter.config import SERVICES, Settings
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.demo import WORKSPACE
+from leadrouter.demo.history import demo_history
+from leadrouter.errors import NotFound
+from leadrouter.rpc import wait_for_health
+from leadrouter.workspace_apply import apply_workspace
+
+
+def start_processes(settings: Settings) -> list[subprocess.Popen[bytes]]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ}
+    env.setdefault("LEADROUTER_SECRET", settings.signing_secret)
+    log_dir = settings.data_dir / "logs"
+    log_dir.mkdir(exist_ok=True)
+    procs = []
+    for name, module in [
+        *((s, ["leadrouter.serve", s]) for s in SERVICES),
+        ("gateway", ["gateway"]),
+    ]:
+        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115  (owned by the child)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", *module], env=env, stdout=log, stderr=log
+            )
+        )
+    return procs
+
+
+def stop_processes(procs: list[subprocess.Popen[bytes]], grace: float = 10.0) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for p in procs:
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+async def wait_ready(settings: Settings, timeout: float = 60.0) -> None:
+    for service in SERVICES:
+        await wait_for_health(settings.addr_for(service), timeout)
+    import httpx
+
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}/healthz"
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    "the gateway did not start; see var/logs/gateway.log"
+                )
+            await asyncio.sleep(0.2)
+
+
+async def load_demo_if_empty(settings: Settings) -> bool:
+    """Loads the demo workspace and history when the account has no CRM data."""
+    clients = Clients.from_settings(settings)
+    try:
+        try:
+            await clients.crm.call(
+                "GetDirectory", crm_pb2.GetDirectoryRequest(account=settings.account)
+            )
+            return False
+        except NotFound:
+            pass
+        report = await apply_workspace(
+            clients, WORKSPACE.read_text(encoding="utf-8"), settings.account
+        )
+        if report.problems:
+            raise SystemExit(f"the demo workspace does not apply: {report.problems}")
+        lines = demo_history(SystemClock().now())
+        await import_lines(clients, settings.account, lines, "the demo history")
+        return True
+    finally:
+        await clients.close()
+
+
+def up(settings: Settings) -> int:
+    procs = start_processes(settings)
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        asyncio.run(wait_ready(settings))
+        loaded = asyncio.run(load_demo_if_empty(settings))
+        base = f"http://{settings.gateway_host}:{settings.gateway_port}"
+        now = SystemClock().now()
+
+        def token(user: str, role: str) -> str:
+            return issue_token(
+                settings.signing_secret,
+                account=settings.account,
+                user_id=user,
+                role=role,
+                now=now,
+                ttl=timedelta(hours=settings.token_ttl_hours),
+            )
+
+        print(
+            "\nleadrouter is running"
+            + (" (demo workspace and history loaded)" if loaded else "")
+            + f"\n  GraphQL + GraphiQL: {base}/graphql"
+            + f"\n  health:             {base}/healthz, {base}/readyz"
+            + f"\n  logs:               {settings.data_dir / 'logs'}/"
+            + "\n\nDemo tokens (send as 'Authorization: Bearer <token>'):"
+            + f"\n  manager ursula: {token('ursula', 'manager')}"
+            + f"\n  admin head:     {token('head', 'admin')}"
+            + "\n\nPress Ctrl-C to stop.",
+            flush=True,
+        )
+        while not stopping:
+            if any(p.poll() is not None for p in procs):
+                print("a service stopped unexpectedly; see var/logs/", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("stopping…", flush=True)
+        stop_processes(procs)

@@ -1,0 +1,367 @@
+"""The workspace file: parsing and checking all of it, every problem with its path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from leadrouter.errors import Problem
+from services.scheduler.domain import parse_window
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALGORITHMS = ("round_robin", "weighted", "random", "least_loaded", "linked")
+
+
+def _as_text(value: Any) -> Any:
+    # YAML reads `id: 42` as a number; ids are strings in the contract.
+    return (
+        str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    )
+
+
+Id = Annotated[str, BeforeValidator(_as_text), Field(min_length=1, max_length=200)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _window(text: str) -> str:
+    parse_window(text)
+    return text
+
+
+WindowText = Annotated[str, AfterValidator(_window)]
+Count = Annotated[int | None, Field(default=None, ge=0, strict=True)]
+
+
+class AccountSpec(_Spec):
+    id: Id | None = None
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown timezone '{value}'") from error
+        return value
+
+
+class UserSpec(_Spec):
+    id: Id
+    name: str = ""
+    technical: bool = False
+    active: bool = True
+
+
+class StageSpec(_Spec):
+    id: Id
+    name: str = ""
+    kind: Literal["open", "won", "lost"] = "open"
+
+
+class PipelineSpec(_Spec):
+    id: Id
+    name: str = ""
+    archived: bool = False
+    stages: list[StageSpec] = Field(min_length=1)
+
+
+class LimitsSpec(_Spec):
+    """The ten limits of domain.md section 4; absent = off."""
+
+    interval_minutes: Count = None
+    max_active: Count = None
+    max_new_today: Count = None
+    max_overdue_tasks: Count = None
+    max_overdue_days: Count = None
+    days_without_sales: Count = None
+    max_lost_today: Count = None
+    max_lost_month: Count = None
+    min_sales_last_month: Count = None
+    min_key_stage_last_week: Count = None
+
+    def values(self) -> dict[str, int]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class MemberSpec(_Spec):
+    user: Id
+    enabled: bool = True
+    limits: LimitsSpec = LimitsSpec()
+
+
+class GroupSpec(_Spec):
+    id: Id
+    name: str = ""
+    source_stages: list[str] = Field(min_length=1)
+    target_stage: str | None = None
+    excluded_stages: list[str] = []
+    key_stage: str | None = None
+    sale_stages: list[str] | None = None
+    loss_stages: list[str] | None = None
+    exchange_users: list[Id] = Field(min_length=1, max_length=2)
+    cascade: bool = False
+    members: list[MemberSpec] = []
+
+
+class CycleSpec(_Spec):
+    on: int = Field(ge=1)
+    off: int = Field(ge=0)
+    anchor: date
+    window: WindowText | None = None
+
+
+class DateSpec(_Spec):
+    date: date
+    window: WindowText | None = None
+
+
+class ExceptionSpec(_Spec):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    from_: date = Field(alias="from")
+    to: date
+    reason: str = "day_off"
+
+
+class ScheduleSpec(_Spec):
+    user: Id
+    weekly: dict[
+        Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[WindowText]
+    ] = {}
+    cycle: CycleSpec | None = None
+    free: bool = False
+    dates: list[DateSpec] = []
+    exceptions: list[ExceptionSpec] = []
+    presence: Literal["follow_schedule", "manual"] = "manual"
+
+
+class MatchSpec(_Spec):
+    channels: list[str] = []
+    channels_except: list[str] = []
+    pipelines: list[str] = []
+    tags: list[str] = []
+
+
+class ParticipantSpec(_Spec):
+    user: Id
+    weight: int = Field(default=1, ge=1, le=1000)
+
+
+class FallbackUser(_Spec):
+    user: Id
+
+
+class TemplateSpec(_Spec):
+    id: Id
+    match: MatchSpec = MatchSpec()
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = []
+    window: WindowText | None = None
+    participants: list[ParticipantSpec] = Field(min_length=1)
+    algorithm: Literal[
+        "round_robin", "weighted", "random", "least_loaded", "linked"
+    ] = "round_robin"
+    fallback_algorithm: (
+        Literal["round_robin", "weighted", "random", "least_loaded"] | None
+    ) = None
+    respect_limits: bool = False
+    target_stage: str | None = None
+    when_nobody: Literal["hold"] | FallbackUser = "hold"
+    reassign_after_minutes: int | None = Field(default=None, ge=1)
+
+
+class Workspace(_Spec):
+    account: AccountSpec = AccountSpec()
+    users: list[UserSpec] = []
+    pipelines: list[PipelineSpec] = []
+    groups: list[GroupSpec] = []
+    schedules: list[ScheduleSpec] = []
+    templates: list[TemplateSpec] = []
+
+
+@dataclass
+class Directory:
+    """Users and stages that references in the file must name."""
+
+    users: dict[str, UserSpec] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)  # "pipeline/stage" -> kind
+    pipelines: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(
+        cls, users: Iterable[UserSpec], pipelines: Iterable[PipelineSpec]
+    ) -> Directory:
+        d = cls()
+        for u in users:
+            d.users[u.id] = u
+        for p in pipelines:
+            d.pipelines.add(p.id)
+            for s in p.stages:
+                d.stages[f"{p.id}/{s.id}"] = s.kind
+        return d
+
+
+def _path(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, str) and (
+            part[:1].isupper() or part.startswith("literal[")
+        ):
+            continue  # which arm of a union pydantic tried: noise to a reader
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + ("from" if part == "from_" else str(part))
+    return out
+
+
+def _message(error: Any) -> str:
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    if error["type"] == "greater_than_equal":
+        return f"must be >= {error['ctx']['ge']}"
+    if error["type"] in ("int_type", "int_parsing", "int_from_float"):
+        return "must be a whole number"
+    return msg
+
+
+def parse_workspace(text: str) -> tuple[Workspace | None, list[Problem]]:
+    """The workspace in `text`, or every problem that keeps it from being valid."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "file"
+        return None, [
+            Problem(where, f"not valid YAML ({getattr(error, 'problem', error)})")
+        ]
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None, [Problem("", "the workspace must be a YAML mapping")]
+    try:
+        ws = Workspace.model_validate(data)
+    except ValidationError as error:
+        return None, [
+            Problem(_path(e["loc"]), _message(e))
+            for e in error.errors()
+            if not _is_union_noise(e)
+        ]
+    return ws, []
+
+
+def _is_union_noise(error: Any) -> bool:
+    # `when_nobody` is "hold" or {user}; report the mapping's error, not both arms.
+    loc = error["loc"]
+    return "when_nobody" in loc and loc[-1] == "literal['hold']"
+
+
+def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
+    """Problems a well-formed file can still have: names that point nowhere."""
+    problems: list[Problem] = []
+
+    def user(path: str, user_id: str) -> None:
+        if user_id not in directory.users:
+            problems.append(Problem(path, f"unknown user '{user_id}'"))
+
+    def stage(path: str, key: str) -> None:
+        if "/" not in key:
+            problems.append(Problem(path, f"'{key}' must be written pipeline/stage"))
+        elif key not in directory.stages:
+            problems.append(Problem(path, f"unknown stage '{key}'"))
+
+    def unique(path: str, ids: list[str], what: str) -> None:
+        seen: set[str] = set()
+        for i, x in enumerate(ids):
+            if x in seen:
+                problems.append(Problem(f"{path}[{i}].id", f"duplicate {what} '{x}'"))
+            seen.add(x)
+
+    unique("users", [u.id for u in ws.users], "user")
+    unique("pipelines", [p.id for p in ws.pipelines], "pipeline")
+    for i, p in enumerate(ws.pipelines):
+        unique(f"pipelines[{i}].stages", [s.id for s in p.stages], "stage")
+    unique("groups", [g.id for g in ws.groups], "group")
+    unique("templates", [t.id for t in ws.templates], "template")
+
+    for gi, g in enumerate(ws.groups):
+        at = f"groups[{gi}]"
+        for i, key in enumerate(g.source_stages):
+            stage(f"{at}.source_stages[{i}]", key)
+        for name in ("excluded_stages", "sale_stages", "loss_stages"):
+            for i, key in enumerate(getattr(g, name) or []):
+                stage(f"{at}.{name}[{i}]", key)
+        for name in ("target_stage", "key_stage"):
+            if getattr(g, name):
+                stage(f"{at}.{name}", getattr(g, name))
+        for i, u in enumerate(g.exchange_users):
+            user(f"{at}.exchange_users[{i}]", u)
+        seen: set[str] = set()
+        for mi, m in enumerate(g.members):
+            mat = f"{at}.members[{mi}]"
+            user(f"{mat}.user", m.user)
+            if m.user in g.exchange_users:
+                problems.append(
+                    Problem(f"{mat}.user", "an exchange user cannot be a member")
+                )
+            if m.user in seen:
+                problems.append(Problem(f"{mat}.user", f"'{m.user}' is listed twice"))
+            seen.add(m.user)
+    for si, s in enumerate(ws.schedules):
+        user(f"schedules[{si}].user", s.user)
+        for ei, e in enumerate(s.exceptions):
+            if e.to < e.from_:
+                problems.append(
+                    Problem(
+                        f"schedules[{si}].exceptions[{ei}].to", "ends before 'from'"
+                    )
+                )
+    for ti, t in enumerate(ws.templates):
+        at = f"templates[{ti}]"
+        for pi, p in enumerate(t.participants):
+            user(f"{at}.participants[{pi}].user", p.user)
+        if t.target_stage:
+            stage(f"{at}.target_stage", t.target_stage)
+        for pi, pipeline in enumerate(t.match.pipelines):
+            if pipeline not in directory.pipelines:
+                problems.append(
+                    Problem(
+                        f"{at}.match.pipelines[{pi}]", f"unknown pipeline '{pipeline}'"
+                    )
+                )
+        if isinstance(t.when_nobody, FallbackUser):
+            user(f"{at}.when_nobody.user", t.when_nobody.user)
+        if t.fallback_algorithm and t.algorithm != "linked":
+            problems.append(
+                Problem(f"{at}.fallback_algorithm", "only a linked template has one")
+            )
+    return problems
+
+
+def dump_schedules(ws: Workspace) -> str:
+    import json
+
+    return json.dumps([s.model_dump(mode="json", by_alias=True) for s in ws.schedules])
+
+
+def dump_templates(ws: Workspace) -> str:
+    import json
+
+    return json.dumps([t.model_dump(mode="json") for t in ws.templates])

@@ -1,0 +1,150 @@
+"""The "Get lead" button: membership, limits, then the oldest pool lead, once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict
+
+from leadrouter.clients import Clients
+from leadrouter.clock import Clock
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.limits.v1 import limits_pb2
+from leadrouter.telemetry import current_trace_id
+from leadrouter.timestamps import to_ts
+from services.assigner.store import AssignerStore, Group
+from services.assigner.tables import DecisionRow
+
+MEMBERSHIP_REFUSALS = {
+    limits_pb2.MEMBERSHIP_NOT_A_MEMBER: "not_a_member",
+    limits_pb2.MEMBERSHIP_EXCHANGE_USER: "not_a_member",
+    limits_pb2.MEMBERSHIP_DISABLED: "disabled",
+    limits_pb2.MEMBERSHIP_UNSPECIFIED: "not_a_member",
+}
+
+
+@dataclass
+class ClaimOutcome:
+    decision: DecisionRow
+    lead: crm_pb2.Lead | None = None
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+
+def verdict_dict(v: limits_pb2.Verdict) -> dict[str, Any]:
+    return MessageToDict(v, preserving_proto_field_name=True)
+
+
+def pool_query(group: Group) -> crm_pb2.PoolQuery:
+    return crm_pb2.PoolQuery(
+        source_stages=group.source_stages, exchange_users=group.exchange_users
+    )
+
+
+class ClaimLead:
+    """One press of the button by one manager."""
+
+    def __init__(self, store: AssignerStore, clients: Clients, clock: Clock) -> None:
+        self.store = store
+        self.clients = clients
+        self.clock = clock
+
+    async def __call__(
+        self, account: str, group_id: str, user_id: str, key: str
+    ) -> ClaimOutcome:
+        scope = f"claim:{user_id}"
+        if key:
+            first = await self.store.db.run(self.store.replay, account, scope, key)
+            if first is not None:
+                return await self._replayed(first)
+        now = self.clock.now()
+        group = await self.store.db.run(self.store.group, account, group_id)
+        seen = await self.clients.limits.call(
+            "GetEligibility",
+            limits_pb2.GetEligibilityRequest(
+                account=account, group_id=group_id, user_ids=[user_id], at=to_ts(now)
+            ),
+        )
+        me = seen.users[0]
+        verdicts = [verdict_dict(v) for v in me.verdicts]
+        reasons: list[dict[str, Any]] = []
+        if me.membership != limits_pb2.MEMBERSHIP_ENABLED:
+            reasons.append({"code": MEMBERSHIP_REFUSALS[me.membership]})
+        else:
+            reasons += [
+                {"code": "limit", "verdict": v} for v in verdicts if not v.get("passed")
+            ]
+        lead: crm_pb2.Lead | None = None
+        moved: dict[str, Any] = {}
+        if not reasons:
+            # The operation id ties the crm's change to this press, so a retry
+            # after a crash here takes the same lead, not a second one.
+            operation = f"claim:{user_id}:{key or uuid.uuid4().hex}"
+            taken = await self.clients.crm.call(
+                "TakePoolLead",
+                crm_pb2.TakePoolLeadRequest(
+                    account=account,
+                    operation_id=operation,
+                    pool=pool_query(group),
+                    user_id=user_id,
+                    target_stage=group.target_stage,
+                    cascade=group.cascade,
+                    at=to_ts(now),
+                ),
+            )
+            if taken.taken:
+                lead = taken.lead
+                moved = MessageToDict(taken.moved, preserving_proto_field_name=True)
+            else:
+                reasons.append({"code": "pool_empty"})
+        decision = DecisionRow(
+            account=account,
+            kind="claim",
+            outcome="claimed" if lead is not None else "refused",
+            group_id=group_id,
+            actor=user_id,
+            lead_id=lead.id if lead is not None else "",
+            assignee=user_id if lead is not None else "",
+            at=now,
+            reasons=json.dumps(reasons),
+            details=json.dumps(
+                {
+                    "limits": verdicts,
+                    "pool": {
+                        "source_stages": list(group.source_stages),
+                        "exchange_users": list(group.exchange_users),
+                    },
+                    "target_stage": group.target_stage,
+                    "cascade": group.cascade,
+                    "moved": moved,
+                }
+            ),
+            trace_id=current_trace_id(),
+        )
+        recorded = await self.store.db.run(self.store.record, decision, scope, key)
+        if recorded is not decision:
+            return await self._replayed(recorded)
+        if lead is not None:
+            await self.clients.limits.call(
+                "RecordClaim",
+                limits_pb2.RecordClaimRequest(
+                    account=account, group_id=group_id, user_id=user_id, at=to_ts(now)
+                ),
+            )
+        return ClaimOutcome(decision=decision, lead=lead, reasons=reasons)
+
+    async def _replayed(self, decision: DecisionRow) -> ClaimOutcome:
+        lead = None
+        if decision.lead_id:
+            found = await self.clients.crm.call(
+                "GetLeads",
+                crm_pb2.GetLeadsRequest(
+                    account=decision.account, ids=[decision.lead_id]
+                ),
+            )
+            lead = found.leads[0] if found.leads else None
+        return ClaimOutcome(
+            decision=decision, lead=lead, reasons=json.loads(decision.reasons)
+        )

@@ -1,0 +1,218 @@
+"""gRPC entry point of the assigner: groups, claims and the decision journal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, TypeAlias
+
+import grpc
+from google.protobuf.json_format import ParseDict
+
+from leadrouter.assigner.v1 import assigner_pb2, assigner_pb2_grpc
+from leadrouter.clients import Clients
+from leadrouter.clock import Clock
+from leadrouter.common.v1 import common_pb2
+from leadrouter.config import Settings
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.db import Database
+from leadrouter.errors import BadInput
+from leadrouter.limits.v1 import limits_pb2
+from leadrouter.rpc import ServiceRunner, handles_errors
+from leadrouter.timestamps import optional_ts, set_ts
+from services.assigner.claim import ClaimLead, pool_query
+from services.assigner.store import AssignerStore, DecisionFilter, Group
+from services.assigner.tables import DecisionRow, metadata
+
+Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
+
+
+def reason_message(reason: dict[str, Any]) -> assigner_pb2.Reason:
+    msg = assigner_pb2.Reason(code=reason["code"])
+    if "verdict" in reason:
+        msg.verdict.CopyFrom(ParseDict(reason["verdict"], limits_pb2.Verdict()))
+    return msg
+
+
+def decision_message(row: DecisionRow) -> assigner_pb2.Decision:
+    msg = assigner_pb2.Decision(
+        id=str(row.seq),
+        account=row.account,
+        kind=row.kind,
+        outcome=row.outcome,
+        group_id=row.group_id,
+        actor=row.actor,
+        lead_id=row.lead_id,
+        assignee=row.assignee,
+        reasons=[reason_message(r) for r in json.loads(row.reasons)],
+        details_json=row.details,
+        template_id=row.template_id,
+        algorithm=row.algorithm,
+        trace_id=row.trace_id,
+        offset=row.seq or 0,
+    )
+    set_ts(msg, "at", row.at)
+    return msg
+
+
+def group_message(g: Group) -> assigner_pb2.Group:
+    return assigner_pb2.Group(
+        id=g.id,
+        name=g.name,
+        source_stages=g.source_stages,
+        target_stage=g.target_stage,
+        exchange_users=g.exchange_users,
+        cascade=g.cascade,
+    )
+
+
+class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
+    POLL_SECONDS = 0.5
+
+    def __init__(self, store: AssignerStore, clients: Clients, clock: Clock) -> None:
+        self.store = store
+        self.clients = clients
+        self.clock = clock
+        self.claim = ClaimLead(store, clients, clock)
+        self._recorded = asyncio.Event()
+
+    @handles_errors
+    async def ApplyGroups(
+        self, request: assigner_pb2.ApplyGroupsRequest, context: Ctx
+    ) -> common_pb2.ApplyResult:
+        groups = [
+            Group(
+                id=g.id,
+                name=g.name,
+                source_stages=tuple(g.source_stages),
+                target_stage=g.target_stage,
+                exchange_users=tuple(g.exchange_users),
+                cascade=g.cascade,
+            )
+            for g in request.groups
+        ]
+        changes = await self.store.db.run(
+            self.store.apply_groups, request.account, groups, request.dry_run
+        )
+        return common_pb2.ApplyResult(changes=changes)
+
+    @handles_errors
+    async def ListGroups(
+        self, request: assigner_pb2.ListGroupsRequest, context: Ctx
+    ) -> assigner_pb2.ListGroupsResponse:
+        groups = await self.store.db.run(
+            self.store.groups, request.account, list(request.ids)
+        )
+        return assigner_pb2.ListGroupsResponse(
+            groups=[group_message(g) for g in groups]
+        )
+
+    @handles_errors
+    async def GetPool(
+        self, request: assigner_pb2.GetPoolRequest, context: Ctx
+    ) -> crm_pb2.LeadPage:
+        group = await self.store.db.run(
+            self.store.group, request.account, request.group_id
+        )
+        page: crm_pb2.LeadPage = await self.clients.crm.call(
+            "ListPool",
+            crm_pb2.ListPoolRequest(
+                account=request.account,
+                pool=pool_query(group),
+                first=request.first,
+                after=request.after,
+            ),
+        )
+        return page
+
+    @handles_errors
+    async def ClaimLead(
+        self, request: assigner_pb2.ClaimLeadRequest, context: Ctx
+    ) -> assigner_pb2.ClaimLeadResponse:
+        if not request.user_id:
+            raise BadInput("a claim needs the claiming user")
+        outcome = await self.claim(
+            request.account, request.group_id, request.user_id, request.idempotency_key
+        )
+        self._recorded.set()
+        reply = assigner_pb2.ClaimLeadResponse(
+            claimed=outcome.lead is not None,
+            reasons=[reason_message(r) for r in outcome.reasons],
+            decision=decision_message(outcome.decision),
+        )
+        if outcome.lead is not None:
+            reply.lead.CopyFrom(outcome.lead)
+        return reply
+
+    @handles_errors
+    async def ListDecisions(
+        self, request: assigner_pb2.ListDecisionsRequest, context: Ctx
+    ) -> assigner_pb2.DecisionPage:
+        first = request.first if request.first > 0 else 50
+        if first > 500:
+            raise BadInput("first must be at most 500")
+        rows, cursor = await self.store.db.run(
+            self.store.decisions,
+            request.account,
+            DecisionFilter(
+                lead_id=request.lead_id,
+                user_id=request.user_id,
+                group_id=request.group_id,
+                since=optional_ts(request, "from"),
+                until=optional_ts(request, "to"),
+            ),
+            first,
+            request.after,
+        )
+        return assigner_pb2.DecisionPage(
+            decisions=[decision_message(r) for r in rows], end_cursor=cursor
+        )
+
+    @handles_errors
+    async def GetDecision(
+        self, request: assigner_pb2.GetDecisionRequest, context: Ctx
+    ) -> assigner_pb2.Decision:
+        try:
+            seq = int(request.id)
+        except ValueError as error:
+            raise BadInput(f"'{request.id}' is not a decision id") from error
+        row = await self.store.db.run(self.store.decision, request.account, seq)
+        return decision_message(row)
+
+    async def StreamDecisions(
+        self, request: assigner_pb2.StreamDecisionsRequest, context: Ctx
+    ) -> AsyncIterator[assigner_pb2.Decision]:
+        seq = request.after_offset
+        while True:
+            self._recorded.clear()
+            batch = await self.store.db.run(
+                self.store.decisions_after, request.account, seq, 500
+            )
+            for row in batch:
+                seq = row.seq or seq
+                yield decision_message(row)
+            if len(batch) == 500:
+                continue
+            if not request.follow:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._recorded.wait(), self.POLL_SECONDS)
+
+
+def build(
+    settings: Settings, clock: Clock, clients: Clients
+) -> tuple[ServiceRunner, Database]:
+    db = Database(settings.database_url_for("assigner"), "assigner", metadata)
+    db.create_all()
+    servicer = AssignerServicer(AssignerStore(db), clients, clock)
+
+    def register(server: grpc.aio.Server) -> Sequence[str]:
+        assigner_pb2_grpc.add_AssignerServicer_to_server(servicer, server)
+        return [assigner_pb2.DESCRIPTOR.services_by_name["Assigner"].full_name]
+
+    async def healthy() -> bool:
+        return await db.run(db.ping)
+
+    return ServiceRunner("assigner", register, healthy), db

@@ -1,0 +1,196 @@
+"""Persistence of the assigner: groups, the decision journal and idempotency keys."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from leadrouter.db import Database
+from leadrouter.errors import BadInput, NotFound
+from services.assigner.tables import DecisionRow, DistributionGroup, IdempotencyKey
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(x for x in text.split(",") if x)
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    name: str = ""
+    source_stages: tuple[str, ...] = ()
+    target_stage: str = ""
+    exchange_users: tuple[str, ...] = ()
+    cascade: bool = False
+
+    @classmethod
+    def of(cls, row: DistributionGroup) -> Group:
+        return cls(
+            id=row.id,
+            name=row.name,
+            source_stages=_split(row.source_stages),
+            target_stage=row.target_stage,
+            exchange_users=_split(row.exchange_users),
+            cascade=row.cascade,
+        )
+
+
+@dataclass(frozen=True)
+class DecisionFilter:
+    lead_id: str = ""
+    user_id: str = ""
+    group_id: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AssignerStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def apply_groups(
+        self, account: str, groups: list[Group], dry_run: bool
+    ) -> list[str]:
+        changes: list[str] = []
+        with self.db.session() as s:
+            stored = {
+                g.id: g
+                for g in s.scalars(
+                    select(DistributionGroup).where(
+                        DistributionGroup.account == account  # type: ignore[arg-type]
+                    )
+                )
+            }
+            for sort, g in enumerate(groups):
+                values = {
+                    "name": g.name,
+                    "source_stages": ",".join(g.source_stages),
+                    "target_stage": g.target_stage,
+                    "exchange_users": ",".join(g.exchange_users),
+                    "cascade": g.cascade,
+                    "sort": sort,
+                }
+                row = stored.pop(g.id, None)
+                if row is None:
+                    s.add(DistributionGroup(account=account, id=g.id, **values))  # type: ignore[arg-type]
+                    changes.append(f"group {g.id} added")
+                elif any(getattr(row, k) != v for k, v in values.items()):
+                    for k, v in values.items():
+                        setattr(row, k, v)
+                    changes.append(f"group {g.id}: distribution settings changed")
+            for row in stored.values():
+                s.delete(row)
+                changes.append(f"group {row.id} removed")
+            if dry_run:
+                s.rollback()
+        return changes
+
+    def groups(self, account: str, ids: list[str]) -> list[Group]:
+        with self.db.session() as s:
+            stmt = select(DistributionGroup).where(
+                DistributionGroup.account == account  # type: ignore[arg-type]
+            )
+            if ids:
+                stmt = stmt.where(DistributionGroup.id.in_(ids))  # type: ignore[attr-defined]
+            return [
+                Group.of(r)
+                for r in s.scalars(stmt.order_by(DistributionGroup.sort))  # type: ignore[arg-type]
+            ]
+
+    def group(self, account: str, group_id: str) -> Group:
+        found = self.groups(account, [group_id])
+        if not found:
+            raise NotFound(f"no distribution group '{group_id}'")
+        return found[0]
+
+    def replay(self, account: str, scope: str, key: str) -> DecisionRow | None:
+        """The decision an idempotency key already produced, if any."""
+        with self.db.session() as s:
+            row = s.get(IdempotencyKey, (account, scope, key))
+            return s.get(DecisionRow, row.decision_seq) if row else None
+
+    def record(
+        self, decision: DecisionRow, scope: str = "", key: str = ""
+    ) -> DecisionRow:
+        """Journals a decision; with a key, a concurrent twin's decision may win."""
+        try:
+            with self.db.session() as s:
+                s.add(decision)
+                s.flush()
+                if key:
+                    assert decision.seq is not None
+                    s.add(
+                        IdempotencyKey(
+                            account=decision.account,
+                            scope=scope,
+                            key=key,
+                            decision_seq=decision.seq,
+                        )
+                    )
+            return decision
+        except IntegrityError:
+            first = self.replay(decision.account, scope, key)
+            if first is None:
+                raise
+            return first
+
+    def decision(self, account: str, seq: int) -> DecisionRow:
+        with self.db.session() as s:
+            row = s.get(DecisionRow, seq)
+            if row is None or row.account != account:
+                raise NotFound(f"no decision '{seq}'")
+            return row
+
+    def decisions(
+        self, account: str, f: DecisionFilter, first: int, after: str
+    ) -> tuple[list[DecisionRow], str]:
+        """Newest first, with a cursor for the next page."""
+        with self.db.session() as s:
+            stmt = select(DecisionRow).where(DecisionRow.account == account)  # type: ignore[arg-type]
+            if f.lead_id:
+                stmt = stmt.where(DecisionRow.lead_id == f.lead_id)  # type: ignore[arg-type]
+            if f.user_id:
+                stmt = stmt.where(
+                    or_(
+                        DecisionRow.actor == f.user_id,
+                        DecisionRow.assignee == f.user_id,
+                    )  # type: ignore[arg-type]
+                )
+            if f.group_id:
+                stmt = stmt.where(DecisionRow.group_id == f.group_id)  # type: ignore[arg-type]
+            if f.since is not None:
+                stmt = stmt.where(DecisionRow.at >= f.since)  # type: ignore[arg-type]
+            if f.until is not None:
+                stmt = stmt.where(DecisionRow.at < f.until)  # type: ignore[arg-type]
+            if after:
+                stmt = stmt.where(DecisionRow.seq < _decode(after))  # type: ignore[operator]
+            rows = list(
+                s.scalars(stmt.order_by(DecisionRow.seq.desc()).limit(first + 1))  # type: ignore[union-attr]
+            )
+            more = len(rows) > first
+            rows = rows[:first]
+            cursor = _encode(rows[-1].seq) if more and rows else ""
+            return rows, cursor
+
+    def decisions_after(self, account: str, seq: int, limit: int) -> list[DecisionRow]:
+        with self.db.session() as s:
+            stmt = select(DecisionRow).where(DecisionRow.seq > seq)  # type: ignore[operator]
+            if account:
+                stmt = stmt.where(DecisionRow.account == account)  # type: ignore[arg-type]
+            return list(s.scalars(stmt.order_by(DecisionRow.seq).limit(limit)))  # type: ignore[arg-type]
+
+
+def _encode(seq: int | None) -> str:
+    return base64.urlsafe_b64encode(f"d:{seq}".encode()).decode()
+
+
+def _decode(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        return int(text.removeprefix("d:"))
+    except ValueError as error:
+        raise BadInput("the cursor 'after' is not one this API gave out") from error

@@ -1,0 +1,165 @@
+"""The canonical CRM event: parsing and checking one JSON line of a history file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+
+from leadrouter.errors import Problem
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError("needs a UTC offset, e.g. 2026-11-02T09:00:00+07:00")
+    return at.astimezone(UTC)
+
+
+Instant = Annotated[datetime, AfterValidator(_aware)]
+Id = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    at: Instant
+
+
+class LeadCreated(_Event):
+    type: Literal["lead_created"]
+    lead: Id
+    name: str = ""
+    pipeline: Id
+    stage: Id
+    responsible: Id
+    channel: str = ""
+    contacts: list[Id] = []
+    companies: list[Id] = []
+    tags: list[Annotated[str, Field(pattern=r"^[^,]*$")]] = []
+    budget: int = Field(default=0, ge=0)
+
+
+class StageChanged(_Event):
+    type: Literal["stage_changed"]
+    lead: Id
+    to: Id
+    pipeline: Id | None = None  # when the lead moves to another pipeline
+    loss_reason: str | None = None
+
+
+class ResponsibleChanged(_Event):
+    type: Literal["responsible_changed"]
+    lead: Id
+    to: Id
+
+
+class TaskCreated(_Event):
+    type: Literal["task_created"]
+    task: Id
+    lead: Id | None = None
+    responsible: Id
+    deadline: Instant
+    text: str = ""
+
+
+class TaskCompleted(_Event):
+    type: Literal["task_completed"]
+    task: Id
+
+
+class TaskResponsibleChanged(_Event):
+    type: Literal["task_responsible_changed"]
+    task: Id
+    to: Id
+
+
+class LeadReopened(_Event):
+    type: Literal["lead_reopened"]
+    lead: Id
+    by: Id
+
+
+class ContactCreated(_Event):
+    type: Literal["contact_created"]
+    contact: Id
+    responsible: Id
+
+
+class CompanyCreated(_Event):
+    type: Literal["company_created"]
+    company: Id
+    responsible: Id
+
+
+class ContactResponsibleChanged(_Event):
+    type: Literal["contact_responsible_changed"]
+    contact: Id
+    to: Id
+
+
+class CompanyResponsibleChanged(_Event):
+    type: Literal["company_responsible_changed"]
+    company: Id
+    to: Id
+
+
+CanonicalEvent = Annotated[
+    LeadCreated
+    | StageChanged
+    | ResponsibleChanged
+    | TaskCreated
+    | TaskCompleted
+    | TaskResponsibleChanged
+    | LeadReopened
+    | ContactCreated
+    | CompanyCreated
+    | ContactResponsibleChanged
+    | CompanyResponsibleChanged,
+    Field(discriminator="type"),
+]
+
+_adapter: TypeAdapter[CanonicalEvent] = TypeAdapter(CanonicalEvent)
+
+
+def parse_event(data: Any) -> CanonicalEvent:
+    return _adapter.validate_python(data)
+
+
+def parse_line(line: str, where: str) -> tuple[CanonicalEvent | None, list[Problem]]:
+    """One history line as an event, or the problems that keep it from being one."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        return None, [Problem(where, f"not valid JSON ({error.msg})")]
+    if not isinstance(data, dict):
+        return None, [Problem(where, "must be a JSON object")]
+    try:
+        return parse_event(data), []
+    except ValidationError as error:
+        return None, [
+            Problem(
+                f"{where}: {'.'.join(str(p) for p in e['loc'][1:]) or 'type'}",
+                _plain(e),
+            )
+            for e in error.errors()
+        ]
+
+
+def _plain(error: Any) -> str:
+    if error["type"] == "union_tag_invalid":
+        return f"unknown event type {error['input'].get('type')!r}"
+    if error["type"] == "union_tag_not_found":
+        return "missing 'type'"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def to_json(event: _Event) -> str:
+    return event.model_dump_json(exclude_none=True)

@@ -1,0 +1,365 @@
+"""gRPC entry point of the crm service: translates messages and calls the store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, TypeAlias
+
+import grpc
+
+from leadrouter.clients import Clients
+from leadrouter.clock import Clock
+from leadrouter.common.v1 import common_pb2
+from leadrouter.config import Settings
+from leadrouter.crm.v1 import crm_pb2, crm_pb2_grpc
+from leadrouter.db import Database
+from leadrouter.errors import BadInput
+from leadrouter.rpc import ServiceRunner, handles_errors
+from leadrouter.timestamps import from_ts, optional_ts, set_ts
+from services.crm import history as h
+from services.crm.activity import StageSettings, Windows
+from services.crm.store import (
+    CrmStore,
+    DirectorySpec,
+    LeadView,
+    PipelineSpec,
+    Pool,
+    StageSpec,
+    UserSpec,
+)
+from services.crm.tables import metadata
+
+Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
+
+KINDS = {
+    crm_pb2.STAGE_KIND_OPEN: "open",
+    crm_pb2.STAGE_KIND_WON: "won",
+    crm_pb2.STAGE_KIND_LOST: "lost",
+}
+KIND_CODES = {v: k for k, v in KINDS.items()}
+
+
+def lead_message(view: LeadView) -> crm_pb2.Lead:
+    msg = crm_pb2.Lead(
+        id=view.id,
+        name=view.name,
+        budget=view.budget,
+        pipeline=view.pipeline,
+        stage=view.stage,
+        responsible=view.responsible,
+        channel=view.channel,
+        contacts=view.contacts,
+        companies=view.companies,
+        tags=view.tags,
+        loss_reason=view.loss_reason,
+    )
+    set_ts(msg, "created_at", view.created_at)
+    set_ts(msg, "closed_at", view.closed_at)
+    return msg
+
+
+def _pool(msg: crm_pb2.PoolQuery) -> Pool:
+    return Pool(tuple(msg.source_stages), tuple(msg.exchange_users))
+
+
+def _moved(moved: Any) -> crm_pb2.Moved:
+    return crm_pb2.Moved(
+        contacts=moved.contacts, companies=moved.companies, tasks=moved.tasks
+    )
+
+
+class CrmServicer(crm_pb2_grpc.CrmServicer):
+    # Polling keeps followers working across replicas; a local wake-up keeps it quick.
+    POLL_SECONDS = 0.5
+
+    def __init__(self, store: CrmStore) -> None:
+        self.store = store
+        self._appended = asyncio.Event()
+
+    def _notify(self) -> None:
+        self._appended.set()
+
+    @handles_errors
+    async def ApplyDirectory(
+        self, request: crm_pb2.ApplyDirectoryRequest, context: Ctx
+    ) -> common_pb2.ApplyResult:
+        d = request.directory
+        spec = DirectorySpec(
+            account=d.account,
+            timezone=d.timezone or "UTC",
+            users=tuple(UserSpec(u.id, u.name, u.technical, u.active) for u in d.users),
+            pipelines=tuple(
+                PipelineSpec(
+                    p.id,
+                    p.name,
+                    p.archived,
+                    tuple(
+                        StageSpec(s.id, s.name, KINDS.get(s.kind, "open"))
+                        for s in p.stages
+                    ),
+                )
+                for p in d.pipelines
+            ),
+        )
+        changes = await self.store.db.run(
+            self.store.apply_directory, spec, request.dry_run
+        )
+        return common_pb2.ApplyResult(changes=changes)
+
+    @handles_errors
+    async def GetDirectory(
+        self, request: crm_pb2.GetDirectoryRequest, context: Ctx
+    ) -> crm_pb2.Directory:
+        spec = await self.store.db.run(self.store.get_directory, request.account)
+        return crm_pb2.Directory(
+            account=spec.account,
+            timezone=spec.timezone,
+            users=[
+                crm_pb2.User(
+                    id=u.id, name=u.name, technical=u.technical, active=u.active
+                )
+                for u in spec.users
+            ],
+            pipelines=[
+                crm_pb2.Pipeline(
+                    id=p.id,
+                    name=p.name,
+                    archived=p.archived,
+                    stages=[
+                        crm_pb2.Stage(id=s.id, name=s.name, kind=KIND_CODES[s.kind])
+                        for s in p.stages
+                    ],
+                )
+                for p in spec.pipelines
+            ],
+        )
+
+    @handles_errors
+    async def ImportHistory(
+        self, request: crm_pb2.ImportHistoryRequest, context: Ctx
+    ) -> crm_pb2.ImportHistoryResponse:
+        applied, problems = await self.store.db.run(
+            self.store.import_history,
+            request.account,
+            list(request.lines),
+            request.dry_run,
+        )
+        if applied:
+            self._notify()
+        return crm_pb2.ImportHistoryResponse(
+            applied=applied,
+            problems=[
+                common_pb2.Problem(path=p.path, message=p.message) for p in problems
+            ],
+        )
+
+    @handles_errors
+    async def SubmitLead(
+        self, request: crm_pb2.SubmitLeadRequest, context: Ctx
+    ) -> crm_pb2.Lead:
+        lead = request.lead
+        at = optional_ts(lead, "created_at") or self.store.clock.now()
+        try:
+            event = h.LeadCreated(
+                type="lead_created",
+                at=at,
+                lead=lead.id or self.store.new_lead_id(),
+                name=lead.name,
+                pipeline=lead.pipeline,
+                stage=lead.stage,
+                responsible=lead.responsible,
+                channel=lead.channel,
+                contacts=list(lead.contacts),
+                companies=list(lead.companies),
+                tags=list(lead.tags),
+                budget=lead.budget,
+            )
+        except ValueError as error:
+            raise BadInput(f"the lead is not valid: {error}") from error
+        view = await self.store.db.run(
+            self.store.submit_lead, request.account, event, request.operation_id
+        )
+        self._notify()
+        return lead_message(view)
+
+    @handles_errors
+    async def GetLeads(
+        self, request: crm_pb2.GetLeadsRequest, context: Ctx
+    ) -> crm_pb2.LeadList:
+        views = await self.store.db.run(
+            self.store.get_leads, request.account, list(request.ids)
+        )
+        return crm_pb2.LeadList(leads=[lead_message(v) for v in views])
+
+    @handles_errors
+    async def ListPool(
+        self, request: crm_pb2.ListPoolRequest, context: Ctx
+    ) -> crm_pb2.LeadPage:
+        first = request.first if request.first > 0 else 50
+        if first > 500:
+            raise BadInput("first must be at most 500")
+        views, cursor, total = await self.store.db.run(
+            self.store.list_pool,
+            request.account,
+            _pool(request.pool),
+            first,
+            request.after,
+        )
+        return crm_pb2.LeadPage(
+            leads=[lead_message(v) for v in views], end_cursor=cursor, total=total
+        )
+
+    @handles_errors
+    async def TakePoolLead(
+        self, request: crm_pb2.TakePoolLeadRequest, context: Ctx
+    ) -> crm_pb2.TakePoolLeadResponse:
+        result = await self.store.db.run(
+            self.store.take_pool_lead,
+            request.account,
+            request.operation_id,
+            _pool(request.pool),
+            request.user_id,
+            request.target_stage,
+            request.cascade,
+            optional_ts(request, "at"),
+        )
+        if result.lead is None:
+            return crm_pb2.TakePoolLeadResponse(taken=False)
+        self._notify()
+        return crm_pb2.TakePoolLeadResponse(
+            taken=True, lead=lead_message(result.lead), moved=_moved(result.moved)
+        )
+
+    @handles_errors
+    async def AssignLead(
+        self, request: crm_pb2.AssignLeadRequest, context: Ctx
+    ) -> crm_pb2.AssignLeadResponse:
+        result = await self.store.db.run(
+            self.store.assign_lead,
+            request.account,
+            request.operation_id,
+            request.lead_id,
+            request.user_id,
+            request.target_stage,
+            request.cascade,
+            request.expected_responsible
+            if request.HasField("expected_responsible")
+            else None,
+            optional_ts(request, "at"),
+        )
+        reply = crm_pb2.AssignLeadResponse(
+            assigned=not result.conflict,
+            moved=_moved(result.moved),
+            conflict=result.conflict,
+        )
+        if result.lead is not None:
+            reply.lead.CopyFrom(lead_message(result.lead))
+        if not result.conflict:
+            self._notify()
+        return reply
+
+    @handles_errors
+    async def ReopenLead(
+        self, request: crm_pb2.ReopenLeadRequest, context: Ctx
+    ) -> crm_pb2.Lead:
+        view = await self.store.db.run(
+            self.store.reopen_lead,
+            request.account,
+            request.lead_id,
+            request.by,
+            optional_ts(request, "at"),
+        )
+        self._notify()
+        return lead_message(view)
+
+    @handles_errors
+    async def GetActivity(
+        self, request: crm_pb2.GetActivityRequest, context: Ctx
+    ) -> crm_pb2.GetActivityResponse:
+        st = request.stages
+        settings = StageSettings(
+            excluded=frozenset(st.excluded_stages),
+            sale=frozenset(st.sale_stages),
+            loss=frozenset(st.loss_stages),
+            key_stage=st.key_stage,
+        )
+        windows = Windows(
+            now=from_ts(request.now),
+            today_start=from_ts(request.today_start),
+            month_start=from_ts(request.month_start),
+            prev_month_start=from_ts(request.prev_month_start),
+            week_start=from_ts(request.week_start),
+            prev_week_start=from_ts(request.prev_week_start),
+            sales_since={u: from_ts(t) for u, t in request.sales_since.items()},
+        )
+        measured = await self.store.db.run(
+            self.store.activity,
+            request.account,
+            list(request.user_ids),
+            settings,
+            windows,
+        )
+        reply = crm_pb2.GetActivityResponse()
+        for user, a in measured.items():
+            msg = reply.users.add(
+                user_id=user,
+                open_leads=a.open_leads,
+                new_today=a.new_today,
+                overdue_tasks=a.overdue_tasks,
+                sales_in_window=a.sales_in_window,
+                lost_today=a.lost_today,
+                lost_month=a.lost_month,
+                sales_last_month=a.sales_last_month,
+                sales_this_month=a.sales_this_month,
+                key_stage_last_week=a.key_stage_last_week,
+                key_stage_this_week=a.key_stage_this_week,
+            )
+            set_ts(msg, "oldest_overdue_deadline", a.oldest_overdue_deadline)
+        return reply
+
+    async def StreamEvents(
+        self, request: crm_pb2.StreamEventsRequest, context: Ctx
+    ) -> AsyncIterator[crm_pb2.CrmEvent]:
+        offset = request.after_offset
+        while True:
+            self._appended.clear()
+            batch = await self.store.db.run(
+                self.store.events_after, request.account, offset, 500
+            )
+            for e in batch:
+                assert e.offset is not None
+                offset = e.offset
+                msg = crm_pb2.CrmEvent(
+                    offset=e.offset,
+                    account=e.account,
+                    type=e.type,
+                    lead_id=e.lead_id,
+                    json=e.payload,
+                )
+                set_ts(msg, "at", e.at)
+                yield msg
+            if len(batch) == 500:
+                continue
+            if not request.follow:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._appended.wait(), self.POLL_SECONDS)
+
+
+def build(
+    settings: Settings, clock: Clock, clients: Clients
+) -> tuple[ServiceRunner, Database]:
+    db = Database(settings.database_url_for("crm"), "crm", metadata)
+    db.create_all()
+    servicer = CrmServicer(CrmStore(db, clock))
+
+    def register(server: grpc.aio.Server) -> Sequence[str]:
+        crm_pb2_grpc.add_CrmServicer_to_server(servicer, server)
+        return [crm_pb2.DESCRIPTOR.services_by_name["Crm"].full_name]
+
+    async def healthy() -> bool:
+        return await db.run(db.ping)
+
+    return ServiceRunner("crm", register, healthy), db

@@ -1,0 +1,364 @@
+"""Applies canonical events to the built-in CRM's tables, checking each against them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from leadrouter.timestamps import utc
+from services.crm import history as h
+from services.crm.tables import CrmUser, Event, Lead, LeadParty, Party, Stage, Task
+
+
+class EventRejected(Exception):
+    """The event does not fit the CRM's current state (unknown lead, stage, user…)."""
+
+
+@dataclass
+class Moved:
+    contacts: int = 0
+    companies: int = 0
+    tasks: int = 0
+
+
+@dataclass
+class Directory:
+    """What events are checked against: users and stages of the account."""
+
+    users: set[str] = field(default_factory=set)
+    stages: dict[str, str] = field(default_factory=dict)  # "pipeline/stage" -> kind
+
+    @classmethod
+    def load(cls, session: Session, account: str) -> Directory:
+        users = session.scalars(
+            select(CrmUser.id).where(CrmUser.account == account)  # type: ignore[arg-type]
+        )
+        stages = session.execute(
+            select(Stage.pipeline, Stage.id, Stage.kind).where(
+                Stage.account == account  # type: ignore[arg-type]
+            )
+        )
+        return cls(
+            users=set(users),
+            stages={f"{p}/{s}": kind for p, s, kind in stages},
+        )
+
+
+def stage_key(pipeline: str, stage: str) -> str:
+    return f"{pipeline}/{stage}"
+
+
+class Ledger:
+    """Applies events for one account inside one transaction and logs each."""
+
+    def __init__(self, session: Session, account: str) -> None:
+        self.session = session
+        self.account = account
+        self.directory = Directory.load(session, account)
+        self._locked = False
+
+    # -- lookups -----------------------------------------------------------
+    def lead(self, lead_id: str, *, for_update: bool = False) -> Lead:
+        stmt = select(Lead).where(
+            Lead.account == self.account,  # type: ignore[arg-type]
+            Lead.id == lead_id,  # type: ignore[arg-type]
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        found = self.session.scalars(stmt).first()
+        if found is None:
+            raise EventRejected(f"unknown lead '{lead_id}'")
+        return found
+
+    def _user(self, user_id: str) -> str:
+        if user_id not in self.directory.users:
+            raise EventRejected(f"unknown user '{user_id}'")
+        return user_id
+
+    def _stage(self, pipeline: str, stage: str) -> str:
+        key = stage_key(pipeline, stage)
+        if key not in self.directory.stages:
+            raise EventRejected(f"unknown stage '{key}'")
+        return key
+
+    def _task(self, task_id: str) -> Task:
+        task = self.session.get(Task, (self.account, task_id))
+        if task is None:
+            raise EventRejected(f"unknown task '{task_id}'")
+        return task
+
+    # -- the log -----------------------------------------------------------
+    def _log(
+        self,
+        event: h.CanonicalEvent,
+        *,
+        lead_id: str = "",
+        stage_to: str = "",
+        user_to: str = "",
+        actor: str = "",
+    ) -> None:
+        if not self._locked and self.session.get_bind().dialect.name == "postgresql":
+            # Offsets must become visible in order, or a subscriber reading
+            # "after offset N" could skip a late-committing smaller offset.
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:a))"), {"a": self.account}
+            )
+            self._locked = True
+        self.session.add(
+            Event(
+                account=self.account,
+                type=event.type,
+                at=event.at,
+                lead_id=lead_id,
+                stage_to=stage_to,
+                user_to=user_to,
+                actor=actor,
+                payload=h.to_json(event),
+            )
+        )
+
+    # -- applying ----------------------------------------------------------
+    def apply(self, event: h.CanonicalEvent) -> None:
+        handler = getattr(self, f"_on_{event.type}")
+        handler(event)
+        self.session.flush()
+
+    def _on_lead_created(self, e: h.LeadCreated) -> None:
+        if self.session.get(Lead, (self.account, e.lead)) is not None:
+            raise EventRejected(f"lead '{e.lead}' already exists")
+        key = self._stage(e.pipeline, e.stage)
+        self._user(e.responsible)
+        kind = self.directory.stages[key]
+        lead = Lead(
+            account=self.account,
+            id=e.lead,
+            name=e.name,
+            budget=e.budget,
+            pipeline=e.pipeline,
+            stage=e.stage,
+            stage_key=key,
+            responsible=e.responsible,
+            channel=e.channel,
+            tags=",".join(e.tags),
+            created_at=e.at,
+            closed_at=None if kind == "open" else e.at,
+            stage_changed_at=e.at,
+            stage_changed_by=e.responsible,
+            last_open_stage=key if kind == "open" else "",
+        )
+        self.session.add(lead)
+        for kind_, ids in (("contact", e.contacts), ("company", e.companies)):
+            for sort, party_id in enumerate(ids):
+                if self.session.get(Party, (self.account, kind_, party_id)) is None:
+                    self.session.add(
+                        Party(
+                            account=self.account,
+                            kind=kind_,
+                            id=party_id,
+                            responsible=e.responsible,
+                        )
+                    )
+                self.session.add(
+                    LeadParty(
+                        account=self.account,
+                        lead_id=e.lead,
+                        kind=kind_,
+                        party_id=party_id,
+                        sort=sort,
+                    )
+                )
+        self._log(
+            e, lead_id=e.lead, stage_to=key, user_to=e.responsible, actor=e.responsible
+        )
+
+    def _move(self, lead: Lead, key: str, at: datetime, loss_reason: str) -> None:
+        kind = self.directory.stages[key]
+        lead.pipeline, lead.stage = key.split("/", 1)
+        lead.stage_key = key
+        lead.stage_changed_at = at
+        lead.stage_changed_by = lead.responsible
+        if kind == "open":
+            lead.last_open_stage = key
+            lead.closed_at = None
+            lead.loss_reason = ""
+        else:
+            lead.closed_at = at
+            lead.loss_reason = loss_reason if kind == "lost" else ""
+
+    def _on_stage_changed(self, e: h.StageChanged) -> None:
+        lead = self.lead(e.lead)
+        key = self._stage(e.pipeline or lead.pipeline, e.to)
+        self._move(lead, key, e.at, e.loss_reason or "")
+        self._log(e, lead_id=lead.id, stage_to=key, actor=lead.responsible)
+
+    def _on_lead_reopened(self, e: h.LeadReopened) -> None:
+        lead = self.lead(e.lead)
+        if self.directory.stages.get(lead.stage_key) == "open":
+            raise EventRejected(f"lead '{e.lead}' is not closed")
+        if not lead.last_open_stage:
+            raise EventRejected(f"lead '{e.lead}' was never in an open stage")
+        key = lead.last_open_stage
+        self._move(lead, key, e.at, "")
+        self._log(e, lead_id=lead.id, stage_to=key, actor=lead.responsible)
+
+    def _on_responsible_changed(self, e: h.ResponsibleChanged) -> None:
+        lead = self.lead(e.lead)
+        self._user(e.to)
+        lead.responsible = e.to
+        self._log(e, lead_id=lead.id, user_to=e.to, actor=e.to)
+
+    def _on_task_created(self, e: h.TaskCreated) -> None:
+        if self.session.get(Task, (self.account, e.task)) is not None:
+            raise EventRejected(f"task '{e.task}' already exists")
+        if e.lead is not None:
+            self.lead(e.lead)
+        self._user(e.responsible)
+        self.session.add(
+            Task(
+                account=self.account,
+                id=e.task,
+                lead_id=e.lead,
+                responsible=e.responsible,
+                deadline=e.deadline,
+                text=e.text,
+            )
+        )
+        self._log(e, lead_id=e.lead or "", actor=e.responsible)
+
+    def _on_task_completed(self, e: h.TaskCompleted) -> None:
+        task = self._task(e.task)
+        if task.completed_at is not None:
+            raise EventRejected(f"task '{e.task}' is already completed")
+        task.completed_at = e.at
+        self._log(e, lead_id=task.lead_id or "", actor=task.responsible)
+
+    def _on_task_responsible_changed(self, e: h.TaskResponsibleChanged) -> None:
+        task = self._task(e.task)
+        task.responsible = self._user(e.to)
+        self._log(e, lead_id=task.lead_id or "", user_to=e.to, actor=e.to)
+
+    def _party_created(self, kind: str, party_id: str, responsible: str) -> None:
+        if self.session.get(Party, (self.account, kind, party_id)) is not None:
+            raise EventRejected(f"{kind} '{party_id}' already exists")
+        self.session.add(
+            Party(
+                account=self.account,
+                kind=kind,
+                id=party_id,
+                responsible=self._user(responsible),
+            )
+        )
+
+    def _on_contact_created(self, e: h.ContactCreated) -> None:
+        self._party_created("contact", e.contact, e.responsible)
+        self._log(e, user_to=e.responsible)
+
+    def _on_company_created(self, e: h.CompanyCreated) -> None:
+        self._party_created("company", e.company, e.responsible)
+        self._log(e, user_to=e.responsible)
+
+    def _party_moved(self, kind: str, party_id: str, to: str) -> None:
+        party = self.session.get(Party, (self.account, kind, party_id))
+        if party is None:
+            raise EventRejected(f"unknown {kind} '{party_id}'")
+        party.responsible = self._user(to)
+
+    def _on_contact_responsible_changed(self, e: h.ContactResponsibleChanged) -> None:
+        self._party_moved("contact", e.contact, e.to)
+        self._log(e, user_to=e.to)
+
+    def _on_company_responsible_changed(self, e: h.CompanyResponsibleChanged) -> None:
+        self._party_moved("company", e.company, e.to)
+        self._log(e, user_to=e.to)
+
+    # -- composite changes -------------------------------------------------
+    def assign(
+        self, lead: Lead, user: str, target_stage: str, cascade: bool, at: datetime
+    ) -> Moved:
+        """Gives a lead to a user: responsible first, so the stage move is theirs."""
+        moved = Moved()
+        if lead.responsible != user:
+            self.apply(
+                h.ResponsibleChanged(
+                    type="responsible_changed", at=at, lead=lead.id, to=user
+                )
+            )
+        if target_stage and target_stage != lead.stage_key:
+            pipeline, stage = target_stage.split("/", 1)
+            self.apply(
+                h.StageChanged(
+                    type="stage_changed",
+                    at=at,
+                    lead=lead.id,
+                    to=stage,
+                    pipeline=pipeline if pipeline != lead.pipeline else None,
+                )
+            )
+        if cascade:
+            moved = self._cascade(lead.id, user, at)
+        return moved
+
+    def _cascade(self, lead_id: str, user: str, at: datetime) -> Moved:
+        moved = Moved()
+        parties = self.session.execute(
+            select(Party.kind, Party.id)
+            .join(
+                LeadParty,
+                (LeadParty.account == Party.account)  # type: ignore[arg-type]
+                & (LeadParty.kind == Party.kind)  # type: ignore[arg-type]
+                & (LeadParty.party_id == Party.id),  # type: ignore[arg-type]
+            )
+            .where(
+                LeadParty.account == self.account,  # type: ignore[arg-type]
+                LeadParty.lead_id == lead_id,  # type: ignore[arg-type]
+                Party.responsible != user,  # type: ignore[arg-type]
+            )
+            .order_by(LeadParty.kind, LeadParty.sort)
+        ).all()
+        for kind, party_id in parties:
+            if kind == "contact":
+                self.apply(
+                    h.ContactResponsibleChanged(
+                        type="contact_responsible_changed",
+                        at=at,
+                        contact=party_id,
+                        to=user,
+                    )
+                )
+                moved.contacts += 1
+            else:
+                self.apply(
+                    h.CompanyResponsibleChanged(
+                        type="company_responsible_changed",
+                        at=at,
+                        company=party_id,
+                        to=user,
+                    )
+                )
+                moved.companies += 1
+        tasks = self.session.scalars(
+            select(Task.id).where(
+                Task.account == self.account,  # type: ignore[arg-type]
+                Task.lead_id == lead_id,  # type: ignore[arg-type]
+                Task.completed_at.is_(None),  # type: ignore[union-attr]
+                Task.responsible != user,  # type: ignore[arg-type]
+            )
+        ).all()
+        for task_id in tasks:
+            self.apply(
+                h.TaskResponsibleChanged(
+                    type="task_responsible_changed", at=at, task=task_id, to=user
+                )
+            )
+            moved.tasks += 1
+        return moved
+
+
+def lead_is_open(ledger: Ledger, lead: Lead) -> bool:
+    return ledger.directory.stages.get(lead.stage_key) == "open"
+
+
+__all__ = ["Directory", "EventRejected", "Ledger", "Moved", "stage_key", "utc"]

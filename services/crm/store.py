@@ -1,0 +1,492 @@
+"""Use cases of the built-in CRM, each one transaction over the crm service's tables."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlmodel import Session
+
+from leadrouter.clock import Clock
+from leadrouter.db import Database
+from leadrouter.errors import BadInput, NotFound, Problem
+from leadrouter.timestamps import utc
+from services.crm import history as h
+from services.crm.activity import StageSettings, UserActivity, Windows, measure
+from services.crm.state import EventRejected, Ledger, Moved
+from services.crm.tables import (
+    Account,
+    CrmUser,
+    Event,
+    Lead,
+    LeadParty,
+    Operation,
+    Pipeline,
+    Stage,
+)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    id: str
+    name: str
+    archived: bool
+    stages: tuple[StageSpec, ...]
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    id: str
+    name: str
+    technical: bool = False
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class DirectorySpec:
+    account: str
+    timezone: str
+    users: tuple[UserSpec, ...] = ()
+    pipelines: tuple[PipelineSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class LeadView:
+    id: str
+    name: str
+    budget: int
+    pipeline: str
+    stage: str
+    responsible: str
+    channel: str
+    contacts: list[str]
+    companies: list[str]
+    tags: list[str]
+    created_at: datetime
+    closed_at: datetime | None
+    loss_reason: str
+
+
+@dataclass(frozen=True)
+class Pool:
+    source_stages: tuple[str, ...]
+    exchange_users: tuple[str, ...]
+
+
+@dataclass
+class Assignment:
+    lead: LeadView | None
+    moved: Moved = field(default_factory=Moved)
+    conflict: str = ""
+
+
+class CrmStore:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    # -- directory ---------------------------------------------------------
+    def apply_directory(self, spec: DirectorySpec, dry_run: bool) -> list[str]:
+        """Upserts users and pipelines; users absent from the spec become inactive."""
+        changes: list[str] = []
+        with self.db.session() as s:
+            account = s.get(Account, spec.account)
+            if account is None:
+                s.add(Account(id=spec.account, timezone=spec.timezone))
+                changes.append(f"account {spec.account} created ({spec.timezone})")
+            elif account.timezone != spec.timezone:
+                changes.append(
+                    f"account timezone {account.timezone} -> {spec.timezone}"
+                )
+                account.timezone = spec.timezone
+            known = {
+                u.id: u
+                for u in s.scalars(
+                    select(CrmUser).where(CrmUser.account == spec.account)  # type: ignore[arg-type]
+                )
+            }
+            for u in spec.users:
+                row = known.pop(u.id, None)
+                if row is None:
+                    s.add(CrmUser(account=spec.account, **asdict(u)))
+                    changes.append(f"user {u.id} added")
+                elif (row.name, row.technical, row.active) != (
+                    u.name,
+                    u.technical,
+                    u.active,
+                ):
+                    row.name, row.technical, row.active = u.name, u.technical, u.active
+                    changes.append(f"user {u.id} updated")
+            for row in known.values():
+                if row.active and spec.users:
+                    row.active = False
+                    changes.append(f"user {row.id} deactivated")
+            for sort, p in enumerate(spec.pipelines):
+                changes += _upsert_pipeline(s, spec.account, p, sort)
+            if dry_run:
+                s.rollback()
+        return changes
+
+    def timezone(self, account: str) -> str:
+        with self.db.session() as s:
+            row = s.get(Account, account)
+            return row.timezone if row else "UTC"
+
+    def get_directory(self, account: str) -> DirectorySpec:
+        with self.db.session() as s:
+            acc = s.get(Account, account)
+            if acc is None:
+                raise NotFound(f"account '{account}' has no CRM data yet")
+            users = s.scalars(
+                select(CrmUser).where(CrmUser.account == account).order_by(CrmUser.id)  # type: ignore[arg-type]
+            ).all()
+            pipelines = s.scalars(
+                select(Pipeline)
+                .where(Pipeline.account == account)  # type: ignore[arg-type]
+                .order_by(Pipeline.sort)
+            ).all()
+            stages = s.scalars(
+                select(Stage).where(Stage.account == account).order_by(Stage.sort)  # type: ignore[arg-type]
+            ).all()
+            return DirectorySpec(
+                account=account,
+                timezone=acc.timezone,
+                users=tuple(
+                    UserSpec(u.id, u.name, u.technical, u.active) for u in users
+                ),
+                pipelines=tuple(
+                    PipelineSpec(
+                        p.id,
+                        p.name,
+                        p.archived,
+                        tuple(
+                            StageSpec(st.id, st.name, st.kind)
+                            for st in stages
+                            if st.pipeline == p.id
+                        ),
+                    )
+                    for p in pipelines
+                ),
+            )
+
+    # -- history -----------------------------------------------------------
+    def import_history(
+        self, account: str, lines: list[str], dry_run: bool
+    ) -> tuple[int, list[Problem]]:
+        """Applies every line or none; reports each bad line with its number."""
+        problems: list[Problem] = []
+        applied = 0
+        with self.db.session() as s:
+            if s.get(Account, account) is None:
+                return 0, [Problem("", f"account '{account}' has no users yet")]
+            ledger = Ledger(s, account)
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                where = f"line {number}"
+                event, bad = h.parse_line(line, where)
+                if event is None:
+                    problems += bad
+                    continue
+                try:
+                    with s.begin_nested():
+                        ledger.apply(event)
+                    applied += 1
+                except EventRejected as error:
+                    problems.append(Problem(where, str(error)))
+            if problems or dry_run:
+                s.rollback()
+        return (0 if problems else applied), problems
+
+    def submit_lead(
+        self, account: str, event: h.LeadCreated, operation_id: str
+    ) -> LeadView:
+        with self.db.session() as s:
+            if operation_id:
+                done = s.get(Operation, (account, operation_id))
+                if done is not None:
+                    return self._view(s, account, json.loads(done.result)["lead"])
+            ledger = Ledger(s, account)
+            try:
+                ledger.apply(event)
+            except EventRejected as error:
+                raise BadInput(str(error)) from error
+            if operation_id:
+                s.add(
+                    Operation(
+                        account=account,
+                        id=operation_id,
+                        result=json.dumps({"lead": event.lead}),
+                    )
+                )
+            return self._view(s, account, event.lead)
+
+    def new_lead_id(self) -> str:
+        return f"L-{uuid.uuid4().hex[:12]}"
+
+    # -- reading -----------------------------------------------------------
+    def get_leads(self, account: str, ids: list[str]) -> list[LeadView]:
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(Lead).where(Lead.account == account, Lead.id.in_(ids))  # type: ignore[arg-type,attr-defined]
+            ).all()
+            return self._views(s, account, list(rows))
+
+    def list_pool(
+        self, account: str, pool: Pool, first: int, after: str
+    ) -> tuple[list[LeadView], str, int]:
+        with self.db.session() as s:
+            where = _pool_filter(account, pool)
+            total = len(s.scalars(select(Lead.id).where(*where)).all())
+            stmt = select(Lead).where(*where)
+            if after:
+                created, lead_id = _decode_cursor(after)
+                stmt = stmt.where(
+                    tuple_(Lead.created_at, Lead.id) > tuple_(created, lead_id)  # type: ignore[arg-type]
+                )
+            rows = list(
+                s.scalars(
+                    stmt.order_by(Lead.created_at, Lead.id).limit(first + 1)  # type: ignore[arg-type]
+                )
+            )
+            more = len(rows) > first
+            rows = rows[:first]
+            cursor = _encode_cursor(rows[-1]) if more and rows else ""
+            return self._views(s, account, rows), cursor, total
+
+    # -- changing ----------------------------------------------------------
+    def take_pool_lead(
+        self,
+        account: str,
+        operation_id: str,
+        pool: Pool,
+        user: str,
+        target_stage: str,
+        cascade: bool,
+        at: datetime | None,
+    ) -> Assignment:
+        """The oldest pool lead to `user`, exactly once per operation id."""
+        when = at or self.clock.now()
+        with self.db.session() as s:
+            done = _done(s, account, operation_id)
+            if done is not None:
+                return self._replay(s, account, done)
+            stmt = (
+                select(Lead)
+                .where(*_pool_filter(account, pool))
+                .order_by(Lead.created_at, Lead.id)  # type: ignore[arg-type]
+                .limit(1)
+            )
+            if not self.db.is_sqlite:
+                # Concurrent claimers each lock a different row instead of queueing.
+                stmt = stmt.with_for_update(skip_locked=True)
+            lead = s.scalars(stmt).first()
+            if lead is None:
+                _remember(s, account, operation_id, None, Moved())
+                return Assignment(lead=None)
+            ledger = Ledger(s, account)
+            moved = ledger.assign(lead, user, target_stage, cascade, when)
+            _remember(s, account, operation_id, lead.id, moved)
+            return Assignment(lead=self._view(s, account, lead.id), moved=moved)
+
+    def assign_lead(
+        self,
+        account: str,
+        operation_id: str,
+        lead_id: str,
+        user: str,
+        target_stage: str,
+        cascade: bool,
+        expected_responsible: str | None,
+        at: datetime | None,
+    ) -> Assignment:
+        when = at or self.clock.now()
+        with self.db.session() as s:
+            done = _done(s, account, operation_id)
+            if done is not None:
+                return self._replay(s, account, done)
+            ledger = Ledger(s, account)
+            try:
+                lead = ledger.lead(lead_id, for_update=not self.db.is_sqlite)
+            except EventRejected as error:
+                raise NotFound(str(error)) from error
+            if (
+                expected_responsible is not None
+                and lead.responsible != expected_responsible
+            ):
+                return Assignment(
+                    lead=self._view(s, account, lead.id),
+                    conflict=f"lead '{lead_id}' now belongs to '{lead.responsible}'",
+                )
+            try:
+                moved = ledger.assign(lead, user, target_stage, cascade, when)
+            except EventRejected as error:
+                raise BadInput(str(error)) from error
+            _remember(s, account, operation_id, lead.id, moved)
+            return Assignment(lead=self._view(s, account, lead.id), moved=moved)
+
+    def reopen_lead(
+        self, account: str, lead_id: str, by: str, at: datetime | None
+    ) -> LeadView:
+        when = at or self.clock.now()
+        with self.db.session() as s:
+            ledger = Ledger(s, account)
+            try:
+                ledger.apply(
+                    h.LeadReopened(type="lead_reopened", at=when, lead=lead_id, by=by)
+                )
+            except EventRejected as error:
+                if "unknown lead" in str(error):
+                    raise NotFound(str(error)) from error
+                raise BadInput(str(error)) from error
+            return self._view(s, account, lead_id)
+
+    def activity(
+        self,
+        account: str,
+        users: list[str],
+        settings: StageSettings,
+        windows: Windows,
+    ) -> dict[str, UserActivity]:
+        with self.db.session() as s:
+            return measure(s, account, users, settings, windows)
+
+    def events_after(self, account: str, offset: int, limit: int) -> list[Event]:
+        with self.db.session() as s:
+            stmt = select(Event).where(Event.offset > offset)  # type: ignore[operator]
+            if account:
+                stmt = stmt.where(Event.account == account)  # type: ignore[arg-type]
+            return list(s.scalars(stmt.order_by(Event.offset).limit(limit)))  # type: ignore[arg-type]
+
+    # -- views -------------------------------------------------------------
+    def _view(self, s: Session, account: str, lead_id: str) -> LeadView:
+        lead = s.get(Lead, (account, lead_id))
+        if lead is None:
+            raise NotFound(f"unknown lead '{lead_id}'")
+        return self._views(s, account, [lead])[0]
+
+    def _views(self, s: Session, account: str, leads: list[Lead]) -> list[LeadView]:
+        parties: dict[tuple[str, str], list[str]] = {}
+        if leads:
+            rows = s.execute(
+                select(LeadParty.lead_id, LeadParty.kind, LeadParty.party_id)
+                .where(
+                    LeadParty.account == account,  # type: ignore[arg-type]
+                    LeadParty.lead_id.in_([x.id for x in leads]),  # type: ignore[attr-defined]
+                )
+                .order_by(LeadParty.sort)
+            )
+            for lead_id, kind, party_id in rows:
+                parties.setdefault((lead_id, kind), []).append(party_id)
+        return [
+            LeadView(
+                id=x.id,
+                name=x.name,
+                budget=x.budget,
+                pipeline=x.pipeline,
+                stage=x.stage,
+                responsible=x.responsible,
+                channel=x.channel,
+                contacts=parties.get((x.id, "contact"), []),
+                companies=parties.get((x.id, "company"), []),
+                tags=[t for t in x.tags.split(",") if t],
+                created_at=utc(x.created_at),
+                closed_at=utc(x.closed_at) if x.closed_at else None,
+                loss_reason=x.loss_reason,
+            )
+            for x in leads
+        ]
+
+    def _replay(self, s: Session, account: str, done: dict[str, object]) -> Assignment:
+        lead_id = done.get("lead")
+        moved = Moved(**done.get("moved", {}))  # type: ignore[arg-type]
+        if not isinstance(lead_id, str):
+            return Assignment(lead=None, moved=moved)
+        return Assignment(lead=self._view(s, account, lead_id), moved=moved)
+
+
+def _pool_filter(account: str, pool: Pool) -> list[object]:
+    return [
+        Lead.account == account,
+        Lead.stage_key.in_(pool.source_stages),  # type: ignore[attr-defined]
+        Lead.responsible.in_(pool.exchange_users),  # type: ignore[attr-defined]
+    ]
+
+
+def _done(s: Session, account: str, operation_id: str) -> dict[str, object] | None:
+    if not operation_id:
+        return None
+    row = s.get(Operation, (account, operation_id))
+    return json.loads(row.result) if row else None
+
+
+def _remember(
+    s: Session, account: str, operation_id: str, lead_id: str | None, moved: Moved
+) -> None:
+    if operation_id:
+        s.add(
+            Operation(
+                account=account,
+                id=operation_id,
+                result=json.dumps({"lead": lead_id, "moved": asdict(moved)}),
+            )
+        )
+
+
+def _encode_cursor(lead: Lead) -> str:
+    raw = f"{utc(lead.created_at).isoformat()}|{lead.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, lead_id = (
+            base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        )
+        return datetime.fromisoformat(created), lead_id
+    except ValueError as error:
+        raise BadInput("the cursor 'after' is not one this API gave out") from error
+
+
+def _upsert_pipeline(s: Session, account: str, p: PipelineSpec, sort: int) -> list[str]:
+    changes: list[str] = []
+    row = s.get(Pipeline, (account, p.id))
+    if row is None:
+        s.add(
+            Pipeline(
+                account=account, id=p.id, name=p.name, archived=p.archived, sort=sort
+            )
+        )
+        changes.append(f"pipeline {p.id} added")
+    elif (row.name, row.archived, row.sort) != (p.name, p.archived, sort):
+        row.name, row.archived, row.sort = p.name, p.archived, sort
+        changes.append(f"pipeline {p.id} updated")
+    for stage_sort, st in enumerate(p.stages):
+        srow = s.get(Stage, (account, p.id, st.id))
+        if srow is None:
+            s.add(
+                Stage(
+                    account=account,
+                    pipeline=p.id,
+                    id=st.id,
+                    name=st.name,
+                    kind=st.kind,
+                    sort=stage_sort,
+                )
+            )
+            changes.append(f"stage {p.id}/{st.id} added")
+        elif (srow.name, srow.kind, srow.sort) != (st.name, st.kind, stage_sort):
+            srow.name, srow.kind, srow.sort = st.name, st.kind, stage_sort
+            changes.append(f"stage {p.id}/{st.id} updated")
+    return changes

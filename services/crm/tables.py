@@ -1,0 +1,143 @@
+"""Tables of the built-in CRM: current state derived from the canonical event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Text
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+
+class CrmTable(SQLModel, registry=registry()):
+    """Base of the crm service's own tables (its own metadata, its own schema)."""
+
+
+def _when(nullable: bool = False, index: bool = False) -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class Account(CrmTable, table=True):
+    id: str = Field(primary_key=True)
+    timezone: str = "UTC"
+
+
+class CrmUser(CrmTable, table=True):
+    __tablename__ = "users"
+    account: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    name: str = ""
+    technical: bool = False
+    active: bool = True
+
+
+class Pipeline(CrmTable, table=True):
+    __tablename__ = "pipelines"
+    account: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    name: str = ""
+    archived: bool = False
+    sort: int = 0
+
+
+class Stage(CrmTable, table=True):
+    __tablename__ = "stages"
+    account: str = Field(primary_key=True)
+    pipeline: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    name: str = ""
+    kind: str = "open"  # open | won | lost
+    sort: int = 0
+
+
+class Lead(CrmTable, table=True):
+    __tablename__ = "leads"
+    __table_args__ = (
+        Index("ix_leads_pool", "account", "stage_key", "responsible", "created_at"),
+        Index("ix_leads_owner", "account", "responsible"),
+    )
+    account: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    name: str = ""
+    budget: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    pipeline: str
+    stage: str
+    stage_key: str  # "pipeline/stage", the form group settings use
+    responsible: str
+    channel: str = ""
+    tags: str = ""  # comma-separated; tags never contain commas in the CRM
+    created_at: datetime = Field(sa_column=_when())
+    closed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    loss_reason: str = ""
+    # Who moved it into its current stage and when: limits 7 and 8 count these.
+    stage_changed_at: datetime = Field(sa_column=_when())
+    stage_changed_by: str = ""
+    # Where reopening returns it to.
+    last_open_stage: str = ""
+
+
+class Party(CrmTable, table=True):
+    """A contact or a company, with its responsible user."""
+
+    __tablename__ = "parties"
+    account: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)  # contact | company
+    id: str = Field(primary_key=True)
+    responsible: str = ""
+
+
+class LeadParty(CrmTable, table=True):
+    __tablename__ = "lead_parties"
+    account: str = Field(primary_key=True)
+    lead_id: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    party_id: str = Field(primary_key=True)
+    sort: int = 0
+
+
+class Task(CrmTable, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_open", "account", "responsible", "completed_at"),)
+    account: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    lead_id: str | None = Field(default=None, index=True)
+    responsible: str
+    deadline: datetime = Field(sa_column=_when())
+    completed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    text: str = ""
+
+
+class Event(CrmTable, table=True):
+    """The canonical event log; offset orders it for subscribers."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_moves", "account", "actor", "type", "at"),
+        Index("ix_events_new", "account", "user_to", "at"),
+    )
+    offset: int | None = Field(
+        default=None,
+        sa_column=Column(
+            "offset", BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+        ),
+    )
+    account: str
+    type: str
+    at: datetime = Field(sa_column=_when())
+    lead_id: str = ""
+    stage_to: str = ""  # "pipeline/stage" for stage changes and reopenings
+    user_to: str = ""  # new responsible for creations and responsible changes
+    actor: str = ""  # the lead's responsible user when the event happened
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Operation(CrmTable, table=True):
+    """Results of idempotent operations, so a retried call changes nothing more."""
+
+    __tablename__ = "operations"
+    account: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    result: str = Field(sa_column=Column(Text, nullable=False))
+
+
+metadata = CrmTable.metadata

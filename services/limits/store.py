@@ -1,0 +1,200 @@
+"""Persistence of the limits service: group counting settings, member limits, claims."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from leadrouter.db import Database
+from leadrouter.errors import NotFound
+from leadrouter.timestamps import utc
+from services.limits.domain import LIMIT_NAMES, LimitSettings
+from services.limits.tables import AccountZone, LastClaim, LimitGroup, MemberLimit
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(x for x in text.split(",") if x)
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: str
+    enabled: bool
+    limits: dict[str, int]
+
+    @property
+    def settings(self) -> LimitSettings:
+        return LimitSettings(**self.limits)
+
+
+@dataclass(frozen=True)
+class GroupRules:
+    id: str
+    excluded_stages: tuple[str, ...] = ()
+    sale_stages: tuple[str, ...] = ()
+    loss_stages: tuple[str, ...] = ()
+    key_stage: str = ""
+    exchange_users: tuple[str, ...] = ()
+    members: tuple[Member, ...] = ()
+
+    def member(self, user_id: str) -> Member | None:
+        return next((m for m in self.members if m.user_id == user_id), None)
+
+
+@dataclass
+class EligibilityInputs:
+    timezone: str
+    group: GroupRules
+    last_claims: dict[str, datetime] = field(default_factory=dict)
+
+
+class LimitsStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def apply(
+        self, account: str, timezone: str, groups: list[GroupRules], dry_run: bool
+    ) -> list[str]:
+        """Makes the stored groups exactly the given ones; returns what changed."""
+        changes: list[str] = []
+        with self.db.session() as s:
+            zone = s.get(AccountZone, account)
+            if zone is None:
+                s.add(AccountZone(id=account, timezone=timezone))
+            elif zone.timezone != timezone:
+                zone.timezone = timezone
+            stored = {
+                g.id: g
+                for g in s.scalars(
+                    select(LimitGroup).where(LimitGroup.account == account)  # type: ignore[arg-type]
+                )
+            }
+            members = {
+                (m.group_id, m.user_id): m
+                for m in s.scalars(
+                    select(MemberLimit).where(MemberLimit.account == account)  # type: ignore[arg-type]
+                )
+            }
+            for sort, g in enumerate(groups):
+                values = {
+                    "excluded_stages": ",".join(g.excluded_stages),
+                    "sale_stages": ",".join(g.sale_stages),
+                    "loss_stages": ",".join(g.loss_stages),
+                    "key_stage": g.key_stage,
+                    "exchange_users": ",".join(g.exchange_users),
+                    "sort": sort,
+                }
+                row = stored.pop(g.id, None)
+                if row is None:
+                    s.add(LimitGroup(account=account, id=g.id, **values))  # type: ignore[arg-type]
+                    changes.append(f"group {g.id}: counting settings added")
+                elif any(getattr(row, k) != v for k, v in values.items()):
+                    for k, v in values.items():
+                        setattr(row, k, v)
+                    changes.append(f"group {g.id}: counting settings changed")
+                for msort, m in enumerate(g.members):
+                    text = json.dumps(m.limits, sort_keys=True)
+                    mrow = members.pop((g.id, m.user_id), None)
+                    if mrow is None:
+                        s.add(
+                            MemberLimit(
+                                account=account,
+                                group_id=g.id,
+                                user_id=m.user_id,
+                                enabled=m.enabled,
+                                limits=text,
+                                sort=msort,
+                            )
+                        )
+                        changes.append(f"group {g.id}: member {m.user_id} added")
+                    elif (mrow.enabled, mrow.limits, mrow.sort) != (
+                        m.enabled,
+                        text,
+                        msort,
+                    ):
+                        mrow.enabled, mrow.limits, mrow.sort = m.enabled, text, msort
+                        changes.append(
+                            f"group {g.id}: member {m.user_id} limits changed"
+                        )
+            for (group_id, user_id), mrow in members.items():
+                s.delete(mrow)
+                changes.append(f"group {group_id}: member {user_id} removed")
+            for row in stored.values():
+                s.delete(row)
+                changes.append(f"group {row.id}: removed")
+            if dry_run:
+                s.rollback()
+        return changes
+
+    def groups(self, account: str, ids: list[str]) -> list[GroupRules]:
+        with self.db.session() as s:
+            stmt = select(LimitGroup).where(LimitGroup.account == account)  # type: ignore[arg-type]
+            if ids:
+                stmt = stmt.where(LimitGroup.id.in_(ids))  # type: ignore[attr-defined]
+            rows = list(s.scalars(stmt.order_by(LimitGroup.sort)))  # type: ignore[arg-type]
+            mstmt = select(MemberLimit).where(
+                MemberLimit.account == account,  # type: ignore[arg-type]
+                MemberLimit.group_id.in_([r.id for r in rows]),  # type: ignore[attr-defined]
+            )
+            by_group: dict[str, list[Member]] = {}
+            for m in s.scalars(mstmt.order_by(MemberLimit.sort)):  # type: ignore[arg-type]
+                by_group.setdefault(m.group_id, []).append(
+                    Member(m.user_id, m.enabled, _limits(m.limits))
+                )
+            return [
+                GroupRules(
+                    id=r.id,
+                    excluded_stages=_split(r.excluded_stages),
+                    sale_stages=_split(r.sale_stages),
+                    loss_stages=_split(r.loss_stages),
+                    key_stage=r.key_stage,
+                    exchange_users=_split(r.exchange_users),
+                    members=tuple(by_group.get(r.id, [])),
+                )
+                for r in rows
+            ]
+
+    def eligibility_inputs(
+        self, account: str, group_id: str, users: list[str]
+    ) -> EligibilityInputs:
+        found = self.groups(account, [group_id])
+        if not found:
+            raise NotFound(f"no distribution group '{group_id}'")
+        group = found[0]
+        wanted = users or [m.user_id for m in group.members]
+        with self.db.session() as s:
+            zone = s.get(AccountZone, account)
+            claims = s.scalars(
+                select(LastClaim).where(
+                    LastClaim.account == account,  # type: ignore[arg-type]
+                    LastClaim.group_id == group_id,  # type: ignore[arg-type]
+                    LastClaim.user_id.in_(wanted),  # type: ignore[attr-defined]
+                )
+            )
+            return EligibilityInputs(
+                timezone=zone.timezone if zone else "UTC",
+                group=group,
+                last_claims={c.user_id: utc(c.at) for c in claims},
+            )
+
+    def record_claim(
+        self, account: str, group_id: str, user_id: str, at: datetime
+    ) -> None:
+        with self.db.session() as s:
+            row = s.get(LastClaim, (account, group_id, user_id))
+            if row is None:
+                s.add(
+                    LastClaim(
+                        account=account, group_id=group_id, user_id=user_id, at=at
+                    )
+                )
+            elif utc(row.at) < at:
+                row.at = at
+
+
+def _limits(text: str) -> dict[str, int]:
+    raw = json.loads(text)
+    return {k: int(v) for k, v in raw.items() if k in LIMIT_NAMES}

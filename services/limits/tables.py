@@ -1,0 +1,52 @@
+"""Tables of the limits service: counting settings, member limits, last claims."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Text
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+
+class LimitsTable(SQLModel, registry=registry()):
+    """Base of the limits service's own tables."""
+
+
+class AccountZone(LimitsTable, table=True):
+    __tablename__ = "accounts"
+    id: str = Field(primary_key=True)
+    timezone: str = "UTC"
+
+
+class LimitGroup(LimitsTable, table=True):
+    __tablename__ = "groups"
+    account: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    excluded_stages: str = ""  # comma-separated "pipeline/stage"
+    sale_stages: str = ""
+    loss_stages: str = ""
+    key_stage: str = ""
+    exchange_users: str = ""
+    sort: int = 0
+
+
+class MemberLimit(LimitsTable, table=True):
+    __tablename__ = "members"
+    account: str = Field(primary_key=True)
+    group_id: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)
+    enabled: bool = True
+    limits: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    sort: int = 0
+
+
+class LastClaim(LimitsTable, table=True):
+    __tablename__ = "last_claims"
+    account: str = Field(primary_key=True)
+    group_id: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+metadata = LimitsTable.metadata
