@@ -26,8 +26,8 @@ schema = strawberry.Schema(
     mutation=Mutation,
     extensions=[
         ErrorCodes,
-        QueryDepthLimiter(max_depth=10),
-        MaxTokensLimiter(max_token_count=5000),
-        MaxAliasesLimiter(max_alias_count=30),
+        lambda: QueryDepthLimiter(max_depth=10),
+        lambda: MaxTokensLimiter(max_token_count=5000),
+        lambda: MaxAliasesLimiter(max_alias_count=30),
     ],
 )
