@@ -55,7 +55,7 @@ async def import_lines(
     if reply.problems:
         print(f"{where}: {len(reply.problems)} problem(s); nothing was imported:")
         for p in reply.problems:
-            print(f"  {p.path}: {p.message}")
+            print(f"  {p.path}: {p.message}" if p.path else f"  {p.message}")
         return 1
     print(f"imported {reply.applied} events from {where}")
     return 0
