@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTOS := $(shell find proto -name '*.proto')
 
-.PHONY: run test protos lint install clean
+.PHONY: run test protos lint install clean schema
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,6 @@ lint: $(STAMP)
 
 clean:
 	rm -rf var $(VENV)
+
+schema: $(STAMP)
+	$(BIN)/python -m gateway.export_schema

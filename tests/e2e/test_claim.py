@@ -46,3 +46,121 @@ async def test_claim_gives_the_oldest_pool_lead(any_stack: Stack) -> None:
     )
     assert pool["pool"]["totalCount"] == 2
     assert [e["node"]["id"] for e in pool["pool"]["edges"]] == ["L01", "L02"]
+
+
+async def test_same_idempotency_key_returns_the_first_result(any_stack: Stack) -> None:
+    await _setup(any_stack, pool=3)
+    first = await any_stack.data(
+        CLAIM, {"g": "main", "k": "press-1"}, user="ursula", role="manager"
+    )
+    again = await any_stack.data(
+        CLAIM, {"g": "main", "k": "press-1"}, user="ursula", role="manager"
+    )
+    assert again == first
+    assert first["claimLead"]["lead"]["id"] == "L00"
+    pool = await any_stack.data('{ pool(groupId: "main") { totalCount } }')
+    assert pool["pool"]["totalCount"] == 2  # the repeat assigned nothing more
+
+
+async def test_refusals_when_not_a_member_disabled_or_pool_empty(stack: Stack) -> None:
+    await _setup(stack, pool=1)
+    outsider = await stack.data(CLAIM, {"g": "main"}, user="stranger", role="manager")
+    disabled = await stack.data(CLAIM, {"g": "main"}, user="pavel", role="manager")
+    exchange = await stack.data(CLAIM, {"g": "main"}, user="pool", role="manager")
+    first = await stack.data(CLAIM, {"g": "main"}, user="ursula", role="manager")
+    empty = await stack.data(CLAIM, {"g": "main"}, user="nadezhda", role="manager")
+
+    def codes(result: dict) -> list[str]:
+        return [r["code"] for r in result["claimLead"]["reasons"]]
+
+    assert codes(outsider) == ["not_a_member"]
+    assert codes(disabled) == ["disabled"]
+    assert codes(exchange) == ["not_a_member"]
+    assert first["claimLead"]["__typename"] == "Claimed"
+    assert codes(empty) == ["pool_empty"]
+
+
+async def test_max_active_refusal_names_the_limit_and_changes_nothing(
+    stack: Stack,
+) -> None:
+    await _setup(stack, pool=4)
+    await stack.data(CLAIM, {"g": "main"}, user="marina", role="manager")
+    await stack.data(CLAIM, {"g": "main"}, user="marina", role="manager")
+    third = await stack.data(CLAIM, {"g": "main"}, user="marina", role="manager")
+    assert third["claimLead"]["__typename"] == "Refused"
+    assert third["claimLead"]["reasons"] == [
+        {
+            "code": "limit",
+            "limit": "max_active",
+            "value": 2,
+            "threshold": 2,
+            "passesAt": None,
+        }
+    ]
+    pool = await stack.data('{ pool(groupId: "main") { totalCount } }')
+    assert pool["pool"]["totalCount"] == 2
+
+
+async def test_interval_limit_blocks_until_minutes_pass(stack: Stack) -> None:
+    await _setup(stack, pool=3)
+    await stack.apply(
+        WORKSPACE.replace("- {user: ursula}", "- {user: ursula, limits: {interval_minutes: 10}}")
+    )
+    await stack.data(CLAIM, {"g": "main"}, user="ursula", role="manager")
+    stack.clock.advance(timedelta(minutes=9))
+    blocked = await stack.data(CLAIM, {"g": "main"}, user="ursula", role="manager")
+    reason = blocked["claimLead"]["reasons"][0]
+    assert (reason["limit"], reason["value"], reason["threshold"]) == (
+        "interval_minutes",
+        9,
+        10,
+    )
+    assert reason["passesAt"] == (stack.clock.now() + timedelta(minutes=1)).isoformat()
+    stack.clock.advance(timedelta(minutes=1))
+    again = await stack.data(CLAIM, {"g": "main"}, user="ursula", role="manager")
+    assert again["claimLead"]["__typename"] == "Claimed"
+
+
+async def test_cascade_moves_contacts_and_open_tasks(stack: Stack) -> None:
+    await _setup(stack, pool=1)
+    at = (stack.clock.now() - timedelta(hours=1)).isoformat()
+    await stack.import_history(
+        [
+            {"type": "task_created", "at": at, "task": "T1", "lead": "L00",
+             "responsible": "pool", "deadline": at},
+            {"type": "task_created", "at": at, "task": "T2", "lead": "L00",
+             "responsible": "pool", "deadline": at},
+            {"type": "task_completed", "at": at, "task": "T2"},
+        ]
+    )
+    data = await stack.data(
+        CLAIM.replace("decision { id outcome }", "decision { id outcome details }"),
+        {"g": "main"},
+        user="ursula",
+        role="manager",
+    )
+    moved = data["claimLead"]["decision"]["details"]["moved"]
+    assert moved == {"contacts": 1, "tasks": 1}
+
+
+async def test_decisions_record_claims_and_refusals(stack: Stack) -> None:
+    await _setup(stack, pool=1)
+    await stack.data(CLAIM, {"g": "main"}, user="ursula", role="manager")
+    await stack.data(CLAIM, {"g": "main"}, user="nadezhda", role="manager")
+    query = """query($u: ID) { decisions(userId: $u) { edges { node {
+        id kind outcome actor assignee leadId groupId reasons { code } } } } }"""
+    every = await stack.data(query)
+    nodes = [e["node"] for e in every["decisions"]["edges"]]
+    assert [(n["actor"], n["outcome"], n["leadId"]) for n in nodes] == [
+        ("nadezhda", "refused", None),
+        ("ursula", "claimed", "L00"),
+    ]
+    assert nodes[0]["reasons"] == [{"code": "pool_empty"}]
+    one = await stack.data(
+        "query($id: ID!) { decision(id: $id) { id kind groupId details } }",
+        {"id": nodes[1]["id"]},
+    )
+    assert one["decision"]["groupId"] == "main"
+    assert one["decision"]["details"]["target_stage"] == "sales/taken"
+    mine = await stack.data(query, user="ursula", role="manager")
+    assert [e["node"]["actor"] for e in mine["decisions"]["edges"]] == ["ursula"]
