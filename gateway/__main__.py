@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+
 import uvicorn
 
 from gateway.app import create_app
@@ -12,6 +15,10 @@ from leadrouter.logs import configure_logging
 def main() -> None:
     settings = Settings()
     configure_logging("gateway")
+    # uvicorn drains requests on SIGTERM, then re-raises the signal to the handler
+    # that was there before it; that handler makes a graceful stop exit 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(0))
     uvicorn.run(
         create_app(settings),
         host=settings.gateway_host,

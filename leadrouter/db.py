@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import Column, MetaData, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
@@ -53,11 +53,26 @@ class Database:
         )
 
     def create_all(self) -> None:
-        """Creates missing tables; existing tables and rows are kept."""
+        """Brings the schema up to date: missing tables and columns are added.
+
+        Upgrades only ever add (tables, nullable or defaulted columns), so an
+        existing database keeps every row; nothing is dropped or rewritten.
+        """
         if not self.is_sqlite:
             with self.engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
         self.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        schema = None if self.is_sqlite else self.schema
+        with self.engine.begin() as conn:
+            inspector = inspect(conn)  # the same connection: SQLite has one writer
+            for table in self.metadata.sorted_tables:
+                present = {c["name"] for c in inspector.get_columns(table.name, schema)}
+                for column in table.columns:
+                    if column.name not in present:
+                        conn.execute(text(_add_column_sql(self, table.name, column)))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -81,6 +96,23 @@ class Database:
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
+
+
+def _add_column_sql(db: Database, table: str, column: Column[Any]) -> str:
+    kind = column.type.compile(dialect=db.engine.dialect)
+    qualified = f'"{table}"' if db.is_sqlite else f'"{db.schema}"."{table}"'
+    default = column.default.arg if column.default is not None else None
+    if isinstance(default, bool):
+        literal = "TRUE" if default else "FALSE"
+        if db.is_sqlite:
+            literal = "1" if default else "0"
+        return f'ALTER TABLE {qualified} ADD COLUMN "{column.name}" {kind} DEFAULT {literal}'
+    if isinstance(default, (int, float)):
+        return f'ALTER TABLE {qualified} ADD COLUMN "{column.name}" {kind} DEFAULT {default}'
+    if isinstance(default, str):
+        quoted = default.replace("'", "''")
+        return f"ALTER TABLE {qualified} ADD COLUMN \"{column.name}\" {kind} DEFAULT '{quoted}'"
+    return f'ALTER TABLE {qualified} ADD COLUMN "{column.name}" {kind}'
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:
