@@ -1,0 +1,1 @@
+"""The amoCRM API v4 backend of the crm service: client, sync, webhooks, outbox."""
