@@ -1,0 +1,322 @@
+"""Who of a template's on-duty participants gets the next pushed lead: pure rules.
+
+Weighted turns use the quota method of apportionment (Balinski and Young): the
+t-th lead of a cycle may go only to a participant still below the ceiling of
+its ideal share t·wᵢ/Σw, and among those to the one with the highest wᵢ/(cᵢ+1).
+That keeps every prefix of the sequence within one lead of its ideal share,
+so after k·Σw leads everyone has exactly k·wᵢ. (Plain "largest deficit first"
+does not: with weights 1, 8, 8, 8, 1, 1 it drifts past one lead.)
+
+A cycle runs over one set of participants, the ones on duty and allowed by
+their limits. When that set changes (someone goes off duty, comes back, is
+blocked or unblocked by a limit, or a weight changes) the cycle restarts over
+the new set: counts start again from zero, so a returning participant is owed
+nothing for the time away (no catch-up burst) and the others keep nothing
+against them. Ties go to the participant assigned least recently by this
+template, then to the template's order, so frequent restarts still rotate.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+ROTATING = frozenset({"round_robin", "weighted"})
+FALLBACK_DEFAULT = "weighted"
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A participant taking part in a pick: on duty and allowed by the limits."""
+
+    user: str
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class RotationState:
+    """A template's rotation, as stored between picks."""
+
+    cycle: tuple[Seat, ...] = ()  # who the current cycle is over
+    counts: Mapping[str, int] = field(default_factory=dict)  # leads in this cycle
+    turns: int = 0  # leads the template has ever handed out
+    last_turn: Mapping[str, int] = field(default_factory=dict)  # each user's last
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "cycle": [[s.user, s.weight] for s in self.cycle],
+                "counts": dict(self.counts),
+                "turns": self.turns,
+                "last_turn": dict(self.last_turn),
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> RotationState:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(
+            cycle=tuple(Seat(u, w) for u, w in data.get("cycle", [])),
+            counts=dict(data.get("counts", {})),
+            turns=int(data.get("turns", 0)),
+            last_turn=dict(data.get("last_turn", {})),
+        )
+
+    def over(self, pool: Sequence[Seat]) -> RotationState:
+        """This state with its cycle over `pool`: restarted if the pool changed."""
+        if _same_pool(self.cycle, pool):
+            return self
+        return replace(self, cycle=tuple(pool), counts={})
+
+    def handed(self, user: str) -> RotationState:
+        """The state after `user` got a lead."""
+        counts = dict(self.counts)
+        counts[user] = counts.get(user, 0) + 1
+        last = dict(self.last_turn)
+        last[user] = self.turns
+        return replace(self, counts=counts, turns=self.turns + 1, last_turn=last)
+
+    def taken_back(self, user: str) -> RotationState:
+        """Undoes a lead that never reached `user` (the CRM refused the change)."""
+        if self.counts.get(user, 0) < 1:
+            return self
+        counts = dict(self.counts)
+        counts[user] -= 1
+        return replace(self, counts=counts)
+
+
+def _same_pool(a: Sequence[Seat], b: Sequence[Seat]) -> bool:
+    return {s.user: s.weight for s in a} == {s.user: s.weight for s in b}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """Why a seat did not get the lead: a code and a sentence for the journal."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Pick:
+    user: str
+    state: RotationState  # after the pick
+    algorithm: str  # the one that decided: e.g. "least_loaded" when linked fell back
+    why: str  # why the winner won
+    losses: Mapping[str, Loss] = field(default_factory=dict)
+
+
+class NobodyToPick(ValueError):
+    """No seat may take the lead; the caller holds it or uses the fallback user."""
+
+
+def _recency(state: RotationState, user: str) -> int:
+    return state.last_turn.get(user, -1)
+
+
+def _tie_order(
+    state: RotationState, seats: Sequence[Seat]
+) -> Callable[[Seat], tuple[int, int]]:
+    order = {s.user: i for i, s in enumerate(seats)}
+    return lambda s: (_recency(state, s.user), order[s.user])
+
+
+def _allowed(pool: Sequence[Seat], allowed: frozenset[str] | None) -> list[Seat]:
+    seats = [s for s in pool if allowed is None or s.user in allowed]
+    if not seats:
+        raise NobodyToPick("no participant may take this lead")
+    return seats
+
+
+def _excluded_losses(pool: Sequence[Seat], seats: Sequence[Seat]) -> dict[str, Loss]:
+    inside = {s.user for s in seats}
+    return {
+        s.user: Loss("skipped", "skipped for this lead (it already had it)")
+        for s in pool
+        if s.user not in inside
+    }
+
+
+def weighted_pick(
+    state: RotationState,
+    pool: Sequence[Seat],
+    allowed: frozenset[str] | None = None,
+    *,
+    algorithm: str = "weighted",
+) -> Pick:
+    """The next turn of the quota method over `pool`, among the `allowed` seats."""
+    state = state.over(pool)
+    seats = _allowed(pool, allowed)
+    total = sum(s.weight for s in pool)
+    turn = sum(state.counts.get(s.user, 0) for s in pool) + 1
+
+    def count(s: Seat) -> int:
+        return state.counts.get(s.user, 0)
+
+    def below_ceiling(s: Seat) -> bool:
+        return count(s) + 1 <= -(-turn * s.weight // total)
+
+    def priority(s: Seat) -> Fraction:
+        return Fraction(s.weight, count(s) + 1)
+
+    entitled = [s for s in seats if below_ceiling(s)] or seats
+    tie = _tie_order(state, pool)
+    best = max(priority(s) for s in entitled)
+    winner = min((s for s in entitled if priority(s) == best), key=tie)
+    losses = _excluded_losses(pool, seats)
+    for s in seats:
+        if s is winner:
+            continue
+        ideal = Fraction(turn * s.weight, total)
+        share = f"{count(s)} of an ideal {float(ideal):.2f} after this lead"
+        if s not in entitled:
+            losses[s.user] = Loss("at_share", f"already has its share: {share}")
+        elif priority(s) < best:
+            losses[s.user] = Loss("not_its_turn", f"not its turn: {share}")
+        else:
+            losses[s.user] = Loss(
+                "assigned_more_recently", f"tied, but got a lead more recently: {share}"
+            )
+    why = (
+        f"its turn: {count(winner)} of an ideal "
+        f"{float(Fraction(turn * winner.weight, total)):.2f} after this lead "
+        f"(weight {winner.weight} of {total})"
+    )
+    return Pick(winner.user, state.handed(winner.user), algorithm, why, losses)
+
+
+def round_robin_pick(
+    state: RotationState, pool: Sequence[Seat], allowed: frozenset[str] | None = None
+) -> Pick:
+    """Equal turns in the template's order, whatever the weights say."""
+    even = [Seat(s.user, 1) for s in pool]
+    return weighted_pick(state, even, allowed, algorithm="round_robin")
+
+
+def random_pick(
+    state: RotationState,
+    pool: Sequence[Seat],
+    allowed: frozenset[str] | None,
+    rng: random.Random,
+) -> Pick:
+    """A draw weighted by the weights; the caller seeds `rng` so a replay agrees."""
+    state = state.over(pool)
+    seats = _allowed(pool, allowed)
+    winner = rng.choices(seats, weights=[s.weight for s in seats], k=1)[0]
+    total = sum(s.weight for s in seats)
+    losses = _excluded_losses(pool, seats)
+    for s in seats:
+        if s is not winner:
+            losses[s.user] = Loss(
+                "not_drawn", f"not drawn (chance {s.weight} of {total})"
+            )
+    why = f"drawn with chance {winner.weight} of {total}"
+    return Pick(winner.user, state.handed(winner.user), "random", why, losses)
+
+
+def least_loaded_pick(
+    state: RotationState,
+    pool: Sequence[Seat],
+    allowed: frozenset[str] | None,
+    open_leads: Mapping[str, int],
+) -> Pick:
+    """Fewest open leads; ties go to the one assigned least recently."""
+    state = state.over(pool)
+    seats = _allowed(pool, allowed)
+    tie = _tie_order(state, pool)
+
+    def load(s: Seat) -> int:
+        return open_leads.get(s.user, 0)
+
+    winner = min(seats, key=lambda s: (load(s), *tie(s)))
+    losses = _excluded_losses(pool, seats)
+    for s in seats:
+        if s is winner:
+            continue
+        if load(s) > load(winner):
+            losses[s.user] = Loss(
+                "more_open_leads", f"{load(s)} open leads against {load(winner)}"
+            )
+        else:
+            losses[s.user] = Loss(
+                "assigned_more_recently",
+                f"also {load(s)} open leads, but got a lead more recently",
+            )
+    why = f"fewest open leads ({load(winner)})"
+    return Pick(winner.user, state.handed(winner.user), "least_loaded", why, losses)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A user the lead's contact or company already works with, and how."""
+
+    user: str
+    via: str  # e.g. "responsible of contact C1"
+
+
+def pick(
+    algorithm: str,
+    state: RotationState,
+    pool: Sequence[Seat],
+    *,
+    allowed: frozenset[str] | None = None,
+    open_leads: Mapping[str, int] | None = None,
+    links: Sequence[Link] = (),
+    fallback_algorithm: str | None = None,
+    rng: random.Random | None = None,
+) -> Pick:
+    """The seat of `pool` that gets the lead by `algorithm`.
+
+    `pool` is the on-duty participants the limits allow, in the template's
+    order; `allowed` narrows who may take this particular lead (a reassigned
+    lead skips its previous holders) without restarting the cycle.
+    """
+    if algorithm == "linked":
+        fallback = fallback_algorithm or FALLBACK_DEFAULT
+        seats = {s.user for s in _allowed(pool, allowed)}
+        for link in links:
+            if link.user in seats:
+                # Counted in the fallback's cycle, so the fallback evens out around
+                # the linked leads instead of restarting at each one.
+                even = [Seat(s.user, 1) for s in pool]
+                state = state.over(even if fallback == "round_robin" else pool)
+                losses = _excluded_losses(pool, _allowed(pool, allowed))
+                for s in pool:
+                    if s.user != link.user and s.user not in losses:
+                        losses[s.user] = Loss(
+                            "not_linked", "the lead's contact works with another user"
+                        )
+                return Pick(
+                    link.user,
+                    state.handed(link.user),
+                    "linked",
+                    f"linked: {link.via}",
+                    losses,
+                )
+        chosen = pick(
+            fallback,
+            state,
+            pool,
+            allowed=allowed,
+            open_leads=open_leads,
+            rng=rng,
+        )
+        unlinked = (
+            "no linked user is on duty" if links else "the contact has no linked user"
+        )
+        return replace(chosen, why=f"{unlinked}; {chosen.why}")
+    if algorithm == "weighted":
+        return weighted_pick(state, pool, allowed)
+    if algorithm == "round_robin":
+        return round_robin_pick(state, pool, allowed)
+    if algorithm == "random":
+        return random_pick(state, pool, allowed, rng or random.Random(state.turns))
+    if algorithm == "least_loaded":
+        return least_loaded_pick(state, pool, allowed, open_leads or {})
+    raise ValueError(f"unknown algorithm '{algorithm}'")
