@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, case, distinct, func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from leadrouter.timestamps import utc
-from services.crm.state import Directory
-from services.crm.tables import Event, Lead, Pipeline, Task
+from services.crm.state import stage_key
+from services.crm.tables import Event, Lead, Pipeline, Stage, Task
 
 # Events that move a lead into a stage; their actor is the lead's owner then.
 STAGE_MOVES = ("stage_changed", "lead_reopened")
@@ -58,164 +57,182 @@ def measure(
     settings: StageSettings,
     w: Windows,
 ) -> dict[str, UserActivity]:
-    """Everything the ten limits need, for many users at once."""
+    """Everything the ten limits need, for many users at once.
+
+    Seven statements, however many users and whatever their limit values.
+    """
     out = {u: UserActivity() for u in users}
     if not users:
         return out
-    directory = Directory.load(session, account)
-    won = {k for k, kind in directory.stages.items() if kind == "won"}
-    lost = {k for k, kind in directory.stages.items() if kind == "lost"}
-    opens = {k for k, kind in directory.stages.items() if kind == "open"}
-    sale = set(settings.sale) or won
-    loss = set(settings.loss) or lost
-    excluded = set(settings.excluded)
-    counted_open = sorted(opens - sale - loss - excluded)
-    counted_loss = sorted(loss - excluded)
-    counted_sale = sorted(sale - excluded)
+    # Stages of archived pipelines count in no limit, like excluded stages:
+    # archiving a pipeline is how an account takes its won stages out of sales.
+    rows = session.execute(
+        select(col(Stage.pipeline), col(Stage.id), col(Stage.kind))
+        .join(
+            Pipeline,
+            and_(
+                col(Pipeline.account) == col(Stage.account),
+                col(Pipeline.id) == col(Stage.pipeline),
+            ),
+        )
+        .where(col(Stage.account) == account, col(Pipeline.archived).is_(False))
+    )
+    live = {stage_key(pipeline, stage): kind for pipeline, stage, kind in rows}
+    counted = sorted(key for key in live if key not in settings.excluded)
+    counted_sale = [
+        k
+        for k in counted
+        if (k in settings.sale if settings.sale else live[k] == "won")
+    ]
+    counted_loss = [
+        k
+        for k in counted
+        if (k in settings.loss if settings.loss else live[k] == "lost")
+    ]
+    # Open = neither won nor lost, nor counted as a sale or a loss by the group.
+    counted_open = [
+        k
+        for k in counted
+        if live[k] == "open" and k not in settings.sale and k not in settings.loss
+    ]
 
-    live_pipelines = select(Pipeline.id).where(
-        Pipeline.account == account,  # type: ignore[arg-type]
-        Pipeline.archived.is_(False),  # type: ignore[attr-defined]
-    )
-    lead_counts = and_(
-        Lead.account == account,
-        Lead.pipeline.in_(live_pipelines),  # type: ignore[attr-defined]
-        Lead.stage_key.not_in(sorted(excluded)),  # type: ignore[attr-defined]
-    )
+    lead_stage = col(Lead.stage_key)
+    # A lead counts only while it sits in a counted stage.
+    lead_counts = and_(col(Lead.account) == account, lead_stage.in_(counted))
 
     # 2. open leads
+    responsible = col(Lead.responsible)
     rows = session.execute(
-        select(Lead.responsible, func.count())
-        .where(
-            lead_counts,
-            Lead.responsible.in_(users),  # type: ignore[attr-defined]
-            Lead.stage_key.in_(counted_open),  # type: ignore[attr-defined]
-        )
-        .group_by(Lead.responsible)
+        select(responsible, func.count())
+        .where(lead_counts, responsible.in_(users), lead_stage.in_(counted_open))
+        .group_by(responsible)
     )
     for user, count in rows:
         out[user].open_leads = count
 
     # 3. leads the user became responsible for today, once per lead
+    at = col(Event.at)
+    user_to = col(Event.user_to)
     rows = session.execute(
-        select(Event.user_to, func.count(distinct(Event.lead_id)))
+        select(user_to, func.count(distinct(col(Event.lead_id))))
         .join(
             Lead,
-            and_(Lead.account == Event.account, Lead.id == Event.lead_id),
+            and_(
+                col(Lead.account) == col(Event.account),
+                col(Lead.id) == col(Event.lead_id),
+            ),
         )
         .where(
-            Event.account == account,
-            Event.type.in_(("lead_created", "responsible_changed")),  # type: ignore[attr-defined]
-            Event.user_to.in_(users),  # type: ignore[attr-defined]
-            Event.at >= w.today_start,
-            Event.at <= w.now,
+            col(Event.account) == account,
+            col(Event.type).in_(("lead_created", "responsible_changed")),
+            user_to.in_(users),
+            at >= w.today_start,
+            at <= w.now,
             lead_counts,
         )
-        .group_by(Event.user_to)
+        .group_by(user_to)
     )
     for user, count in rows:
         out[user].new_today = count
 
     # 4 and 5. overdue tasks: not completed, deadline passed
+    owner = col(Task.responsible)
+    deadline = col(Task.deadline)
     rows = session.execute(
-        select(Task.responsible, func.count(), func.min(Task.deadline))
-        .outerjoin(Lead, and_(Lead.account == Task.account, Lead.id == Task.lead_id))
-        .where(
-            Task.account == account,
-            Task.responsible.in_(users),  # type: ignore[attr-defined]
-            Task.completed_at.is_(None),  # type: ignore[union-attr]
-            Task.deadline < w.now,
-            or_(
-                Task.lead_id.is_(None),  # type: ignore[union-attr]
-                Lead.stage_key.not_in(sorted(excluded)),  # type: ignore[attr-defined]
+        select(owner, func.count(), func.min(deadline))
+        .outerjoin(
+            Lead,
+            and_(
+                col(Lead.account) == col(Task.account),
+                col(Lead.id) == col(Task.lead_id),
             ),
         )
-        .group_by(Task.responsible)
+        .where(
+            col(Task.account) == account,
+            owner.in_(users),
+            col(Task.completed_at).is_(None),
+            deadline < w.now,
+            or_(col(Task.lead_id).is_(None), lead_stage.in_(counted)),
+        )
+        .group_by(owner)
     )
     for user, count, oldest in rows:
         out[user].overdue_tasks = count
         out[user].oldest_overdue_deadline = utc(oldest) if oldest else None
 
+    actor = col(Event.actor)
     moves_into = and_(
-        Event.account == account,
-        Event.type.in_(STAGE_MOVES),  # type: ignore[attr-defined]
-        Event.actor.in_(users),  # type: ignore[attr-defined]
-        Event.at <= w.now,
+        col(Event.account) == account,
+        col(Event.type).in_(STAGE_MOVES),
+        actor.in_(users),
+        at <= w.now,
     )
 
-    # 6. sales since each user's own window start; one query per distinct start
-    by_since: dict[datetime, list[str]] = defaultdict(list)
-    for user, since in w.sales_since.items():
-        if user in out:
-            by_since[since].append(user)
-    for since, members in by_since.items():
-        rows = session.execute(
-            select(Event.actor, func.count())
-            .where(
-                moves_into,
-                Event.actor.in_(members),  # type: ignore[attr-defined]
-                Event.stage_to.in_(counted_sale),  # type: ignore[attr-defined]
-                Event.at >= since,
-            )
-            .group_by(Event.actor)
-        )
-        for user, count in rows:
-            out[user].sales_in_window = count
-
-    # 7 and 8. leads now in a loss stage that the user moved there
+    # 6 and 9. moves into a sale stage: in each user's own days_without_sales
+    # window, in the previous and in the current calendar month. One column
+    # per distinct window start keeps this a single statement.
+    sinces = sorted({since for u, since in w.sales_since.items() if u in out})
+    last_month = and_(at >= w.prev_month_start, at < w.month_start)
     rows = session.execute(
         select(
-            Lead.stage_changed_by,
+            actor,
+            func.sum(case((last_month, 1), else_=0)),
+            func.sum(case((at >= w.month_start, 1), else_=0)),
+            *(func.sum(case((at >= since, 1), else_=0)) for since in sinces),
+        )
+        .where(
+            moves_into,
+            col(Event.stage_to).in_(counted_sale),
+            at >= min([w.prev_month_start, *sinces]),
+        )
+        .group_by(actor)
+    )
+    column = {since: i for i, since in enumerate(sinces)}
+    for user, last, current, *windows in rows:
+        out[user].sales_last_month = int(last or 0)
+        out[user].sales_this_month = int(current or 0)
+        since = w.sales_since.get(user)
+        if since is not None:
+            out[user].sales_in_window = int(windows[column[since]] or 0)
+
+    # 7 and 8. leads now in a loss stage that the user moved there
+    moved_by = col(Lead.stage_changed_by)
+    moved_at = col(Lead.stage_changed_at)
+    rows = session.execute(
+        select(
+            moved_by,
             func.count(),
-            func.sum(case((Lead.stage_changed_at >= w.today_start, 1), else_=0)),
+            func.sum(case((moved_at >= w.today_start, 1), else_=0)),
         )
         .where(
             lead_counts,
-            Lead.stage_changed_by.in_(users),  # type: ignore[attr-defined]
-            Lead.stage_key.in_(counted_loss),  # type: ignore[attr-defined]
-            Lead.stage_changed_at >= w.month_start,
-            Lead.stage_changed_at <= w.now,
+            moved_by.in_(users),
+            lead_stage.in_(counted_loss),
+            moved_at >= w.month_start,
+            moved_at <= w.now,
         )
-        .group_by(Lead.stage_changed_by)
+        .group_by(moved_by)
     )
     for user, month, today in rows:
         out[user].lost_month = month
         out[user].lost_today = int(today or 0)
 
-    # 9. sales in the previous and the current calendar month
-    this_month = Event.at >= w.month_start
-    rows = session.execute(
-        select(
-            Event.actor,
-            func.sum(case((this_month, 0), else_=1)),
-            func.sum(case((this_month, 1), else_=0)),
-        )
-        .where(
-            moves_into,
-            Event.stage_to.in_(counted_sale),  # type: ignore[attr-defined]
-            Event.at >= w.prev_month_start,
-        )
-        .group_by(Event.actor)
-    )
-    for user, last, current in rows:
-        out[user].sales_last_month = int(last or 0)
-        out[user].sales_this_month = int(current or 0)
-
     # 10. distinct leads moved into the key stage, previous and current week
-    if settings.key_stage and settings.key_stage not in excluded:
-        this_week = Event.at >= w.week_start
+    if settings.key_stage in counted:
+        this_week = at >= w.week_start
+        lead_id = col(Event.lead_id)
         rows = session.execute(
             select(
-                Event.actor,
-                func.count(distinct(case((this_week, None), else_=Event.lead_id))),
-                func.count(distinct(case((this_week, Event.lead_id), else_=None))),
+                actor,
+                func.count(distinct(case((this_week, None), else_=lead_id))),
+                func.count(distinct(case((this_week, lead_id), else_=None))),
             )
             .where(
                 moves_into,
-                Event.stage_to == settings.key_stage,
-                Event.at >= w.prev_week_start,
+                col(Event.stage_to) == settings.key_stage,
+                at >= w.prev_week_start,
             )
-            .group_by(Event.actor)
+            .group_by(actor)
         )
         for user, last, current in rows:
             out[user].key_stage_last_week = last

@@ -40,6 +40,7 @@ pipelines:
     archived: true
     stages:
       - {id: open, kind: open}
+      - {id: meeting, kind: open}
       - {id: done, kind: won}
       - {id: gone, kind: lost}
 """
