@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 POOL_SIZE = 30
 CHANNELS = ("call", "form", "email", "chat")
 
 
-def demo_history(now: datetime) -> list[str]:
+def demo_history(now: datetime, timezone: str = "Asia/Tomsk") -> list[str]:
     """Canonical history lines: a pool of new leads and some work of each manager."""
     events: list[dict[str, Any]] = []
+    local = now.astimezone(ZoneInfo(timezone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # Spaced out between local midnight and now, so they fall on "today" at any hour.
+    since_midnight = local - midnight
 
     def at(delta: timedelta) -> str:
         return (now - delta).isoformat()
@@ -51,7 +56,7 @@ def demo_history(now: datetime) -> list[str]:
         events.append(
             {
                 "type": "stage_changed",
-                "at": at(timedelta(minutes=5 * i)),
+                "at": at(since_midnight * (i - 5) / 6),
                 "lead": f"M{i:03d}",
                 "to": "lost",
                 "loss_reason": "too expensive" if i % 2 else "no answer",
