@@ -319,6 +319,60 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
             set_ts(msg, "oldest_overdue_deadline", a.oldest_overdue_deadline)
         return reply
 
+    @handles_errors
+    async def GetLinkedUsers(
+        self, request: crm_pb2.GetLinkedUsersRequest, context: Ctx
+    ) -> crm_pb2.GetLinkedUsersResponse:
+        found = await self.store.db.run(
+            self.store.linked_users, request.account, list(request.lead_ids)
+        )
+        return crm_pb2.GetLinkedUsersResponse(
+            leads=[
+                crm_pb2.LeadLinks(
+                    lead_id=lead_id,
+                    users=[
+                        crm_pb2.LinkedUser(
+                            user_id=x.user, kind=x.kind, source_id=x.source_id
+                        )
+                        for x in links
+                    ],
+                )
+                for lead_id, links in found.items()
+            ]
+        )
+
+    @handles_errors
+    async def CountOpenLeads(
+        self, request: crm_pb2.CountOpenLeadsRequest, context: Ctx
+    ) -> crm_pb2.CountOpenLeadsResponse:
+        counts = await self.store.db.run(
+            self.store.count_open_leads, request.account, list(request.user_ids)
+        )
+        return crm_pb2.CountOpenLeadsResponse(open_leads=counts)
+
+    @handles_errors
+    async def GetLeadWork(
+        self, request: crm_pb2.GetLeadWorkRequest, context: Ctx
+    ) -> crm_pb2.GetLeadWorkResponse:
+        work = await self.store.db.run(
+            self.store.lead_work,
+            request.account,
+            [(q.lead_id, from_ts(q.since)) for q in request.leads],
+        )
+        return crm_pb2.GetLeadWorkResponse(
+            leads=[
+                crm_pb2.LeadWork(
+                    lead_id=w.lead_id,
+                    found=w.found,
+                    stage=w.stage,
+                    responsible=w.responsible,
+                    open=w.open,
+                    tasks_completed=w.tasks_completed,
+                )
+                for w in work
+            ]
+        )
+
     async def StreamEvents(
         self, request: crm_pb2.StreamEventsRequest, context: Ctx
     ) -> AsyncIterator[crm_pb2.CrmEvent]:

@@ -907,3 +907,268 @@ class CrmEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CrmEvent: _TypeAlias = CrmEvent  # noqa: Y015
+
+@_typing.final
+class GetLinkedUsersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    LEAD_IDS_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    @_builtins.property
+    def lead_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        lead_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "lead_ids", b"lead_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLinkedUsersRequest: _TypeAlias = GetLinkedUsersRequest  # noqa: Y015
+
+@_typing.final
+class LinkedUser(_message.Message):
+    """A user a lead is linked to, strongest link first: the responsible user of
+    one of its contacts, then of one of its companies, then the owner of the
+    last other lead of one of its contacts.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    SOURCE_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    kind: _builtins.str
+    """contact_responsible | company_responsible | previous_lead_owner"""
+    source_id: _builtins.str
+    """the contact, company or previous lead"""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        source_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "source_id", b"source_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LinkedUser: _TypeAlias = LinkedUser  # noqa: Y015
+
+@_typing.final
+class LeadLinks(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAD_ID_FIELD_NUMBER: _builtins.int
+    USERS_FIELD_NUMBER: _builtins.int
+    lead_id: _builtins.str
+    @_builtins.property
+    def users(self) -> _containers.RepeatedCompositeFieldContainer[Global___LinkedUser]: ...
+    def __init__(
+        self,
+        *,
+        lead_id: _builtins.str = ...,
+        users: _abc.Iterable[Global___LinkedUser] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lead_id", b"lead_id", "users", b"users"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeadLinks: _TypeAlias = LeadLinks  # noqa: Y015
+
+@_typing.final
+class GetLinkedUsersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEADS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def leads(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeadLinks]: ...
+    def __init__(
+        self,
+        *,
+        leads: _abc.Iterable[Global___LeadLinks] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leads", b"leads"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLinkedUsersResponse: _TypeAlias = GetLinkedUsersResponse  # noqa: Y015
+
+@_typing.final
+class CountOpenLeadsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    USER_IDS_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    @_builtins.property
+    def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        user_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "user_ids", b"user_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountOpenLeadsRequest: _TypeAlias = CountOpenLeadsRequest  # noqa: Y015
+
+@_typing.final
+class CountOpenLeadsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class OpenLeadsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    OPEN_LEADS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def open_leads(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """leads in open stages of live pipelines"""
+
+    def __init__(
+        self,
+        *,
+        open_leads: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["open_leads", b"open_leads"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountOpenLeadsResponse: _TypeAlias = CountOpenLeadsResponse  # noqa: Y015
+
+@_typing.final
+class LeadWorkQuery(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAD_ID_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    lead_id: _builtins.str
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        lead_id: _builtins.str = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lead_id", b"lead_id", "since", b"since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeadWorkQuery: _TypeAlias = LeadWorkQuery  # noqa: Y015
+
+@_typing.final
+class GetLeadWorkRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    LEADS_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    @_builtins.property
+    def leads(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeadWorkQuery]: ...
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        leads: _abc.Iterable[Global___LeadWorkQuery] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "leads", b"leads"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLeadWorkRequest: _TypeAlias = GetLeadWorkRequest  # noqa: Y015
+
+@_typing.final
+class LeadWork(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAD_ID_FIELD_NUMBER: _builtins.int
+    FOUND_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    OPEN_FIELD_NUMBER: _builtins.int
+    TASKS_COMPLETED_FIELD_NUMBER: _builtins.int
+    lead_id: _builtins.str
+    found: _builtins.bool
+    stage: _builtins.str
+    """"pipeline/stage" """
+    responsible: _builtins.str
+    open: _builtins.bool
+    tasks_completed: _builtins.int
+    """tasks on the lead completed at or after `since`"""
+    def __init__(
+        self,
+        *,
+        lead_id: _builtins.str = ...,
+        found: _builtins.bool = ...,
+        stage: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+        open: _builtins.bool = ...,
+        tasks_completed: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["found", b"found", "lead_id", b"lead_id", "open", b"open", "responsible", b"responsible", "stage", b"stage", "tasks_completed", b"tasks_completed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeadWork: _TypeAlias = LeadWork  # noqa: Y015
+
+@_typing.final
+class GetLeadWorkResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEADS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def leads(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeadWork]: ...
+    def __init__(
+        self,
+        *,
+        leads: _abc.Iterable[Global___LeadWork] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leads", b"leads"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLeadWorkResponse: _TypeAlias = GetLeadWorkResponse  # noqa: Y015

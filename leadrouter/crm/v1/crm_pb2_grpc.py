@@ -90,6 +90,21 @@ class CrmStub:
                 request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.StreamEventsRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.CrmEvent.FromString,
                 _registered_method=True)
+        self.GetLinkedUsers = channel.unary_unary(
+                '/leadrouter.crm.v1.Crm/GetLinkedUsers',
+                request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLinkedUsersRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLinkedUsersResponse.FromString,
+                _registered_method=True)
+        self.CountOpenLeads = channel.unary_unary(
+                '/leadrouter.crm.v1.Crm/CountOpenLeads',
+                request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.CountOpenLeadsRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.CountOpenLeadsResponse.FromString,
+                _registered_method=True)
+        self.GetLeadWork = channel.unary_unary(
+                '/leadrouter.crm.v1.Crm/GetLeadWork',
+                request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkResponse.FromString,
+                _registered_method=True)
 
 
 class CrmServicer:
@@ -168,6 +183,27 @@ class CrmServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLinkedUsers(self, request, context):
+        """Push, linked algorithm: who the leads' contacts and companies already work with.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountOpenLeads(self, request, context):
+        """Push, least_loaded algorithm: open leads of many users at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLeadWork(self, request, context):
+        """Push, SLA and handover: where leads stand and whether tasks on them were done.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CrmServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -225,6 +261,21 @@ def add_CrmServicer_to_server(servicer, server):
                     servicer.StreamEvents,
                     request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.StreamEventsRequest.FromString,
                     response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.CrmEvent.SerializeToString,
+            ),
+            'GetLinkedUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLinkedUsers,
+                    request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLinkedUsersRequest.FromString,
+                    response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLinkedUsersResponse.SerializeToString,
+            ),
+            'CountOpenLeads': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountOpenLeads,
+                    request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.CountOpenLeadsRequest.FromString,
+                    response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.CountOpenLeadsResponse.SerializeToString,
+            ),
+            'GetLeadWork': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLeadWork,
+                    request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkRequest.FromString,
+                    response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -524,6 +575,87 @@ class Crm:
             '/leadrouter.crm.v1.Crm/StreamEvents',
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.StreamEventsRequest.SerializeToString,
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.CrmEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLinkedUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.crm.v1.Crm/GetLinkedUsers',
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLinkedUsersRequest.SerializeToString,
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLinkedUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountOpenLeads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.crm.v1.Crm/CountOpenLeads',
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.CountOpenLeadsRequest.SerializeToString,
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.CountOpenLeadsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLeadWork(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.crm.v1.Crm/GetLeadWork',
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkRequest.SerializeToString,
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,6 +50,12 @@ class CrmStub:
     """Per-user activity aggregates for the limits, in one batched call."""
     StreamEvents: _grpc.UnaryStreamMultiCallable[_crm_pb2.StreamEventsRequest, _crm_pb2.CrmEvent]
     """Canonical events after an offset, then new ones as they happen."""
+    GetLinkedUsers: _grpc.UnaryUnaryMultiCallable[_crm_pb2.GetLinkedUsersRequest, _crm_pb2.GetLinkedUsersResponse]
+    """Push, linked algorithm: who the leads' contacts and companies already work with."""
+    CountOpenLeads: _grpc.UnaryUnaryMultiCallable[_crm_pb2.CountOpenLeadsRequest, _crm_pb2.CountOpenLeadsResponse]
+    """Push, least_loaded algorithm: open leads of many users at once."""
+    GetLeadWork: _grpc.UnaryUnaryMultiCallable[_crm_pb2.GetLeadWorkRequest, _crm_pb2.GetLeadWorkResponse]
+    """Push, SLA and handover: where leads stand and whether tasks on them were done."""
 
 @_typing.type_check_only
 class CrmAsyncStub(CrmStub):
@@ -72,6 +78,12 @@ class CrmAsyncStub(CrmStub):
     """Per-user activity aggregates for the limits, in one batched call."""
     StreamEvents: _aio.UnaryStreamMultiCallable[_crm_pb2.StreamEventsRequest, _crm_pb2.CrmEvent]  # type: ignore[assignment]
     """Canonical events after an offset, then new ones as they happen."""
+    GetLinkedUsers: _aio.UnaryUnaryMultiCallable[_crm_pb2.GetLinkedUsersRequest, _crm_pb2.GetLinkedUsersResponse]  # type: ignore[assignment]
+    """Push, linked algorithm: who the leads' contacts and companies already work with."""
+    CountOpenLeads: _aio.UnaryUnaryMultiCallable[_crm_pb2.CountOpenLeadsRequest, _crm_pb2.CountOpenLeadsResponse]  # type: ignore[assignment]
+    """Push, least_loaded algorithm: open leads of many users at once."""
+    GetLeadWork: _aio.UnaryUnaryMultiCallable[_crm_pb2.GetLeadWorkRequest, _crm_pb2.GetLeadWorkResponse]  # type: ignore[assignment]
+    """Push, SLA and handover: where leads stand and whether tasks on them were done."""
 
 class CrmServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -157,5 +169,29 @@ class CrmServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_crm_pb2.CrmEvent], _abc.AsyncIterator[_crm_pb2.CrmEvent]]:
         """Canonical events after an offset, then new ones as they happen."""
+
+    @_abc_1.abstractmethod
+    def GetLinkedUsers(
+        self,
+        request: _crm_pb2.GetLinkedUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_crm_pb2.GetLinkedUsersResponse, _abc.Awaitable[_crm_pb2.GetLinkedUsersResponse]]:
+        """Push, linked algorithm: who the leads' contacts and companies already work with."""
+
+    @_abc_1.abstractmethod
+    def CountOpenLeads(
+        self,
+        request: _crm_pb2.CountOpenLeadsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_crm_pb2.CountOpenLeadsResponse, _abc.Awaitable[_crm_pb2.CountOpenLeadsResponse]]:
+        """Push, least_loaded algorithm: open leads of many users at once."""
+
+    @_abc_1.abstractmethod
+    def GetLeadWork(
+        self,
+        request: _crm_pb2.GetLeadWorkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_crm_pb2.GetLeadWorkResponse, _abc.Awaitable[_crm_pb2.GetLeadWorkResponse]]:
+        """Push, SLA and handover: where leads stand and whether tasks on them were done."""
 
 def add_CrmServicer_to_server(servicer: CrmServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
