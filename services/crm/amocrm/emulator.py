@@ -223,6 +223,7 @@ class AmoEmulator:
         self.client_secret = client_secret
         self.redirect_uri = redirect_uri
         self.rate_limit = rate_limit
+        self.url = ""  # where it is served, once whoever serves it knows
         self.api_filters_enabled = False
         self.integration_user = 5001  # whose name API changes are made in
 

@@ -1,0 +1,112 @@
+"""Fixtures: the amoCRM emulator on a loopback port, and clients of it on one clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from starlette.types import ASGIApp
+
+from leadrouter.clock import FixedClock
+from services.crm.amocrm.client import (
+    AmoClient,
+    FileTokenStore,
+    LongLivedToken,
+    OAuth,
+    sleeper_for,
+)
+from services.crm.amocrm.emulator import AmoEmulator
+
+# Monday 2 November 2026, 10:00 in Tomsk (UTC+7).
+START = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
+
+
+@dataclass
+class Served:
+    url: str
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await self.task
+
+
+async def serve(app: ASGIApp) -> Served:
+    """Starts `app` with uvicorn on a free loopback port in this event loop."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return Served(f"http://127.0.0.1:{port}", server, task)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+async def emulator(clock: FixedClock) -> AsyncIterator[AmoEmulator]:
+    emu = AmoEmulator(clock=clock)
+    served = await serve(emu)
+    emu.url = served.url
+    try:
+        yield emu
+    finally:
+        await emu.aclose()
+        await served.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        yield client
+
+
+@pytest.fixture
+def amo(emulator: AmoEmulator, clock: FixedClock, http: httpx.AsyncClient) -> AmoClient:
+    """A client with a long-lived token."""
+    return AmoClient(
+        emulator.url,
+        LongLivedToken(emulator.issue_long_lived_token()),
+        clock=clock,
+        sleeper=sleeper_for(clock),
+        http=http,
+    )
+
+
+def oauth(
+    emulator: AmoEmulator, clock: FixedClock, http: httpx.AsyncClient, tokens: Path
+) -> OAuth:
+    return OAuth(
+        http=http,
+        base_url=emulator.url,
+        client_id=emulator.client_id,
+        client_secret=emulator.client_secret,
+        redirect_uri=emulator.redirect_uri,
+        store=FileTokenStore(tokens),
+        clock=clock,
+        sleeper=sleeper_for(clock),
+    )
+
+
+def client_with(
+    emulator: AmoEmulator, clock: FixedClock, http: httpx.AsyncClient, auth: OAuth
+) -> AmoClient:
+    return AmoClient(
+        emulator.url, auth, clock=clock, sleeper=sleeper_for(clock), http=http
+    )
