@@ -21,6 +21,8 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class DistributionReportRequest(_message.Message):
+    """Calendar dates are "YYYY-MM-DD" in the account timezone; `to` is inclusive."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ACCOUNT_FIELD_NUMBER: _builtins.int
@@ -30,24 +32,27 @@ class DistributionReportRequest(_message.Message):
     USER_IDS_FIELD_NUMBER: _builtins.int
     BUCKET_FIELD_NUMBER: _builtins.int
     account: _builtins.str
+    to: _builtins.str
     bucket: _builtins.str
     """day | week | month"""
     @_builtins.property
-    def to(self) -> _timestamp_pb2.Timestamp: ...
+    def group_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """empty = every group"""
+
     @_builtins.property
-    def group_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
-    @_builtins.property
-    def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """empty = every manager"""
+
     def __init__(
         self,
         *,
         account: _builtins.str = ...,
-        to: _timestamp_pb2.Timestamp | None = ...,
+        to: _builtins.str = ...,
         group_ids: _abc.Iterable[_builtins.str] | None = ...,
         user_ids: _abc.Iterable[_builtins.str] | None = ...,
         bucket: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "to", b"to"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "bucket", b"bucket", "from", b"from", "group_ids", b"group_ids", "to", b"to", "user_ids", b"user_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
@@ -56,45 +61,9 @@ class DistributionReportRequest(_message.Message):
 Global___DistributionReportRequest: _TypeAlias = DistributionReportRequest  # noqa: Y015
 
 @_typing.final
-class DistributionRow(_message.Message):
+class DistributionCounts(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    USER_ID_FIELD_NUMBER: _builtins.int
-    BUCKET_START_FIELD_NUMBER: _builtins.int
-    CLAIMED_FIELD_NUMBER: _builtins.int
-    PUSHED_FIELD_NUMBER: _builtins.int
-    MANUAL_FIELD_NUMBER: _builtins.int
-    TOTAL_FIELD_NUMBER: _builtins.int
-    user_id: _builtins.str
-    claimed: _builtins.int
-    pushed: _builtins.int
-    manual: _builtins.int
-    total: _builtins.int
-    @_builtins.property
-    def bucket_start(self) -> _timestamp_pb2.Timestamp: ...
-    def __init__(
-        self,
-        *,
-        user_id: _builtins.str = ...,
-        bucket_start: _timestamp_pb2.Timestamp | None = ...,
-        claimed: _builtins.int = ...,
-        pushed: _builtins.int = ...,
-        manual: _builtins.int = ...,
-        total: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["bucket_start", b"bucket_start"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bucket_start", b"bucket_start", "claimed", b"claimed", "manual", b"manual", "pushed", b"pushed", "total", b"total", "user_id", b"user_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___DistributionRow: _TypeAlias = DistributionRow  # noqa: Y015
-
-@_typing.final
-class DistributionReportResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ROWS_FIELD_NUMBER: _builtins.int
     CLAIMED_FIELD_NUMBER: _builtins.int
     PUSHED_FIELD_NUMBER: _builtins.int
     MANUAL_FIELD_NUMBER: _builtins.int
@@ -103,12 +72,9 @@ class DistributionReportResponse(_message.Message):
     pushed: _builtins.int
     manual: _builtins.int
     total: _builtins.int
-    @_builtins.property
-    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___DistributionRow]: ...
     def __init__(
         self,
         *,
-        rows: _abc.Iterable[Global___DistributionRow] | None = ...,
         claimed: _builtins.int = ...,
         pushed: _builtins.int = ...,
         manual: _builtins.int = ...,
@@ -116,7 +82,133 @@ class DistributionReportResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["claimed", b"claimed", "manual", b"manual", "pushed", b"pushed", "rows", b"rows", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claimed", b"claimed", "manual", b"manual", "pushed", b"pushed", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DistributionCounts: _TypeAlias = DistributionCounts  # noqa: Y015
+
+@_typing.final
+class DistributionRow(_message.Message):
+    """One manager in one bucket; only buckets with at least one lead appear."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    BUCKET_FIELD_NUMBER: _builtins.int
+    BUCKET_START_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    bucket: _builtins.str
+    """first local date of the bucket"""
+    @_builtins.property
+    def bucket_start(self) -> _timestamp_pb2.Timestamp:
+        """its local midnight"""
+
+    @_builtins.property
+    def counts(self) -> Global___DistributionCounts: ...
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        bucket: _builtins.str = ...,
+        bucket_start: _timestamp_pb2.Timestamp | None = ...,
+        counts: Global___DistributionCounts | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["bucket_start", b"bucket_start", "counts", b"counts"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bucket", b"bucket", "bucket_start", b"bucket_start", "counts", b"counts", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DistributionRow: _TypeAlias = DistributionRow  # noqa: Y015
+
+@_typing.final
+class ManagerTotal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    @_builtins.property
+    def counts(self) -> Global___DistributionCounts: ...
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        counts: Global___DistributionCounts | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ManagerTotal: _TypeAlias = ManagerTotal  # noqa: Y015
+
+@_typing.final
+class BucketTotal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BUCKET_FIELD_NUMBER: _builtins.int
+    BUCKET_START_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    bucket: _builtins.str
+    @_builtins.property
+    def bucket_start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def counts(self) -> Global___DistributionCounts: ...
+    def __init__(
+        self,
+        *,
+        bucket: _builtins.str = ...,
+        bucket_start: _timestamp_pb2.Timestamp | None = ...,
+        counts: Global___DistributionCounts | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["bucket_start", b"bucket_start", "counts", b"counts"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bucket", b"bucket", "bucket_start", b"bucket_start", "counts", b"counts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BucketTotal: _TypeAlias = BucketTotal  # noqa: Y015
+
+@_typing.final
+class DistributionReportResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMEZONE_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    MANAGERS_FIELD_NUMBER: _builtins.int
+    BUCKETS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    timezone: _builtins.str
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___DistributionRow]:
+        """by bucket, then manager"""
+
+    @_builtins.property
+    def managers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ManagerTotal]:
+        """by manager"""
+
+    @_builtins.property
+    def buckets(self) -> _containers.RepeatedCompositeFieldContainer[Global___BucketTotal]:
+        """by bucket"""
+
+    @_builtins.property
+    def total(self) -> Global___DistributionCounts: ...
+    def __init__(
+        self,
+        *,
+        timezone: _builtins.str = ...,
+        rows: _abc.Iterable[Global___DistributionRow] | None = ...,
+        managers: _abc.Iterable[Global___ManagerTotal] | None = ...,
+        buckets: _abc.Iterable[Global___BucketTotal] | None = ...,
+        total: Global___DistributionCounts | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["total", b"total"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buckets", b"buckets", "managers", b"managers", "rows", b"rows", "timezone", b"timezone", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -130,21 +222,32 @@ class LossReasonsReportRequest(_message.Message):
     FROM_FIELD_NUMBER: _builtins.int
     TO_FIELD_NUMBER: _builtins.int
     GROUP_BY_FIELD_NUMBER: _builtins.int
+    GROUP_IDS_FIELD_NUMBER: _builtins.int
+    USER_IDS_FIELD_NUMBER: _builtins.int
     account: _builtins.str
+    to: _builtins.str
     group_by: _builtins.str
     """group | manager | none"""
     @_builtins.property
-    def to(self) -> _timestamp_pb2.Timestamp: ...
+    def group_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """empty = every group"""
+
+    @_builtins.property
+    def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """responsible at closing; empty = everyone"""
+
     def __init__(
         self,
         *,
         account: _builtins.str = ...,
-        to: _timestamp_pb2.Timestamp | None = ...,
+        to: _builtins.str = ...,
         group_by: _builtins.str = ...,
+        group_ids: _abc.Iterable[_builtins.str] | None = ...,
+        user_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "to", b"to"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "from", b"from", "group_by", b"group_by", "to", b"to"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "from", b"from", "group_by", b"group_by", "group_ids", b"group_ids", "to", b"to", "user_ids", b"user_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -156,17 +259,22 @@ class ReasonCount(_message.Message):
 
     REASON_FIELD_NUMBER: _builtins.int
     COUNT_FIELD_NUMBER: _builtins.int
+    PERCENT_FIELD_NUMBER: _builtins.int
     reason: _builtins.str
+    """empty = lost without a reason"""
     count: _builtins.int
+    percent: _builtins.float
+    """of the row's lost leads"""
     def __init__(
         self,
         *,
         reason: _builtins.str = ...,
         count: _builtins.int = ...,
+        percent: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "percent", b"percent", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -183,12 +291,16 @@ class LossReasonsRow(_message.Message):
     LOST_PERCENT_FIELD_NUMBER: _builtins.int
     REASONS_FIELD_NUMBER: _builtins.int
     key: _builtins.str
+    """group id, manager id, or empty (none / no group)"""
     won: _builtins.int
     lost: _builtins.int
     won_percent: _builtins.float
+    """of the row's closed leads"""
     lost_percent: _builtins.float
     @_builtins.property
-    def reasons(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReasonCount]: ...
+    def reasons(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReasonCount]:
+        """most frequent first"""
+
     def __init__(
         self,
         *,
@@ -211,18 +323,83 @@ Global___LossReasonsRow: _TypeAlias = LossReasonsRow  # noqa: Y015
 class LossReasonsReportResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    TIMEZONE_FIELD_NUMBER: _builtins.int
     ROWS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    timezone: _builtins.str
     @_builtins.property
     def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___LossReasonsRow]: ...
+    @_builtins.property
+    def total(self) -> Global___LossReasonsRow: ...
     def __init__(
         self,
         *,
+        timezone: _builtins.str = ...,
         rows: _abc.Iterable[Global___LossReasonsRow] | None = ...,
+        total: Global___LossReasonsRow | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["rows", b"rows"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rows", b"rows", "timezone", b"timezone", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___LossReasonsReportResponse: _TypeAlias = LossReasonsReportResponse  # noqa: Y015
+
+@_typing.final
+class GetStreamPositionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStreamPositionsRequest: _TypeAlias = GetStreamPositionsRequest  # noqa: Y015
+
+@_typing.final
+class StreamPosition(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STREAM_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    stream: _builtins.str
+    """assigner.decisions | crm.events"""
+    offset: _builtins.int
+    def __init__(
+        self,
+        *,
+        stream: _builtins.str = ...,
+        offset: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["offset", b"offset", "stream", b"stream"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StreamPosition: _TypeAlias = StreamPosition  # noqa: Y015
+
+@_typing.final
+class GetStreamPositionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSITIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def positions(self) -> _containers.RepeatedCompositeFieldContainer[Global___StreamPosition]: ...
+    def __init__(
+        self,
+        *,
+        positions: _abc.Iterable[Global___StreamPosition] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["positions", b"positions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStreamPositionsResponse: _TypeAlias = GetStreamPositionsResponse  # noqa: Y015

@@ -44,19 +44,33 @@ class ReportsStub:
                 request_serializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportResponse.FromString,
                 _registered_method=True)
+        self.GetStreamPositions = channel.unary_unary(
+                '/leadrouter.reports.v1.Reports/GetStreamPositions',
+                request_serializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.GetStreamPositionsRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.GetStreamPositionsResponse.FromString,
+                _registered_method=True)
 
 
 class ReportsServicer:
     """Missing associated documentation comment in .proto file."""
 
     def DistributionReport(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Leads handed out per manager and bucket, from per-day counters.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def LossReasonsReport(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Won and lost leads by their last closing, with the lost split by reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStreamPositions(self, request, context):
+        """How far the read models have read each subscribed stream.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -73,6 +87,11 @@ def add_ReportsServicer_to_server(servicer, server):
                     servicer.LossReasonsReport,
                     request_deserializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportRequest.FromString,
                     response_serializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportResponse.SerializeToString,
+            ),
+            'GetStreamPositions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStreamPositions,
+                    request_deserializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.GetStreamPositionsRequest.FromString,
+                    response_serializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.GetStreamPositionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -129,6 +148,33 @@ class Reports:
             '/leadrouter.reports.v1.Reports/LossReasonsReport',
             leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportRequest.SerializeToString,
             leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStreamPositions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.reports.v1.Reports/GetStreamPositions',
+            leadrouter_dot_reports_dot_v1_dot_reports__pb2.GetStreamPositionsRequest.SerializeToString,
+            leadrouter_dot_reports_dot_v1_dot_reports__pb2.GetStreamPositionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

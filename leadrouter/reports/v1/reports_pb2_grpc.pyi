@@ -32,13 +32,21 @@ class ReportsStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ReportsAsyncStub: ...
     DistributionReport: _grpc.UnaryUnaryMultiCallable[_reports_pb2.DistributionReportRequest, _reports_pb2.DistributionReportResponse]
+    """Leads handed out per manager and bucket, from per-day counters."""
     LossReasonsReport: _grpc.UnaryUnaryMultiCallable[_reports_pb2.LossReasonsReportRequest, _reports_pb2.LossReasonsReportResponse]
+    """Won and lost leads by their last closing, with the lost split by reason."""
+    GetStreamPositions: _grpc.UnaryUnaryMultiCallable[_reports_pb2.GetStreamPositionsRequest, _reports_pb2.GetStreamPositionsResponse]
+    """How far the read models have read each subscribed stream."""
 
 @_typing.type_check_only
 class ReportsAsyncStub(ReportsStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     DistributionReport: _aio.UnaryUnaryMultiCallable[_reports_pb2.DistributionReportRequest, _reports_pb2.DistributionReportResponse]  # type: ignore[assignment]
+    """Leads handed out per manager and bucket, from per-day counters."""
     LossReasonsReport: _aio.UnaryUnaryMultiCallable[_reports_pb2.LossReasonsReportRequest, _reports_pb2.LossReasonsReportResponse]  # type: ignore[assignment]
+    """Won and lost leads by their last closing, with the lost split by reason."""
+    GetStreamPositions: _aio.UnaryUnaryMultiCallable[_reports_pb2.GetStreamPositionsRequest, _reports_pb2.GetStreamPositionsResponse]  # type: ignore[assignment]
+    """How far the read models have read each subscribed stream."""
 
 class ReportsServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -46,13 +54,23 @@ class ReportsServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _reports_pb2.DistributionReportRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_reports_pb2.DistributionReportResponse, _abc.Awaitable[_reports_pb2.DistributionReportResponse]]: ...
+    ) -> _typing.Union[_reports_pb2.DistributionReportResponse, _abc.Awaitable[_reports_pb2.DistributionReportResponse]]:
+        """Leads handed out per manager and bucket, from per-day counters."""
 
     @_abc_1.abstractmethod
     def LossReasonsReport(
         self,
         request: _reports_pb2.LossReasonsReportRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_reports_pb2.LossReasonsReportResponse, _abc.Awaitable[_reports_pb2.LossReasonsReportResponse]]: ...
+    ) -> _typing.Union[_reports_pb2.LossReasonsReportResponse, _abc.Awaitable[_reports_pb2.LossReasonsReportResponse]]:
+        """Won and lost leads by their last closing, with the lost split by reason."""
+
+    @_abc_1.abstractmethod
+    def GetStreamPositions(
+        self,
+        request: _reports_pb2.GetStreamPositionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_reports_pb2.GetStreamPositionsResponse, _abc.Awaitable[_reports_pb2.GetStreamPositionsResponse]]:
+        """How far the read models have read each subscribed stream."""
 
 def add_ReportsServicer_to_server(servicer: ReportsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,196 @@
+"""Pure rules of the reports: calendar buckets in the account zone, and the figures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from leadrouter.errors import BadInput
+
+BUCKETS = ("day", "week", "month")
+GROUPINGS = ("group", "manager", "none")
+# Decision kinds as the distribution report splits them.
+KINDS = ("claim", "push", "manual")
+# Outcomes that hand a lead to someone; refusals and holds give nothing out.
+HANDED_OUT = frozenset({"claimed", "assigned"})
+LONGEST_RANGE_DAYS = 366 * 3
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_day(at: datetime, tz: ZoneInfo) -> date:
+    """The calendar date of an instant in the account timezone."""
+    return at.astimezone(tz).date()
+
+
+def week_start(day: date) -> date:
+    """Weeks start on Monday."""
+    return day - timedelta(days=day.weekday())
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def bucket_of(day: date, bucket: str) -> date:
+    if bucket == "week":
+        return week_start(day)
+    if bucket == "month":
+        return month_start(day)
+    return day
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The instant a local date starts (the wall clock rules across DST)."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def parse_day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise BadInput(
+            f"'{name}' must be a date like 2026-11-01, not '{text}'"
+        ) from error
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """Whole local days, both ends included."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, first: str, last: str) -> DayRange:
+        a, b = parse_day(first, "from"), parse_day(last, "to")
+        if b < a:
+            raise BadInput(f"'to' ({b}) is before 'from' ({a})")
+        if (b - a).days > LONGEST_RANGE_DAYS:
+            raise BadInput("a report covers at most three years; narrow 'from'-'to'")
+        return cls(a, b)
+
+    def instants(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """[start, end) of the range as instants."""
+        return local_midnight(self.first, tz), local_midnight(
+            self.last + timedelta(days=1), tz
+        )
+
+
+def check_bucket(bucket: str) -> str:
+    value = (bucket or "day").lower()
+    if value not in BUCKETS:
+        raise BadInput(f"bucket must be one of {', '.join(BUCKETS)}, not '{bucket}'")
+    return value
+
+
+def check_grouping(group_by: str) -> str:
+    value = (group_by or "none").lower()
+    if value not in GROUPINGS:
+        raise BadInput(
+            f"groupBy must be one of {', '.join(GROUPINGS)}, not '{group_by}'"
+        )
+    return value
+
+
+# -- distribution --------------------------------------------------------------
+@dataclass
+class Counts:
+    claimed: int = 0
+    pushed: int = 0
+    manual: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.claimed + self.pushed + self.manual
+
+    def add(self, kind: str, n: int) -> None:
+        if kind == "claim":
+            self.claimed += n
+        elif kind == "push":
+            self.pushed += n
+        elif kind == "manual":
+            self.manual += n
+
+
+@dataclass
+class Distribution:
+    """Leads handed out per (bucket, manager), with totals both ways."""
+
+    cells: dict[tuple[date, str], Counts] = field(default_factory=dict)
+    managers: dict[str, Counts] = field(default_factory=dict)
+    buckets: dict[date, Counts] = field(default_factory=dict)
+    total: Counts = field(default_factory=Counts)
+
+
+def distribution(rows: Iterable[tuple[date, str, str, int]]) -> Distribution:
+    """Folds (bucket start, manager, kind, count) rows into the report's figures."""
+    out = Distribution()
+    for bucket, user, kind, n in rows:
+        if kind not in KINDS or not n:
+            continue
+        out.cells.setdefault((bucket, user), Counts()).add(kind, n)
+        out.managers.setdefault(user, Counts()).add(kind, n)
+        out.buckets.setdefault(bucket, Counts()).add(kind, n)
+        out.total.add(kind, n)
+    out.cells = dict(sorted(out.cells.items()))
+    out.managers = dict(sorted(out.managers.items()))
+    out.buckets = dict(sorted(out.buckets.items()))
+    return out
+
+
+# -- loss reasons --------------------------------------------------------------
+@dataclass
+class Closings:
+    """Closed leads of one row of the loss-reasons report."""
+
+    won: int = 0
+    lost: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def closed(self) -> int:
+        return self.won + self.lost
+
+    @property
+    def won_percent(self) -> float:
+        return percent(self.won, self.closed)
+
+    @property
+    def lost_percent(self) -> float:
+        return percent(self.lost, self.closed)
+
+    def add(self, outcome: str, reason: str, n: int = 1) -> None:
+        if outcome == "won":
+            self.won += n
+        elif outcome == "lost":
+            self.lost += n
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
+
+    def reason_split(self) -> list[tuple[str, int, float]]:
+        """(reason, count, percent of lost), most frequent first, then by name."""
+        ordered = sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [(r, n, percent(n, self.lost)) for r, n in ordered]
+
+
+def percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 2) if whole else 0.0
+
+
+def loss_reasons(
+    rows: Iterable[tuple[str, str, str, int]],
+) -> tuple[dict[str, Closings], Closings]:
+    """Folds (key, outcome, reason, count) rows into rows by key and a total."""
+    by_key: dict[str, Closings] = {}
+    total = Closings()
+    for key, outcome, reason, n in rows:
+        by_key.setdefault(key, Closings()).add(outcome, reason, n)
+        total.add(outcome, reason, n)
+    return dict(sorted(by_key.items())), total

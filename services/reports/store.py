@@ -1,0 +1,422 @@
+"""Persistence of the reports: applying stream batches to read models, and reading them.
+
+Each batch is applied in one transaction together with its stream's offset, and
+anything at or below the stored offset is skipped, so reading a stream again,
+from any point, changes no figure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from leadrouter.db import Database
+from leadrouter.timestamps import utc
+from services.reports import domain
+from services.reports.tables import (
+    AccountZone,
+    DistributionDay,
+    LeadClosing,
+    LeadGroup,
+    LeadState,
+    StreamOffset,
+)
+
+log = logging.getLogger(__name__)
+
+DECISIONS = "assigner.decisions"
+CRM_EVENTS = "crm.events"
+STREAMS = (DECISIONS, CRM_EVENTS)
+CLOSED_KINDS = ("won", "lost")
+_DAYS: Any = DistributionDay.__table__  # type: ignore[attr-defined]
+_CLOSINGS: Any = LeadClosing.__table__  # type: ignore[attr-defined]
+_GROUPS: Any = LeadGroup.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class DecisionFact:
+    """The part of a journal entry the read models use."""
+
+    offset: int
+    account: str
+    kind: str
+    outcome: str
+    group_id: str
+    assignee: str
+    lead_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CrmFact:
+    """One canonical CRM event, its JSON already parsed."""
+
+    offset: int
+    account: str
+    type: str
+    lead_id: str
+    at: datetime
+    data: Mapping[str, Any]
+
+
+class UnknownStages(Exception):
+    """A batch names stages the cached directory does not know; refresh and retry."""
+
+    def __init__(self, accounts: set[str]) -> None:
+        super().__init__(f"unknown stages in accounts {sorted(accounts)}")
+        self.accounts = accounts
+
+
+class ReportsStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- offsets ----------------------------------------------------------------
+    def offset(self, stream: str) -> int:
+        with self.db.session() as s:
+            row = s.get(StreamOffset, stream)
+            return row.offset if row else 0
+
+    def positions(self) -> dict[str, int]:
+        with self.db.session() as s:
+            found = {r.stream: r.offset for r in s.scalars(select(StreamOffset))}
+        return {stream: found.get(stream, 0) for stream in STREAMS}
+
+    def _lock_offset(self, s: Session, stream: str) -> StreamOffset:
+        """The stream's offset row, locked so replicas apply a batch one at a time."""
+        s.execute(
+            self._insert(StreamOffset)
+            .values(stream=stream, offset=0)
+            .on_conflict_do_nothing()
+        )
+        row = s.get(StreamOffset, stream, with_for_update=True, populate_existing=True)
+        assert row is not None
+        return row
+
+    def _insert(self, table: Any) -> Any:
+        return sqlite.insert(table) if self.db.is_sqlite else postgresql.insert(table)
+
+    # -- zones ------------------------------------------------------------------
+    def zones(self, accounts: Iterable[str]) -> dict[str, str]:
+        """The timezone each account's days have been counted in, where one has."""
+        wanted = sorted(set(accounts))
+        if not wanted:
+            return {}
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(AccountZone).where(AccountZone.account.in_(wanted))  # type: ignore[attr-defined]
+            )
+            return {r.account: r.timezone for r in rows}
+
+    # -- applying decisions -----------------------------------------------------
+    def apply_decisions(
+        self, facts: Sequence[DecisionFact], zones: Mapping[str, str]
+    ) -> int:
+        """Counts handed-out leads per local day; returns the stream's new offset."""
+        with self.db.session() as s:
+            mark = self._lock_offset(s, DECISIONS)
+            counts: dict[tuple[str, date, str, str, str], int] = {}
+            groups: dict[tuple[str, str], tuple[str, int]] = {}
+            used: dict[str, str] = {}
+            last = mark.offset
+            for f in sorted(facts, key=lambda x: x.offset):
+                if f.offset <= last:
+                    continue
+                last = f.offset
+                if f.outcome not in domain.HANDED_OUT or not f.assignee:
+                    continue
+                if f.kind not in domain.KINDS:
+                    continue
+                tz_name = zones.get(f.account, "UTC")
+                used[f.account] = tz_name
+                day = domain.local_day(f.at, domain.zone(tz_name))
+                key = (f.account, day, f.assignee, f.group_id, f.kind)
+                counts[key] = counts.get(key, 0) + 1
+                if f.lead_id:
+                    groups[(f.account, f.lead_id)] = (f.group_id, f.offset)
+            if counts:
+                stmt = self._insert(DistributionDay)
+                s.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[
+                            "account",
+                            "day",
+                            "user_id",
+                            "group_id",
+                            "kind",
+                        ],
+                        set_={"leads": _DAYS.c.leads + stmt.excluded.leads},
+                    ),
+                    [
+                        {
+                            "account": account,
+                            "day": day,
+                            "user_id": user,
+                            "group_id": group,
+                            "kind": kind,
+                            "week": domain.week_start(day),
+                            "month": domain.month_start(day),
+                            "leads": n,
+                        }
+                        for (account, day, user, group, kind), n in counts.items()
+                    ],
+                )
+            if groups:
+                stmt = self._insert(LeadGroup)
+                s.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["account", "lead_id"],
+                        set_={
+                            "group_id": stmt.excluded.group_id,
+                            "decision_offset": stmt.excluded.decision_offset,
+                        },
+                    ),
+                    [
+                        {
+                            "account": account,
+                            "lead_id": lead,
+                            "group_id": group,
+                            "decision_offset": offset,
+                        }
+                        for (account, lead), (group, offset) in groups.items()
+                    ],
+                )
+            if used:
+                # The zone days were first counted in stays the zone of the account's
+                # read model, so its days never mix two zones.
+                s.execute(
+                    self._insert(AccountZone)
+                    .values([{"account": a, "timezone": tz} for a, tz in used.items()])
+                    .on_conflict_do_nothing()
+                )
+            mark.offset = last
+            return last
+
+    # -- applying CRM events ----------------------------------------------------
+    def apply_crm_events(
+        self,
+        facts: Sequence[CrmFact],
+        stage_kinds: Mapping[str, Mapping[str, str]],
+        *,
+        strict: bool = True,
+    ) -> int:
+        """Keeps each lead's last closing; returns the stream's new offset.
+
+        With `strict`, a stage missing from `stage_kinds` aborts the batch with
+        UnknownStages so the caller can refresh the directory; otherwise such a
+        move is taken as a move into an open stage.
+        """
+        with self.db.session() as s:
+            mark = self._lock_offset(s, CRM_EVENTS)
+            todo = [
+                f
+                for f in sorted(facts, key=lambda x: x.offset)
+                if f.offset > mark.offset
+            ]
+            if not todo:
+                return mark.offset
+            leads = _Leads.load(s, {(f.account, f.lead_id) for f in todo if f.lead_id})
+            unknown: set[str] = set()
+            for f in todo:
+                if f.lead_id:
+                    kinds = stage_kinds.get(f.account, {})
+                    missing = leads.apply(f, kinds)
+                    if missing:
+                        unknown.add(f.account)
+            if unknown and strict:
+                raise UnknownStages(unknown)
+            leads.save(s)
+            mark.offset = todo[-1].offset
+            return mark.offset
+
+    # -- rebuilding -------------------------------------------------------------
+    def reset(self) -> None:
+        """Forgets every read model and offset; the subscribers then rebuild them."""
+        with self.db.session() as s:
+            for table in (
+                DistributionDay,
+                LeadGroup,
+                LeadState,
+                LeadClosing,
+                AccountZone,
+                StreamOffset,
+            ):
+                s.execute(delete(table))
+
+    # -- reading ----------------------------------------------------------------
+    def distribution(
+        self,
+        account: str,
+        days: domain.DayRange,
+        bucket: str,
+        group_ids: Sequence[str],
+        user_ids: Sequence[str],
+    ) -> list[tuple[date, str, str, int]]:
+        """(bucket start, manager, kind, leads) over the day counters in the range."""
+        t = _DAYS.c
+        column = {"day": t.day, "week": t.week, "month": t.month}[bucket]
+        stmt = select(column, t.user_id, t.kind, func.sum(t.leads)).where(
+            t.account == account, t.day >= days.first, t.day <= days.last
+        )
+        if group_ids:
+            stmt = stmt.where(t.group_id.in_(list(group_ids)))
+        if user_ids:
+            stmt = stmt.where(t.user_id.in_(list(user_ids)))
+        stmt = stmt.group_by(column, t.user_id, t.kind)
+        with self.db.session() as s:
+            return [(_as_date(b), u, k, int(n)) for b, u, k, n in s.execute(stmt)]
+
+    def closings(
+        self,
+        account: str,
+        start: datetime,
+        end: datetime,
+        group_by: str,
+        group_ids: Sequence[str],
+        user_ids: Sequence[str],
+    ) -> list[tuple[str, str, str, int]]:
+        """(key, outcome, reason, leads) for last closings in [start, end)."""
+        c = _CLOSINGS.c
+        g = _GROUPS.c
+        group = func.coalesce(g.group_id, "")
+        key: Any = {"group": group, "manager": c.responsible, "none": literal("")}[
+            group_by
+        ]
+        stmt = (
+            select(key, c.outcome, c.reason, func.count())
+            .select_from(_CLOSINGS)
+            .outerjoin(
+                _GROUPS,
+                and_(g.account == c.account, g.lead_id == c.lead_id),
+            )
+            .where(
+                c.account == account,
+                c.closed_at >= utc(start),
+                c.closed_at < utc(end),
+            )
+        )
+        if group_ids:
+            stmt = stmt.where(group.in_(list(group_ids)))
+        if user_ids:
+            stmt = stmt.where(c.responsible.in_(list(user_ids)))
+        stmt = stmt.group_by(key, c.outcome, c.reason)
+        with self.db.session() as s:
+            return [(str(k), o, r, int(n)) for k, o, r, n in s.execute(stmt)]
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+class _Leads:
+    """The leads one batch of CRM events touches, changed in memory, then saved."""
+
+    def __init__(
+        self,
+        states: dict[tuple[str, str], LeadState],
+        closings: dict[tuple[str, str], LeadClosing],
+    ) -> None:
+        self.states = states
+        self.closings = closings
+        self.stored = set(closings)  # keys with a closing row in the database
+        self.closed = dict.fromkeys(closings, True)  # whether the lead is closed now
+
+    @classmethod
+    def load(cls, s: Session, keys: set[tuple[str, str]]) -> _Leads:
+        states: dict[tuple[str, str], LeadState] = {}
+        closings: dict[tuple[str, str], LeadClosing] = {}
+        by_account: dict[str, list[str]] = {}
+        for account, lead in keys:
+            by_account.setdefault(account, []).append(lead)
+        for account, ids in by_account.items():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for st in s.scalars(
+                    select(LeadState).where(
+                        LeadState.account == account,  # type: ignore[arg-type]
+                        LeadState.lead_id.in_(chunk),  # type: ignore[attr-defined]
+                    )
+                ):
+                    states[(account, st.lead_id)] = st
+                for cl in s.scalars(
+                    select(LeadClosing).where(
+                        LeadClosing.account == account,  # type: ignore[arg-type]
+                        LeadClosing.lead_id.in_(chunk),  # type: ignore[attr-defined]
+                    )
+                ):
+                    closings[(account, cl.lead_id)] = cl
+        return cls(states, closings)
+
+    def _state(self, account: str, lead: str) -> LeadState:
+        key = (account, lead)
+        if key not in self.states:
+            self.states[key] = LeadState(account=account, lead_id=lead)
+        return self.states[key]
+
+    def apply(self, f: CrmFact, kinds: Mapping[str, str]) -> bool:
+        """Applies one event; True when it named a stage `kinds` does not know."""
+        d = f.data
+        if f.type == "lead_created":
+            state = self._state(f.account, f.lead_id)
+            state.pipeline = str(d.get("pipeline", ""))
+            state.responsible = str(d.get("responsible", ""))
+            return self._moved(f, state, str(d.get("stage", "")), "", kinds)
+        if f.type == "responsible_changed":
+            self._state(f.account, f.lead_id).responsible = str(d.get("to", ""))
+        elif f.type == "stage_changed":
+            state = self._state(f.account, f.lead_id)
+            state.pipeline = str(d.get("pipeline") or state.pipeline)
+            return self._moved(
+                f, state, str(d.get("to", "")), d.get("loss_reason"), kinds
+            )
+        elif f.type == "lead_reopened":
+            self.closed[(f.account, f.lead_id)] = False
+        return False
+
+    def _moved(
+        self,
+        f: CrmFact,
+        state: LeadState,
+        stage: str,
+        reason: Any,
+        kinds: Mapping[str, str],
+    ) -> bool:
+        key = (f.account, f.lead_id)
+        where = f"{state.pipeline}/{stage}"
+        kind = kinds.get(where)
+        if kind not in CLOSED_KINDS:
+            self.closed[key] = False
+            return kind is None
+        closing = self.closings.get(key)
+        if closing is None:
+            closing = LeadClosing(
+                account=f.account, lead_id=f.lead_id, closed_at=utc(f.at), outcome=kind
+            )
+            self.closings[key] = closing
+        closing.closed_at = utc(f.at)
+        closing.outcome = kind
+        closing.reason = str(reason or "") if kind == "lost" else ""
+        closing.responsible = state.responsible
+        closing.stage = where
+        self.closed[key] = True
+        return False
+
+    def save(self, s: Session) -> None:
+        s.add_all(self.states.values())
+        for key, closed in self.closed.items():
+            closing = self.closings.get(key)
+            if closed and closing is not None:
+                s.add(closing)
+            elif key in self.stored and closing is not None:
+                s.delete(closing)
