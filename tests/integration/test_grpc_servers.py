@@ -1,0 +1,41 @@
+"""Every service answers the standard gRPC health check and lists itself by reflection."""
+
+from __future__ import annotations
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from tests.stack import Stack
+
+EXPECTED = {
+    "crm": "leadrouter.crm.v1.Crm",
+    "limits": "leadrouter.limits.v1.Limits",
+    "scheduler": "leadrouter.scheduler.v1.Scheduler",
+    "assigner": "leadrouter.assigner.v1.Assigner",
+    "reports": "leadrouter.reports.v1.Reports",
+}
+
+
+async def test_each_service_reports_serving_and_lists_its_api(stack: Stack) -> None:
+    for service, full_name in EXPECTED.items():
+        address = stack.clients.addresses[service][0]
+        async with grpc.aio.insecure_channel(address) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            reply = await health.Check(health_pb2.HealthCheckRequest(service=full_name))
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+            request = reflection_pb2.ServerReflectionRequest(list_services="")
+            responses = [r async for r in stub.ServerReflectionInfo(iter([request]))]
+            names = {s.name for s in responses[0].list_services_response.service}
+            assert {full_name, "grpc.health.v1.Health"} <= names
+
+
+async def test_a_stopping_service_reports_not_serving(stack: Stack) -> None:
+    runner = stack.runners["reports"]
+    address = stack.clients.addresses["reports"][0]
+    async with grpc.aio.insecure_channel(address) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        await runner._health.enter_graceful_shutdown()
+        reply = await health.Check(health_pb2.HealthCheckRequest())
+        assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
