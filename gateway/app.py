@@ -14,7 +14,9 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from gateway.context import Context
+from gateway.exports import export_routes
 from gateway.schema import schema
+from gateway.subscriptions import authenticate_connection
 from leadrouter.auth import Caller, verify_token
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock, SystemClock
@@ -61,6 +63,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
             response=response,
         )
 
+    async def on_ws_connect(self, context: Context) -> None:
+        await authenticate_connection(context, self.authenticate)
+
 
 def create_app(
     settings: Settings | None = None,
@@ -97,6 +102,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *export_routes(settings, clients, clock, graphql.authenticate),
         ],
         lifespan=lifespan,
     )

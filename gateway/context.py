@@ -24,6 +24,8 @@ class Context:
     request: Any = None
     response: Any = None
     loaders: dict[str, Any] = field(default_factory=dict)
+    # The graphql-transport-ws connection_init payload, on WebSocket connections.
+    connection_params: dict[str, Any] | None = None
 
     def require(self, *roles: str) -> Caller:
         """The caller, if authenticated and in one of the roles."""

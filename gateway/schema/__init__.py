@@ -10,12 +10,15 @@ from gateway.errors import ErrorCodes
 from gateway.schema.claims import ClaimMutations, DecisionQueries
 from gateway.schema.crm import CrmMutations
 from gateway.schema.groups import GroupQueries
+from gateway.schema.reports import ReportQueries
 from gateway.schema.scheduling import SchedulingMutations, SchedulingQueries
 from gateway.schema.viewer import ViewerQueries
 from gateway.schema.workspace import WorkspaceMutations
+from gateway.subscriptions import Subscription
 
 Query = merge_types(
-    "Query", (ViewerQueries, GroupQueries, SchedulingQueries, DecisionQueries)
+    "Query",
+    (ViewerQueries, GroupQueries, SchedulingQueries, DecisionQueries, ReportQueries),
 )
 Mutation = merge_types(
     "Mutation", (ClaimMutations, CrmMutations, SchedulingMutations, WorkspaceMutations)
@@ -24,6 +27,7 @@ Mutation = merge_types(
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[
         ErrorCodes,
         lambda: QueryDepthLimiter(max_depth=10),

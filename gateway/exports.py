@@ -1,0 +1,209 @@
+"""CSV exports of the reports for spreadsheets: GET endpoints with a bearer token.
+
+    GET /reports/distribution.csv?from=2026-11-01&to=2026-11-30&bucket=week
+        &groupId=main&userId=ursula          (groupId and userId may repeat)
+    GET /reports/loss-reasons.csv?from=2026-11-01&to=2026-11-30&groupBy=manager
+
+The figures and the access rules are those of the GraphQL reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.context import Context
+from gateway.errors import code_of
+from gateway.schema.reports import (
+    DistributionReport,
+    LossGrouping,
+    LossReasonsReport,
+    ReportBucket,
+    distribution_report,
+    loss_reasons_report,
+)
+from leadrouter.auth import Caller
+from leadrouter.clients import Clients
+from leadrouter.clock import Clock
+from leadrouter.config import Settings
+from leadrouter.errors import BadInput, LeadrouterError
+
+HTTP_STATUS = {
+    "BAD_USER_INPUT": 400,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "UNAVAILABLE": 503,
+}
+# A spreadsheet runs a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Authenticate = Callable[[Any], tuple[Caller | None, str]]
+
+
+def cell(value: object) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def to_csv(header: list[str], rows: Iterable[list[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([cell(v) for v in row])
+    return out.getvalue()
+
+
+def _day(request: Request, name: str) -> date:
+    text = request.query_params.get(name)
+    if not text:
+        raise BadInput(f"'{name}' is required, as a date like 2026-11-01")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise BadInput(f"'{name}' must be a date like 2026-11-01") from error
+
+
+def _choice(request: Request, name: str, enum: Any, default: Any) -> Any:
+    text = request.query_params.get(name)
+    if not text:
+        return default
+    try:
+        return enum[text.upper()]
+    except KeyError as error:
+        names = ", ".join(m.name.lower() for m in enum)
+        raise BadInput(f"'{name}' must be one of {names}, not '{text}'") from error
+
+
+def distribution_csv(report: DistributionReport) -> str:
+    return to_csv(
+        [
+            "bucket",
+            "bucket_start",
+            "user_id",
+            "user_name",
+            "claimed",
+            "pushed",
+            "manual",
+            "total",
+        ],
+        (
+            [
+                r.bucket.isoformat(),
+                r.bucket_start.isoformat(),
+                r.user_id,
+                r.user_name,
+                r.claimed,
+                r.pushed,
+                r.manual,
+                r.total,
+            ]
+            for r in report.rows
+        ),
+    )
+
+
+def loss_reasons_csv(report: LossReasonsReport) -> str:
+    """One line per row, one column per loss reason (the lost leads with it)."""
+    reasons = sorted({x.reason or "" for r in report.rows for x in r.reasons})
+    rows = list(report.rows)
+    if report.group_by is not LossGrouping.NONE:
+        rows.append(report.total)
+    return to_csv(
+        [
+            "key",
+            "name",
+            "won",
+            "lost",
+            "won_percent",
+            "lost_percent",
+            *(f"lost: {r or '(no reason)'}" for r in reasons),
+        ],
+        (
+            [
+                r.key or "",
+                r.name,
+                r.won,
+                r.lost,
+                r.won_percent,
+                r.lost_percent,
+                *(
+                    next((x.count for x in r.reasons if (x.reason or "") == reason), 0)
+                    for reason in reasons
+                ),
+            ]
+            for r in rows
+        ),
+    )
+
+
+def export_routes(
+    settings: Settings, clients: Clients, clock: Clock, authenticate: Authenticate
+) -> list[Route]:
+    def context(request: Request) -> Context:
+        caller, problem = authenticate(request.headers)
+        return Context(
+            settings=settings,
+            clients=clients,
+            clock=clock,
+            caller=caller,
+            auth_error=problem,
+            request=request,
+        )
+
+    def endpoint(
+        render: Callable[[Request, Context], Awaitable[tuple[str, str]]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def handle(request: Request) -> Response:
+            try:
+                name, body = await render(request, context(request))
+            except LeadrouterError as error:
+                code = code_of(error)
+                return JSONResponse(
+                    {"error": str(error), "code": code},
+                    status_code=HTTP_STATUS.get(code, 400),
+                )
+            return Response(
+                body,
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+
+        return handle
+
+    async def distribution(request: Request, ctx: Context) -> tuple[str, str]:
+        first, last = _day(request, "from"), _day(request, "to")
+        report = await distribution_report(
+            ctx,
+            from_=first,
+            to=last,
+            group_ids=request.query_params.getlist("groupId"),
+            user_ids=request.query_params.getlist("userId"),
+            bucket=_choice(request, "bucket", ReportBucket, ReportBucket.DAY),
+        )
+        return f"distribution_{first}_{last}.csv", distribution_csv(report)
+
+    async def loss_reasons(request: Request, ctx: Context) -> tuple[str, str]:
+        first, last = _day(request, "from"), _day(request, "to")
+        report = await loss_reasons_report(
+            ctx,
+            from_=first,
+            to=last,
+            group_by=_choice(request, "groupBy", LossGrouping, LossGrouping.NONE),
+            group_ids=request.query_params.getlist("groupId"),
+            user_ids=request.query_params.getlist("userId"),
+        )
+        return f"loss-reasons_{first}_{last}.csv", loss_reasons_csv(report)
+
+    return [
+        Route("/reports/distribution.csv", endpoint(distribution), methods=["GET"]),
+        Route("/reports/loss-reasons.csv", endpoint(loss_reasons), methods=["GET"]),
+    ]

@@ -1,0 +1,339 @@
+"""Distribution and loss-reason reports, answered by the reports service's read models.
+
+Admins and viewers see the whole account. A manager sees only their own
+figures: the distribution of leads to them and the leads they closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import strawberry
+
+from gateway.context import Context, Info
+from leadrouter.assigner.v1 import assigner_pb2
+from leadrouter.auth import Caller
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.errors import Forbidden, NotFound
+from leadrouter.reports.v1 import reports_pb2
+from leadrouter.timestamps import from_ts
+
+REPORT_ROLES = ("admin", "viewer", "manager")
+
+
+@strawberry.enum(description="Calendar buckets, in the account timezone.")
+class ReportBucket(Enum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@strawberry.enum
+class LossGrouping(Enum):
+    GROUP = "group"
+    MANAGER = "manager"
+    NONE = "none"
+
+
+@strawberry.type(description="Leads handed out to one manager in one bucket.")
+class DistributionRow:
+    user_id: strawberry.ID
+    user_name: str
+    bucket: date = strawberry.field(description="First day of the bucket.")
+    bucket_start: datetime = strawberry.field(description="Its local midnight.")
+    claimed: int
+    pushed: int
+    manual: int
+    total: int
+
+
+@strawberry.type
+class ManagerDistribution:
+    user_id: strawberry.ID
+    user_name: str
+    claimed: int
+    pushed: int
+    manual: int
+    total: int
+
+
+@strawberry.type
+class BucketDistribution:
+    bucket: date
+    bucket_start: datetime
+    claimed: int
+    pushed: int
+    manual: int
+    total: int
+
+
+@strawberry.type(
+    description="Leads handed out per manager, by claim, push and manual "
+    "assignment. Rows list only (manager, bucket) pairs with at least one lead."
+)
+class DistributionReport:
+    from_: date = strawberry.field(name="from")
+    to: date
+    bucket: ReportBucket
+    timezone: str
+    rows: list[DistributionRow]
+    managers: list[ManagerDistribution]
+    buckets: list[BucketDistribution]
+    claimed: int
+    pushed: int
+    manual: int
+    total: int
+
+
+@strawberry.type
+class LossReason:
+    reason: str | None = strawberry.field(description="Null: lost with no reason.")
+    count: int
+    percent: float = strawberry.field(description="Share of the row's lost leads.")
+
+
+@strawberry.type(description="Closed leads of one group, one manager, or all.")
+class LossReasonsRow:
+    key: strawberry.ID | None = strawberry.field(
+        description="The group or manager id; null for the whole account, or for "
+        "leads no group handed out."
+    )
+    name: str
+    won: int
+    lost: int
+    won_percent: float
+    lost_percent: float
+    reasons: list[LossReason]
+
+
+@strawberry.type(
+    description="Leads whose last closing falls in the range: a lead reopened and "
+    "closed again counts once, by its last closing."
+)
+class LossReasonsReport:
+    from_: date = strawberry.field(name="from")
+    to: date
+    group_by: LossGrouping
+    timezone: str
+    rows: list[LossReasonsRow]
+    total: LossReasonsRow
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    account: str
+    user_ids: list[str]
+
+
+def scope(ctx: Context, user_ids: list[str]) -> ReportScope:
+    """Whose figures the caller may read: a manager only their own."""
+    caller: Caller = ctx.require(*REPORT_ROLES)
+    if caller.role != "manager":
+        return ReportScope(caller.account, user_ids)
+    if any(u != caller.user_id for u in user_ids):
+        raise Forbidden("a manager may see only their own figures")
+    return ReportScope(caller.account, [caller.user_id])
+
+
+async def user_names(ctx: Context, account: str) -> dict[str, str]:
+    try:
+        d = await ctx.clients.crm.call(
+            "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
+        )
+    except NotFound:
+        return {}
+    return {u.id: u.name or u.id for u in d.users}
+
+
+async def group_names(ctx: Context, account: str) -> dict[str, str]:
+    reply = await ctx.clients.assigner.call(
+        "ListGroups", assigner_pb2.ListGroupsRequest(account=account)
+    )
+    return {g.id: g.name or g.id for g in reply.groups}
+
+
+async def distribution_report(
+    ctx: Context,
+    *,
+    from_: date,
+    to: date,
+    group_ids: list[str],
+    user_ids: list[str],
+    bucket: ReportBucket,
+) -> DistributionReport:
+    """The distribution report as the caller may see it."""
+    where = scope(ctx, user_ids)
+    reply = await ctx.clients.reports.call(
+        "DistributionReport",
+        reports_pb2.DistributionReportRequest(
+            account=where.account,
+            group_ids=group_ids,
+            user_ids=where.user_ids,
+            bucket=bucket.value,
+            **{"from": from_.isoformat(), "to": to.isoformat()},
+        ),
+    )
+    names = await user_names(ctx, where.account)
+    tz = ZoneInfo(reply.timezone or "UTC")
+
+    def local(ts: object) -> datetime:
+        return from_ts(ts).astimezone(tz)  # type: ignore[arg-type]
+
+    return DistributionReport(
+        from_=from_,
+        to=to,
+        bucket=bucket,
+        timezone=reply.timezone,
+        rows=[
+            DistributionRow(
+                user_id=strawberry.ID(r.user_id),
+                user_name=names.get(r.user_id, r.user_id),
+                bucket=date.fromisoformat(r.bucket),
+                bucket_start=local(r.bucket_start),
+                claimed=r.counts.claimed,
+                pushed=r.counts.pushed,
+                manual=r.counts.manual,
+                total=r.counts.total,
+            )
+            for r in reply.rows
+        ],
+        managers=[
+            ManagerDistribution(
+                user_id=strawberry.ID(m.user_id),
+                user_name=names.get(m.user_id, m.user_id),
+                claimed=m.counts.claimed,
+                pushed=m.counts.pushed,
+                manual=m.counts.manual,
+                total=m.counts.total,
+            )
+            for m in reply.managers
+        ],
+        buckets=[
+            BucketDistribution(
+                bucket=date.fromisoformat(b.bucket),
+                bucket_start=local(b.bucket_start),
+                claimed=b.counts.claimed,
+                pushed=b.counts.pushed,
+                manual=b.counts.manual,
+                total=b.counts.total,
+            )
+            for b in reply.buckets
+        ],
+        claimed=reply.total.claimed,
+        pushed=reply.total.pushed,
+        manual=reply.total.manual,
+        total=reply.total.total,
+    )
+
+
+def _loss_row(r: reports_pb2.LossReasonsRow, name: str) -> LossReasonsRow:
+    return LossReasonsRow(
+        key=strawberry.ID(r.key) if r.key else None,
+        name=name,
+        won=r.won,
+        lost=r.lost,
+        won_percent=r.won_percent,
+        lost_percent=r.lost_percent,
+        reasons=[
+            LossReason(reason=x.reason or None, count=x.count, percent=x.percent)
+            for x in r.reasons
+        ],
+    )
+
+
+async def loss_reasons_report(
+    ctx: Context,
+    *,
+    from_: date,
+    to: date,
+    group_by: LossGrouping,
+    group_ids: list[str],
+    user_ids: list[str],
+) -> LossReasonsReport:
+    """The loss-reasons report as the caller may see it."""
+    where = scope(ctx, user_ids)
+    reply = await ctx.clients.reports.call(
+        "LossReasonsReport",
+        reports_pb2.LossReasonsReportRequest(
+            account=where.account,
+            group_by=group_by.value,
+            group_ids=group_ids,
+            user_ids=where.user_ids,
+            **{"from": from_.isoformat(), "to": to.isoformat()},
+        ),
+    )
+    names: dict[str, str] = {}
+    if group_by is LossGrouping.GROUP:
+        names = await group_names(ctx, where.account)
+    elif group_by is LossGrouping.MANAGER:
+        names = await user_names(ctx, where.account)
+    fallback = "(no group)" if group_by is LossGrouping.GROUP else "All leads"
+    return LossReasonsReport(
+        from_=from_,
+        to=to,
+        group_by=group_by,
+        timezone=reply.timezone,
+        rows=[
+            _loss_row(r, names.get(r.key, r.key) if r.key else fallback)
+            for r in reply.rows
+        ],
+        total=_loss_row(reply.total, "All leads"),
+    )
+
+
+def _ids(values: list[strawberry.ID] | None) -> list[str]:
+    return [str(v) for v in values or []]
+
+
+@strawberry.type
+class ReportQueries:
+    @strawberry.field(
+        description="Leads handed out per manager by claim, push and manual "
+        "assignment, bucketed by day, week (from Monday) or month in the account "
+        "timezone. `from` and `to` are local dates, both included."
+    )
+    async def distribution_report(
+        self,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+        group_ids: list[strawberry.ID] | None = None,
+        user_ids: list[strawberry.ID] | None = None,
+        bucket: ReportBucket = ReportBucket.DAY,
+    ) -> DistributionReport:
+        return await distribution_report(
+            info.context,
+            from_=from_,
+            to=to,
+            group_ids=_ids(group_ids),
+            user_ids=_ids(user_ids),
+            bucket=bucket,
+        )
+
+    @strawberry.field(
+        description="Leads closed between the local dates `from` and `to` (both "
+        "included), by their last closing: won and lost counts, their shares, and "
+        "the lost split by reason; grouped by distribution group, by manager (the "
+        "responsible user at closing), or not at all."
+    )
+    async def loss_reasons_report(
+        self,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+        group_by: LossGrouping = LossGrouping.NONE,
+        group_ids: list[strawberry.ID] | None = None,
+        user_ids: list[strawberry.ID] | None = None,
+    ) -> LossReasonsReport:
+        return await loss_reasons_report(
+            info.context,
+            from_=from_,
+            to=to,
+            group_by=group_by,
+            group_ids=_ids(group_ids),
+            user_ids=_ids(user_ids),
+        )
