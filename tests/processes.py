@@ -69,6 +69,8 @@ def process_stack(data_dir: Path, database_url: str | None) -> Iterator[ProcessS
             "LEADROUTER_SECRET": SECRET,
             "LEADROUTER_ACCOUNT": "acme",
             "LEADROUTER_GATEWAY_PORT": str(free_port()),
+            # Bursts of concurrent presses on a busy 2-core machine: be patient.
+            "LEADROUTER_RPC_TIMEOUT_SECONDS": "60",
         }
     )
     for service in SERVICES:
