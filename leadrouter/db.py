@@ -101,7 +101,7 @@ class Database:
 def _add_column_sql(db: Database, table: str, column: Column[Any]) -> str:
     kind = column.type.compile(dialect=db.engine.dialect)
     qualified = f'"{table}"' if db.is_sqlite else f'"{db.schema}"."{table}"'
-    default = column.default.arg if column.default is not None else None
+    default = getattr(column.default, "arg", None)
     if isinstance(default, bool):
         literal = "TRUE" if default else "FALSE"
         if db.is_sqlite:

@@ -53,7 +53,7 @@ def handles_errors(
 
     @functools.wraps(method)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        context: grpc.aio.ServicerContext[Any, Any] = args[2]  # type: ignore[assignment]
+        context: grpc.aio.ServicerContext[Any, Any] = args[2]
         try:
             return await method(*args, **kwargs)
         except LeadrouterError as error:

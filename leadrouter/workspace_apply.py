@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.clients import Clients
@@ -27,7 +28,11 @@ KIND_CODES = {
     "won": crm_pb2.STAGE_KIND_WON,
     "lost": crm_pb2.STAGE_KIND_LOST,
 }
-KIND_NAMES = {v: k for k, v in KIND_CODES.items()}
+KIND_NAMES: dict[int, Literal["open", "won", "lost"]] = {
+    crm_pb2.STAGE_KIND_OPEN: "open",
+    crm_pb2.STAGE_KIND_WON: "won",
+    crm_pb2.STAGE_KIND_LOST: "lost",
+}
 
 
 @dataclass
@@ -64,7 +69,7 @@ async def _directory(clients: Clients, ws: Workspace, account: str) -> Directory
                     stages=[
                         StageSpec(
                             id=s.id, name=s.name, kind=KIND_NAMES.get(s.kind, "open")
-                        )  # type: ignore[arg-type]
+                        )
                         for s in p.stages
                     ],
                 )
