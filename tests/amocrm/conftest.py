@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from leadrouter.clock import FixedClock
+from leadrouter.db import Database
 from services.crm.amocrm.client import (
     AmoClient,
     FileTokenStore,
@@ -22,6 +24,11 @@ from services.crm.amocrm.client import (
     sleeper_for,
 )
 from services.crm.amocrm.emulator import AmoEmulator
+from services.crm.amocrm.sync import Syncer
+from services.crm.store import CrmStore
+from services.crm.tables import metadata
+
+ACCOUNT = "acme"
 
 # Monday 2 November 2026, 10:00 in Tomsk (UTC+7).
 START = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
@@ -60,8 +67,11 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-async def emulator(clock: FixedClock) -> AsyncIterator[AmoEmulator]:
-    emu = AmoEmulator(clock=clock)
+async def emulator(
+    clock: FixedClock, request: pytest.FixtureRequest
+) -> AsyncIterator[AmoEmulator]:
+    """The emulated account; a test module may set EMULATED_LEADS to seed fewer."""
+    emu = AmoEmulator(clock=clock, leads=getattr(request.module, "EMULATED_LEADS", 300))
     served = await serve(emu)
     emu.url = served.url
     try:
@@ -110,3 +120,36 @@ def client_with(
     return AmoClient(
         emulator.url, auth, clock=clock, sleeper=sleeper_for(clock), http=http
     )
+
+
+def crm_database(path: Path) -> Database:
+    """A crm service database (its tables and the connector's) in a SQLite file."""
+    db = Database(f"sqlite:///{path}", "crm", metadata)
+    db.create_all()
+    return db
+
+
+@pytest.fixture
+def crm_db(tmp_path: Path) -> Iterator[Database]:
+    db = crm_database(tmp_path / "crm.db")
+    yield db
+    db.close()
+
+
+def syncer_for(
+    amo: AmoClient, db: Database, clock: FixedClock, **kwargs: Any
+) -> Syncer:
+    return Syncer(
+        amo=amo,
+        db=db,
+        store=CrmStore(db, clock),
+        account=ACCOUNT,
+        clock=clock,
+        subdomain="emulated",
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def syncer(amo: AmoClient, crm_db: Database, clock: FixedClock) -> Syncer:
+    return syncer_for(amo, crm_db, clock)

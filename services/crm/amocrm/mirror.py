@@ -1,0 +1,262 @@
+"""The crm tables as amoCRM's mirror: snapshots go in as canonical events."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from leadrouter.db import Database
+from services.crm import history as h
+from services.crm.amocrm.mapping import (
+    LocalLead,
+    LocalTask,
+    RemoteLead,
+    RemoteParty,
+    RemoteTask,
+    lead_events,
+    party_events,
+    task_events,
+)
+from services.crm.amocrm.tables import AmoDepartment, AmoOutbox, AmoUser
+from services.crm.state import EventRejected, Ledger
+from services.crm.tables import Lead, LeadParty, Party, Task
+
+log = logging.getLogger(__name__)
+
+AfterApply = Callable[[Session], None]
+
+
+@dataclass
+class Applied:
+    """What one pass changed, and what it could not apply."""
+
+    events: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    # A snapshot named a user or stage the directory lacks: sync it and retry.
+    stale_directory: bool = False
+
+    def add(self, other: Applied) -> None:
+        self.events.update(other.events)
+        self.problems += other.problems
+        self.stale_directory |= other.stale_directory
+
+    @property
+    def total(self) -> int:
+        return sum(self.events.values())
+
+
+class Mirror:
+    """Applies amoCRM snapshots for one account, each batch in one transaction."""
+
+    def __init__(self, db: Database, account: str) -> None:
+        self.db = db
+        self.account = account
+
+    # -- leads ---------------------------------------------------------------
+    def leads(
+        self,
+        remote: Iterable[RemoteLead],
+        entry: dict[str, str],
+        moves: dict[str, tuple[str, datetime]] | None = None,
+        after: AfterApply | None = None,
+    ) -> Applied:
+        applied = Applied()
+        with self.db.session() as s:
+            ledger = Ledger(s, self.account)
+            for r in remote:
+                row = self._lead(s, r.id)
+                local = (
+                    LocalLead(row.responsible, row.pipeline, row.stage) if row else None
+                )
+                move = (moves or {}).get(r.id)
+                events = lead_events(
+                    r,
+                    local,
+                    entry_stage=entry.get(r.pipeline),
+                    moved_at=move[1] if move and move[0] == r.stage_key else None,
+                    hold_assignment=row is not None and self._held(s, r.id),
+                )
+                self._apply(ledger, events, applied, f"lead {r.id}")
+                if row is not None:
+                    self._link_parties(s, r, row.responsible)
+            if after is not None:
+                after(s)
+        return applied
+
+    def known_leads(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        if not wanted:
+            return set()
+        with self.db.session() as s:
+            return set(
+                s.scalars(
+                    select(col(Lead.id)).where(
+                        col(Lead.account) == self.account,
+                        col(Lead.id).in_(wanted),
+                    )
+                )
+            )
+
+    # -- tasks ---------------------------------------------------------------
+    def tasks(
+        self, remote: Iterable[RemoteTask], after: AfterApply | None = None
+    ) -> Applied:
+        applied = Applied()
+        with self.db.session() as s:
+            ledger = Ledger(s, self.account)
+            for r in remote:
+                row = s.get(Task, (self.account, r.id))
+                lead_known = r.lead is not None and (
+                    s.get(Lead, (self.account, r.lead)) is not None
+                )
+                local = (
+                    LocalTask(row.responsible, row.completed_at is not None)
+                    if row
+                    else None
+                )
+                held = bool(row and row.lead_id and self._held(s, row.lead_id))
+                events = task_events(
+                    r, local, lead_known=lead_known, hold_assignment=held
+                )
+                self._apply(ledger, events, applied, f"task {r.id}")
+                if row is not None and row.completed_at is None:
+                    # No canonical event moves a deadline; the overdue limit reads it.
+                    row.deadline = r.deadline
+            if after is not None:
+                after(s)
+        return applied
+
+    # -- contacts and companies ---------------------------------------------
+    def parties(
+        self, remote: Iterable[RemoteParty], after: AfterApply | None = None
+    ) -> Applied:
+        applied = Applied()
+        with self.db.session() as s:
+            ledger = Ledger(s, self.account)
+            for r in remote:
+                row = s.get(Party, (self.account, r.kind, r.id))
+                if row is not None and self._party_held(s, r):
+                    continue
+                events = party_events(r, row.responsible if row else None)
+                self._apply(ledger, events, applied, f"{r.kind} {r.id}")
+            if after is not None:
+                after(s)
+        return applied
+
+    # -- directory extras ----------------------------------------------------
+    def departments(
+        self, groups: dict[str, str], users: list[tuple[str, str, bool, str]]
+    ) -> None:
+        """amoCRM's user groups (departments) and each user's group and rights."""
+        with self.db.session() as s:
+            for gid, name in groups.items():
+                dept = s.get(AmoDepartment, (self.account, gid))
+                if dept is None:
+                    s.add(AmoDepartment(account=self.account, id=gid, name=name))
+                else:
+                    dept.name = name
+            for uid, group, is_admin, email in users:
+                user = s.get(AmoUser, (self.account, uid))
+                if user is None:
+                    user = AmoUser(account=self.account, id=uid)
+                    s.add(user)
+                user.department, user.is_admin, user.email = group, is_admin, email
+
+    # -- internals -----------------------------------------------------------
+    def _lead(self, s: Session, lead_id: str) -> Lead | None:
+        stmt = select(Lead).where(
+            col(Lead.account) == self.account,
+            col(Lead.id) == lead_id,
+        )
+        if not self.db.is_sqlite:
+            # A claim holds this row while it writes its outbox row: wait for it.
+            stmt = stmt.with_for_update()
+        return s.scalars(stmt).first()
+
+    def _held(self, s: Session, lead_id: str) -> bool:
+        """Whether an assignment made here is still on its way to amoCRM."""
+        pending = s.scalars(
+            select(col(AmoOutbox.seq))
+            .where(
+                col(AmoOutbox.account) == self.account,
+                col(AmoOutbox.lead_id) == lead_id,
+                col(AmoOutbox.sent_at).is_(None),
+                col(AmoOutbox.failed_at).is_(None),
+            )
+            .limit(1)
+        ).first()
+        return pending is not None
+
+    def _party_held(self, s: Session, r: RemoteParty) -> bool:
+        leads = s.scalars(
+            select(col(LeadParty.lead_id)).where(
+                col(LeadParty.account) == self.account,
+                col(LeadParty.kind) == r.kind,
+                col(LeadParty.party_id) == r.id,
+            )
+        ).all()
+        return any(self._held(s, lead) for lead in leads)
+
+    def _link_parties(self, s: Session, r: RemoteLead, owner: str) -> None:
+        """Contacts and companies linked or unlinked since: no event, just the links."""
+        for kind, ids in (("contact", r.contacts), ("company", r.companies)):
+            links = {
+                link.party_id: link
+                for link in s.scalars(
+                    select(LeadParty).where(
+                        col(LeadParty.account) == self.account,
+                        col(LeadParty.lead_id) == r.id,
+                        col(LeadParty.kind) == kind,
+                    )
+                )
+            }
+            for sort, party_id in enumerate(ids):
+                if party_id in links:
+                    links.pop(party_id).sort = sort
+                    continue
+                if s.get(Party, (self.account, kind, party_id)) is None:
+                    s.add(
+                        Party(
+                            account=self.account,
+                            kind=kind,
+                            id=party_id,
+                            responsible=owner,
+                        )
+                    )
+                s.add(
+                    LeadParty(
+                        account=self.account,
+                        lead_id=r.id,
+                        kind=kind,
+                        party_id=party_id,
+                        sort=sort,
+                    )
+                )
+            for gone in links.values():
+                s.delete(gone)
+
+    def _apply(
+        self,
+        ledger: Ledger,
+        events: list[h.CanonicalEvent],
+        applied: Applied,
+        what: str,
+    ) -> None:
+        for event in events:
+            try:
+                with ledger.session.begin_nested():
+                    ledger.apply(event)
+            except EventRejected as error:
+                problem = f"{what}: {event.type} refused ({error})"
+                applied.problems.append(problem)
+                if str(error).startswith(("unknown user", "unknown stage")):
+                    applied.stale_directory = True
+                log.warning("amoCRM mirror: %s", problem)
+                return  # the entity's later events build on this one
+            applied.events[event.type] += 1
