@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -112,10 +113,22 @@ class Assignment:
     conflict: str = ""
 
 
+# Called inside the transaction that assigned or reopened a lead (amoCRM mode:
+# the connector's outbox), with the lead as it now is and the cascade flag.
+AssignedHook = Callable[[Session, str, Lead, bool], None]
+
+
 class CrmStore:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, on_assigned: AssignedHook | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.on_assigned = on_assigned
+
+    def _assigned(self, s: Session, account: str, lead: Lead, cascade: bool) -> None:
+        if self.on_assigned is not None:
+            self.on_assigned(s, account, lead, cascade)
 
     # -- directory ---------------------------------------------------------
     def apply_directory(self, spec: DirectorySpec, dry_run: bool) -> list[str]:
@@ -318,6 +331,7 @@ class CrmStore:
                 return Assignment(lead=None)
             ledger = Ledger(s, account)
             moved = ledger.assign(lead, user, target_stage, cascade, when)
+            self._assigned(s, account, lead, cascade)
             _remember(s, account, operation_id, lead.id, moved)
             return Assignment(lead=self._view(s, account, lead.id), moved=moved)
 
@@ -354,6 +368,7 @@ class CrmStore:
                 moved = ledger.assign(lead, user, target_stage, cascade, when)
             except EventRejected as error:
                 raise BadInput(str(error)) from error
+            self._assigned(s, account, lead, cascade)
             _remember(s, account, operation_id, lead.id, moved)
             return Assignment(lead=self._view(s, account, lead.id), moved=moved)
 
@@ -371,6 +386,7 @@ class CrmStore:
                 if "unknown lead" in str(error):
                     raise NotFound(str(error)) from error
                 raise BadInput(str(error)) from error
+            self._assigned(s, account, ledger.lead(lead_id), False)
             return self._view(s, account, lead_id)
 
     def activity(
