@@ -12,6 +12,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from leadrouter.clock import FixedClock
@@ -153,3 +157,31 @@ def syncer_for(
 @pytest.fixture
 def syncer(amo: AmoClient, crm_db: Database, clock: FixedClock) -> Syncer:
     return syncer_for(amo, crm_db, clock)
+
+
+async def hook_receiver(syncer: Syncer) -> Served:
+    """What the gateway does with a webhook, minus the gateway: keep it for later."""
+
+    async def receive(request: Request) -> Response:
+        body = (await request.body()).decode()
+        await syncer.db.run(syncer.accept, body)
+        return Response("ok")
+
+    return await serve(Starlette(routes=[Route("/hook", receive, methods=["POST"])]))
+
+
+async def subscribe(amo: AmoClient, destination: str) -> None:
+    await amo.request(
+        "POST",
+        "/api/v4/webhooks",
+        body={
+            "destination": destination,
+            "settings": [
+                "add_lead",
+                "status_lead",
+                "responsible_lead",
+                "add_task",
+                "update_task",
+            ],
+        },
+    )

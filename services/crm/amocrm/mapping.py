@@ -380,8 +380,9 @@ class Touched:
 def parse_webhook(body: str) -> Touched:
     """A form-encoded amoCRM webhook (`leads[status][0][id]=…`) as the ids it names.
 
-    Only ids are taken: the entity is re-read from the API before the mirror
-    changes, since webhooks carry no signature and may arrive late or twice.
+    Only ids are taken (and when a status change happened): the entity is re-read
+    from the API before the mirror changes, since webhooks carry no signature and
+    may arrive late or twice.
     """
     items: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
     touched = Touched()
@@ -399,6 +400,12 @@ def parse_webhook(body: str) -> Touched:
             continue
         if entity == "leads":
             touched.leads.add(ident)
+            at = instant(item.get("last_modified")) if action == "status" else None
+            stage = f"{item.get('pipeline_id')}/{item.get('status_id')}"
+            if at is not None and stage.replace("/", "").isdigit():
+                seen = touched.moves.get(ident)
+                if seen is None or seen[1] <= at:
+                    touched.moves[ident] = (stage, at)
         else:
             touched.tasks.add(ident)
             lead = item.get("element_id", "")

@@ -241,6 +241,9 @@ class Syncer:
                 continue
             touched.leads |= got.leads
             touched.tasks |= got.tasks
+            for lead, move in got.moves.items():
+                if lead not in touched.moves or touched.moves[lead][1] <= move[1]:
+                    touched.moves[lead] = move
         try:
             applied = await self.refresh(touched)
         except Exception as error:
