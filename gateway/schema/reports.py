@@ -7,7 +7,7 @@ figures: the distribution of leads to them and the leads they closed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import Enum
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -20,7 +20,6 @@ from leadrouter.auth import Caller
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import Forbidden, NotFound
 from leadrouter.reports.v1 import reports_pb2
-from leadrouter.timestamps import from_ts
 
 REPORT_ROLES = ("admin", "viewer", "manager")
 
@@ -180,8 +179,8 @@ async def distribution_report(
     names = await user_names(ctx, where.account)
     tz = ZoneInfo(reply.timezone or "UTC")
 
-    def local(ts: object) -> datetime:
-        return from_ts(ts).astimezone(tz)  # type: ignore[arg-type]
+    def midnight(day: str) -> datetime:
+        return datetime.combine(date.fromisoformat(day), time(0), tzinfo=tz)
 
     return DistributionReport(
         from_=from_,
@@ -193,7 +192,7 @@ async def distribution_report(
                 user_id=strawberry.ID(r.user_id),
                 user_name=names.get(r.user_id, r.user_id),
                 bucket=date.fromisoformat(r.bucket),
-                bucket_start=local(r.bucket_start),
+                bucket_start=midnight(r.bucket),
                 claimed=r.counts.claimed,
                 pushed=r.counts.pushed,
                 manual=r.counts.manual,
@@ -215,7 +214,7 @@ async def distribution_report(
         buckets=[
             BucketDistribution(
                 bucket=date.fromisoformat(b.bucket),
-                bucket_start=local(b.bucket_start),
+                bucket_start=midnight(b.bucket),
                 claimed=b.counts.claimed,
                 pushed=b.counts.pushed,
                 manual=b.counts.manual,

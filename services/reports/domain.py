@@ -111,38 +111,41 @@ class Counts:
     def total(self) -> int:
         return self.claimed + self.pushed + self.manual
 
-    def add(self, kind: str, n: int) -> None:
-        if kind == "claim":
-            self.claimed += n
-        elif kind == "push":
-            self.pushed += n
-        elif kind == "manual":
-            self.manual += n
+    def plus(self, claimed: int, pushed: int, manual: int) -> None:
+        self.claimed += claimed
+        self.pushed += pushed
+        self.manual += manual
+
+
+# (bucket start, manager, claimed, pushed, manual)
+Cell = tuple[date, str, int, int, int]
 
 
 @dataclass
 class Distribution:
     """Leads handed out per (bucket, manager), with totals both ways."""
 
-    cells: dict[tuple[date, str], Counts] = field(default_factory=dict)
+    cells: list[Cell] = field(default_factory=list)  # by bucket, then manager
     managers: dict[str, Counts] = field(default_factory=dict)
     buckets: dict[date, Counts] = field(default_factory=dict)
     total: Counts = field(default_factory=Counts)
 
 
-def distribution(rows: Iterable[tuple[date, str, str, int]]) -> Distribution:
-    """Folds (bucket start, manager, kind, count) rows into the report's figures."""
-    out = Distribution()
-    for bucket, user, kind, n in rows:
-        if kind not in KINDS or not n:
-            continue
-        out.cells.setdefault((bucket, user), Counts()).add(kind, n)
-        out.managers.setdefault(user, Counts()).add(kind, n)
-        out.buckets.setdefault(bucket, Counts()).add(kind, n)
-        out.total.add(kind, n)
-    out.cells = dict(sorted(out.cells.items()))
-    out.managers = dict(sorted(out.managers.items()))
-    out.buckets = dict(sorted(out.buckets.items()))
+def distribution(cells: Iterable[Cell]) -> Distribution:
+    """The report's figures from its (bucket, manager) cells, with both totals."""
+    out = Distribution(cells=sorted(c for c in cells if c[2] or c[3] or c[4]))
+    managers: dict[str, Counts] = {}
+    buckets: dict[date, Counts] = {}
+    for bucket, user, claimed, pushed, manual in out.cells:
+        if user not in managers:
+            managers[user] = Counts()
+        managers[user].plus(claimed, pushed, manual)
+        if bucket not in buckets:
+            buckets[bucket] = Counts()
+        buckets[bucket].plus(claimed, pushed, manual)
+        out.total.plus(claimed, pushed, manual)
+    out.managers = dict(sorted(managers.items()))
+    out.buckets = dict(sorted(buckets.items()))
     return out
 
 

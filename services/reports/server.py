@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, TypeAlias
 
 import grpc
@@ -76,25 +75,30 @@ class ReportsServicer(reports_pb2_grpc.ReportsServicer):
             list(request.user_ids),
         )
         figures = domain.distribution(rows)
-
-        def starts(day: date) -> tuple[str, Any]:
-            return day.isoformat(), domain.local_midnight(day, tz)
-
         reply = reports_pb2.DistributionReportResponse(
-            timezone=tz_name, total=counts_message(figures.total)
+            timezone=tz_name,
+            total=counts_message(figures.total),
+            rows=[
+                reports_pb2.DistributionRow(
+                    user_id=user,
+                    bucket=day.isoformat(),
+                    counts=reports_pb2.DistributionCounts(
+                        claimed=c,
+                        pushed=p,
+                        manual=m,
+                        total=c + p + m,
+                    ),
+                )
+                for day, user, c, p, m in figures.cells
+            ],
+            managers=[
+                reports_pb2.ManagerTotal(user_id=user, counts=counts_message(counts))
+                for user, counts in figures.managers.items()
+            ],
         )
-        for (day, user), counts in figures.cells.items():
-            label, at = starts(day)
-            row = reply.rows.add(
-                user_id=user, bucket=label, counts=counts_message(counts)
-            )
-            set_ts(row, "bucket_start", at)
-        for user, counts in figures.managers.items():
-            reply.managers.add(user_id=user, counts=counts_message(counts))
         for day, counts in figures.buckets.items():
-            label, at = starts(day)
-            b = reply.buckets.add(bucket=label, counts=counts_message(counts))
-            set_ts(b, "bucket_start", at)
+            b = reply.buckets.add(bucket=day.isoformat(), counts=counts_message(counts))
+            set_ts(b, "bucket_start", domain.local_midnight(day, tz))
         return reply
 
     @handles_errors

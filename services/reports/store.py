@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, literal, select
+from sqlalchemy import and_, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -258,20 +258,27 @@ class ReportsStore:
         bucket: str,
         group_ids: Sequence[str],
         user_ids: Sequence[str],
-    ) -> list[tuple[date, str, str, int]]:
-        """(bucket start, manager, kind, leads) over the day counters in the range."""
+    ) -> list[domain.Cell]:
+        """Leads per (bucket, manager) and kind, summed from the day counters."""
         t = _DAYS.c
         column = {"day": t.day, "week": t.week, "month": t.month}[bucket]
-        stmt = select(column, t.user_id, t.kind, func.sum(t.leads)).where(
+
+        def of(kind: str) -> Any:
+            return func.sum(case((t.kind == kind, t.leads), else_=0))
+
+        stmt = select(column, t.user_id, of("claim"), of("push"), of("manual")).where(
             t.account == account, t.day >= days.first, t.day <= days.last
         )
         if group_ids:
             stmt = stmt.where(t.group_id.in_(list(group_ids)))
         if user_ids:
             stmt = stmt.where(t.user_id.in_(list(user_ids)))
-        stmt = stmt.group_by(column, t.user_id, t.kind)
+        stmt = stmt.group_by(column, t.user_id)
         with self.db.session() as s:
-            return [(_as_date(b), u, k, int(n)) for b, u, k, n in s.execute(stmt)]
+            return [
+                (_as_date(b), u, int(c), int(p), int(m))
+                for b, u, c, p, m in s.execute(stmt)
+            ]
 
     def closings(
         self,

@@ -90,7 +90,7 @@ def report(
         kw.get("users", []),
     )
     figures = domain.distribution(rows)
-    return {k: (c.claimed, c.pushed, c.manual) for k, c in figures.cells.items()}
+    return {(b, u): (c, p, m) for b, u, c, p, m in figures.cells}
 
 
 def test_claims_pushes_and_manual_assignments_are_counted_apart(

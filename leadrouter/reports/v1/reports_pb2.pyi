@@ -96,15 +96,10 @@ class DistributionRow(_message.Message):
 
     USER_ID_FIELD_NUMBER: _builtins.int
     BUCKET_FIELD_NUMBER: _builtins.int
-    BUCKET_START_FIELD_NUMBER: _builtins.int
     COUNTS_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     bucket: _builtins.str
     """first local date of the bucket"""
-    @_builtins.property
-    def bucket_start(self) -> _timestamp_pb2.Timestamp:
-        """its local midnight"""
-
     @_builtins.property
     def counts(self) -> Global___DistributionCounts: ...
     def __init__(
@@ -112,12 +107,11 @@ class DistributionRow(_message.Message):
         *,
         user_id: _builtins.str = ...,
         bucket: _builtins.str = ...,
-        bucket_start: _timestamp_pb2.Timestamp | None = ...,
         counts: Global___DistributionCounts | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["bucket_start", b"bucket_start", "counts", b"counts"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bucket", b"bucket", "bucket_start", b"bucket_start", "counts", b"counts", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bucket", b"bucket", "counts", b"counts", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -155,7 +149,9 @@ class BucketTotal(_message.Message):
     COUNTS_FIELD_NUMBER: _builtins.int
     bucket: _builtins.str
     @_builtins.property
-    def bucket_start(self) -> _timestamp_pb2.Timestamp: ...
+    def bucket_start(self) -> _timestamp_pb2.Timestamp:
+        """local midnight of the bucket's first day"""
+
     @_builtins.property
     def counts(self) -> Global___DistributionCounts: ...
     def __init__(
