@@ -17,6 +17,7 @@ from gateway.context import Context
 from gateway.exports import export_routes
 from gateway.schema import schema
 from gateway.subscriptions import authenticate_connection
+from gateway.web import web_routes
 from leadrouter.auth import Caller, verify_token
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock, SystemClock
@@ -103,6 +104,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *export_routes(settings, clients, clock, graphql.authenticate),
+            *web_routes(settings, clock, graphql.authenticate),
         ],
         lifespan=lifespan,
     )

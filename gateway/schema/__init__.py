@@ -12,16 +12,31 @@ from gateway.schema.crm import CrmMutations
 from gateway.schema.groups import GroupQueries
 from gateway.schema.reports import ReportQueries
 from gateway.schema.scheduling import SchedulingMutations, SchedulingQueries
+from gateway.schema.settings import SettingsMutations, SettingsQueries
 from gateway.schema.viewer import ViewerQueries
 from gateway.schema.workspace import WorkspaceMutations
 from gateway.subscriptions import Subscription
 
 Query = merge_types(
     "Query",
-    (ViewerQueries, GroupQueries, SchedulingQueries, DecisionQueries, ReportQueries),
+    (
+        ViewerQueries,
+        GroupQueries,
+        SchedulingQueries,
+        DecisionQueries,
+        ReportQueries,
+        SettingsQueries,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (ClaimMutations, CrmMutations, SchedulingMutations, WorkspaceMutations)
+    "Mutation",
+    (
+        ClaimMutations,
+        CrmMutations,
+        SchedulingMutations,
+        WorkspaceMutations,
+        SettingsMutations,
+    ),
 )
 
 schema = strawberry.Schema(

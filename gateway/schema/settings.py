@@ -1,0 +1,263 @@
+"""What the settings screens need: the account's people and pipelines, and one
+member's limits edited in place (the members × limits table of seed 000)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gateway.context import Info
+from gateway.schema.groups import LimitSetting, Member
+from gateway.schema.scheduling import Duty
+from gateway.schema.types import Problem
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.errors import Forbidden, NotFound
+from leadrouter.limits.v1 import limits_pb2
+from leadrouter.scheduler.v1 import scheduler_pb2
+from leadrouter.timestamps import to_ts
+
+# Spec order (domain.md section 4); the table shows its columns in this order.
+LIMIT_NAMES = (
+    "interval_minutes",
+    "max_active",
+    "max_new_today",
+    "max_overdue_tasks",
+    "max_overdue_days",
+    "days_without_sales",
+    "max_lost_today",
+    "max_lost_month",
+    "min_sales_last_month",
+    "min_key_stage_last_week",
+)
+MAX_LIMIT_VALUE = 1_000_000
+
+STAGE_KINDS = {
+    crm_pb2.STAGE_KIND_OPEN: "open",
+    crm_pb2.STAGE_KIND_WON: "won",
+    crm_pb2.STAGE_KIND_LOST: "lost",
+}
+
+
+@strawberry.type
+class AccountUser:
+    id: strawberry.ID
+    name: str
+    technical: bool = strawberry.field(
+        description="An exchange user (pool owner): never claims, never a member."
+    )
+    active: bool
+
+
+@strawberry.type
+class Stage:
+    id: strawberry.ID = strawberry.field(description="'pipeline/stage', as in groups.")
+    name: str
+    kind: str = strawberry.field(description="open, won or lost.")
+
+
+@strawberry.type
+class Pipeline:
+    id: strawberry.ID
+    name: str
+    archived: bool
+    stages: list[Stage]
+
+
+@strawberry.input(description="One limit of a member; value null = the limit is off.")
+class LimitValueInput:
+    limit: str
+    value: int | None = None
+
+
+@strawberry.type
+class MemberLimitsResult:
+    ok: bool
+    member: Member | None = strawberry.field(
+        description="The member as stored now; null when nothing was saved."
+    )
+    problems: list[Problem] = strawberry.field(
+        description="Each problem's path names the field: 'limits.max_active', "
+        "'userId'."
+    )
+
+
+async def directory(info: Info) -> crm_pb2.Directory:
+    ctx = info.context
+    caller = ctx.require("admin", "manager", "viewer")
+    try:
+        reply: crm_pb2.Directory = await ctx.clients.crm.call(
+            "GetDirectory", crm_pb2.GetDirectoryRequest(account=caller.account)
+        )
+    except NotFound:
+        return crm_pb2.Directory(account=caller.account, timezone="UTC")
+    return reply
+
+
+def check_limits(limits: list[LimitValueInput]) -> tuple[dict[str, int], list[Problem]]:
+    """The limits that are on, and a problem for each value a person must fix."""
+    values: dict[str, int] = {}
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for item in limits:
+        path = f"limits.{item.limit}"
+        if item.limit not in LIMIT_NAMES:
+            problems.append(
+                Problem(
+                    path=path,
+                    message=f"there is no limit '{item.limit}'; the limits are "
+                    + ", ".join(LIMIT_NAMES),
+                )
+            )
+        elif item.limit in seen:
+            problems.append(Problem(path=path, message="this limit is given twice"))
+        elif item.value is not None and not 0 <= item.value <= MAX_LIMIT_VALUE:
+            problems.append(
+                Problem(
+                    path=path,
+                    message=f"must be a whole number from 0 to {MAX_LIMIT_VALUE:,}, "
+                    "or empty to switch the limit off",
+                )
+            )
+        elif item.value is not None:
+            values[item.limit] = item.value
+        seen.add(item.limit)
+    return values, problems
+
+
+@strawberry.type
+class SettingsQueries:
+    @strawberry.field(description="The account's users, exchange users included.")
+    async def users(self, info: Info) -> list[AccountUser]:
+        d = await directory(info)
+        return [
+            AccountUser(
+                id=strawberry.ID(u.id),
+                name=u.name or u.id,
+                technical=u.technical,
+                active=u.active,
+            )
+            for u in d.users
+        ]
+
+    @strawberry.field(description="The account's pipelines and their stages.")
+    async def pipelines(self, info: Info) -> list[Pipeline]:
+        d = await directory(info)
+        return [
+            Pipeline(
+                id=strawberry.ID(p.id),
+                name=p.name or p.id,
+                archived=p.archived,
+                stages=[
+                    Stage(
+                        id=strawberry.ID(f"{p.id}/{s.id}"),
+                        name=s.name or s.id,
+                        kind=STAGE_KINDS.get(s.kind, "open"),
+                    )
+                    for s in p.stages
+                ],
+            )
+            for p in d.pipelines
+        ]
+
+    @strawberry.field(
+        description="Each user's presence now: working per schedule, ONLINE, on duty. "
+        "Empty `userIds` = every user with a schedule or presence; a manager sees "
+        "only themselves."
+    )
+    async def presence(
+        self, info: Info, user_ids: list[strawberry.ID] | None = None
+    ) -> list[Duty]:
+        ctx = info.context
+        caller = ctx.require("admin", "manager", "viewer")
+        users = [str(u) for u in user_ids or []]
+        if caller.role == "manager":
+            if any(u != caller.user_id for u in users):
+                raise Forbidden("a manager may see only their own presence")
+            users = [caller.user_id]
+        reply = await ctx.clients.scheduler.call(
+            "GetDuty",
+            scheduler_pb2.GetDutyRequest(
+                account=caller.account, user_ids=users, at=to_ts(ctx.clock.now())
+            ),
+        )
+        return [Duty.of(d) for d in reply.users]
+
+
+@strawberry.type
+class SettingsMutations:
+    @strawberry.mutation(
+        description="Sets one member's checkbox and limits in one group (admins). "
+        "`limits` is the whole row: a limit absent or null is off. A user who is not "
+        "yet a member is added. Problems come back as data, nothing saved."
+    )
+    async def update_member_limits(
+        self,
+        info: Info,
+        group_id: strawberry.ID,
+        user_id: strawberry.ID,
+        enabled: bool,
+        limits: list[LimitValueInput],
+    ) -> MemberLimitsResult:
+        ctx = info.context
+        caller = ctx.require("admin")
+        values, problems = check_limits(limits)
+        d = await directory(info)
+        user = next((u for u in d.users if u.id == str(user_id)), None)
+        if user is None:
+            problems.append(
+                Problem(path="userId", message=f"there is no user '{user_id}'")
+            )
+        elif user.technical:
+            problems.append(
+                Problem(
+                    path="userId",
+                    message="an exchange user owns the pool and cannot be a member",
+                )
+            )
+        stored = await ctx.clients.limits.call(
+            "GetGroupLimits", limits_pb2.GetGroupLimitsRequest(account=caller.account)
+        )
+        groups = list(stored.groups)
+        group = next((g for g in groups if g.group_id == str(group_id)), None)
+        if group is None:
+            raise NotFound(f"no distribution group '{group_id}'")
+        if str(user_id) in group.exchange_users:
+            problems.append(
+                Problem(
+                    path="userId",
+                    message="this user is the group's exchange user and cannot be "
+                    "a member",
+                )
+            )
+        if problems:
+            return MemberLimitsResult(ok=False, member=None, problems=problems)
+        row = limits_pb2.MemberLimits(
+            user_id=str(user_id), enabled=enabled, limits=values
+        )
+        members = list(group.members)
+        at = next((i for i, m in enumerate(members) if m.user_id == row.user_id), None)
+        if at is None:
+            members.append(row)
+        else:
+            members[at] = row
+        del group.members[:]
+        group.members.extend(members)
+        # ApplyLimits makes the stored groups exactly the given ones: send them all.
+        await ctx.clients.limits.call(
+            "ApplyLimits",
+            limits_pb2.ApplyLimitsRequest(
+                account=caller.account,
+                timezone=d.timezone or "UTC",
+                groups=groups,
+            ),
+        )
+        return MemberLimitsResult(
+            ok=True,
+            member=Member(
+                user_id=strawberry.ID(row.user_id),
+                enabled=row.enabled,
+                limits=[
+                    LimitSetting(limit=k, value=v) for k, v in sorted(values.items())
+                ],
+            ),
+            problems=[],
+        )
