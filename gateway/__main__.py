@@ -9,23 +9,30 @@ import uvicorn
 
 from gateway.app import create_app
 from leadrouter.config import Settings
-from leadrouter.logs import configure_logging
+from leadrouter.logs import configure_logging, secrets_of
+from leadrouter.telemetry import setup_tracing, shutdown_tracing
 
 
 def main() -> None:
     settings = Settings()
-    configure_logging("gateway")
+    configure_logging(
+        "gateway", secrets=[settings.signing_secret, *secrets_of(settings)]
+    )
+    setup_tracing("gateway", settings)
     # uvicorn drains requests on SIGTERM, then re-raises the signal to the handler
     # that was there before it; that handler makes a graceful stop exit 0.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: sys.exit(0))
-    uvicorn.run(
-        create_app(settings),
-        host=settings.gateway_host,
-        port=settings.gateway_port,
-        log_config=None,
-        timeout_graceful_shutdown=10,
-    )
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.gateway_host,
+            port=settings.gateway_port,
+            log_config=None,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        shutdown_tracing()
 
 
 if __name__ == "__main__":

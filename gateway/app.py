@@ -23,6 +23,7 @@ from leadrouter.clients import Clients
 from leadrouter.clock import Clock, SystemClock
 from leadrouter.config import SERVICES, Settings
 from leadrouter.errors import Unauthenticated
+from leadrouter.metrics import exposition
 from leadrouter.rpc import wait_for_health
 
 
@@ -92,6 +93,10 @@ def create_app(
         status = 503 if down else 200
         return JSONResponse({"ready": not down, "down": down}, status_code=status)
 
+    async def metrics(_: Request) -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
@@ -103,6 +108,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             *export_routes(settings, clients, clock, graphql.authenticate),
             *web_routes(settings, clock, graphql.authenticate),
         ],

@@ -14,6 +14,7 @@ from leadrouter.limits.v1 import limits_pb2_grpc
 from leadrouter.reports.v1 import reports_pb2_grpc
 from leadrouter.rpc import error_from_rpc
 from leadrouter.scheduler.v1 import scheduler_pb2_grpc
+from leadrouter.telemetry import client_interceptors
 
 S = TypeVar("S")
 
@@ -39,7 +40,9 @@ class Client(Generic[S]):
         if len(addresses) > 1:
             options.append(("grpc.lb_policy_name", "round_robin"))
         self.channel = grpc.aio.insecure_channel(
-            target, options=options, interceptors=list(interceptors) or None
+            target,
+            options=options,
+            interceptors=[*client_interceptors(), *interceptors],
         )
         self.stub = stub_type(self.channel)
         self.timeout = timeout

@@ -16,6 +16,13 @@ DEFAULT_PORTS = {
     "assigner": 50154,
     "reports": 50155,
 }
+DEFAULT_METRICS_PORTS = {
+    "crm": 9151,
+    "limits": 9152,
+    "scheduler": 9153,
+    "assigner": 9154,
+    "reports": 9155,
+}
 
 
 class Settings(BaseSettings):
@@ -41,6 +48,9 @@ class Settings(BaseSettings):
     reports_addr: str | None = None
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    # Where a service process listens (e.g. 0.0.0.0:50151 in a container);
+    # default: `host` and the port of its address.
+    listen_addr: str | None = None
 
     # Signs the service's own bearer tokens; generated into data_dir when unset.
     secret: str | None = None
@@ -51,6 +61,16 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = None
     trace_sample_ratio: float = 1.0
     rpc_timeout_seconds: float = 10.0
+    # Prometheus /metrics of a service process, on `host`: its own
+    # LEADROUTER_<SVC>_METRICS_PORT, else LEADROUTER_METRICS_PORT (one port for
+    # all, as in containers), else 9151-9155; 0 turns it off. The gateway serves
+    # /metrics on its HTTP port.
+    metrics_port: int | None = None
+    crm_metrics_port: int | None = None
+    limits_metrics_port: int | None = None
+    scheduler_metrics_port: int | None = None
+    assigner_metrics_port: int | None = None
+    reports_metrics_port: int | None = None
 
     def database_url_for(self, service: str) -> str:
         explicit = getattr(self, f"{service}_database_url")
@@ -63,6 +83,20 @@ class Settings(BaseSettings):
     def addr_for(self, service: str) -> str:
         explicit = getattr(self, f"{service}_addr")
         return str(explicit) if explicit else f"{self.host}:{DEFAULT_PORTS[service]}"
+
+    def listen_addr_for(self, service: str) -> str:
+        if self.listen_addr:
+            return self.listen_addr
+        port = self.addr_for(service).split(",")[0].rsplit(":", 1)[1]
+        return f"{self.host}:{port}"
+
+    def metrics_port_for(self, service: str) -> int:
+        explicit = getattr(self, f"{service}_metrics_port")
+        if explicit is not None:
+            return int(explicit)
+        if self.metrics_port is not None:
+            return self.metrics_port
+        return DEFAULT_METRICS_PORTS[service]
 
     @cached_property
     def signing_secret(self) -> str:

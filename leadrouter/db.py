@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ from sqlalchemy import Column, MetaData, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
+
+from leadrouter.telemetry import database_span
 
 T = TypeVar("T")
 
@@ -81,9 +84,17 @@ class Database:
             yield session
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Runs blocking database work off the event loop."""
+        """Runs blocking database work off the event loop, as a span of the trace.
+
+        The work runs in a copy of the caller's context, so its logs carry the
+        caller's trace id and account.
+        """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+        operation = getattr(fn, "__name__", "run")
+        system = "sqlite" if self.is_sqlite else "postgresql"
+        with database_span(system, self.schema, operation):
+            context = contextvars.copy_context()
+            return await loop.run_in_executor(self._executor, context.run, fn, *args)
 
     def ping(self) -> bool:
         try:

@@ -23,6 +23,7 @@ from leadrouter.errors import (
     Unauthenticated,
     Unavailable,
 )
+from leadrouter.telemetry import TracingServerInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,9 @@ class ServiceRunner:
     _watch: asyncio.Task[None] | None = None
 
     async def start(self, address: str) -> int:
-        self.server = grpc.aio.server(interceptors=list(self.interceptors))
+        self.server = grpc.aio.server(
+            interceptors=[TracingServerInterceptor(self.name), *self.interceptors]
+        )
         names = list(self.register(self.server))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self.server)
         reflection.enable_server_reflection(

@@ -12,8 +12,10 @@ from leadrouter.clients import Clients
 from leadrouter.clock import Clock, SystemClock
 from leadrouter.config import SERVICES, Settings
 from leadrouter.db import Database
-from leadrouter.logs import configure_logging
+from leadrouter.logs import configure_logging, secrets_of
+from leadrouter.metrics import serve_metrics
 from leadrouter.rpc import ServiceRunner, run_until_terminated
+from leadrouter.telemetry import setup_tracing, shutdown_tracing
 
 Builder = Callable[[Settings, Clock, Clients], tuple[ServiceRunner, Database]]
 
@@ -22,16 +24,15 @@ def builder(service: str) -> Builder:
     if service not in SERVICES:
         raise SystemExit(f"unknown service '{service}'; one of {', '.join(SERVICES)}")
     module: Any = importlib.import_module(f"services.{service}.server")
-    return module.build  # type: ignore[no-any-return]
+    build: Builder = module.build
+    return build
 
 
 async def serve(service: str, settings: Settings, clock: Clock | None = None) -> None:
     clients = Clients.from_settings(settings)
     runner, db = builder(service)(settings, clock or SystemClock(), clients)
-    address = settings.addr_for(service).split(",")[0]
-    port = address.rsplit(":", 1)[1]
     try:
-        await run_until_terminated(runner, f"{settings.host}:{port}")
+        await run_until_terminated(runner, settings.listen_addr_for(service))
     finally:
         await clients.close()
         db.close()
@@ -39,8 +40,15 @@ async def serve(service: str, settings: Settings, clock: Clock | None = None) ->
 
 def main() -> None:
     service = sys.argv[1] if len(sys.argv) > 1 else ""
-    configure_logging(service)
-    asyncio.run(serve(service, Settings()))
+    builder(service)  # an unknown name stops here, before anything starts
+    settings = Settings()
+    configure_logging(service, secrets=secrets_of(settings))
+    setup_tracing(service, settings)
+    serve_metrics(settings.host, settings.metrics_port_for(service))
+    try:
+        asyncio.run(serve(service, settings))
+    finally:
+        shutdown_tracing()
 
 
 if __name__ == "__main__":

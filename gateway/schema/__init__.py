@@ -16,6 +16,7 @@ from gateway.schema.settings import SettingsMutations, SettingsQueries
 from gateway.schema.viewer import ViewerQueries
 from gateway.schema.workspace import WorkspaceMutations
 from gateway.subscriptions import Subscription
+from gateway.tracing import TracedOperation
 
 Query = merge_types(
     "Query",
@@ -44,6 +45,7 @@ schema = strawberry.Schema(
     mutation=Mutation,
     subscription=Subscription,
     extensions=[
+        TracedOperation,  # outermost: its span covers the error mapping too
         ErrorCodes,
         lambda: QueryDepthLimiter(max_depth=10),
         lambda: MaxTokensLimiter(max_token_count=5000),

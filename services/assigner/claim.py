@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
+from leadrouter import metrics
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
 from leadrouter.crm.v1 import crm_pb2
@@ -54,6 +56,7 @@ class ClaimLead:
     async def __call__(
         self, account: str, group_id: str, user_id: str, key: str
     ) -> ClaimOutcome:
+        started = time.perf_counter()
         scope = f"claim:{user_id}"
         if key:
             first = await self.store.db.run(self.store.replay, account, scope, key)
@@ -126,6 +129,7 @@ class ClaimLead:
         recorded = await self.store.db.run(self.store.record, decision, scope, key)
         if recorded is not decision:
             return await self._replayed(recorded)
+        metrics.claim_decided(group_id, reasons, time.perf_counter() - started)
         if lead is not None:
             await self.clients.limits.call(
                 "RecordClaim",

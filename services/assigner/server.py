@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 import grpc
 from google.protobuf.json_format import ParseDict
 
+from leadrouter import metrics
 from leadrouter.assigner.v1 import assigner_pb2, assigner_pb2_grpc
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
@@ -125,6 +126,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
                 after=request.after,
             ),
         )
+        metrics.POOL_SIZE.labels(request.group_id).set(page.total)
         return page
 
     @handles_errors

@@ -1,0 +1,142 @@
+"""Prometheus metrics: the product's instruments and the endpoint that serves them.
+
+Every process keeps its own registry (the default one); Prometheus tells
+replicas apart by their scrape target. Names are part of the operations
+contract (docs/operations.md): rename one only with a note there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
+
+log = logging.getLogger(__name__)
+
+# Claims and push distribution (assigner).
+CLAIMS = Counter(
+    "leadrouter_claims",
+    "Presses of the Get lead button, by group and outcome (claimed or refused).",
+    ["group", "outcome"],
+)
+CLAIM_REFUSALS = Counter(
+    "leadrouter_claim_refusals",
+    "Refusal reasons of claims: a limit's name, or pool_empty, not_a_member, "
+    "disabled, off_duty. A claim refused by two limits counts twice.",
+    ["group", "reason"],
+)
+CLAIM_SECONDS = Histogram(
+    "leadrouter_claim_duration_seconds",
+    "Time the assigner takes to decide one claim, end to end.",
+    ["group"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+PUSHES = Counter(
+    "leadrouter_pushes",
+    "Push distribution decisions, by template, algorithm and outcome "
+    "(assigned, held, ...).",
+    ["template", "algorithm", "outcome"],
+)
+POOL_SIZE = Gauge(
+    "leadrouter_pool_size",
+    "Leads a claim in the group would draw from, as last seen by the assigner.",
+    ["group"],
+)
+
+# The CRM of record (crm service).
+CRM_API_CALLS = Counter(
+    "leadrouter_crm_api_calls",
+    "Requests to the external CRM's API, by method and HTTP status class.",
+    ["method", "status"],
+)
+CRM_API_ERRORS = Counter(
+    "leadrouter_crm_api_errors",
+    "Failed requests to the external CRM's API: transport errors, 429s and 5xx.",
+    ["kind"],
+)
+OUTBOX_DEPTH = Gauge(
+    "leadrouter_crm_outbox_depth",
+    "Changes waiting in the outbox to be written to the external CRM.",
+    ["account"],
+)
+
+# Every gRPC server (filled in by the tracing interceptor).
+RPC_SERVED = Histogram(
+    "leadrouter_rpc_server_duration_seconds",
+    "Unary gRPC calls served, by service, method and status code.",
+    ["service", "method", "code"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+)
+# The gateway.
+GRAPHQL_OPERATIONS = Histogram(
+    "leadrouter_graphql_operation_duration_seconds",
+    "GraphQL operations served by the gateway, by type and whether they failed.",
+    ["type", "outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+)
+
+
+def rpc_served(service: str, method: str, code: str, seconds: float) -> None:
+    RPC_SERVED.labels(service, method, code).observe(seconds)
+
+
+def claim_decided(
+    group: str, reasons: Iterable[Mapping[str, Any]], seconds: float
+) -> None:
+    """Counts one claim; `reasons` as the decision stores them (empty: claimed)."""
+    codes = [_reason_code(r) for r in reasons]
+    CLAIMS.labels(group, "refused" if codes else "claimed").inc()
+    for code in codes:
+        CLAIM_REFUSALS.labels(group, code).inc()
+    CLAIM_SECONDS.labels(group).observe(seconds)
+
+
+def _reason_code(reason: Mapping[str, Any]) -> str:
+    if reason.get("code") == "limit":
+        limit = (reason.get("verdict") or {}).get("limit")
+        return str(limit or "limit")
+    return str(reason.get("code", "unknown"))
+
+
+def push_decided(template: str, algorithm: str, outcome: str) -> None:
+    PUSHES.labels(template or "none", algorithm or "none", outcome).inc()
+
+
+def crm_api_called(method: str, status: int | None) -> None:
+    """One request to the external CRM; status None for a transport failure."""
+    CRM_API_CALLS.labels(method, f"{status // 100}xx" if status else "none").inc()
+    if status is None:
+        CRM_API_ERRORS.labels("transport").inc()
+    elif status == 429:
+        CRM_API_ERRORS.labels("rate_limited").inc()
+    elif status >= 500:
+        CRM_API_ERRORS.labels("server").inc()
+    elif status >= 400:
+        CRM_API_ERRORS.labels("refused").inc()
+
+
+def exposition() -> tuple[bytes, str]:
+    """The current values in Prometheus' text format, and its content type."""
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def serve_metrics(host: str, port: int) -> bool:
+    """Serves /metrics on its own port; a busy port is logged, not fatal."""
+    if not port:
+        return False
+    try:
+        start_http_server(port, addr=host)
+    except OSError as error:
+        log.error("metrics not served: port %s is taken (%s)", port, error)
+        return False
+    log.info("metrics on http://%s:%s/metrics", host, port)
+    return True
