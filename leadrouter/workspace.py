@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -224,6 +225,8 @@ def _path(loc: Sequence[int | str]) -> str:
             part[:1].isupper() or part.startswith("literal[")
         ):
             continue  # which arm of a union pydantic tried: noise to a reader
+        if part == "[key]":
+            continue  # the key itself is wrong; the path already ends with it
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -239,13 +242,42 @@ def _message(error: Any) -> str:
         return f"must be >= {error['ctx']['ge']}"
     if error["type"] in ("int_type", "int_parsing", "int_from_float"):
         return "must be a whole number"
+    if error["type"] == "literal_error":
+        return f"unknown value {error['input']!r}: expected {error['ctx']['expected']}"
+    if error["type"] == "model_type" and "when_nobody" in error["loc"]:
+        return "expected 'hold' or {user: ID}"
     return msg
+
+
+class _WorkspaceLoader(yaml.SafeLoader):
+    """YAML with the 1.2 core schema's scalars where 1.1 surprises.
+
+    YAML 1.1 reads `on` and `off` as booleans, so a cycle's `{on: 2, off: 2}`
+    would lose both keys; only true/false are booleans here. Dates stay text
+    so that an impossible one (2026-13-01) is reported with its path by the
+    models rather than failing the whole file.
+    """
+
+
+_WorkspaceLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_WorkspaceLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 def parse_workspace(text: str) -> tuple[Workspace | None, list[Problem]]:
     """The workspace in `text`, or every problem that keeps it from being valid."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_WorkspaceLoader)  # a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "file"
