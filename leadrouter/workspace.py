@@ -356,8 +356,18 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
             if m.user in seen:
                 problems.append(Problem(f"{mat}.user", f"'{m.user}' is listed twice"))
             seen.add(m.user)
+    scheduled: set[str] = set()
     for si, s in enumerate(ws.schedules):
         user(f"schedules[{si}].user", s.user)
+        if s.user in scheduled:
+            problems.append(
+                Problem(
+                    f"schedules[{si}].user",
+                    f"'{s.user}' already has a schedule; "
+                    "put all of a user's working time in one entry",
+                )
+            )
+        scheduled.add(s.user)
         for ei, e in enumerate(s.exceptions):
             if e.to < e.from_:
                 problems.append(
@@ -367,8 +377,21 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
                 )
     for ti, t in enumerate(ws.templates):
         at = f"templates[{ti}]"
-        for pi, p in enumerate(t.participants):
-            user(f"{at}.participants[{pi}].user", p.user)
+        taking: set[str] = set()
+        for pi, participant in enumerate(t.participants):
+            pat = f"{at}.participants[{pi}].user"
+            user(pat, participant.user)
+            if participant.user in taking:
+                problems.append(Problem(pat, f"'{participant.user}' is listed twice"))
+            taking.add(participant.user)
+            known = directory.users.get(participant.user)
+            if known is not None and known.technical:
+                problems.append(
+                    Problem(
+                        pat,
+                        f"'{participant.user}' is a technical user; it takes no leads",
+                    )
+                )
         if t.target_stage:
             stage(f"{at}.target_stage", t.target_stage)
         for pi, pipeline in enumerate(t.match.pipelines):
