@@ -18,6 +18,8 @@ from gateway.exports import export_routes
 from gateway.schema import schema
 from gateway.subscriptions import authenticate_connection
 from gateway.web import web_routes
+from gateway.webhooks import amocrm_middleware, amocrm_routes
+from leadrouter.amocrm_token import widget_caller
 from leadrouter.auth import Caller, verify_token
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock, SystemClock
@@ -41,6 +43,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.clock = clock
 
     def authenticate(self, headers: Any) -> tuple[Caller | None, str]:
+        widget = widget_caller(self.settings, headers, self.clock.now())
+        if widget is not None:  # amoCRM widget: X-Auth-Token
+            return widget
         token = bearer(headers)
         if token is None:
             return None, ""
@@ -110,7 +115,9 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             *export_routes(settings, clients, clock, graphql.authenticate),
+            *amocrm_routes(settings, clients),
             *web_routes(settings, clock, graphql.authenticate),
         ],
+        middleware=amocrm_middleware(settings),
         lifespan=lifespan,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -57,7 +59,25 @@ class Settings(BaseSettings):
     token_ttl_hours: int = 24 * 30
     account: str = "demo"
 
-    crm: str = "builtin"
+    crm: str = "builtin"  # or "amocrm"
+    # amoCRM: the account, the integration's credentials, and either a one-time
+    # authorization code (exchanged once, then refreshed) or a long-lived token.
+    amocrm_subdomain: str = ""
+    amocrm_base_url: str = ""  # default https://<subdomain>.amocrm.ru
+    amocrm_client_id: str = ""
+    amocrm_client_secret: str = ""
+    amocrm_redirect_uri: str = ""
+    amocrm_auth_code: str = ""
+    amocrm_long_lived_token: str = ""
+    amocrm_token_file: Path | None = None  # default: a row in the crm database
+    amocrm_account_id: int | None = None  # widget tokens of other accounts refused
+    # amoCRM posts webhooks to <public_url>/webhooks/amocrm/<secret>; with a public
+    # URL set, the crm service registers that address with amoCRM itself.
+    amocrm_public_url: str = ""
+    amocrm_webhook_secret: str | None = None  # default: derived from `secret`
+    amocrm_rate_per_second: int = 7
+    amocrm_reconcile_seconds: float = 300.0
+    amocrm_poll_seconds: float = 1.0
     otlp_endpoint: str | None = None
     trace_sample_ratio: float = 1.0
     rpc_timeout_seconds: float = 10.0
@@ -97,6 +117,20 @@ class Settings(BaseSettings):
         if self.metrics_port is not None:
             return self.metrics_port
         return DEFAULT_METRICS_PORTS[service]
+
+    @property
+    def amocrm_url(self) -> str:
+        if self.amocrm_base_url:
+            return self.amocrm_base_url.rstrip("/")
+        return f"https://{self.amocrm_subdomain}.amocrm.ru"
+
+    @property
+    def amocrm_hook_secret(self) -> str:
+        """The secret in the webhook path: set, or derived so it works locally."""
+        if self.amocrm_webhook_secret:
+            return self.amocrm_webhook_secret
+        key = self.signing_secret.encode()
+        return hmac.new(key, b"amocrm-webhooks", hashlib.sha256).hexdigest()[:32]
 
     @cached_property
     def signing_secret(self) -> str:

@@ -373,6 +373,12 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
             ]
         )
 
+    @handles_errors
+    async def AcceptWebhook(
+        self, request: crm_pb2.AcceptWebhookRequest, context: Ctx
+    ) -> crm_pb2.AcceptWebhookResponse:
+        raise BadInput("amoCRM webhooks are taken only with LEADROUTER_CRM=amocrm")
+
     async def StreamEvents(
         self, request: crm_pb2.StreamEventsRequest, context: Ctx
     ) -> AsyncIterator[crm_pb2.CrmEvent]:
@@ -406,6 +412,10 @@ def build(
     settings: Settings, clock: Clock, clients: Clients
 ) -> tuple[ServiceRunner, Database]:
     db = Database(settings.database_url_for("crm"), "crm", metadata)
+    if settings.crm == "amocrm":
+        from services.crm.amocrm.service import build_amocrm
+
+        return build_amocrm(settings, clock, db), db
     db.create_all()
     servicer = CrmServicer(CrmStore(db, clock))
 

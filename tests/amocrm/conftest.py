@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,13 +50,21 @@ class Served:
         await self.task
 
 
-async def serve(app: ASGIApp) -> Served:
+def loopback_socket() -> socket.socket:
+    """A listening socket on a free loopback port, to learn the port before serving."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+async def serve(app: ASGIApp, sock: socket.socket | None = None) -> Served:
     """Starts `app` with uvicorn on a free loopback port in this event loop."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve([sock] if sock else None))
     for _ in range(500):
         if server.started:
             break

@@ -105,6 +105,11 @@ class CrmStub:
                 request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkResponse.FromString,
                 _registered_method=True)
+        self.AcceptWebhook = channel.unary_unary(
+                '/leadrouter.crm.v1.Crm/AcceptWebhook',
+                request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookResponse.FromString,
+                _registered_method=True)
 
 
 class CrmServicer:
@@ -204,6 +209,13 @@ class CrmServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AcceptWebhook(self, request, context):
+        """amoCRM mode: keeps a webhook as received; it is read and applied later.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CrmServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -276,6 +288,11 @@ def add_CrmServicer_to_server(servicer, server):
                     servicer.GetLeadWork,
                     request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkRequest.FromString,
                     response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkResponse.SerializeToString,
+            ),
+            'AcceptWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptWebhook,
+                    request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookRequest.FromString,
+                    response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -656,6 +673,33 @@ class Crm:
             '/leadrouter.crm.v1.Crm/GetLeadWork',
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkRequest.SerializeToString,
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadWorkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.crm.v1.Crm/AcceptWebhook',
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookRequest.SerializeToString,
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookResponse.FromString,
             options,
             channel_credentials,
             insecure,

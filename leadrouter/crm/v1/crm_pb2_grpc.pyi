@@ -56,6 +56,8 @@ class CrmStub:
     """Push, least_loaded algorithm: open leads of many users at once."""
     GetLeadWork: _grpc.UnaryUnaryMultiCallable[_crm_pb2.GetLeadWorkRequest, _crm_pb2.GetLeadWorkResponse]
     """Push, SLA and handover: where leads stand and whether tasks on them were done."""
+    AcceptWebhook: _grpc.UnaryUnaryMultiCallable[_crm_pb2.AcceptWebhookRequest, _crm_pb2.AcceptWebhookResponse]
+    """amoCRM mode: keeps a webhook as received; it is read and applied later."""
 
 @_typing.type_check_only
 class CrmAsyncStub(CrmStub):
@@ -84,6 +86,8 @@ class CrmAsyncStub(CrmStub):
     """Push, least_loaded algorithm: open leads of many users at once."""
     GetLeadWork: _aio.UnaryUnaryMultiCallable[_crm_pb2.GetLeadWorkRequest, _crm_pb2.GetLeadWorkResponse]  # type: ignore[assignment]
     """Push, SLA and handover: where leads stand and whether tasks on them were done."""
+    AcceptWebhook: _aio.UnaryUnaryMultiCallable[_crm_pb2.AcceptWebhookRequest, _crm_pb2.AcceptWebhookResponse]  # type: ignore[assignment]
+    """amoCRM mode: keeps a webhook as received; it is read and applied later."""
 
 class CrmServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -193,5 +197,13 @@ class CrmServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_crm_pb2.GetLeadWorkResponse, _abc.Awaitable[_crm_pb2.GetLeadWorkResponse]]:
         """Push, SLA and handover: where leads stand and whether tasks on them were done."""
+
+    @_abc_1.abstractmethod
+    def AcceptWebhook(
+        self,
+        request: _crm_pb2.AcceptWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_crm_pb2.AcceptWebhookResponse, _abc.Awaitable[_crm_pb2.AcceptWebhookResponse]]:
+        """amoCRM mode: keeps a webhook as received; it is read and applied later."""
 
 def add_CrmServicer_to_server(servicer: CrmServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

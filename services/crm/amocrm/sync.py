@@ -146,13 +146,13 @@ class Syncer:
 
     # -- the initial sync ----------------------------------------------------
     async def progress(self) -> Progress:
-        row = await self.db.run(self._state)
+        row = await self.db.run(self.state)
         return Progress(row.step, row.page, json.loads(row.counts))
 
     async def initial_sync(self) -> Progress:
         """Copies the account page by page; after an interruption it goes on from
         the last page it finished. Works without API filters (a paid add-on)."""
-        state = await self.db.run(self._state)
+        state = await self.db.run(self.state)
         counts: dict[str, int] = json.loads(state.counts)
         step, page = state.step, state.page
         while step != DONE:
@@ -280,7 +280,7 @@ class Syncer:
 
     async def reconcile(self, until: datetime | None = None) -> Applied:
         """Mends what webhooks missed, from amoCRM's events since the last pass."""
-        state = await self.db.run(self._state)
+        state = await self.db.run(self.state)
         until = until or self.clock.now()
         since = utc(
             state.reconciled_until or state.started_at or until - timedelta(days=1)
@@ -301,7 +301,8 @@ class Syncer:
         return applied
 
     # -- state rows ----------------------------------------------------------
-    def _state(self) -> AmoSync:
+    def state(self) -> AmoSync:
+        """The sync's row, created on first use."""
         with self.db.session() as s:
             row = s.get(AmoSync, self.account)
             if row is None:

@@ -1,0 +1,248 @@
+"""The amoCRM side of the crm service: one worker per account does all the traffic.
+
+The worker authorizes the integration, runs the initial sync, registers the
+webhook, sends the outbox, applies waiting webhooks and reconciles with the
+events API, in that order, whenever woken and at least every poll interval.
+Only one process per account works (a PostgreSQL advisory lock elects it), so
+one rate limiter and one token refresher stand for the whole deployment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from leadrouter.clock import Clock
+from leadrouter.config import Settings
+from leadrouter.db import Database
+from leadrouter.timestamps import utc
+from services.crm.amocrm.client import (
+    AmoClient,
+    Auth,
+    DbTokenStore,
+    FileTokenStore,
+    LongLivedToken,
+    OAuth,
+    Sleeper,
+    TokenStore,
+    sleeper_for,
+)
+from services.crm.amocrm.outbox import Outbox, backoff
+from services.crm.amocrm.sync import Syncer
+from services.crm.amocrm.tables import AmoSync
+from services.crm.store import CrmStore
+
+log = logging.getLogger(__name__)
+
+HOOK_SETTINGS = [
+    "add_lead",
+    "status_lead",
+    "responsible_lead",
+    "add_task",
+    "update_task",
+]
+
+
+def webhook_destination(settings: Settings) -> str:
+    base = settings.amocrm_public_url.rstrip("/")
+    return f"{base}/webhooks/amocrm/{settings.amocrm_hook_secret}"
+
+
+class AmoConnector:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        clock: Clock,
+        *,
+        sleeper: Sleeper | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.account = settings.account
+        sleeper = sleeper or sleeper_for(clock)
+        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
+        self.oauth: OAuth | None = None
+        auth: Auth
+        if settings.amocrm_long_lived_token:
+            auth = LongLivedToken(settings.amocrm_long_lived_token)
+        else:
+            store: TokenStore = (
+                FileTokenStore(settings.amocrm_token_file)
+                if settings.amocrm_token_file
+                else DbTokenStore(db, self.account, clock)
+            )
+            auth = self.oauth = OAuth(
+                http=self.http,
+                base_url=settings.amocrm_url,
+                client_id=settings.amocrm_client_id,
+                client_secret=settings.amocrm_client_secret,
+                redirect_uri=settings.amocrm_redirect_uri,
+                store=store,
+                clock=clock,
+                sleeper=sleeper,
+            )
+        self.amo = AmoClient(
+            settings.amocrm_url,
+            auth,
+            clock=clock,
+            sleeper=sleeper,
+            http=self.http,
+            rate_per_second=settings.amocrm_rate_per_second,
+        )
+        self.outbox = Outbox(db, self.account, clock)
+        self.store = CrmStore(db, clock, on_assigned=self.outbox.record)
+        self.syncer = Syncer(
+            amo=self.amo,
+            db=db,
+            store=self.store,
+            account=self.account,
+            clock=clock,
+            subdomain=settings.amocrm_subdomain,
+        )
+        self.synced = False
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._leader: Connection | None = None
+        self._failures: dict[str, int] = {}
+        self._not_before: dict[str, datetime] = {}
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self.run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._leader is not None:
+            self._leader.close()
+            self._leader = None
+        await self.http.aclose()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("amoCRM worker step failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wake.wait(), self.settings.amocrm_poll_seconds
+                )
+
+    # -- one pass ------------------------------------------------------------
+    async def step(self) -> None:
+        """Everything due, in order; a failing job waits, the others go on."""
+        if not await self.db.run(self._leading):
+            return
+        await self._job("authorize", self._authorize)
+        await self._job("sync", self._sync)
+        if not self.synced:
+            return
+        await self._job("webhook", self._register_webhook)
+        await self._job("outbox", self._flush)
+        await self._job("inbox", self._inbox)
+        await self._job("reconcile", self._reconcile)
+
+    async def _job(self, name: str, job: Callable[[], Awaitable[None]]) -> None:
+        now = self.clock.now()
+        if now < self._not_before.get(name, now):
+            return
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            failures = self._failures.get(name, 0) + 1
+            self._failures[name] = failures
+            self._not_before[name] = self.clock.now() + backoff(failures)
+            log.warning("amoCRM %s failed (%s); next try later", name, error)
+            return
+        self._failures.pop(name, None)
+        self._not_before.pop(name, None)
+
+    async def _authorize(self) -> None:
+        if self.oauth is None or not self.settings.amocrm_auth_code:
+            return
+        if await self.oauth.store.load() is None:
+            await self.oauth.exchange_code(self.settings.amocrm_auth_code)
+            log.info("amoCRM integration authorized")
+
+    async def _sync(self) -> None:
+        if not self.synced:
+            self.synced = (await self.syncer.initial_sync()).finished
+
+    async def _register_webhook(self) -> None:
+        if not self.settings.amocrm_public_url:
+            return
+        destination = webhook_destination(self.settings)
+        state = await self.db.run(self.syncer.state)
+        if state.webhook == destination:
+            return
+        await self.amo.request(
+            "POST",
+            "/api/v4/webhooks",
+            body={"destination": destination, "settings": HOOK_SETTINGS},
+        )
+        await self.db.run(self._remember_webhook, destination)
+        log.info("amoCRM webhooks go to %s", destination.rsplit("/", 1)[0] + "/…")
+
+    async def _flush(self) -> None:
+        flushed = await self.outbox.flush(self.amo)
+        if flushed.sent and await self.outbox.pending():
+            self.wake()
+
+    async def _inbox(self) -> None:
+        applied = await self.syncer.process_inbox()
+        if applied.total:
+            self.wake()  # more may be waiting
+
+    async def _reconcile(self) -> None:
+        state = await self.db.run(self.syncer.state)
+        every = timedelta(seconds=self.settings.amocrm_reconcile_seconds)
+        last = state.reconciled_until
+        if last is not None and utc(last) + every > self.clock.now():
+            return
+        await self.syncer.reconcile()
+
+    # -- the leader ----------------------------------------------------------
+    def _leading(self) -> bool:
+        if self.db.is_sqlite or self._leader is not None:
+            return True  # a SQLite deployment is one process
+        conn = self.db.engine.connect()
+        got = conn.execute(
+            text("SELECT pg_try_advisory_lock(hashtext(:key))"),
+            {"key": f"leadrouter-amocrm-worker:{self.account}"},
+        ).scalar()
+        conn.commit()  # the lock is the session's; no transaction stays open
+        if got:
+            self._leader = conn
+            return True
+        conn.close()
+        return False
+
+    # -- state ---------------------------------------------------------------
+    def _remember_webhook(self, destination: str) -> None:
+        with self.db.session() as s:
+            row = s.get(AmoSync, self.account)
+            if row is not None:
+                row.webhook = destination
