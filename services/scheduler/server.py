@@ -18,7 +18,9 @@ from leadrouter.errors import BadInput
 from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from leadrouter.timestamps import from_ts, optional_ts, set_ts, to_ts
+from leadrouter.workspace import ScheduleSpec, TemplateSpec
 from services.scheduler.domain import working_intervals
+from services.scheduler.specs import schedule_of, template_of
 from services.scheduler.store import (
     Duty,
     SchedulerStore,
@@ -36,6 +38,46 @@ Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 # A held lead looks this far ahead for the window that will take it.
 OPENING_HORIZON = timedelta(days=14)
 MAX_RANGE = timedelta(days=366)
+
+
+def domain_problems(
+    schedules: list[ScheduleSpec], templates: list[TemplateSpec]
+) -> list[common_pb2.Problem]:
+    """What the store and the algebra refuse; stored entries must parse on read."""
+    problems = []
+    users: set[str] = set()
+    for i, schedule in enumerate(schedules):
+        if schedule.user in users:
+            problems.append(
+                common_pb2.Problem(
+                    path=f"schedules[{i}].user",
+                    message=f"'{schedule.user}' already has a schedule",
+                )
+            )
+        users.add(schedule.user)
+        try:
+            schedule_of(schedule)
+        except ValueError as error:
+            problems.append(
+                common_pb2.Problem(path=f"schedules[{i}]", message=str(error))
+            )
+    ids: set[str] = set()
+    for i, template in enumerate(templates):
+        if template.id in ids:
+            problems.append(
+                common_pb2.Problem(
+                    path=f"templates[{i}].id",
+                    message=f"duplicate template '{template.id}'",
+                )
+            )
+        ids.add(template.id)
+        try:
+            template_of(template)
+        except ValueError as error:
+            problems.append(
+                common_pb2.Problem(path=f"templates[{i}]", message=str(error))
+            )
+    return problems
 
 
 def duty_message(d: Duty) -> scheduler_pb2.UserDuty:
@@ -58,6 +100,9 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
             templates = templates_json(request.templates_json)
         except (ValidationError, ValueError) as error:
             raise BadInput(f"schedules or templates are not valid: {error}") from error
+        problems = domain_problems(schedules, templates)
+        if problems:
+            return common_pb2.ApplyResult(problems=problems)
         changes = await self.store.db.run(
             self.store.apply,
             request.account,
