@@ -46,8 +46,9 @@ def public_error(error: GraphQLError) -> GraphQLError:
             path=error.path,
             extensions={"code": code_of(original)},
         )
-    if original is None:
-        # Parse and validation errors: the query itself is wrong.
+    if original is None or isinstance(original, GraphQLError):
+        # Parse and validation errors, and input values that do not coerce to
+        # their type (a DateTime that is not ISO 8601): the request is wrong.
         return GraphQLError(
             error.message,
             nodes=error.nodes,

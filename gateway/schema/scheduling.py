@@ -7,8 +7,9 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.context import Info
-from leadrouter.errors import BadInput
+from gateway.context import Context, Info
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.errors import BadInput, NotFound
 from leadrouter.scheduler.v1 import scheduler_pb2
 from leadrouter.timestamps import from_ts, to_ts
 
@@ -66,7 +67,22 @@ class OnDuty:
 
 def _aware(name: str, value: datetime | None) -> None:
     if value is not None and value.tzinfo is None:
-        raise BadInput(f"'{name}' needs a UTC offset")
+        raise BadInput(
+            f"'{name}' needs a UTC offset, e.g. {value.isoformat()}+07:00 or "
+            f"{value.isoformat()}Z"
+        )
+
+
+async def _require_user(ctx: Context, account: str, user_id: str) -> None:
+    """NOT_FOUND for a user the account does not have, rather than a silent no-op."""
+    try:
+        directory = await ctx.clients.crm.call(
+            "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
+        )
+    except NotFound:
+        directory = None
+    if directory is None or all(u.id != user_id for u in directory.users):
+        raise NotFound(f"there is no user '{user_id}' in this account")
 
 
 @strawberry.type
@@ -83,6 +99,7 @@ class SchedulingQueries:
         caller = ctx.require_self_or_admin(str(user_id), "admin", "manager", "viewer")
         _aware("from", from_)
         _aware("to", to)
+        await _require_user(ctx, caller.account, str(user_id))
         request = scheduler_pb2.GetWorkingIntervalsRequest(
             account=caller.account, user_ids=[str(user_id)], to=to_ts(to)
         )
@@ -157,6 +174,7 @@ class SchedulingMutations:
     ) -> Duty:
         ctx = info.context
         caller = ctx.require_self_or_admin(str(user_id), "admin", "manager")
+        await _require_user(ctx, caller.account, str(user_id))
         duty = await ctx.clients.scheduler.call(
             "SetPresence",
             scheduler_pb2.SetPresenceRequest(
