@@ -46,13 +46,19 @@ class Roster:
         return sorted(set(self.schedules) | set(self.presence))
 
     def duty(self, user: str, at: datetime) -> Duty:
+        """Working, online and on duty at ``at``.
+
+        Only the latest presence change is stored: for a user who sets
+        presence by hand it answers for every instant; for a user who follows
+        the schedule, a change made after ``at`` did not exist yet at ``at``.
+        """
         schedule = self.schedules.get(user)
         working = schedule is not None and is_working(schedule, self.tz, at)
         said = self.presence.get(user)
         if user in self.follows and schedule is not None:
             # Presence follows the shifts; a manual change holds until the next one.
             flip = _last_change(schedule, self.tz, at)
-            if said is not None and (flip is None or said[1] >= flip):
+            if said is not None and said[1] <= at and (flip is None or said[1] >= flip):
                 online = said[0]
             else:
                 online = working
@@ -62,13 +68,16 @@ class Roster:
 
 
 def _last_change(schedule: Schedule, tz: ZoneInfo, at: datetime) -> datetime | None:
-    intervals = working_intervals(
-        schedule, tz, at - LOOKBACK, at + timedelta(microseconds=1)
-    )
+    """The last instant at or before ``at`` where work started or ended, if recent."""
+    since = at - LOOKBACK
+    intervals = working_intervals(schedule, tz, since, at + timedelta(microseconds=1))
     if not intervals:
         return None
     start, end = intervals[-1]
-    return start if start <= at < end else end
+    if not start <= at < end:
+        return end
+    # An interval clipped at the look-back bound started before it: no change seen.
+    return None if start == since else start
 
 
 class SchedulerStore:
