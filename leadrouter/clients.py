@@ -37,7 +37,9 @@ class Client(Generic[S]):
             else "ipv4:" + ",".join(addresses)  # several replicas: round robin
         )
         options: list[tuple[str, Any]] = [("grpc.keepalive_time_ms", 30_000)]
-        if len(addresses) > 1:
+        if len(addresses) > 1 or target.startswith("dns:"):
+            # Several replicas, listed or behind one DNS name (a headless
+            # Kubernetes Service, a Compose service): spread calls over all.
             options.append(("grpc.lb_policy_name", "round_robin"))
         self.channel = grpc.aio.insecure_channel(
             target,

@@ -26,6 +26,10 @@ from leadrouter.errors import (
 from leadrouter.telemetry import TracingServerInterceptor
 
 log = logging.getLogger(__name__)
+# A health service name that answers SERVING while the process runs, whatever
+# its database says: for liveness probes, so a database outage does not get
+# every replica restarted (readiness uses "" and follows the database).
+LIVENESS = "liveness"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -115,7 +119,7 @@ class ServiceRunner:
         self.port = self.server.add_insecure_port(address)
         await self.server.start()
         serving = health_pb2.HealthCheckResponse.SERVING
-        for name in ["", *names]:
+        for name in ["", LIVENESS, *names]:
             await self._health.set(name, serving)
         if self.health_check is not None:
             self._watch = asyncio.create_task(self._watch_health(names))

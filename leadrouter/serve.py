@@ -1,9 +1,14 @@
-"""Runs one service as its own process: `python -m leadrouter.serve crm`."""
+"""Runs one service as its own process: `python -m leadrouter.serve crm`.
+
+The name may also come from LEADROUTER_SERVICE (as in the container image),
+and `gateway` runs the gateway, so one entry point starts every process.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -39,7 +44,14 @@ async def serve(service: str, settings: Settings, clock: Clock | None = None) ->
 
 
 def main() -> None:
-    service = sys.argv[1] if len(sys.argv) > 1 else ""
+    service = (
+        sys.argv[1] if len(sys.argv) > 1 else os.environ.get("LEADROUTER_SERVICE", "")
+    )
+    if service == "gateway":
+        from gateway.__main__ import main as gateway
+
+        gateway()
+        return
     builder(service)  # an unknown name stops here, before anything starts
     settings = Settings()
     configure_logging(service, secrets=secrets_of(settings))
