@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from leadrouter.timestamps import utc
 from services.crm import history as h
@@ -34,11 +34,11 @@ class Directory:
     @classmethod
     def load(cls, session: Session, account: str) -> Directory:
         users = session.scalars(
-            select(CrmUser.id).where(CrmUser.account == account)  # type: ignore[arg-type]
+            select(col(CrmUser.id)).where(col(CrmUser.account) == account)
         )
         stages = session.execute(
-            select(Stage.pipeline, Stage.id, Stage.kind).where(
-                Stage.account == account  # type: ignore[arg-type]
+            select(col(Stage.pipeline), col(Stage.id), col(Stage.kind)).where(
+                col(Stage.account) == account
             )
         )
         return cls(
@@ -146,7 +146,9 @@ class Ledger:
             created_at=e.at,
             closed_at=None if kind == "open" else e.at,
             stage_changed_at=e.at,
-            stage_changed_by=e.responsible,
+            # Created in a stage is not moved there: a lead imported as already
+            # lost is nobody's loss, as one created won is nobody's sale.
+            stage_changed_by="",
             last_open_stage=key if kind == "open" else "",
         )
         self.session.add(lead)
@@ -304,19 +306,19 @@ class Ledger:
     def _cascade(self, lead_id: str, user: str, at: datetime) -> Moved:
         moved = Moved()
         parties = self.session.execute(
-            select(Party.kind, Party.id)
+            select(col(Party.kind), col(Party.id))
             .join(
                 LeadParty,
-                (LeadParty.account == Party.account)  # type: ignore[arg-type]
-                & (LeadParty.kind == Party.kind)  # type: ignore[arg-type]
-                & (LeadParty.party_id == Party.id),  # type: ignore[arg-type]
+                (col(LeadParty.account) == col(Party.account))
+                & (col(LeadParty.kind) == col(Party.kind))
+                & (col(LeadParty.party_id) == col(Party.id)),
             )
             .where(
-                LeadParty.account == self.account,  # type: ignore[arg-type]
-                LeadParty.lead_id == lead_id,  # type: ignore[arg-type]
-                Party.responsible != user,  # type: ignore[arg-type]
+                col(LeadParty.account) == self.account,
+                col(LeadParty.lead_id) == lead_id,
+                col(Party.responsible) != user,
             )
-            .order_by(LeadParty.kind, LeadParty.sort)
+            .order_by(col(LeadParty.kind), col(LeadParty.sort))
         ).all()
         for kind, party_id in parties:
             if kind == "contact":
@@ -340,11 +342,11 @@ class Ledger:
                 )
                 moved.companies += 1
         tasks = self.session.scalars(
-            select(Task.id).where(
-                Task.account == self.account,  # type: ignore[arg-type]
-                Task.lead_id == lead_id,  # type: ignore[arg-type]
-                Task.completed_at.is_(None),  # type: ignore[union-attr]
-                Task.responsible != user,  # type: ignore[arg-type]
+            select(col(Task.id)).where(
+                col(Task.account) == self.account,
+                col(Task.lead_id) == lead_id,
+                col(Task.completed_at).is_(None),
+                col(Task.responsible) != user,
             )
         ).all()
         for task_id in tasks:

@@ -124,7 +124,10 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
         group = inputs.group
         tz = ZoneInfo(inputs.timezone)
         cal = calendar(now, tz)
-        users = list(request.user_ids) or [m.user_id for m in group.members]
+        # One row per user, in the order asked, even if a user is asked twice.
+        users = list(dict.fromkeys(request.user_ids)) or [
+            m.user_id for m in group.members
+        ]
         enabled: dict[str, Member] = {}
         reply = limits_pb2.GetEligibilityResponse(at=to_ts(now))
         verdict_rows: dict[str, limits_pb2.UserEligibility] = {}

@@ -451,9 +451,8 @@ async def test_disabled_members_and_exchange_users_have_no_limits(
         stack,
         workspace({"ursula": {"max_active": 0}}, disabled=("marina",)),
     )
-    data = await stack.data(
-        ELIGIBILITY, {"g": "main", "u": ["ursula", "marina", "pool", "nadezhda"]}
-    )
+    asked = ["ursula", "marina", "pool", "nadezhda", "ursula"]
+    data = await stack.data(ELIGIBILITY, {"g": "main", "u": asked})
     assert [
         (row["userId"], row["membership"], row["eligible"], len(row["limits"]))
         for row in data["eligibility"]
@@ -475,4 +474,33 @@ async def test_disabled_members_and_exchange_users_have_no_limits(
                 "periodCount": None,
             }
         ],
+    }
+
+
+async def test_a_lead_created_already_closed_or_in_the_key_stage_was_not_moved(
+    any_stack: Stack, tmp_path: Path
+) -> None:
+    stack = any_stack
+    await apply(stack, workspace({"ursula": ALL_TEN}))
+    today = MONDAY - timedelta(hours=1)
+    await (
+        History()
+        .lead("C1", today, owner="ursula", stage="lost")
+        .lead("C2", today, owner="ursula", stage="won")
+        .lead("C3", local("2026-10-28 12:00"), owner="ursula", stage="meeting")
+        .lead("C4", local("2026-10-15 12:00"), owner="ursula", pipeline="rentals")
+        .load(stack, tmp_path)
+    )
+    values = _values((await eligibility(stack, "ursula")).limits)
+    assert values == {
+        "interval_minutes": None,
+        "max_active": 2,
+        "max_new_today": 2,
+        "max_overdue_tasks": 0,
+        "max_overdue_days": 0,
+        "days_without_sales": 0,
+        "max_lost_today": 0,
+        "max_lost_month": 0,
+        "min_sales_last_month": 0,
+        "min_key_stage_last_week": 0,
     }
