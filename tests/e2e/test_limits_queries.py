@@ -72,26 +72,29 @@ def _workspace() -> str:
     )
 
 
-def _history() -> History:
+async def _load_history(stack: Stack, directory: Path) -> None:
     """For every user: an open lead, a loss today, a sale last month, a key
-    stage move last week, an overdue task."""
-    history = History()
+    stage move last week, an overdue task; in files of a few hundred events."""
     long_ago = local("2026-09-01 09:00")
-    for u in USERS:
-        history.lead(f"{u}-open", MONDAY - timedelta(hours=1), owner=u, stage="taken")
-        history.lead(f"{u}-lost", long_ago, owner=u, stage="taken")
-        history.move(f"{u}-lost", MONDAY - timedelta(minutes=30), "lost")
-        history.lead(f"{u}-won", long_ago, owner=u, stage="taken")
-        history.move(f"{u}-won", local("2026-10-27 12:00"), "meeting")
-        history.move(f"{u}-won", local("2026-10-28 12:00"), "won")
-        history.task(
-            f"{u}-task",
-            long_ago,
-            owner=u,
-            lead=f"{u}-open",
-            deadline=MONDAY - timedelta(days=1),
-        )
-    return history
+    for first in range(0, MANY, 25):
+        history = History()
+        for u in USERS[first : first + 25]:
+            history.lead(
+                f"{u}-open", MONDAY - timedelta(hours=1), owner=u, stage="taken"
+            )
+            history.lead(f"{u}-lost", long_ago, owner=u, stage="taken")
+            history.move(f"{u}-lost", MONDAY - timedelta(minutes=30), "lost")
+            history.lead(f"{u}-won", long_ago, owner=u, stage="taken")
+            history.move(f"{u}-won", local("2026-10-27 12:00"), "meeting")
+            history.move(f"{u}-won", local("2026-10-28 12:00"), "won")
+            history.task(
+                f"{u}-task",
+                long_ago,
+                owner=u,
+                lead=f"{u}-open",
+                deadline=MONDAY - timedelta(days=1),
+            )
+        await history.load(stack, directory)
 
 
 @dataclass
@@ -165,7 +168,7 @@ async def test_group_eligibility_runs_the_same_statements_for_10_or_200_members(
 ) -> None:
     stack = any_stack
     await apply(stack, _workspace())
-    await _history().load(stack, tmp_path)
+    await _load_history(stack, tmp_path)
 
     with _watch(stack, monkeypatch) as log:
         few_rows = (await stack.data(ELIGIBILITY, {"g": "few"}))["eligibility"]
