@@ -178,6 +178,7 @@ async def distribution_report(
     )
     names = await user_names(ctx, where.account)
     tz = ZoneInfo(reply.timezone or "UTC")
+    cells = reply.cells
 
     def midnight(day: str) -> datetime:
         return datetime.combine(date.fromisoformat(day), time(0), tzinfo=tz)
@@ -189,16 +190,23 @@ async def distribution_report(
         timezone=reply.timezone,
         rows=[
             DistributionRow(
-                user_id=strawberry.ID(r.user_id),
-                user_name=names.get(r.user_id, r.user_id),
-                bucket=date.fromisoformat(r.bucket),
-                bucket_start=midnight(r.bucket),
-                claimed=r.counts.claimed,
-                pushed=r.counts.pushed,
-                manual=r.counts.manual,
-                total=r.counts.total,
+                user_id=strawberry.ID(user),
+                user_name=names.get(user, user),
+                bucket=date.fromisoformat(bucket),
+                bucket_start=midnight(bucket),
+                claimed=c,
+                pushed=p,
+                manual=m,
+                total=c + p + m,
             )
-            for r in reply.rows
+            for bucket, user, c, p, m in zip(
+                cells.bucket,
+                cells.user_id,
+                cells.claimed,
+                cells.pushed,
+                cells.manual,
+                strict=True,
+            )
         ],
         managers=[
             ManagerDistribution(

@@ -78,24 +78,18 @@ class ReportsServicer(reports_pb2_grpc.ReportsServicer):
         reply = reports_pb2.DistributionReportResponse(
             timezone=tz_name,
             total=counts_message(figures.total),
-            rows=[
-                reports_pb2.DistributionRow(
-                    user_id=user,
-                    bucket=day.isoformat(),
-                    counts=reports_pb2.DistributionCounts(
-                        claimed=c,
-                        pushed=p,
-                        manual=m,
-                        total=c + p + m,
-                    ),
-                )
-                for day, user, c, p, m in figures.cells
-            ],
             managers=[
                 reports_pb2.ManagerTotal(user_id=user, counts=counts_message(counts))
                 for user, counts in figures.managers.items()
             ],
         )
+        if figures.cells:
+            days_, users, claimed, pushed, manual = zip(*figures.cells, strict=True)
+            reply.cells.bucket.extend(d.isoformat() for d in days_)
+            reply.cells.user_id.extend(users)
+            reply.cells.claimed.extend(claimed)
+            reply.cells.pushed.extend(pushed)
+            reply.cells.manual.extend(manual)
         for day, counts in figures.buckets.items():
             b = reply.buckets.add(bucket=day.isoformat(), counts=counts_message(counts))
             set_ts(b, "bucket_start", domain.local_midnight(day, tz))

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#leadrouter/reports/v1/reports.proto\x12\x15leadrouter.reports.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"{\n\x19\x44istributionReportRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\n\n\x02to\x18\x03 \x01(\t\x12\x11\n\tgroup_ids\x18\x04 \x03(\t\x12\x10\n\x08user_ids\x18\x05 \x03(\t\x12\x0e\n\x06\x62ucket\x18\x06 \x01(\t\"T\n\x12\x44istributionCounts\x12\x0f\n\x07\x63laimed\x18\x01 \x01(\x03\x12\x0e\n\x06pushed\x18\x02 \x01(\x03\x12\x0e\n\x06manual\x18\x03 \x01(\x03\x12\r\n\x05total\x18\x04 \x01(\x03\"s\n\x0f\x44istributionRow\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62ucket\x18\x02 \x01(\t\x12\x39\n\x06\x63ounts\x18\x04 \x01(\x0b\x32).leadrouter.reports.v1.DistributionCountsJ\x04\x08\x03\x10\x04\"Z\n\x0cManagerTotal\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x39\n\x06\x63ounts\x18\x02 \x01(\x0b\x32).leadrouter.reports.v1.DistributionCounts\"\x8a\x01\n\x0b\x42ucketTotal\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x30\n\x0c\x62ucket_start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\x06\x63ounts\x18\x03 \x01(\x0b\x32).leadrouter.reports.v1.DistributionCounts\"\x8a\x02\n\x1a\x44istributionReportResponse\x12\x10\n\x08timezone\x18\x01 \x01(\t\x12\x34\n\x04rows\x18\x02 \x03(\x0b\x32&.leadrouter.reports.v1.DistributionRow\x12\x35\n\x08managers\x18\x03 \x03(\x0b\x32#.leadrouter.reports.v1.ManagerTotal\x12\x33\n\x07\x62uckets\x18\x04 \x03(\x0b\x32\".leadrouter.reports.v1.BucketTotal\x12\x38\n\x05total\x18\x05 \x01(\x0b\x32).leadrouter.reports.v1.DistributionCounts\"|\n\x18LossReasonsReportRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\n\n\x02to\x18\x03 \x01(\t\x12\x10\n\x08group_by\x18\x04 \x01(\t\x12\x11\n\tgroup_ids\x18\x05 \x03(\t\x12\x10\n\x08user_ids\x18\x06 \x03(\t\"=\n\x0bReasonCount\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x12\x0f\n\x07percent\x18\x03 \x01(\x01\"\x98\x01\n\x0eLossReasonsRow\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0b\n\x03won\x18\x02 \x01(\x03\x12\x0c\n\x04lost\x18\x03 \x01(\x03\x12\x13\n\x0bwon_percent\x18\x04 \x01(\x01\x12\x14\n\x0clost_percent\x18\x05 \x01(\x01\x12\x33\n\x07reasons\x18\x06 \x03(\x0b\x32\".leadrouter.reports.v1.ReasonCount\"\x98\x01\n\x19LossReasonsReportResponse\x12\x10\n\x08timezone\x18\x01 \x01(\t\x12\x33\n\x04rows\x18\x02 \x03(\x0b\x32%.leadrouter.reports.v1.LossReasonsRow\x12\x34\n\x05total\x18\x03 \x01(\x0b\x32%.leadrouter.reports.v1.LossReasonsRow\"\x1b\n\x19GetStreamPositionsRequest\"0\n\x0eStreamPosition\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"V\n\x1aGetStreamPositionsResponse\x12\x38\n\tpositions\x18\x01 \x03(\x0b\x32%.leadrouter.reports.v1.StreamPosition2\xf7\x02\n\x07Reports\x12y\n\x12\x44istributionReport\x12\x30.leadrouter.reports.v1.DistributionReportRequest\x1a\x31.leadrouter.reports.v1.DistributionReportResponse\x12v\n\x11LossReasonsReport\x12/.leadrouter.reports.v1.LossReasonsReportRequest\x1a\x30.leadrouter.reports.v1.LossReasonsReportResponse\x12y\n\x12GetStreamPositions\x12\x30.leadrouter.reports.v1.GetStreamPositionsRequest\x1a\x31.leadrouter.reports.v1.GetStreamPositionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#leadrouter/reports/v1/reports.proto\x12\x15leadrouter.reports.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"{\n\x19\x44istributionReportRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\n\n\x02to\x18\x03 \x01(\t\x12\x11\n\tgroup_ids\x18\x04 \x03(\t\x12\x10\n\x08user_ids\x18\x05 \x03(\t\x12\x0e\n\x06\x62ucket\x18\x06 \x01(\t\"T\n\x12\x44istributionCounts\x12\x0f\n\x07\x63laimed\x18\x01 \x01(\x03\x12\x0e\n\x06pushed\x18\x02 \x01(\x03\x12\x0e\n\x06manual\x18\x03 \x01(\x03\x12\r\n\x05total\x18\x04 \x01(\x03\"e\n\x11\x44istributionCells\x12\x0e\n\x06\x62ucket\x18\x01 \x03(\t\x12\x0f\n\x07user_id\x18\x02 \x03(\t\x12\x0f\n\x07\x63laimed\x18\x03 \x03(\x03\x12\x0e\n\x06pushed\x18\x04 \x03(\x03\x12\x0e\n\x06manual\x18\x05 \x03(\x03\"Z\n\x0cManagerTotal\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x39\n\x06\x63ounts\x18\x02 \x01(\x0b\x32).leadrouter.reports.v1.DistributionCounts\"\x8a\x01\n\x0b\x42ucketTotal\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x30\n\x0c\x62ucket_start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\x06\x63ounts\x18\x03 \x01(\x0b\x32).leadrouter.reports.v1.DistributionCounts\"\x93\x02\n\x1a\x44istributionReportResponse\x12\x10\n\x08timezone\x18\x01 \x01(\t\x12\x37\n\x05\x63\x65lls\x18\x06 \x01(\x0b\x32(.leadrouter.reports.v1.DistributionCells\x12\x35\n\x08managers\x18\x03 \x03(\x0b\x32#.leadrouter.reports.v1.ManagerTotal\x12\x33\n\x07\x62uckets\x18\x04 \x03(\x0b\x32\".leadrouter.reports.v1.BucketTotal\x12\x38\n\x05total\x18\x05 \x01(\x0b\x32).leadrouter.reports.v1.DistributionCountsJ\x04\x08\x02\x10\x03\"|\n\x18LossReasonsReportRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\n\n\x02to\x18\x03 \x01(\t\x12\x10\n\x08group_by\x18\x04 \x01(\t\x12\x11\n\tgroup_ids\x18\x05 \x03(\t\x12\x10\n\x08user_ids\x18\x06 \x03(\t\"=\n\x0bReasonCount\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\x12\x0f\n\x07percent\x18\x03 \x01(\x01\"\x98\x01\n\x0eLossReasonsRow\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0b\n\x03won\x18\x02 \x01(\x03\x12\x0c\n\x04lost\x18\x03 \x01(\x03\x12\x13\n\x0bwon_percent\x18\x04 \x01(\x01\x12\x14\n\x0clost_percent\x18\x05 \x01(\x01\x12\x33\n\x07reasons\x18\x06 \x03(\x0b\x32\".leadrouter.reports.v1.ReasonCount\"\x98\x01\n\x19LossReasonsReportResponse\x12\x10\n\x08timezone\x18\x01 \x01(\t\x12\x33\n\x04rows\x18\x02 \x03(\x0b\x32%.leadrouter.reports.v1.LossReasonsRow\x12\x34\n\x05total\x18\x03 \x01(\x0b\x32%.leadrouter.reports.v1.LossReasonsRow\"\x1b\n\x19GetStreamPositionsRequest\"0\n\x0eStreamPosition\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"V\n\x1aGetStreamPositionsResponse\x12\x38\n\tpositions\x18\x01 \x03(\x0b\x32%.leadrouter.reports.v1.StreamPosition2\xf7\x02\n\x07Reports\x12y\n\x12\x44istributionReport\x12\x30.leadrouter.reports.v1.DistributionReportRequest\x1a\x31.leadrouter.reports.v1.DistributionReportResponse\x12v\n\x11LossReasonsReport\x12/.leadrouter.reports.v1.LossReasonsReportRequest\x1a\x30.leadrouter.reports.v1.LossReasonsReportResponse\x12y\n\x12GetStreamPositions\x12\x30.leadrouter.reports.v1.GetStreamPositionsRequest\x1a\x31.leadrouter.reports.v1.GetStreamPositionsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,28 +36,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DISTRIBUTIONREPORTREQUEST']._serialized_end=218
   _globals['_DISTRIBUTIONCOUNTS']._serialized_start=220
   _globals['_DISTRIBUTIONCOUNTS']._serialized_end=304
-  _globals['_DISTRIBUTIONROW']._serialized_start=306
-  _globals['_DISTRIBUTIONROW']._serialized_end=421
-  _globals['_MANAGERTOTAL']._serialized_start=423
-  _globals['_MANAGERTOTAL']._serialized_end=513
-  _globals['_BUCKETTOTAL']._serialized_start=516
-  _globals['_BUCKETTOTAL']._serialized_end=654
-  _globals['_DISTRIBUTIONREPORTRESPONSE']._serialized_start=657
-  _globals['_DISTRIBUTIONREPORTRESPONSE']._serialized_end=923
-  _globals['_LOSSREASONSREPORTREQUEST']._serialized_start=925
-  _globals['_LOSSREASONSREPORTREQUEST']._serialized_end=1049
-  _globals['_REASONCOUNT']._serialized_start=1051
-  _globals['_REASONCOUNT']._serialized_end=1112
-  _globals['_LOSSREASONSROW']._serialized_start=1115
-  _globals['_LOSSREASONSROW']._serialized_end=1267
-  _globals['_LOSSREASONSREPORTRESPONSE']._serialized_start=1270
-  _globals['_LOSSREASONSREPORTRESPONSE']._serialized_end=1422
-  _globals['_GETSTREAMPOSITIONSREQUEST']._serialized_start=1424
-  _globals['_GETSTREAMPOSITIONSREQUEST']._serialized_end=1451
-  _globals['_STREAMPOSITION']._serialized_start=1453
-  _globals['_STREAMPOSITION']._serialized_end=1501
-  _globals['_GETSTREAMPOSITIONSRESPONSE']._serialized_start=1503
-  _globals['_GETSTREAMPOSITIONSRESPONSE']._serialized_end=1589
-  _globals['_REPORTS']._serialized_start=1592
-  _globals['_REPORTS']._serialized_end=1967
+  _globals['_DISTRIBUTIONCELLS']._serialized_start=306
+  _globals['_DISTRIBUTIONCELLS']._serialized_end=407
+  _globals['_MANAGERTOTAL']._serialized_start=409
+  _globals['_MANAGERTOTAL']._serialized_end=499
+  _globals['_BUCKETTOTAL']._serialized_start=502
+  _globals['_BUCKETTOTAL']._serialized_end=640
+  _globals['_DISTRIBUTIONREPORTRESPONSE']._serialized_start=643
+  _globals['_DISTRIBUTIONREPORTRESPONSE']._serialized_end=918
+  _globals['_LOSSREASONSREPORTREQUEST']._serialized_start=920
+  _globals['_LOSSREASONSREPORTREQUEST']._serialized_end=1044
+  _globals['_REASONCOUNT']._serialized_start=1046
+  _globals['_REASONCOUNT']._serialized_end=1107
+  _globals['_LOSSREASONSROW']._serialized_start=1110
+  _globals['_LOSSREASONSROW']._serialized_end=1262
+  _globals['_LOSSREASONSREPORTRESPONSE']._serialized_start=1265
+  _globals['_LOSSREASONSREPORTRESPONSE']._serialized_end=1417
+  _globals['_GETSTREAMPOSITIONSREQUEST']._serialized_start=1419
+  _globals['_GETSTREAMPOSITIONSREQUEST']._serialized_end=1446
+  _globals['_STREAMPOSITION']._serialized_start=1448
+  _globals['_STREAMPOSITION']._serialized_end=1496
+  _globals['_GETSTREAMPOSITIONSRESPONSE']._serialized_start=1498
+  _globals['_GETSTREAMPOSITIONSRESPONSE']._serialized_end=1584
+  _globals['_REPORTS']._serialized_start=1587
+  _globals['_REPORTS']._serialized_end=1962
 # @@protoc_insertion_point(module_scope)
