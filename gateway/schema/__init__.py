@@ -10,6 +10,7 @@ from gateway.errors import ErrorCodes
 from gateway.schema.claims import ClaimMutations, DecisionQueries
 from gateway.schema.crm import CrmMutations
 from gateway.schema.groups import GroupQueries
+from gateway.schema.push import PushMutations
 from gateway.schema.reports import ReportQueries
 from gateway.schema.scheduling import SchedulingMutations, SchedulingQueries
 from gateway.schema.settings import SettingsMutations, SettingsQueries
@@ -34,6 +35,7 @@ Mutation = merge_types(
     (
         ClaimMutations,
         CrmMutations,
+        PushMutations,
         SchedulingMutations,
         WorkspaceMutations,
         SettingsMutations,

@@ -1,4 +1,4 @@
-"""gRPC entry point of the assigner: groups, claims and the decision journal."""
+"""gRPC entry point of the assigner: groups, claims, push and the decision journal."""
 
 from __future__ import annotations
 
@@ -23,11 +23,17 @@ from leadrouter.errors import BadInput
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.timestamps import optional_ts, set_ts
+from services.assigner.background import AssignerRunner, CrmFollower, Ticker
 from services.assigner.claim import ClaimLead, pool_query
+from services.assigner.push import PushDistribution
+from services.assigner.push_store import PushStore
 from services.assigner.store import AssignerStore, DecisionFilter, Group
 from services.assigner.tables import DecisionRow, metadata
 
 Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
+# How often, in real seconds, held leads, SLA timers and shift handovers are
+# looked at; what they are checked against is the injected clock's now.
+TICK_SECONDS = 5.0
 
 
 def reason_message(reason: dict[str, Any]) -> assigner_pb2.Reason:
@@ -78,6 +84,9 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         self.clock = clock
         self.claim = ClaimLead(store, clients, clock)
         self._recorded = asyncio.Event()
+        self.push = PushDistribution(
+            store, PushStore(store.db), clients, clock, self._recorded.set
+        )
 
     @handles_errors
     async def ApplyGroups(
@@ -149,6 +158,24 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         return reply
 
     @handles_errors
+    async def DistributeLead(
+        self, request: assigner_pb2.DistributeLeadRequest, context: Ctx
+    ) -> assigner_pb2.Decision:
+        if not request.lead_id:
+            raise BadInput("which lead? leadId is empty")
+        decision = await self.push.on_demand(
+            request.account, request.lead_id, request.idempotency_key, request.actor
+        )
+        return decision_message(decision)
+
+    @handles_errors
+    async def Tick(
+        self, request: assigner_pb2.TickRequest, context: Ctx
+    ) -> assigner_pb2.TickResponse:
+        made = await self.push.tick(request.account)
+        return assigner_pb2.TickResponse(decisions=[decision_message(d) for d in made])
+
+    @handles_errors
     async def ListDecisions(
         self, request: assigner_pb2.ListDecisionsRequest, context: Ctx
     ) -> assigner_pb2.DecisionPage:
@@ -217,4 +244,9 @@ def build(
     async def healthy() -> bool:
         return await db.run(db.ping)
 
-    return ServiceRunner("assigner", register, healthy), db
+    follower = CrmFollower(servicer.push, clients)
+    ticker = Ticker(servicer.push, TICK_SECONDS)
+    runner = AssignerRunner(
+        "assigner", register, healthy, loops=(follower.run, ticker.run)
+    )
+    return runner, db

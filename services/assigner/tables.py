@@ -1,4 +1,4 @@
-"""Tables of the assigner: groups, the decision journal, idempotency keys."""
+"""Tables of the assigner: groups, the journal, idempotency keys, push state."""
 
 from __future__ import annotations
 
@@ -63,6 +63,66 @@ class IdempotencyKey(AssignerTable, table=True):
     scope: str = Field(primary_key=True)  # e.g. "claim:<user>"
     key: str = Field(primary_key=True)
     decision_seq: int
+
+
+def _when(nullable: bool = True) -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class RotationRow(AssignerTable, table=True):
+    """A template's rotation (services/assigner/rotation.py), shared by replicas.
+
+    Read and written under a row lock in the same transaction that reserves a
+    lead's attempt, so concurrent pushes through any replica see one sequence.
+    """
+
+    __tablename__ = "rotations"
+    account: str = Field(primary_key=True)
+    template_id: str = Field(primary_key=True)
+    state: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime | None = Field(default=None, sa_column=_when())
+
+
+class PushLead(AssignerTable, table=True):
+    """A lead in push distribution: waiting, being assigned, assigned, or done.
+
+    Every change is a conditional update on (state, attempt), so a lead seen
+    twice, or by two replicas, moves once. The timers (SLA, handover) are
+    columns here, driven by the injected clock: a restart loses none.
+    """
+
+    __tablename__ = "push_leads"
+    __table_args__ = (
+        Index("ix_push_leads_queue", "state", "created_at", "lead_id"),
+        Index("ix_push_leads_sla", "state", "reassign_at"),
+    )
+    account: str = Field(primary_key=True)
+    lead_id: str = Field(primary_key=True)
+    state: str = "waiting"  # waiting | assigning | assigned | done
+    attempt: int = 0  # the last attempt reserved; the crm operation is push:<lead>:<n>
+    created_at: datetime = Field(sa_column=_when(nullable=False))  # queue order
+    group_id: str = ""  # whose limits apply: the group the lead arrived in
+    expected_owner: str = ""  # who must still own the lead for the next attempt
+    wait_reason: str = ""  # why it waits: no_template | nobody_on_duty
+    waiting_since: datetime | None = Field(default=None, sa_column=_when())
+    template_id: str = ""
+    assignee: str = ""
+    assigned_at: datetime | None = Field(default=None, sa_column=_when())
+    assigned_stage: str = ""  # "untouched" = still here and no task done since
+    watched: bool = False  # SLA and handover apply
+    reassign_at: datetime | None = Field(default=None, sa_column=_when())
+    skipped: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    pending: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    pending_since: datetime | None = Field(default=None, sa_column=_when())
+    done_reason: str = ""
+
+
+class Subscription(AssignerTable, table=True):
+    """How far the assigner has read a stream it follows (the crm's events)."""
+
+    __tablename__ = "subscriptions"
+    name: str = Field(primary_key=True)
+    offset: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 metadata = AssignerTable.metadata

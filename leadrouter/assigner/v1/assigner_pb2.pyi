@@ -251,23 +251,69 @@ class DistributeLeadRequest(_message.Message):
     ACCOUNT_FIELD_NUMBER: _builtins.int
     LEAD_ID_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
     account: _builtins.str
     lead_id: _builtins.str
     idempotency_key: _builtins.str
+    actor: _builtins.str
+    """who asked; journaled"""
     def __init__(
         self,
         *,
         account: _builtins.str = ...,
         lead_id: _builtins.str = ...,
         idempotency_key: _builtins.str = ...,
+        actor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "idempotency_key", b"idempotency_key", "lead_id", b"lead_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "actor", b"actor", "idempotency_key", b"idempotency_key", "lead_id", b"lead_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DistributeLeadRequest: _TypeAlias = DistributeLeadRequest  # noqa: Y015
+
+@_typing.final
+class TickRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """empty = every account"""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TickRequest: _TypeAlias = TickRequest  # noqa: Y015
+
+@_typing.final
+class TickResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def decisions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Decision]:
+        """the decisions this round made"""
+
+    def __init__(
+        self,
+        *,
+        decisions: _abc.Iterable[Global___Decision] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decisions", b"decisions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TickResponse: _TypeAlias = TickResponse  # noqa: Y015
 
 @_typing.final
 class Decision(_message.Message):
@@ -293,7 +339,7 @@ class Decision(_message.Message):
     kind: _builtins.str
     """claim | push | manual"""
     outcome: _builtins.str
-    """claimed | refused | assigned | held"""
+    """claimed | refused | assigned | held | kept"""
     group_id: _builtins.str
     actor: _builtins.str
     """who asked"""

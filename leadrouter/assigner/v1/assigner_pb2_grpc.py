@@ -61,6 +61,11 @@ class AssignerStub:
                 request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.DistributeLeadRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Decision.FromString,
                 _registered_method=True)
+        self.Tick = channel.unary_unary(
+                '/leadrouter.assigner.v1.Assigner/Tick',
+                request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TickRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TickResponse.FromString,
+                _registered_method=True)
         self.ListDecisions = channel.unary_unary(
                 '/leadrouter.assigner.v1.Assigner/ListDecisions',
                 request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ListDecisionsRequest.SerializeToString,
@@ -106,7 +111,16 @@ class AssignerServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DistributeLead(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Push distribution of one lead now (also runs by itself for new CRM leads).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Tick(self, request, context):
+        """One round of the push timers at the clock's now: the hold queue, SLA
+        reassignment, shift handover. Runs periodically; tests call it directly.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -156,6 +170,11 @@ def add_AssignerServicer_to_server(servicer, server):
                     servicer.DistributeLead,
                     request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.DistributeLeadRequest.FromString,
                     response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Decision.SerializeToString,
+            ),
+            'Tick': grpc.unary_unary_rpc_method_handler(
+                    servicer.Tick,
+                    request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TickRequest.FromString,
+                    response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TickResponse.SerializeToString,
             ),
             'ListDecisions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListDecisions,
@@ -308,6 +327,33 @@ class Assigner:
             '/leadrouter.assigner.v1.Assigner/DistributeLead',
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.DistributeLeadRequest.SerializeToString,
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Decision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Tick(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.assigner.v1.Assigner/Tick',
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TickRequest.SerializeToString,
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TickResponse.FromString,
             options,
             channel_credentials,
             insecure,

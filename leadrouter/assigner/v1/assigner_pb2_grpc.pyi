@@ -38,6 +38,11 @@ class AssignerStub:
     GetPool: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.GetPoolRequest, _crm_pb2.LeadPage]
     ClaimLead: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.ClaimLeadRequest, _assigner_pb2.ClaimLeadResponse]
     DistributeLead: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.DistributeLeadRequest, _assigner_pb2.Decision]
+    """Push distribution of one lead now (also runs by itself for new CRM leads)."""
+    Tick: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.TickRequest, _assigner_pb2.TickResponse]
+    """One round of the push timers at the clock's now: the hold queue, SLA
+    reassignment, shift handover. Runs periodically; tests call it directly.
+    """
     ListDecisions: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.ListDecisionsRequest, _assigner_pb2.DecisionPage]
     GetDecision: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.GetDecisionRequest, _assigner_pb2.Decision]
     StreamDecisions: _grpc.UnaryStreamMultiCallable[_assigner_pb2.StreamDecisionsRequest, _assigner_pb2.Decision]
@@ -50,6 +55,11 @@ class AssignerAsyncStub(AssignerStub):
     GetPool: _aio.UnaryUnaryMultiCallable[_assigner_pb2.GetPoolRequest, _crm_pb2.LeadPage]  # type: ignore[assignment]
     ClaimLead: _aio.UnaryUnaryMultiCallable[_assigner_pb2.ClaimLeadRequest, _assigner_pb2.ClaimLeadResponse]  # type: ignore[assignment]
     DistributeLead: _aio.UnaryUnaryMultiCallable[_assigner_pb2.DistributeLeadRequest, _assigner_pb2.Decision]  # type: ignore[assignment]
+    """Push distribution of one lead now (also runs by itself for new CRM leads)."""
+    Tick: _aio.UnaryUnaryMultiCallable[_assigner_pb2.TickRequest, _assigner_pb2.TickResponse]  # type: ignore[assignment]
+    """One round of the push timers at the clock's now: the hold queue, SLA
+    reassignment, shift handover. Runs periodically; tests call it directly.
+    """
     ListDecisions: _aio.UnaryUnaryMultiCallable[_assigner_pb2.ListDecisionsRequest, _assigner_pb2.DecisionPage]  # type: ignore[assignment]
     GetDecision: _aio.UnaryUnaryMultiCallable[_assigner_pb2.GetDecisionRequest, _assigner_pb2.Decision]  # type: ignore[assignment]
     StreamDecisions: _aio.UnaryStreamMultiCallable[_assigner_pb2.StreamDecisionsRequest, _assigner_pb2.Decision]  # type: ignore[assignment]
@@ -88,7 +98,18 @@ class AssignerServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _assigner_pb2.DistributeLeadRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_assigner_pb2.Decision, _abc.Awaitable[_assigner_pb2.Decision]]: ...
+    ) -> _typing.Union[_assigner_pb2.Decision, _abc.Awaitable[_assigner_pb2.Decision]]:
+        """Push distribution of one lead now (also runs by itself for new CRM leads)."""
+
+    @_abc_1.abstractmethod
+    def Tick(
+        self,
+        request: _assigner_pb2.TickRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assigner_pb2.TickResponse, _abc.Awaitable[_assigner_pb2.TickResponse]]:
+        """One round of the push timers at the clock's now: the hold queue, SLA
+        reassignment, shift handover. Runs periodically; tests call it directly.
+        """
 
     @_abc_1.abstractmethod
     def ListDecisions(

@@ -1,0 +1,117 @@
+"""The assigner's own loops: following the crm's events, and the periodic tick.
+
+Both run beside the gRPC server, start with it and are cancelled before it
+stops. Neither keeps state in memory that matters: the offset read so far
+is a row, and every push step is idempotent, so a restart or a second
+replica repeats work harmlessly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadrouter.clients import Clients
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.errors import BadInput, NotFound
+from leadrouter.rpc import ServiceRunner
+from leadrouter.timestamps import from_ts
+from services.assigner.push import PushDistribution
+
+log = logging.getLogger(__name__)
+
+# Events that can take a watched lead into work or out of push's hands.
+CHANGES = frozenset(
+    {"stage_changed", "responsible_changed", "task_completed", "lead_reopened"}
+)
+
+
+class CrmFollower:
+    """Reads the crm's event log from the stored offset and reacts to each event."""
+
+    RETRY_FIRST, RETRY_MAX = 0.2, 5.0
+
+    def __init__(self, push: PushDistribution, clients: Clients) -> None:
+        self.push = push
+        self.clients = clients
+        self.pushes = push.pushes
+
+    async def run(self) -> None:
+        delay = self.RETRY_FIRST
+        while True:
+            try:
+                await self._follow()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the crm restarting, a dropped stream …
+                log.warning("following crm events: %s; retrying in %.1fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.RETRY_MAX)
+            else:
+                delay = self.RETRY_FIRST
+
+    async def _follow(self) -> None:
+        offset = await self.pushes.db.run(self.pushes.offset)
+        call = self.clients.crm.stream(
+            "StreamEvents",
+            crm_pb2.StreamEventsRequest(after_offset=offset, follow=True),
+        )
+        try:
+            async for event in call:
+                await self.handle(event)
+                await self.pushes.db.run(self.pushes.advance, event.offset)
+        finally:
+            call.cancel()
+
+    async def handle(self, event: crm_pb2.CrmEvent) -> None:
+        """One event; a lead that vanished or is refused is skipped, not retried."""
+        try:
+            if event.type == "lead_created":
+                await self.push.arrived(event.account, event.lead_id)
+            elif event.type in CHANGES and event.lead_id:
+                await self.push.lead_changed(
+                    event.account, event.lead_id, from_ts(event.at)
+                )
+        except (NotFound, BadInput) as error:
+            log.info("push skipped event %s: %s", event.offset, error)
+
+
+class Ticker:
+    """Runs the push tick every few seconds of real time; the clock says 'now'."""
+
+    def __init__(self, push: PushDistribution, every_seconds: float) -> None:
+        self.push = push
+        self.every = every_seconds
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                await self.push.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("push tick failed: %s", error)
+
+
+@dataclass
+class AssignerRunner(ServiceRunner):
+    """The gRPC server plus the loops that live and die with it."""
+
+    loops: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def start(self, address: str) -> int:
+        port = await super().start(address)
+        self._tasks = [asyncio.create_task(loop()) for loop in self.loops]
+        return port
+
+    async def stop(self, grace: float = 5.0) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await super().stop(grace)
