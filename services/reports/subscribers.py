@@ -72,6 +72,21 @@ class Directories:
 _END = object()
 
 
+async def _to_the_end(work: Awaitable[None]) -> None:
+    """Runs `work`; a cancelled caller still waits for it to finish.
+
+    A batch half-way through its transaction is allowed to commit, so that
+    once the subscribers have stopped nothing more is written.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+
+
 class Follower:
     """Reads one stream from its stored offset, applying what arrives in batches.
 
@@ -136,7 +151,7 @@ class Follower:
                     item = queue.get_nowait()
                 ended = item is _END
                 if batch:
-                    await self.apply(batch)
+                    await _to_the_end(self.apply(batch))
             if failure:
                 raise failure[0]
         finally:
