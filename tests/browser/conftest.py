@@ -101,7 +101,10 @@ def demo(
 # the asyncio tests of other packages must not inherit.
 @pytest.fixture(scope="package")
 def browser(demo: Demo) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Pages that ask the server a few dozen questions get longer than 5 s.
+    expect.set_options(timeout=15_000)
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

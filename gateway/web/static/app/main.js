@@ -145,6 +145,7 @@ function signIn(main, message) {
           return;
         }
         session.token = token;
+        signingIn = true;
         try {
           await loadViewer();
           navigate(HOME[state.viewer.role] || "journal");
@@ -153,6 +154,8 @@ function signIn(main, message) {
           session.token = null;
           error.textContent = t("signin.bad", { message: err.message });
           input.focus();
+        } finally {
+          signingIn = false;
         }
       },
     },
@@ -233,14 +236,21 @@ export async function render() {
   try {
     const view = await import(ROUTES[route.name].module);
     if (ticket !== rendering) return;
-    replace(main);
-    state.cleanup = (await view.render({ ...state, main, route, navigate, rerender: render })) || null;
+    // Each render draws into its own element: a slower, superseded view that
+    // finishes late writes into a detached one instead of over the current view.
+    const container = h("div", { class: "view" });
+    replace(main, container);
+    const cleanup = await view.render({ ...state, main: container, route, navigate, rerender: render });
+    if (ticket === rendering) state.cleanup = cleanup || null;
+    else cleanup?.();
   } catch (error) {
     if (ticket === rendering) showError(main, error);
   }
 }
 
+let signingIn = false;
 session.onExpired = () => {
+  if (signingIn) return; // the sign-in form reports a refused token itself
   if (embed && window.parent !== window) {
     // The widget answers with a fresh session made from a new disposable token.
     window.parent.postMessage({ type: "leadrouter:session-expired" }, "*");

@@ -1,0 +1,77 @@
+"""Reports in the browser: the chart and tables show the report's figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Demo
+from tests.browser.helpers import screenshot
+
+
+def test_the_distribution_chart_renders_with_the_right_totals(
+    new_page: Any, demo: Demo
+) -> None:
+    claim = demo.gql(
+        'mutation { claimLead(groupId: "main") { __typename } }',
+        user="nadezhda",
+        role="manager",
+    )
+    assert claim["claimLead"]["__typename"] in ("Claimed", "Refused")
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Tomsk")).date()
+    month_start = today.replace(day=1)
+    report = demo.gql(
+        "query($f: Date!, $t: Date!) { distributionReport(from: $f, to: $t) "
+        "{ total claimed pushed manual managers { userName total } } }",
+        {"f": month_start.isoformat(), "t": today.isoformat()},
+    )["distributionReport"]
+    assert report["total"] >= 1
+
+    page = new_page("head", "admin")
+    page.get_by_role("link", name="Reports").click()
+    totals = page.locator("p.totals").first
+    expect(totals).to_have_text(
+        f"Handed out: {report['total']} (by button {report['claimed']}, "
+        f"by push {report['pushed']}, by hand {report['manual']})"
+    )
+    table = page.locator("table.distribution")
+    for manager in report["managers"]:
+        expect(table.get_by_role("row", name=manager["userName"])).to_contain_text(
+            str(manager["total"])
+        )
+    expect(table.locator("tfoot")).to_contain_text(str(report["total"]))
+    chart = page.get_by_role("img", name="Chart: Lead distribution")
+    expect(chart).to_be_visible()
+    drawn = chart.evaluate(
+        "c => Chart.getChart(c).data.datasets"
+        ".map(d => d.data.reduce((a, b) => a + b, 0))"
+    )
+    assert drawn == [report["claimed"], report["pushed"], report["manual"]]
+    expect(page.get_by_role("img", name="Chart: Loss reasons")).to_be_visible()
+    screenshot(page, "reports")
+    assert page.js_errors == []
+
+
+def test_the_journal_explains_one_decision(new_page: Any, demo: Demo) -> None:
+    refused = demo.gql(
+        'mutation { claimLead(groupId: "main") '
+        "{ ... on Refused { decision { id } } } }",
+        user="marina",
+        role="manager",
+    )["claimLead"]["decision"]["id"]
+    page = new_page("head", "admin")
+    page.get_by_role("link", name="Decision journal").click()
+    row = page.locator(f"table.journal tbody tr[data-id='{refused}']")
+    expect(row).to_contain_text("refused")
+    expect(row).to_contain_text("marina")
+    screenshot(page, "journal")
+    row.get_by_role("link").click()
+    expect(page.get_by_role("heading", name=f"Decision {refused}")).to_be_visible()
+    reasons = page.get_by_role("region", name="Reasons")
+    expect(reasons).to_contain_text("Too many active deals")
+    expect(reasons).to_contain_text("Closed as lost today")
+    expect(page.get_by_role("heading", name="Details")).to_be_visible()
+    screenshot(page, "journal-decision")
