@@ -1,11 +1,11 @@
-# leadrouter: make run | make test | make protos | make lint
+# leadrouter: make run | make test | make protos | make lint | make widget
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTOS := $(shell find proto -name '*.proto')
 
-.PHONY: run test protos lint install clean schema
+.PHONY: run test protos lint install clean schema widget
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,7 @@ clean:
 
 schema: $(STAMP)
 	$(BIN)/python -m gateway.export_schema
+
+# The amoCRM widget archive, dist/widget.zip (the standard library is enough).
+widget:
+	$(PYTHON) widget/build.py --out dist/widget.zip

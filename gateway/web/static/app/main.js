@@ -11,7 +11,7 @@ const embed = params.get("embed") === "amocrm" ? { crm: params.get("crm") || "" 
 const fragment = new URLSearchParams(location.hash.startsWith("#token=") ? location.hash.slice(1) : "");
 if (fragment.get("token")) {
   session.token = fragment.get("token");
-  history.replaceState(null, "", location.pathname + location.search + "#/");
+  history.replaceState(null, "", `${location.pathname}${location.search}#/${fragment.get("route") || ""}`);
 }
 
 setLang(initialLang(params, Boolean(embed)));
