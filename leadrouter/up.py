@@ -128,12 +128,16 @@ def up(settings: Settings) -> int:
         print(
             "\nleadrouter is running"
             + (" (demo workspace and history loaded)" if loaded else "")
+            + f"\n  web UI:             {base}/"
             + f"\n  GraphQL + GraphiQL: {base}/graphql"
             + f"\n  health:             {base}/healthz, {base}/readyz"
             + f"\n  logs:               {settings.data_dir / 'logs'}/"
             + "\n\nDemo tokens (send as 'Authorization: Bearer <token>'):"
             + f"\n  manager ursula: {token('ursula', 'manager')}"
             + f"\n  admin head:     {token('head', 'admin')}"
+            + "\n\nOpen the web UI signed in (or paste a token on its sign-in page):"
+            + f"\n  as Ursula: {base}/#token={token('ursula', 'manager')}"
+            + f"\n  as Helga:  {base}/#token={token('head', 'admin')}"
             + "\n\nPress Ctrl-C to stop.",
             flush=True,
         )
