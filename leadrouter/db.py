@@ -61,21 +61,26 @@ class Database:
         Upgrades only ever add (tables, nullable or defaulted columns), so an
         existing database keeps every row; nothing is dropped or rewritten.
         """
-        if not self.is_sqlite:
-            with self.engine.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-        self.metadata.create_all(self.engine)
-        self._add_missing_columns()
-
-    def _add_missing_columns(self) -> None:
-        schema = None if self.is_sqlite else self.schema
         with self.engine.begin() as conn:
-            inspector = inspect(conn)  # the same connection: SQLite has one writer
-            for table in self.metadata.sorted_tables:
-                present = {c["name"] for c in inspector.get_columns(table.name, schema)}
-                for column in table.columns:
-                    if column.name not in present:
-                        conn.execute(text(_add_column_sql(self, table.name, column)))
+            if not self.is_sqlite:
+                # Replicas that start together would race to create the same
+                # schema and tables; one at a time, the later ones find them.
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+                    {"name": f"leadrouter.create_all.{self.schema}"},
+                )
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            self.metadata.create_all(conn)
+            self._add_missing_columns(conn)
+
+    def _add_missing_columns(self, conn: Connection) -> None:
+        schema = None if self.is_sqlite else self.schema
+        inspector = inspect(conn)  # the same connection: SQLite has one writer
+        for table in self.metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name, schema)}
+            for column in table.columns:
+                if column.name not in present:
+                    conn.execute(text(_add_column_sql(self, table.name, column)))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -160,12 +160,13 @@ async def run_until_terminated(runner: ServiceRunner, address: str) -> None:
     await runner.stop()
 
 
-def channel(address: str) -> grpc.aio.Channel:
+def channel(address: str, *options: tuple[str, Any]) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(
         address,
         options=[
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.enable_retries", 1),
+            *options,
         ],
     )
 
@@ -173,7 +174,9 @@ def channel(address: str) -> grpc.aio.Channel:
 async def wait_for_health(address: str, timeout: float = 30.0) -> None:
     """Waits until the server at address reports SERVING."""
     deadline = asyncio.get_running_loop().time() + timeout
-    async with channel(address) as ch:
+    # Retry connecting every second: by default the pause between attempts
+    # grows to two minutes, far longer than a slow start takes.
+    async with channel(address, ("grpc.max_reconnect_backoff_ms", 1000)) as ch:
         stub = health_pb2_grpc.HealthStub(ch)
         while True:
             try:

@@ -8,6 +8,7 @@ subscriptions, and a span that never ends would hold its whole trace open.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import time
@@ -155,6 +156,9 @@ class TracingServerInterceptor(grpc.aio.ServerInterceptor):
                 code = grpc.StatusCode.OK
                 try:
                     return await behavior(request, context)
+                except asyncio.CancelledError:  # the caller gave up or hung up
+                    code = grpc.StatusCode.CANCELLED
+                    raise
                 except BaseException:
                     code = context.code() or grpc.StatusCode.UNKNOWN
                     raise

@@ -73,7 +73,8 @@ def span_tree(spans: list[ReadableSpan]) -> str:
 
     def walk(parent: int | None, depth: int) -> None:
         for s in sorted(children.get(parent, []), key=lambda s: s.start_time or 0):
-            lines.append(f"{'  ' * depth}{s.name}  [{service_of(s, by_id)}]")
+            indent, kind = "  " * depth, s.kind.name.lower()
+            lines.append(f"{indent}{s.name}  [{service_of(s, by_id)}, {kind}]")
             walk(s.context.span_id, depth + 1)
 
     walk(None, 0)

@@ -57,6 +57,13 @@ async def test_one_claim_is_one_trace_from_gateway_to_crm(stack: Stack) -> None:
     decision_id = data["claimLead"]["decision"]["id"]
     found = await stack.data(DECISION, {"id": decision_id})
     assert found["decision"]["traceId"] == format(trace_id, "032x")
+    # From the lead: its decisions name the same trace.
+    by_lead = await stack.data(
+        '{ decisions(leadId: "L1") { edges { node { id traceId } } } }'
+    )
+    assert [e["node"] for e in by_lead["decisions"]["edges"]] == [
+        {"id": decision_id, "traceId": format(trace_id, "032x")}
+    ]
 
 
 async def test_claim_continues_the_callers_traceparent(stack: Stack) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from leadrouter.clock import Clock
 from leadrouter.config import Settings
 from leadrouter.db import Database
+from leadrouter.telemetry import CrmApiTransport
 from leadrouter.timestamps import utc
 from services.crm.amocrm.client import (
     AmoClient,
@@ -70,7 +71,10 @@ class AmoConnector:
         self.clock = clock
         self.account = settings.account
         sleeper = sleeper or sleeper_for(clock)
-        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
+        self.http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(20.0, connect=5.0),
+            transport=CrmApiTransport(),  # a span and a count per API request
+        )
         self.oauth: OAuth | None = None
         auth: Auth
         if settings.amocrm_long_lived_token:

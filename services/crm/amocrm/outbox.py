@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from leadrouter import metrics
 from leadrouter.clock import Clock
 from leadrouter.db import Database
 from leadrouter.timestamps import utc
@@ -149,7 +150,9 @@ class Outbox:
             with self.db.session() as s:
                 return len(s.scalars(self._waiting_rows()).all())
 
-        return await self.db.run(count)
+        waiting = await self.db.run(count)
+        metrics.OUTBOX_DEPTH.labels(self.account).set(waiting)
+        return waiting
 
     async def _send(self, amo: AmoClient, writes: list[dict[str, Any]]) -> None:
         for kind, items in coalesce(writes).items():
