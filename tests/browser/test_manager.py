@@ -28,6 +28,7 @@ def test_a_manager_claims_a_lead_and_sees_it(new_page: Any, demo: Demo) -> None:
     expect(claimed).to_be_visible()
     expect(claimed).to_contain_text(lead["name"])
     expect(claimed).to_contain_text(lead["id"])
+    expect(claimed).to_contain_text("Taken into work")
     expect(claimed.get_by_role("link", name="History of this lead")).to_be_visible()
     # The interval limit (2 min in the demo) now holds Ursula back, with a countdown.
     blocked = page.locator(".status.blocked")

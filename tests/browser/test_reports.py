@@ -55,19 +55,28 @@ def test_the_distribution_chart_renders_with_the_right_totals(
     assert page.js_errors == []
 
 
-def test_the_journal_explains_one_decision(new_page: Any, demo: Demo) -> None:
+def test_the_journal_shows_new_decisions_live_and_explains_one(
+    new_page: Any, demo: Demo
+) -> None:
+    page = new_page("head", "admin")
+    page.get_by_role("link", name="Decision journal").click()
+    expect(page.get_by_role("status").filter(has_text="Updating live")).to_be_visible()
+
+    # Marina presses the button elsewhere; the open journal shows it without a reload.
     refused = demo.gql(
         'mutation { claimLead(groupId: "main") '
         "{ ... on Refused { decision { id } } } }",
         user="marina",
         role="manager",
     )["claimLead"]["decision"]["id"]
-    page = new_page("head", "admin")
-    page.get_by_role("link", name="Decision journal").click()
     row = page.locator(f"table.journal tbody tr[data-id='{refused}']")
     expect(row).to_contain_text("refused")
-    expect(row).to_contain_text("marina")
+    expect(row).to_contain_text("Marina")
+    expect(page.locator("table.journal tbody tr").first).to_have_attribute(
+        "data-id", refused
+    )
     screenshot(page, "journal")
+
     row.get_by_role("link").click()
     expect(page.get_by_role("heading", name=f"Decision {refused}")).to_be_visible()
     reasons = page.get_by_role("region", name="Reasons")

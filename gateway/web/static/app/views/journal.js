@@ -7,6 +7,15 @@ import { reasonList } from "../reasons.js";
 
 const FIELDS = "id kind outcome groupId actor leadId assignee at templateId algorithm traceId";
 
+// People's names by id; ids stay as they are for callers who may not list users.
+async function userNames() {
+  try {
+    return new Map((await gql("{ users { id name } }")).users.map((u) => [u.id, u.name]));
+  } catch {
+    return new Map();
+  }
+}
+
 function word(prefix, value) {
   return value && has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value || t("none");
 }
@@ -42,6 +51,8 @@ function jsonView(value) {
 
 async function detail(ctx, id) {
   const tz = ctx.viewer.account.timezone;
+  const names = await userNames();
+  const who = (id) => (id ? names.get(id) || id : null);
   const d = (
     await gql(
       `query($id: ID!) { decision(id: $id) { ${FIELDS} details
@@ -54,9 +65,9 @@ async function detail(ctx, id) {
     ["journal.kind", word("kind", d.kind)],
     ["journal.outcome", word("outcome", d.outcome)],
     ["journal.group", d.groupId],
-    ["journal.actor", d.actor],
+    ["journal.actor", who(d.actor)],
     ["journal.lead", d.leadId],
-    ["journal.assignee", d.assignee],
+    ["journal.assignee", who(d.assignee)],
     ["journal.template", d.templateId],
     ["journal.algorithm", d.algorithm],
     ["journal.trace", d.traceId],
@@ -81,6 +92,8 @@ export async function render(ctx) {
   if (ctx.route.rest[0]) return detail(ctx, decodeURIComponent(ctx.route.rest[0]));
   const { main, viewer, features } = ctx;
   const tz = viewer.account.timezone;
+  const names = await userNames();
+  const who = (id) => (id ? names.get(id) || id : t("none"));
   const filters = { lead: ctx.route.query.get("lead") || "", user: ctx.route.query.get("user") || "" };
   const tbody = h("tbody");
   const more = h("button", { type: "button" }, t("journal.more"));
@@ -95,9 +108,9 @@ export async function render(ctx) {
       h("td", {}, h("a", { href: `#/journal/${encodeURIComponent(d.id)}` }, formatDateTime(d.at, tz, { timeStyle: "medium" }))),
       h("td", {}, word("kind", d.kind)),
       h("td", {}, word("outcome", d.outcome)),
-      h("td", {}, d.actor),
+      h("td", {}, who(d.actor)),
       h("td", {}, d.leadId ?? t("none")),
-      h("td", {}, d.assignee ?? t("none")),
+      h("td", {}, who(d.assignee)),
       h("td", {}, d.groupId ?? t("none")),
     );
   }

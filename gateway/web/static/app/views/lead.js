@@ -9,7 +9,7 @@ import { shiftList } from "../week.js";
 const CLAIM = `mutation($g: ID!, $key: String!) {
   claimLead(groupId: $g, idempotencyKey: $key) {
     __typename
-    ... on Claimed { lead { id name budget channel stage createdAt } decision { id } }
+    ... on Claimed { lead { id name budget channel pipeline stage createdAt } decision { id } }
     ... on Refused { reasons { code limit value threshold passesAt periodCount } decision { id } }
   }
 }`;
@@ -25,9 +25,11 @@ export async function render(ctx) {
       groups { id name members { userId enabled } }
       presence(userIds: [$me]) { userId working online onDuty }
       schedule(userId: $me, from: $from, to: $to) { start end }
+      pipelines { id name stages { id name } }
     }`,
     { me, from: from.toISOString(), to: to.toISOString() },
   );
+  const stageNames = new Map(data.pipelines.flatMap((p) => p.stages.map((s) => [s.id, s.name])));
   const mine = data.groups.filter((g) => g.members.some((m) => m.userId === me && m.enabled));
   const stops = [];
   let groupId = ctx.route.query.get("group") || mine[0]?.id;
@@ -120,7 +122,7 @@ export async function render(ctx) {
           h("dt", {}, t("lead.field.channel")),
           h("dd", {}, lead.channel || t("none")),
           h("dt", {}, t("lead.field.stage")),
-          h("dd", {}, lead.stage),
+          h("dd", {}, stageNames.get(`${lead.pipeline}/${lead.stage}`) || lead.stage),
           h("dt", {}, t("lead.field.created")),
           h("dd", {}, formatDateTime(lead.createdAt, tz)),
         ),

@@ -127,8 +127,8 @@ export async function render(ctx) {
         {},
         h("th", { scope: "col", class: "sticky" }, t("settings.member")),
         h("th", { scope: "col" }, t("settings.enabled")),
-        LIMITS.map((l) => h("th", { scope: "col", class: "num" }, t(`limit.${l}`))),
         h("th", { scope: "col" }, t("settings.now")),
+        LIMITS.map((l) => h("th", { scope: "col", class: "num" }, t(`limit.${l}`))),
         h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, t("save"))),
       ),
     ),
@@ -185,8 +185,8 @@ export async function render(ctx) {
       { dataset: { user: userId } },
       h("th", { scope: "row", class: "sticky" }, name),
       h("td", {}, checkbox),
-      cells,
       status,
+      cells,
       h("td", {}, save, h("div", {}, note)),
     );
     const markDirty = () => {
