@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from leadrouter.config import SERVICES
 from tests.stack import Stack
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "seed001-tomsk.yaml"
@@ -207,3 +211,36 @@ async def test_the_first_monday_window_opens_at_nine(customer: Stack) -> None:
     answer = await on_duty(customer, tomsk("2026-11-02 08:00"), "call")
     assert answer["template"] is None
     assert instant(answer["nextOpening"]) == tomsk(MON_09)
+
+
+async def test_leadrouter_apply_accepts_the_example(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The command a person runs, pointed at this test's services."""
+    env = dict(
+        os.environ, LEADROUTER_ACCOUNT=stack.account, LEADROUTER_DATA_DIR=str(tmp_path)
+    )
+    for service in SERVICES:
+        env[f"LEADROUTER_{service.upper()}_ADDR"] = stack.clients.addresses[service][0]
+
+    async def leadrouter_apply() -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "leadrouter.cli",
+            "apply",
+            str(EXAMPLE),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+        return process.returncode or 0, out.decode()
+
+    code, out = await leadrouter_apply()
+    assert code == 0, out
+    assert "template calls-evening added" in out
+    code, out = await leadrouter_apply()
+    assert (code, out.strip()) == (0, f"applied {EXAMPLE}: no changes")
+    answer = await on_duty(stack, tomsk("2026-11-02 16:00"), "call")
+    assert answer["template"]["id"] == "calls-evening"
