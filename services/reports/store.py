@@ -296,13 +296,15 @@ class ReportsStore:
         key: Any = {"group": group, "manager": c.responsible, "none": literal("")}[
             group_by
         ]
+        source: Any = _CLOSINGS
+        if group_by == "group" or group_ids:
+            # Only a question about groups needs the lead's group.
+            source = _CLOSINGS.outerjoin(
+                _GROUPS, and_(g.account == c.account, g.lead_id == c.lead_id)
+            )
         stmt = (
             select(key, c.outcome, c.reason, func.count())
-            .select_from(_CLOSINGS)
-            .outerjoin(
-                _GROUPS,
-                and_(g.account == c.account, g.lead_id == c.lead_id),
-            )
+            .select_from(source)
             .where(
                 c.account == account,
                 c.closed_at >= utc(start),
