@@ -226,11 +226,19 @@ class PushDistribution:
             )
             if decision is not None:
                 return decision
+            # Another replica took this attempt; its crm change and ours are the
+            # same operation, so finishing it here is safe and answers now.
+            row = await self.db.run(self.pushes.get, account, lead_id)
+            if row is not None and row.state == "assigning":
+                decision = await self._finish(
+                    account, lead_id, row.attempt, row.pending, now
+                )
+                if decision is not None:
+                    return decision
         latest = await self.db.run(self.pushes.latest_decision, account, lead_id)
         if latest is None:
-            raise BadInput(
-                f"lead '{lead_id}' left push distribution: {row.done_reason}"
-            )
+            reason = row.done_reason if row is not None else "unknown"
+            raise BadInput(f"lead '{lead_id}' left push distribution: {reason}")
         return latest
 
     async def _attempt(

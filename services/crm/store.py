@@ -356,6 +356,11 @@ class CrmStore:
                 lead = ledger.lead(lead_id, for_update=not self.db.is_sqlite)
             except EventRejected as error:
                 raise NotFound(str(error)) from error
+            # A twin call with the same operation id may have committed while
+            # we waited for the row: replay it rather than report a conflict.
+            done = _done(s, account, operation_id)
+            if done is not None:
+                return self._replay(s, account, done)
             if (
                 expected_responsible is not None
                 and lead.responsible != expected_responsible
