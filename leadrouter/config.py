@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     amocrm_rate_per_second: int = 7
     amocrm_reconcile_seconds: float = 300.0
     amocrm_poll_seconds: float = 1.0
+    # amoCRM users (ids, comma-separated) that hold leads nobody works yet, such
+    # as a lead exchange: technical, never a person (push takes their leads).
+    amocrm_technical_users: str = ""
     otlp_endpoint: str | None = None
     trace_sample_ratio: float = 1.0
     rpc_timeout_seconds: float = 10.0

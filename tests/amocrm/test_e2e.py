@@ -1,35 +1,23 @@
-"""The product in amoCRM mode: every service and the gateway, the emulator as amoCRM.
-
-The crm service authorizes with a code, syncs the account, takes webhooks
-through the gateway's HTTP port and writes claims back through its outbox.
-One clock serves the product and the emulator; waiting moves it.
-"""
+"""Claims, widget tokens, webhooks, 429s and outages with the product in amoCRM mode."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from gateway.app import create_app
 from leadrouter.amocrm_token import audience_of, issue_widget_token
 from leadrouter.clock import FixedClock
-from leadrouter.crm.v1 import crm_pb2
-from leadrouter.db import Database
 from services.crm.amocrm.emulator import AmoEmulator, LoggedRequest
-from services.crm.amocrm.tables import AmoInbox
 from services.crm.tables import Event
-from tests.amocrm.conftest import START, loopback_socket, serve
-from tests.stack import Stack, running_stack
+from tests.amocrm.harness import CLAIM, AmoStack, eventually, running_amo_stack
 
 EMULATED_LEADS = 60
 WORKSPACE = """
@@ -45,45 +33,7 @@ groups:
       - {user: "5003"}
       - {user: "5004"}
 """
-CLAIM = """
-mutation($k: String) {
-  claimLead(groupId: "main", idempotencyKey: $k) {
-    __typename
-    ... on Claimed { lead { id responsible stage } }
-    ... on Refused { reasons { code } }
-  }
-}
-"""
 POOL = '{ pool(groupId: "main", first: 100) { totalCount edges { node { id } } } }'
-
-
-@dataclass
-class AmoStack:
-    stack: Stack
-    emulator: AmoEmulator
-    clock: FixedClock
-    gateway_url: str
-    hook_secret: str
-
-    async def claim(self, user: str, key: str, **kw: Any) -> dict[str, Any]:
-        data = await self.stack.data(CLAIM, {"k": key}, user=user, role="manager", **kw)
-        result: dict[str, Any] = data["claimLead"]
-        return result
-
-
-async def eventually(
-    check: Callable[[], bool],
-    *,
-    meanwhile: Callable[[], None] | None = None,
-    seconds: float = 30.0,
-) -> None:
-    """Waits (in real time, bounded) for background work to show an outcome."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "the outcome never showed"
-        if meanwhile is not None:
-            meanwhile()
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -93,73 +43,33 @@ async def amo_stack(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[AmoStack]:
-    sock = loopback_socket()
-    gateway_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    env = {
-        "CRM": "amocrm",
-        "AMOCRM_SUBDOMAIN": emulator.subdomain,
-        "AMOCRM_BASE_URL": emulator.url,
-        "AMOCRM_CLIENT_ID": emulator.client_id,
-        "AMOCRM_CLIENT_SECRET": emulator.client_secret,
-        "AMOCRM_REDIRECT_URI": emulator.redirect_uri,
-        "AMOCRM_AUTH_CODE": emulator.issue_code(),
-        "AMOCRM_ACCOUNT_ID": str(emulator.account_id),
-        "AMOCRM_PUBLIC_URL": gateway_url,
-        "AMOCRM_POLL_SECONDS": "0.05",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(f"LEADROUTER_{name}", value)
-    # The product and the emulator keep one time.
-    monkeypatch.setattr("tests.stack.FixedClock", lambda _: clock)
-    async with running_stack(tmp_path, None, START) as stack:
-        app = create_app(stack.settings, stack.clients, stack.clock)
-        gateway = await serve(app, sock)
-        try:
-            pool = crm_pb2.PoolQuery(
-                source_stages=["7001/70011"], exchange_users=["5007"]
-            )
-
-            async def synced() -> bool:
-                try:
-                    page = await stack.clients.crm.call(
-                        "ListPool",
-                        crm_pb2.ListPoolRequest(account="acme", pool=pool, first=1),
-                    )
-                except Exception:
-                    return False
-                return bool(page.total == len(emulator.pool()))
-
-            deadline = time.monotonic() + 60
-            while not await synced():
-                assert time.monotonic() < deadline, "the initial sync did not finish"
-                await asyncio.sleep(0.05)
-            applied = await stack.apply(WORKSPACE)
-            assert applied["ok"], applied["problems"]
-            yield AmoStack(
-                stack,
-                emulator,
-                clock,
-                gateway_url,
-                stack.settings.amocrm_hook_secret,
-            )
-        finally:
-            await gateway.stop()
+    async with running_amo_stack(
+        emulator, clock, tmp_path, monkeypatch, WORKSPACE
+    ) as amo:
+        yield amo
 
 
-def _webhooks_waiting(db: Database) -> int:
-    with db.session() as s:
-        return len(
-            s.scalars(
-                select(col(AmoInbox.seq)).where(col(AmoInbox.processed_at).is_(None))
-            ).all()
-        )
+@pytest.fixture
+async def any_amo_stack(
+    emulator: AmoEmulator,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str | None,
+) -> AsyncIterator[AmoStack]:
+    """The same, once on SQLite files and once on PostgreSQL."""
+    async with running_amo_stack(
+        emulator, clock, tmp_path, monkeypatch, WORKSPACE, database_url
+    ) as amo:
+        yield amo
 
 
 def _log_since(emulator: AmoEmulator, mark: int) -> list[LoggedRequest]:
     return emulator.log[mark:]
 
 
-async def test_a_claim_in_amocrm_mode_reaches_amocrm(amo_stack: AmoStack) -> None:
+async def test_a_claim_in_amocrm_mode_reaches_amocrm(any_amo_stack: AmoStack) -> None:
+    amo_stack = any_amo_stack
     emulator = amo_stack.emulator
     oldest = emulator.pool()[0]
     assert [r.path for r in emulator.log[:2]] == [
@@ -186,7 +96,7 @@ async def test_a_claim_in_amocrm_mode_reaches_amocrm(amo_stack: AmoStack) -> Non
         lambda: (
             len(emulator.deliveries) >= 2
             and all(d.status == 200 for d in emulator.deliveries)
-            and _webhooks_waiting(db) == 0
+            and amo_stack.webhooks_waiting() == 0
         )
     )
     with db.session() as s:
@@ -288,8 +198,9 @@ async def test_a_webhook_with_a_wrong_secret_is_not_taken(amo_stack: AmoStack) -
 
 
 async def test_claims_through_a_two_minute_outage_lose_and_double_nothing(
-    amo_stack: AmoStack,
+    any_amo_stack: AmoStack,
 ) -> None:
+    amo_stack = any_amo_stack
     emulator, clock = amo_stack.emulator, amo_stack.clock
     emulator.outage(seconds=120)
     ends = emulator.outage_until

@@ -112,6 +112,11 @@ class AmoConnector:
             account=self.account,
             clock=clock,
             subdomain=settings.amocrm_subdomain,
+            technical=frozenset(
+                u.strip()
+                for u in settings.amocrm_technical_users.split(",")
+                if u.strip()
+            ),
         )
         self.synced = False
         self._wake = asyncio.Event()

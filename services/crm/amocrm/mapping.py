@@ -134,11 +134,15 @@ def party_from_api(kind: str, data: dict[str, Any]) -> RemoteParty:
     )
 
 
-def users_from_api(users: list[dict[str, Any]]) -> tuple[UserSpec, ...]:
+def users_from_api(
+    users: list[dict[str, Any]], technical: frozenset[str] = frozenset()
+) -> tuple[UserSpec, ...]:
+    """amoCRM has no technical users; the deployment names them (lead exchanges)."""
     return tuple(
         UserSpec(
             id=str(u["id"]),
             name=str(u.get("name") or u["id"]),
+            technical=str(u["id"]) in technical,
             active=bool((u.get("rights") or {}).get("is_active", True)),
         )
         for u in users

@@ -83,6 +83,7 @@ class Syncer:
         account: str,
         clock: Clock,
         subdomain: str = "",
+        technical: frozenset[str] = frozenset(),
         page_size: int = 250,
         on_progress: Callable[[Progress], None] | None = None,
     ) -> None:
@@ -92,6 +93,7 @@ class Syncer:
         self.account = account
         self.clock = clock
         self.subdomain = subdomain
+        self.technical = technical
         self.page_size = page_size
         self.on_progress = on_progress
         self.mirror = Mirror(db, account)
@@ -110,7 +112,7 @@ class Syncer:
         spec = DirectorySpec(
             account=self.account,
             timezone=timezone,
-            users=users_from_api(users),
+            users=users_from_api(users, self.technical),
             pipelines=pipelines_from_api(pipelines),
         )
         changes = await self.db.run(self.store.apply_directory, spec, False)
