@@ -6,25 +6,32 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 
 from leadrouter.auth import issue_token
-from leadrouter.logs import JsonFormatter, Redactor
+from leadrouter.clock import FixedClock
+from leadrouter.config import Settings
+from leadrouter.logs import JsonFormatter, Redactor, secrets_of
+from leadrouter.telemetry import CrmApiTransport
+from services.crm.amocrm.client import AmoRefused, FileTokenStore
+from services.crm.amocrm.emulator import AmoEmulator
+from tests.amocrm.conftest import START, client_with, oauth, serve
 from tests.e2e.test_claim import CLAIM
 from tests.fixtures import WORKSPACE, lead_created
 from tests.stack import Stack
 
 
-@pytest.fixture
-def log_lines(stack: Stack) -> Iterator[io.StringIO]:
+@contextmanager
+def captured(secrets: list[str]) -> Iterator[io.StringIO]:
     """What the process logs, as `configure_logging` formats it, at DEBUG."""
     out = io.StringIO()
     handler = logging.StreamHandler(out)
-    handler.setFormatter(
-        JsonFormatter("test", Redactor([stack.settings.signing_secret]))
-    )
+    handler.setFormatter(JsonFormatter("test", Redactor(secrets)))
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
@@ -34,6 +41,12 @@ def log_lines(stack: Stack) -> Iterator[io.StringIO]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+
+
+@pytest.fixture
+def log_lines(stack: Stack) -> Iterator[io.StringIO]:
+    with captured([stack.settings.signing_secret]) as out:
+        yield out
 
 
 async def test_log_lines_carry_service_trace_and_account(
@@ -114,3 +127,46 @@ def test_redactor_hides_tokens_and_oauth_fields() -> None:
     assert redact('{"code": "pool_empty", "limit": "max_active"}') == (
         '{"code": "pool_empty", "limit": "max_active"}'
     )
+
+
+async def test_oauth_secrets_and_tokens_stay_out_of_logs_and_errors(
+    tmp_path: Path,
+) -> None:
+    clock = FixedClock(START)
+    emulator = AmoEmulator(clock=clock, leads=5)
+    served = await serve(emulator)
+    emulator.url = served.url
+    # The crm process registers its amoCRM credentials as secrets, like this.
+    settings = Settings(amocrm_client_secret=emulator.client_secret)
+    code = emulator.issue_code()
+    try:
+        with captured(secrets_of(settings)) as out:
+            async with httpx.AsyncClient(transport=CrmApiTransport()) as http:
+                auth = oauth(emulator, clock, http, tmp_path / "token.json")
+                first = await auth.exchange_code(code)
+                emulator.revoke_access_tokens()  # the next call: 401, refresh, retry
+                amo = client_with(emulator, clock, http, auth)
+                await amo.all("/api/v4/users", "users")
+                with pytest.raises(AmoRefused) as refused:  # a code used twice
+                    await oauth(
+                        emulator, clock, http, tmp_path / "b.json"
+                    ).exchange_code(code)
+                logging.getLogger("leadrouter.test").info(
+                    "token form %s", f"client_secret={emulator.client_secret}&code=x"
+                )
+    finally:
+        await emulator.aclose()
+        await served.stop()
+    newest = await FileTokenStore(tmp_path / "token.json").load()
+    assert newest is not None and newest.access_token != first.access_token
+    text = out.getvalue() + str(refused.value)
+    assert "POST oauth2" in text or "oauth2/access_token" in text  # calls were logged
+    for secret in (
+        emulator.client_secret,
+        code,
+        first.access_token,
+        first.refresh_token,
+        newest.access_token,
+        newest.refresh_token,
+    ):
+        assert secret not in text
