@@ -121,12 +121,37 @@ async def stages(stack: Stack, *leads: str) -> dict[str, str]:
     return {lead.id: f"{lead.pipeline}/{lead.stage}" for lead in found.leads}
 
 
+TIMER_TRIGGERS = frozenset({"queue", "sla", "handover", "recovery"})
+# Per test's stack (its data folder): the journal offset the last tick() saw.
+_ticked: dict[str, int] = {}
+
+
 async def tick(stack: Stack) -> list[assigner_pb2.Decision]:
-    """Lets the assigner look at its timers and queue at the clock's now."""
-    reply = await stack.clients.assigner.call(
+    """Lets the assigner look at its queue and timers at the clock's now.
+
+    Returns, oldest first, the decisions the timers made since the previous
+    call, read from the journal: the assigner also ticks by itself every few
+    seconds, and whichever tick gets there first makes the same decisions.
+    """
+    await stack.clients.assigner.call(
         "Tick", assigner_pb2.TickRequest(account=stack.account)
     )
-    return list(reply.decisions)
+    page = await stack.clients.assigner.call(
+        "ListDecisions",
+        assigner_pb2.ListDecisionsRequest(account=stack.account, first=500),
+    )
+    stack_key = str(stack.settings.data_dir)
+    seen = _ticked.get(stack_key, 0)
+    fresh = [
+        d
+        for d in reversed(page.decisions)
+        if d.offset > seen
+        and d.kind == "push"
+        and json.loads(d.details_json).get("trigger") in TIMER_TRIGGERS
+    ]
+    if page.decisions:
+        _ticked[stack_key] = max(d.offset for d in page.decisions)
+    return fresh
 
 
 async def crm_events(stack: Stack, lead: str) -> list[dict[str, Any]]:
