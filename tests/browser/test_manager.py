@@ -83,3 +83,26 @@ def test_a_blocked_manager_sees_each_reason_and_a_live_countdown(
     screenshot(page, "manager-blocked-phone")
     # The phone layout needs no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_manager_switches_online_and_offline(new_page: Any, demo: Demo) -> None:
+    def online() -> bool:
+        reply = demo.gql('{ presence(userIds: ["nadezhda"]) { online } }')
+        return bool(reply["presence"][0]["online"])
+
+    # The demo's presence follows the schedule, so it depends on the hour.
+    before = online()
+    label = {True: "ONLINE", False: "OFFLINE"}
+    page = new_page("nadezhda")
+    switch = page.get_by_role("switch")
+    expect(switch).to_have_attribute("aria-checked", str(before).lower())
+    expect(switch).to_contain_text(label[before])
+
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", str(not before).lower())
+    expect(switch).to_contain_text(label[not before])
+    assert online() is (not before)
+
+    switch.press("Space")
+    expect(switch).to_have_attribute("aria-checked", str(before).lower())
+    assert online() is before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,9 +51,42 @@ def test_the_distribution_chart_renders_with_the_right_totals(
         ".map(d => d.data.reduce((a, b) => a + b, 0))"
     )
     assert drawn == [report["claimed"], report["pushed"], report["manual"]]
-    expect(page.get_by_role("img", name="Chart: Loss reasons")).to_be_visible()
     screenshot(page, "reports")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").first.click()
+    csv = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert download.value.suggested_filename.startswith("distribution-")
+    assert len(csv) > 1 and "," in csv[0]
     assert page.js_errors == []
+
+
+def test_the_loss_reasons_chart_splits_the_lost_by_reason(
+    new_page: Any, demo: Demo
+) -> None:
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Tomsk")).date()
+    report = demo.gql(
+        "query($f: Date!, $t: Date!) { lossReasonsReport(from: $f, to: $t, "
+        "groupBy: MANAGER) { total { won lost reasons { reason count } } } }",
+        {"f": today.replace(day=1).isoformat(), "t": today.isoformat()},
+    )["lossReasonsReport"]["total"]
+    assert report["lost"] >= 4  # Marina's four losses of the demo day
+
+    page = new_page("head", "admin")
+    page.get_by_role("link", name="Reports").click()
+    expect(
+        page.get_by_text(f"Closed: {report['won']} won, {report['lost']} lost")
+    ).to_be_visible()
+    chart = page.get_by_role("img", name="Chart: Loss reasons")
+    expect(chart).to_be_visible()
+    drawn = chart.evaluate(
+        "c => Object.fromEntries(Chart.getChart(c).data.datasets"
+        ".map(d => [d.label, d.data.reduce((a, b) => a + b, 0)]))"
+    )
+    expected = {"Won": report["won"]} | {
+        f"Lost: {r['reason'] or 'no reason'}": r["count"] for r in report["reasons"]
+    }
+    assert drawn == expected
 
 
 def test_the_journal_shows_new_decisions_live_and_explains_one(

@@ -160,6 +160,33 @@ def test_the_widget_button_opens_the_ui_signed_in_with_the_disposable_token(
     expect(dialog).to_be_hidden()
 
 
+def test_a_lead_claimed_in_the_widget_links_to_its_amocrm_card(
+    new_page: Callable[..., Any], demo: Demo, archive: Path
+) -> None:
+    # Pavel is a member with the button off in the demo: switch it on for him.
+    saved = demo.gql(
+        'mutation { updateMemberLimits(groupId: "main", userId: "pavel", '
+        "enabled: true, limits: []) { ok } }"
+    )
+    assert saved["updateMemberLimits"]["ok"]
+    page = new_page(path="/healthz")
+    host(page, demo, archive, demo.token("pavel"))
+    page.evaluate(
+        "() => { const w = makeWidget('lcard'); w.callbacks.render(); "
+        "w.callbacks.bind_actions(); }"
+    )
+    page.get_by_role("button", name="Получить заявку").click()
+    ui = page.get_by_role("dialog").frame_locator("iframe")
+    ui.get_by_role("button", name="Получить заявку").click()
+    claimed = ui.get_by_role("region", name="Ваша новая заявка")
+    expect(claimed).to_be_visible()
+    lead_id = claimed.locator("dd").first.inner_text()
+    link = claimed.get_by_role("link", name="Открыть сделку")
+    expect(link).to_have_attribute("href", f"{demo.url}/leads/detail/{lead_id}")
+    expect(link).to_have_attribute("target", "_top")
+    screenshot(page, "widget-claimed")
+
+
 def test_the_advanced_settings_page_shows_the_limits_table(
     new_page: Callable[..., Any], demo: Demo, archive: Path
 ) -> None:
