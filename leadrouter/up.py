@@ -78,6 +78,8 @@ async def wait_ready(settings: Settings, timeout: float = 60.0) -> None:
 
 async def load_demo_if_empty(settings: Settings) -> bool:
     """Loads the demo workspace and history when the account has no CRM data."""
+    if settings.crm != "builtin":
+        return False  # users, pipelines and leads come from the CRM of record
     clients = Clients.from_settings(settings)
     try:
         try:
