@@ -30,7 +30,12 @@ def test_an_admin_edits_a_limit_and_the_next_eligibility_reflects_it(
     page = new_page("head", "admin")
     expect(page.get_by_role("heading", name="Groups and limits")).to_be_visible()
     row = page.locator("tr[data-user=nadezhda]")
-    expect(row.locator(".row-now")).to_contain_text("Can take leads")
+    now = row.locator(".row-now")
+    expect(now).to_be_visible()
+    expect(now).not_to_contain_text("Active deals")
+    expect(page.locator("tr[data-user=marina] .row-now")).to_contain_text(
+        "Blocked by: Active deals, Lost today"
+    )
     screenshot(page, "admin-limits-table")
 
     active = row.get_by_label("Active deals for Nadezhda")
@@ -44,7 +49,7 @@ def test_an_admin_edits_a_limit_and_the_next_eligibility_reflects_it(
     active.fill("0")
     active.press("Enter")
     expect(row.get_by_role("status")).to_have_text("Saved")
-    expect(row.locator(".row-now")).to_contain_text("Blocked by: Active deals")
+    expect(now).to_contain_text("Blocked by: Active deals")
     # The service agrees: Nadezhda's next eligibility fails the new limit.
     verdict = demo.gql(
         '{ eligibility(groupId: "main", userIds: ["nadezhda"]) { eligible '
@@ -56,7 +61,8 @@ def test_an_admin_edits_a_limit_and_the_next_eligibility_reflects_it(
     # Put it back for the other tests.
     active.fill("30")
     active.press("Enter")
-    expect(row.locator(".row-now")).to_contain_text("Can take leads")
+    expect(row.get_by_role("status")).to_have_text("Saved")
+    expect(now).not_to_contain_text("Active deals")
     assert page.js_errors == []
 
 
