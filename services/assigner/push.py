@@ -185,7 +185,7 @@ class PushDistribution:
                 if account and row.account != account:
                     continue
                 decision = await self._finish(
-                    row.account, row.lead_id, row.attempt, row.pending, now
+                    row.account, row.lead_id, row.attempt, row.pending, now, True
                 )
                 made += [decision] if decision else []
             made += await self._serve_queue(account, now)
@@ -431,8 +431,13 @@ class PushDistribution:
         attempt: int,
         pending: Pending | str,
         now: datetime,
+        orphaned: bool = False,
     ) -> DecisionRow | None:
-        """Makes the crm change of a reserved attempt and records it, once."""
+        """Makes the crm change of a reserved attempt and records it, once.
+
+        `orphaned`: the attempt was reserved by a process that never finished
+        it; the tick finishes it with the same operation id and user.
+        """
         if isinstance(pending, str):
             pending = Pending.from_json(pending)
         request = crm_pb2.AssignLeadRequest(
@@ -446,6 +451,9 @@ class PushDistribution:
             at=to_ts(now),
         )
         details = {**pending.details, "attempt": attempt}
+        if orphaned:
+            details["trigger"] = RECOVERY
+            details["reserved_by"] = pending.trigger
         try:
             reply = await self.clients.crm.call("AssignLead", request)
             conflict = reply.conflict

@@ -97,7 +97,14 @@ class PushStore:
 
     def watched(self, account: str = "", limit: int = 2000) -> list[PushLead]:
         """Assigned leads whose SLA or handover may still send them on."""
-        return [r for r in self._rows("assigned", account, limit) if r.watched]
+        with self.db.session() as s:
+            stmt = select(PushLead).where(
+                col(PushLead.state) == "assigned", col(PushLead.watched).is_(True)
+            )
+            if account:
+                stmt = stmt.where(col(PushLead.account) == account)
+            stmt = stmt.order_by(col(PushLead.assigned_at), col(PushLead.lead_id))
+            return list(s.exec(stmt.limit(limit)))
 
     def stale(self, before: datetime, limit: int = 100) -> list[PushLead]:
         """Attempts reserved before `before` and never finished (a crash)."""

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from leadrouter.serve import builder
+from services.assigner.push_store import Pending, PushStore
 from services.assigner.tables import Subscription
 from tests.e2e.push_support import (
     crm_events,
@@ -203,3 +204,48 @@ async def test_events_read_again_after_a_restart_assign_nothing_twice(
         "L2": "marina",
         "AFTER": "ursula",
     }
+
+
+async def test_an_attempt_a_crashed_replica_left_half_done_is_finished_once(
+    any_stack: Stack,
+) -> None:
+    await _setup(any_stack)
+    any_stack.clock.set(tomsk("2026-11-02T21:00"))  # nobody on duty: it waits
+    assert (await pushed(any_stack, "L1"))["outcome"] == "held"
+    # A replica reserved the next attempt for Marina and died before the crm
+    # call: what it wrote to the database is all that is left of it.
+    pushes = PushStore(any_stack.dbs["assigner"])
+    row = pushes.get(any_stack.account, "L1")
+    assert row is not None
+    pending = Pending(
+        user="marina",
+        trigger="queue",
+        actor="",
+        template_id="calls",
+        algorithm="round_robin",
+        target_stage="sales/taken",
+        cascade=False,
+        expected_owner="pool",
+        watched=True,
+        reassign_after_minutes=30,
+        rotated=True,
+        details={"trigger": "queue", "winner": "marina"},
+    )
+    any_stack.clock.set(tomsk("2026-11-03T08:59:30"))
+    reserved = pushes.reserve(
+        row, any_stack.clock.now(), lambda s: (pending, s.handed("marina")), "calls"
+    )
+    assert reserved is not None
+
+    any_stack.clock.advance(timedelta(seconds=10))  # it may still be working
+    assert await tick(any_stack) == []
+    assert await owners(any_stack, "L1") == {"L1": "pool"}
+
+    any_stack.clock.set(tomsk("2026-11-03T09:00"))  # 30 s later, shifts begin
+    finished = await tick(any_stack)
+    assert [(d.lead_id, d.assignee) for d in finished] == [("L1", "marina")]
+    assert details((await push_decisions(any_stack, "L1"))[-1])["trigger"] == "recovery"
+    assert await owners(any_stack, "L1") == {"L1": "marina"}
+    types = Counter(e["type"] for e in await crm_events(any_stack, "L1"))
+    assert types["responsible_changed"] == 1
+    assert await tick(any_stack) == []
