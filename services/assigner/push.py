@@ -3,6 +3,9 @@
 Which leads: a new lead is pushed when it is open and owned by a technical user
 (the inbox or lead exchange) and some template takes such leads now or within
 the scheduler's horizon; a lead created for a real manager is already theirs.
+A lead created more than ARRIVAL_HORIZON before the assigner reads its event
+is history (an import of past data, or a backlog after a long outage): it
+stays in the pool for the button, and distributeLead can still push it.
 
 A lead moves through its row in `push_leads` (see push_store.py): it waits, an
 attempt is reserved together with the template's next turn, the crm assigns
@@ -101,6 +104,8 @@ class PushDistribution:
 
     # A reserved attempt this old is taken to be orphaned by a crash.
     RECOVER_AFTER = timedelta(seconds=30)
+    # A lead created longer ago than this when its event is read is history.
+    ARRIVAL_HORIZON = timedelta(hours=24)
 
     def __init__(
         self,
@@ -132,9 +137,11 @@ class PushDistribution:
             lead = await self._lead(account, lead_id)
             if lead is None or not is_open(lead):
                 return None
+            now = self.clock.now()
+            if now - from_ts(lead.created_at) > self.ARRIVAL_HORIZON:
+                return None
             if lead.responsible not in await self._technical(account):
                 return None
-            now = self.clock.now()
             match = await self._match(account, lead, now)
             if not match.matched and not match.HasField("next_opening"):
                 return None  # no template takes such leads: they are for the button

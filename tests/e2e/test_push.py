@@ -13,6 +13,7 @@ from tests.e2e.push_support import (
     decided,
     details,
     owners,
+    push_decisions,
     pushed,
     stages,
     submit,
@@ -302,3 +303,29 @@ async def test_round_robin_alternates_whatever_the_weights(any_stack: Stack) -> 
     await _setup(any_stack)
     winners = [(await pushed(any_stack, f"F{i}", "form"))["assignee"] for i in range(4)]
     assert winners == ["ursula", "nadezhda", "ursula", "nadezhda"]
+
+
+async def test_leads_imported_from_past_days_stay_in_the_pool_until_asked(
+    any_stack: Stack,
+) -> None:
+    await _setup(any_stack)
+    now = any_stack.clock.now()
+    await any_stack.import_history(
+        [
+            {
+                "type": "lead_created",
+                "at": (now - timedelta(days=2)).isoformat(),
+                "lead": "OLD",
+                "pipeline": "sales",
+                "stage": "new",
+                "responsible": "pool",
+                "channel": "call",
+            }
+        ]
+    )
+    await pushed(any_stack, "NEW")  # read after OLD's event: OLD was passed over
+    assert await push_decisions(any_stack, "OLD") == []
+    assert await owners(any_stack, "OLD") == {"OLD": "pool"}
+    asked = await any_stack.data(DISTRIBUTE, {"lead": "OLD"})
+    assert asked["distributeLead"]["outcome"] == "assigned"
+    assert details(asked["distributeLead"])["trigger"] == "on_demand"
