@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Demo
+from tests.browser.conftest import DESKTOP, PHONE, Demo
 from tests.browser.helpers import screenshot
 
 BAD_WORKSPACE = """\
@@ -37,6 +37,10 @@ def test_an_admin_edits_a_limit_and_the_next_eligibility_reflects_it(
         "Blocked by: Active deals, Lost today"
     )
     screenshot(page, "admin-limits-table")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "admin-limits-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESKTOP)
 
     active = row.get_by_label("Active deals for Nadezhda")
     # A value the server refuses comes back next to its field, and nothing is saved.

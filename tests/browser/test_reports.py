@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Demo
+from tests.browser.conftest import DESKTOP, PHONE, Demo
 from tests.browser.helpers import screenshot
 
 
@@ -52,6 +52,12 @@ def test_the_distribution_chart_renders_with_the_right_totals(
     )
     assert drawn == [report["claimed"], report["pushed"], report["manual"]]
     screenshot(page, "reports")
+    page.set_viewport_size(PHONE)
+    expect(chart).to_be_visible()
+    screenshot(page, "reports-phone")
+    # On a phone the page itself never scrolls sideways; wide tables scroll inside.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESKTOP)
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").first.click()
