@@ -23,7 +23,9 @@ from services.crm.activity import StageSettings, Windows
 from services.crm.store import (
     CrmStore,
     DirectorySpec,
+    LeadFilter,
     LeadView,
+    ManualAssignment,
     PipelineSpec,
     Pool,
     StageSpec,
@@ -39,6 +41,8 @@ KINDS = {
     crm_pb2.STAGE_KIND_LOST: "lost",
 }
 KIND_CODES = {v: k for k, v in KINDS.items()}
+# One manual batch is one transaction; amoCRM takes writes in batches of 50.
+MAX_MANUAL_BATCH = 50
 
 
 def lead_message(view: LeadView) -> crm_pb2.Lead:
@@ -378,6 +382,84 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         self, request: crm_pb2.AcceptWebhookRequest, context: Ctx
     ) -> crm_pb2.AcceptWebhookResponse:
         raise BadInput("amoCRM webhooks are taken only with LEADROUTER_CRM=amocrm")
+
+    @handles_errors
+    async def FindLeads(
+        self, request: crm_pb2.FindLeadsRequest, context: Ctx
+    ) -> crm_pb2.FindLeadsResponse:
+        f = request.filter
+        scopes, missing = await self.store.db.run(
+            self.store.find_leads,
+            request.account,
+            LeadFilter(
+                lead_ids=tuple(f.lead_ids),
+                responsible=f.responsible,
+                pipeline=f.pipeline,
+                stages=tuple(f.stages),
+                created_from=optional_ts(f, "created_from"),
+                created_to=optional_ts(f, "created_to"),
+                no_open_task=f.no_open_task,
+            ),
+            request.operation_prefix,
+        )
+        return crm_pb2.FindLeadsResponse(
+            leads=[
+                crm_pb2.LeadScope(
+                    lead_id=x.lead_id,
+                    responsible=x.responsible,
+                    stage=x.stage,
+                    done=x.done,
+                    items=[
+                        crm_pb2.OwnedItem(
+                            id=i.id, kind=i.kind, responsible=i.responsible
+                        )
+                        for i in x.items
+                    ],
+                )
+                for x in scopes
+            ],
+            missing=missing,
+        )
+
+    @handles_errors
+    async def AssignLeads(
+        self, request: crm_pb2.AssignLeadsRequest, context: Ctx
+    ) -> crm_pb2.AssignLeadsResponse:
+        if len(request.assignments) > MAX_MANUAL_BATCH:
+            raise BadInput(f"at most {MAX_MANUAL_BATCH} assignments per batch")
+        outcomes = await self.store.db.run(
+            self.store.assign_leads,
+            request.account,
+            [
+                ManualAssignment(
+                    operation_id=a.operation_id,
+                    lead_id=a.lead_id,
+                    user=a.user_id,
+                    target_stage=a.target_stage,
+                    expected_responsible=a.expected_responsible
+                    if a.HasField("expected_responsible")
+                    else None,
+                )
+                for a in request.assignments
+            ],
+            request.cascade,
+            optional_ts(request, "at"),
+        )
+        if any(o.assigned and not o.replayed for o in outcomes):
+            self._notify()
+        return crm_pb2.AssignLeadsResponse(
+            outcomes=[
+                crm_pb2.ManualOutcome(
+                    lead_id=o.lead_id,
+                    assigned=o.assigned,
+                    previous_responsible=o.previous_responsible,
+                    moved=_moved(o.moved),
+                    conflict=o.conflict,
+                    replayed=o.replayed,
+                )
+                for o in outcomes
+            ]
+        )
 
     async def StreamEvents(
         self, request: crm_pb2.StreamEventsRequest, context: Ctx

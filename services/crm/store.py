@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 from sqlmodel import Session, col
 
 from leadrouter.clock import Clock
@@ -111,6 +111,56 @@ class Assignment:
     lead: LeadView | None
     moved: Moved = field(default_factory=Moved)
     conflict: str = ""
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    """Which leads a manual transfer or assignment takes; empty fields select all."""
+
+    lead_ids: tuple[str, ...] = ()
+    responsible: str = ""
+    pipeline: str = ""
+    stages: tuple[str, ...] = ()  # "pipeline/stage", or a stage id in any pipeline
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    no_open_task: bool = False
+
+
+@dataclass(frozen=True)
+class OwnedItem:
+    id: str
+    kind: str  # task | contact | company
+    responsible: str
+
+
+@dataclass
+class LeadScope:
+    """A lead and what a cascade would take along with it."""
+
+    lead_id: str
+    responsible: str
+    stage: str
+    items: list[OwnedItem] = field(default_factory=list)
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class ManualAssignment:
+    operation_id: str
+    lead_id: str
+    user: str
+    target_stage: str = ""
+    expected_responsible: str | None = None
+
+
+@dataclass
+class ManualOutcome:
+    lead_id: str
+    assigned: bool
+    previous_responsible: str = ""
+    moved: Moved = field(default_factory=Moved)
+    conflict: str = ""
+    replayed: bool = False
 
 
 # Called inside the transaction that assigned or reopened a lead (amoCRM mode:
@@ -376,6 +426,173 @@ class CrmStore:
             self._assigned(s, account, lead, cascade)
             _remember(s, account, operation_id, lead.id, moved)
             return Assignment(lead=self._view(s, account, lead.id), moved=moved)
+
+    def assign_leads(
+        self,
+        account: str,
+        assignments: list[ManualAssignment],
+        cascade: bool,
+        at: datetime | None,
+    ) -> list[ManualOutcome]:
+        """One batch of manual assignments: all in one transaction, or none.
+
+        Each operation id changes the CRM once; a retried batch replays the
+        assignments already done and performs only the rest.
+        """
+        when = at or self.clock.now()
+        out: list[ManualOutcome] = []
+        with self.db.session() as s:
+            ledger = Ledger(s, account)
+            for a in assignments:
+                done = _done(s, account, a.operation_id)
+                if done is None:
+                    out.append(self._assign_one(s, ledger, account, a, cascade, when))
+                    continue
+                out.append(
+                    ManualOutcome(
+                        lead_id=a.lead_id,
+                        assigned=True,
+                        previous_responsible=str(done.get("from", "")),
+                        moved=Moved(**done.get("moved", {})),  # type: ignore[arg-type]
+                        replayed=True,
+                    )
+                )
+        return out
+
+    def _assign_one(
+        self,
+        s: Session,
+        ledger: Ledger,
+        account: str,
+        a: ManualAssignment,
+        cascade: bool,
+        when: datetime,
+    ) -> ManualOutcome:
+        try:
+            lead = ledger.lead(a.lead_id, for_update=not self.db.is_sqlite)
+        except EventRejected as error:
+            raise NotFound(str(error)) from error
+        previous = lead.responsible
+        if a.expected_responsible is not None and previous != a.expected_responsible:
+            return ManualOutcome(
+                lead_id=a.lead_id,
+                assigned=False,
+                previous_responsible=previous,
+                conflict=f"lead '{a.lead_id}' now belongs to '{previous}'",
+            )
+        try:
+            moved = ledger.assign(lead, a.user, a.target_stage, cascade, when)
+        except EventRejected as error:
+            raise BadInput(str(error)) from error
+        self._assigned(s, account, lead, cascade)
+        if a.operation_id:
+            s.add(
+                Operation(
+                    account=account,
+                    id=a.operation_id,
+                    result=json.dumps(
+                        {"lead": lead.id, "moved": asdict(moved), "from": previous}
+                    ),
+                )
+            )
+        return ManualOutcome(
+            lead_id=a.lead_id, assigned=True, previous_responsible=previous, moved=moved
+        )
+
+    def find_leads(
+        self, account: str, f: LeadFilter, operation_prefix: str
+    ) -> tuple[list[LeadScope], list[str]]:
+        """The leads a filter selects, oldest first, and the asked-for ids unknown."""
+        with self.db.session() as s:
+            stmt = select(Lead).where(col(Lead.account) == account)
+            if f.lead_ids:
+                stmt = stmt.where(col(Lead.id).in_(f.lead_ids))
+            if f.responsible:
+                stmt = stmt.where(col(Lead.responsible) == f.responsible)
+            if f.pipeline:
+                stmt = stmt.where(col(Lead.pipeline) == f.pipeline)
+            if f.stages:
+                keys = [x for x in f.stages if "/" in x]
+                ids = [x for x in f.stages if "/" not in x]
+                stmt = stmt.where(
+                    or_(col(Lead.stage_key).in_(keys), col(Lead.stage).in_(ids))
+                )
+            if f.created_from is not None:
+                stmt = stmt.where(col(Lead.created_at) >= f.created_from)
+            if f.created_to is not None:
+                stmt = stmt.where(col(Lead.created_at) < f.created_to)
+            if f.no_open_task:
+                open_task = select(col(Task.id)).where(
+                    col(Task.account) == account,
+                    col(Task.lead_id) == col(Lead.id),
+                    col(Task.completed_at).is_(None),
+                )
+                stmt = stmt.where(~open_task.exists())
+            leads = {x.id: x for x in s.scalars(stmt)}
+            done: set[str] = set()
+            if operation_prefix:
+                for row in s.scalars(
+                    select(Operation).where(
+                        col(Operation.account) == account,
+                        col(Operation.id).startswith(operation_prefix, autoescape=True),
+                    )
+                ):
+                    lead_id = json.loads(row.result).get("lead")
+                    if isinstance(lead_id, str):
+                        done.add(lead_id)
+                for lead in s.scalars(
+                    select(Lead).where(
+                        col(Lead.account) == account, col(Lead.id).in_(done)
+                    )
+                ):
+                    leads.setdefault(lead.id, lead)
+            ordered = sorted(leads.values(), key=lambda x: (utc(x.created_at), x.id))
+            scopes = {
+                x.id: LeadScope(x.id, x.responsible, x.stage_key, done=x.id in done)
+                for x in ordered
+            }
+            self._cascade_items(s, account, scopes)
+            missing = [x for x in f.lead_ids if x not in leads]
+            return list(scopes.values()), missing
+
+    def _cascade_items(
+        self, s: Session, account: str, scopes: dict[str, LeadScope]
+    ) -> None:
+        ids = list(scopes)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            tasks = s.execute(
+                select(col(Task.lead_id), col(Task.id), col(Task.responsible))
+                .where(
+                    col(Task.account) == account,
+                    col(Task.lead_id).in_(chunk),
+                    col(Task.completed_at).is_(None),
+                )
+                .order_by(col(Task.id))
+            ).all()
+            for lead_id, task_id, responsible in tasks:
+                scopes[lead_id].items.append(OwnedItem(task_id, "task", responsible))
+            parties = s.execute(
+                select(
+                    col(LeadParty.lead_id),
+                    col(LeadParty.kind),
+                    col(Party.id),
+                    col(Party.responsible),
+                )
+                .join(
+                    Party,
+                    (col(Party.account) == col(LeadParty.account))
+                    & (col(Party.kind) == col(LeadParty.kind))
+                    & (col(Party.id) == col(LeadParty.party_id)),
+                )
+                .where(
+                    col(LeadParty.account) == account,
+                    col(LeadParty.lead_id).in_(chunk),
+                )
+                .order_by(col(LeadParty.kind), col(LeadParty.sort))
+            ).all()
+            for lead_id, kind, party_id, responsible in parties:
+                scopes[lead_id].items.append(OwnedItem(party_id, kind, responsible))
 
     def reopen_lead(
         self, account: str, lead_id: str, by: str, at: datetime | None

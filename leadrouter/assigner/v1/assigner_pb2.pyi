@@ -491,3 +491,141 @@ class StreamDecisionsRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StreamDecisionsRequest: _TypeAlias = StreamDecisionsRequest  # noqa: Y015
+
+@_typing.final
+class AssignLeadsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    LEAD_IDS_FIELD_NUMBER: _builtins.int
+    USER_IDS_FIELD_NUMBER: _builtins.int
+    CASCADE_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    actor: _builtins.str
+    """the admin; journaled"""
+    cascade: _builtins.bool
+    idempotency_key: _builtins.str
+    """the same key finishes an interrupted batch"""
+    dry_run: _builtins.bool
+    @_builtins.property
+    def lead_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """one, or several for round robin in this order"""
+
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        lead_ids: _abc.Iterable[_builtins.str] | None = ...,
+        user_ids: _abc.Iterable[_builtins.str] | None = ...,
+        cascade: _builtins.bool = ...,
+        idempotency_key: _builtins.str = ...,
+        dry_run: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "actor", b"actor", "cascade", b"cascade", "dry_run", b"dry_run", "idempotency_key", b"idempotency_key", "lead_ids", b"lead_ids", "user_ids", b"user_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignLeadsRequest: _TypeAlias = AssignLeadsRequest  # noqa: Y015
+
+@_typing.final
+class TransferLeadsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    FROM_USER_ID_FIELD_NUMBER: _builtins.int
+    TO_USER_ID_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    CASCADE_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    actor: _builtins.str
+    from_user_id: _builtins.str
+    to_user_id: _builtins.str
+    cascade: _builtins.bool
+    idempotency_key: _builtins.str
+    dry_run: _builtins.bool
+    @_builtins.property
+    def filter(self) -> _crm_pb2.LeadFilter:
+        """responsible is set from from_user_id"""
+
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        from_user_id: _builtins.str = ...,
+        to_user_id: _builtins.str = ...,
+        filter: _crm_pb2.LeadFilter | None = ...,
+        cascade: _builtins.bool = ...,
+        idempotency_key: _builtins.str = ...,
+        dry_run: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "actor", b"actor", "cascade", b"cascade", "dry_run", b"dry_run", "filter", b"filter", "from_user_id", b"from_user_id", "idempotency_key", b"idempotency_key", "to_user_id", b"to_user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferLeadsRequest: _TypeAlias = TransferLeadsRequest  # noqa: Y015
+
+@_typing.final
+class ManualResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DRY_RUN_FIELD_NUMBER: _builtins.int
+    BATCH_ID_FIELD_NUMBER: _builtins.int
+    LEADS_FIELD_NUMBER: _builtins.int
+    TASKS_FIELD_NUMBER: _builtins.int
+    CONTACTS_FIELD_NUMBER: _builtins.int
+    COMPANIES_FIELD_NUMBER: _builtins.int
+    LEAD_IDS_FIELD_NUMBER: _builtins.int
+    SKIPPED_LEAD_IDS_FIELD_NUMBER: _builtins.int
+    BATCHES_FIELD_NUMBER: _builtins.int
+    DECISIONS_FIELD_NUMBER: _builtins.int
+    dry_run: _builtins.bool
+    batch_id: _builtins.str
+    """the idempotency key, given or generated"""
+    leads: _builtins.int
+    tasks: _builtins.int
+    contacts: _builtins.int
+    companies: _builtins.int
+    batches: _builtins.int
+    @_builtins.property
+    def lead_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def skipped_lead_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """changed owner meanwhile, or already theirs"""
+
+    @_builtins.property
+    def decisions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Decision]: ...
+    def __init__(
+        self,
+        *,
+        dry_run: _builtins.bool = ...,
+        batch_id: _builtins.str = ...,
+        leads: _builtins.int = ...,
+        tasks: _builtins.int = ...,
+        contacts: _builtins.int = ...,
+        companies: _builtins.int = ...,
+        lead_ids: _abc.Iterable[_builtins.str] | None = ...,
+        skipped_lead_ids: _abc.Iterable[_builtins.str] | None = ...,
+        batches: _builtins.int = ...,
+        decisions: _abc.Iterable[Global___Decision] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_id", b"batch_id", "batches", b"batches", "companies", b"companies", "contacts", b"contacts", "decisions", b"decisions", "dry_run", b"dry_run", "lead_ids", b"lead_ids", "leads", b"leads", "skipped_lead_ids", b"skipped_lead_ids", "tasks", b"tasks"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ManualResult: _TypeAlias = ManualResult  # noqa: Y015

@@ -81,6 +81,16 @@ class AssignerStub:
                 request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.StreamDecisionsRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Decision.FromString,
                 _registered_method=True)
+        self.AssignLeads = channel.unary_unary(
+                '/leadrouter.assigner.v1.Assigner/AssignLeads',
+                request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.AssignLeadsRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.FromString,
+                _registered_method=True)
+        self.TransferLeads = channel.unary_unary(
+                '/leadrouter.assigner.v1.Assigner/TransferLeads',
+                request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TransferLeadsRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.FromString,
+                _registered_method=True)
 
 
 class AssignerServicer:
@@ -143,6 +153,20 @@ class AssignerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AssignLeads(self, request, context):
+        """Manual mode (admins): leads by hand to one user or round robin over several.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransferLeads(self, request, context):
+        """Manual mode (admins): a user's leads, all or filtered, to another user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssignerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -190,6 +214,16 @@ def add_AssignerServicer_to_server(servicer, server):
                     servicer.StreamDecisions,
                     request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.StreamDecisionsRequest.FromString,
                     response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Decision.SerializeToString,
+            ),
+            'AssignLeads': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignLeads,
+                    request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.AssignLeadsRequest.FromString,
+                    response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.SerializeToString,
+            ),
+            'TransferLeads': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferLeads,
+                    request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TransferLeadsRequest.FromString,
+                    response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -435,6 +469,60 @@ class Assigner:
             '/leadrouter.assigner.v1.Assigner/StreamDecisions',
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.StreamDecisionsRequest.SerializeToString,
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Decision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignLeads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.assigner.v1.Assigner/AssignLeads',
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.AssignLeadsRequest.SerializeToString,
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferLeads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.assigner.v1.Assigner/TransferLeads',
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TransferLeadsRequest.SerializeToString,
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.FromString,
             options,
             channel_credentials,
             insecure,

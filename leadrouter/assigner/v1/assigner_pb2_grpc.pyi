@@ -46,6 +46,10 @@ class AssignerStub:
     ListDecisions: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.ListDecisionsRequest, _assigner_pb2.DecisionPage]
     GetDecision: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.GetDecisionRequest, _assigner_pb2.Decision]
     StreamDecisions: _grpc.UnaryStreamMultiCallable[_assigner_pb2.StreamDecisionsRequest, _assigner_pb2.Decision]
+    AssignLeads: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.AssignLeadsRequest, _assigner_pb2.ManualResult]
+    """Manual mode (admins): leads by hand to one user or round robin over several."""
+    TransferLeads: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.TransferLeadsRequest, _assigner_pb2.ManualResult]
+    """Manual mode (admins): a user's leads, all or filtered, to another user."""
 
 @_typing.type_check_only
 class AssignerAsyncStub(AssignerStub):
@@ -63,6 +67,10 @@ class AssignerAsyncStub(AssignerStub):
     ListDecisions: _aio.UnaryUnaryMultiCallable[_assigner_pb2.ListDecisionsRequest, _assigner_pb2.DecisionPage]  # type: ignore[assignment]
     GetDecision: _aio.UnaryUnaryMultiCallable[_assigner_pb2.GetDecisionRequest, _assigner_pb2.Decision]  # type: ignore[assignment]
     StreamDecisions: _aio.UnaryStreamMultiCallable[_assigner_pb2.StreamDecisionsRequest, _assigner_pb2.Decision]  # type: ignore[assignment]
+    AssignLeads: _aio.UnaryUnaryMultiCallable[_assigner_pb2.AssignLeadsRequest, _assigner_pb2.ManualResult]  # type: ignore[assignment]
+    """Manual mode (admins): leads by hand to one user or round robin over several."""
+    TransferLeads: _aio.UnaryUnaryMultiCallable[_assigner_pb2.TransferLeadsRequest, _assigner_pb2.ManualResult]  # type: ignore[assignment]
+    """Manual mode (admins): a user's leads, all or filtered, to another user."""
 
 class AssignerServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -131,5 +139,21 @@ class AssignerServicer(metaclass=_abc_1.ABCMeta):
         request: _assigner_pb2.StreamDecisionsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_assigner_pb2.Decision], _abc.AsyncIterator[_assigner_pb2.Decision]]: ...
+
+    @_abc_1.abstractmethod
+    def AssignLeads(
+        self,
+        request: _assigner_pb2.AssignLeadsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assigner_pb2.ManualResult, _abc.Awaitable[_assigner_pb2.ManualResult]]:
+        """Manual mode (admins): leads by hand to one user or round robin over several."""
+
+    @_abc_1.abstractmethod
+    def TransferLeads(
+        self,
+        request: _assigner_pb2.TransferLeadsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assigner_pb2.ManualResult, _abc.Awaitable[_assigner_pb2.ManualResult]]:
+        """Manual mode (admins): a user's leads, all or filtered, to another user."""
 
 def add_AssignerServicer_to_server(servicer: AssignerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1215,3 +1215,295 @@ class AcceptWebhookResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AcceptWebhookResponse: _TypeAlias = AcceptWebhookResponse  # noqa: Y015
+
+@_typing.final
+class LeadFilter(_message.Message):
+    """Which leads a manual transfer or assignment takes; empty fields select all."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAD_IDS_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    PIPELINE_FIELD_NUMBER: _builtins.int
+    STAGES_FIELD_NUMBER: _builtins.int
+    CREATED_FROM_FIELD_NUMBER: _builtins.int
+    CREATED_TO_FIELD_NUMBER: _builtins.int
+    NO_OPEN_TASK_FIELD_NUMBER: _builtins.int
+    responsible: _builtins.str
+    pipeline: _builtins.str
+    no_open_task: _builtins.bool
+    @_builtins.property
+    def lead_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def stages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"pipeline/stage", or a stage id in any pipeline"""
+
+    @_builtins.property
+    def created_from(self) -> _timestamp_pb2.Timestamp:
+        """inclusive"""
+
+    @_builtins.property
+    def created_to(self) -> _timestamp_pb2.Timestamp:
+        """exclusive"""
+
+    def __init__(
+        self,
+        *,
+        lead_ids: _abc.Iterable[_builtins.str] | None = ...,
+        responsible: _builtins.str = ...,
+        pipeline: _builtins.str = ...,
+        stages: _abc.Iterable[_builtins.str] | None = ...,
+        created_from: _timestamp_pb2.Timestamp | None = ...,
+        created_to: _timestamp_pb2.Timestamp | None = ...,
+        no_open_task: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_from", b"created_from", "created_to", b"created_to"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_from", b"created_from", "created_to", b"created_to", "lead_ids", b"lead_ids", "no_open_task", b"no_open_task", "pipeline", b"pipeline", "responsible", b"responsible", "stages", b"stages"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeadFilter: _TypeAlias = LeadFilter  # noqa: Y015
+
+@_typing.final
+class FindLeadsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    OPERATION_PREFIX_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    operation_prefix: _builtins.str
+    """Leads already assigned by operations whose id starts with this prefix are
+    included even when they no longer match, so a retried batch sees them again.
+    """
+    @_builtins.property
+    def filter(self) -> Global___LeadFilter: ...
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        filter: Global___LeadFilter | None = ...,
+        operation_prefix: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "filter", b"filter", "operation_prefix", b"operation_prefix"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindLeadsRequest: _TypeAlias = FindLeadsRequest  # noqa: Y015
+
+@_typing.final
+class OwnedItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    kind: _builtins.str
+    """task | contact | company"""
+    responsible: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "kind", b"kind", "responsible", b"responsible"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OwnedItem: _TypeAlias = OwnedItem  # noqa: Y015
+
+@_typing.final
+class LeadScope(_message.Message):
+    """A lead and what a cascade would take along: its open tasks, contacts, companies."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAD_ID_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    DONE_FIELD_NUMBER: _builtins.int
+    lead_id: _builtins.str
+    responsible: _builtins.str
+    stage: _builtins.str
+    """"pipeline/stage" """
+    done: _builtins.bool
+    """already assigned under operation_prefix"""
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___OwnedItem]: ...
+    def __init__(
+        self,
+        *,
+        lead_id: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        items: _abc.Iterable[Global___OwnedItem] | None = ...,
+        done: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "items", b"items", "lead_id", b"lead_id", "responsible", b"responsible", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeadScope: _TypeAlias = LeadScope  # noqa: Y015
+
+@_typing.final
+class FindLeadsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEADS_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def leads(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeadScope]:
+        """oldest first"""
+
+    @_builtins.property
+    def missing(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """filter.lead_ids that do not exist"""
+
+    def __init__(
+        self,
+        *,
+        leads: _abc.Iterable[Global___LeadScope] | None = ...,
+        missing: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leads", b"leads", "missing", b"missing"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindLeadsResponse: _TypeAlias = FindLeadsResponse  # noqa: Y015
+
+@_typing.final
+class ManualAssignment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPERATION_ID_FIELD_NUMBER: _builtins.int
+    LEAD_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    TARGET_STAGE_FIELD_NUMBER: _builtins.int
+    EXPECTED_RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    operation_id: _builtins.str
+    lead_id: _builtins.str
+    user_id: _builtins.str
+    target_stage: _builtins.str
+    """"pipeline/stage", empty = stay"""
+    expected_responsible: _builtins.str
+    """assign only if the lead still has this owner"""
+    def __init__(
+        self,
+        *,
+        operation_id: _builtins.str = ...,
+        lead_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        target_stage: _builtins.str = ...,
+        expected_responsible: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_expected_responsible", b"_expected_responsible", "expected_responsible", b"expected_responsible"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_expected_responsible", b"_expected_responsible", "expected_responsible", b"expected_responsible", "lead_id", b"lead_id", "operation_id", b"operation_id", "target_stage", b"target_stage", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__expected_responsible: _TypeAlias = _typing.Literal["expected_responsible"]  # noqa: Y015
+    _WhichOneofArgType__expected_responsible: _TypeAlias = _typing.Literal["_expected_responsible", b"_expected_responsible"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__expected_responsible) -> _WhichOneofReturnType__expected_responsible | None: ...
+
+Global___ManualAssignment: _TypeAlias = ManualAssignment  # noqa: Y015
+
+@_typing.final
+class AssignLeadsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    ASSIGNMENTS_FIELD_NUMBER: _builtins.int
+    CASCADE_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    cascade: _builtins.bool
+    @_builtins.property
+    def assignments(self) -> _containers.RepeatedCompositeFieldContainer[Global___ManualAssignment]:
+        """at most 50"""
+
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        assignments: _abc.Iterable[Global___ManualAssignment] | None = ...,
+        cascade: _builtins.bool = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "assignments", b"assignments", "at", b"at", "cascade", b"cascade"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignLeadsRequest: _TypeAlias = AssignLeadsRequest  # noqa: Y015
+
+@_typing.final
+class ManualOutcome(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAD_ID_FIELD_NUMBER: _builtins.int
+    ASSIGNED_FIELD_NUMBER: _builtins.int
+    PREVIOUS_RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    MOVED_FIELD_NUMBER: _builtins.int
+    CONFLICT_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    lead_id: _builtins.str
+    assigned: _builtins.bool
+    previous_responsible: _builtins.str
+    conflict: _builtins.str
+    """why nothing changed"""
+    replayed: _builtins.bool
+    """done by an earlier call with the same operation id"""
+    @_builtins.property
+    def moved(self) -> Global___Moved: ...
+    def __init__(
+        self,
+        *,
+        lead_id: _builtins.str = ...,
+        assigned: _builtins.bool = ...,
+        previous_responsible: _builtins.str = ...,
+        moved: Global___Moved | None = ...,
+        conflict: _builtins.str = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["moved", b"moved"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned", b"assigned", "conflict", b"conflict", "lead_id", b"lead_id", "moved", b"moved", "previous_responsible", b"previous_responsible", "replayed", b"replayed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ManualOutcome: _TypeAlias = ManualOutcome  # noqa: Y015
+
+@_typing.final
+class AssignLeadsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOMES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def outcomes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ManualOutcome]: ...
+    def __init__(
+        self,
+        *,
+        outcomes: _abc.Iterable[Global___ManualOutcome] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcomes", b"outcomes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignLeadsResponse: _TypeAlias = AssignLeadsResponse  # noqa: Y015

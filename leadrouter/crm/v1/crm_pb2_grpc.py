@@ -110,6 +110,16 @@ class CrmStub:
                 request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookResponse.FromString,
                 _registered_method=True)
+        self.FindLeads = channel.unary_unary(
+                '/leadrouter.crm.v1.Crm/FindLeads',
+                request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.FindLeadsRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.FindLeadsResponse.FromString,
+                _registered_method=True)
+        self.AssignLeads = channel.unary_unary(
+                '/leadrouter.crm.v1.Crm/AssignLeads',
+                request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsResponse.FromString,
+                _registered_method=True)
 
 
 class CrmServicer:
@@ -216,6 +226,21 @@ class CrmServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindLeads(self, request, context):
+        """Manual mode: the leads a filter selects, with what a cascade would move.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignLeads(self, request, context):
+        """Manual mode: one batch of assignments in one transaction, each exactly
+        once per operation id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CrmServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -293,6 +318,16 @@ def add_CrmServicer_to_server(servicer, server):
                     servicer.AcceptWebhook,
                     request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookRequest.FromString,
                     response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookResponse.SerializeToString,
+            ),
+            'FindLeads': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindLeads,
+                    request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.FindLeadsRequest.FromString,
+                    response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.FindLeadsResponse.SerializeToString,
+            ),
+            'AssignLeads': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignLeads,
+                    request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsRequest.FromString,
+                    response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -700,6 +735,60 @@ class Crm:
             '/leadrouter.crm.v1.Crm/AcceptWebhook',
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookRequest.SerializeToString,
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.AcceptWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindLeads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.crm.v1.Crm/FindLeads',
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.FindLeadsRequest.SerializeToString,
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.FindLeadsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignLeads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.crm.v1.Crm/AssignLeads',
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsRequest.SerializeToString,
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsResponse.FromString,
             options,
             channel_credentials,
             insecure,

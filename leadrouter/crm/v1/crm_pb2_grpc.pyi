@@ -58,6 +58,12 @@ class CrmStub:
     """Push, SLA and handover: where leads stand and whether tasks on them were done."""
     AcceptWebhook: _grpc.UnaryUnaryMultiCallable[_crm_pb2.AcceptWebhookRequest, _crm_pb2.AcceptWebhookResponse]
     """amoCRM mode: keeps a webhook as received; it is read and applied later."""
+    FindLeads: _grpc.UnaryUnaryMultiCallable[_crm_pb2.FindLeadsRequest, _crm_pb2.FindLeadsResponse]
+    """Manual mode: the leads a filter selects, with what a cascade would move."""
+    AssignLeads: _grpc.UnaryUnaryMultiCallable[_crm_pb2.AssignLeadsRequest, _crm_pb2.AssignLeadsResponse]
+    """Manual mode: one batch of assignments in one transaction, each exactly
+    once per operation id.
+    """
 
 @_typing.type_check_only
 class CrmAsyncStub(CrmStub):
@@ -88,6 +94,12 @@ class CrmAsyncStub(CrmStub):
     """Push, SLA and handover: where leads stand and whether tasks on them were done."""
     AcceptWebhook: _aio.UnaryUnaryMultiCallable[_crm_pb2.AcceptWebhookRequest, _crm_pb2.AcceptWebhookResponse]  # type: ignore[assignment]
     """amoCRM mode: keeps a webhook as received; it is read and applied later."""
+    FindLeads: _aio.UnaryUnaryMultiCallable[_crm_pb2.FindLeadsRequest, _crm_pb2.FindLeadsResponse]  # type: ignore[assignment]
+    """Manual mode: the leads a filter selects, with what a cascade would move."""
+    AssignLeads: _aio.UnaryUnaryMultiCallable[_crm_pb2.AssignLeadsRequest, _crm_pb2.AssignLeadsResponse]  # type: ignore[assignment]
+    """Manual mode: one batch of assignments in one transaction, each exactly
+    once per operation id.
+    """
 
 class CrmServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -205,5 +217,23 @@ class CrmServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_crm_pb2.AcceptWebhookResponse, _abc.Awaitable[_crm_pb2.AcceptWebhookResponse]]:
         """amoCRM mode: keeps a webhook as received; it is read and applied later."""
+
+    @_abc_1.abstractmethod
+    def FindLeads(
+        self,
+        request: _crm_pb2.FindLeadsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_crm_pb2.FindLeadsResponse, _abc.Awaitable[_crm_pb2.FindLeadsResponse]]:
+        """Manual mode: the leads a filter selects, with what a cascade would move."""
+
+    @_abc_1.abstractmethod
+    def AssignLeads(
+        self,
+        request: _crm_pb2.AssignLeadsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_crm_pb2.AssignLeadsResponse, _abc.Awaitable[_crm_pb2.AssignLeadsResponse]]:
+        """Manual mode: one batch of assignments in one transaction, each exactly
+        once per operation id.
+        """
 
 def add_CrmServicer_to_server(servicer: CrmServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
