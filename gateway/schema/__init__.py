@@ -10,6 +10,7 @@ from gateway.errors import ErrorCodes
 from gateway.schema.claims import ClaimMutations, DecisionQueries
 from gateway.schema.crm import CrmMutations
 from gateway.schema.groups import GroupQueries
+from gateway.schema.manual import ManualMutations
 from gateway.schema.push import PushMutations
 from gateway.schema.reports import ReportQueries
 from gateway.schema.scheduling import SchedulingMutations, SchedulingQueries
@@ -36,6 +37,7 @@ Mutation = merge_types(
         ClaimMutations,
         CrmMutations,
         PushMutations,
+        ManualMutations,
         SchedulingMutations,
         WorkspaceMutations,
         SettingsMutations,

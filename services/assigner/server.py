@@ -25,6 +25,7 @@ from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.timestamps import optional_ts, set_ts
 from services.assigner.background import AssignerRunner, CrmFollower, Ticker
 from services.assigner.claim import ClaimLead, pool_query
+from services.assigner.manual import ManualMode, ManualOutcome
 from services.assigner.push import PushDistribution
 from services.assigner.push_store import PushStore
 from services.assigner.store import AssignerStore, DecisionFilter, Group
@@ -75,6 +76,22 @@ def group_message(g: Group) -> assigner_pb2.Group:
     )
 
 
+def manual_message(outcome: ManualOutcome) -> assigner_pb2.ManualResult:
+    c = outcome.counts
+    return assigner_pb2.ManualResult(
+        dry_run=outcome.dry_run,
+        batch_id=outcome.batch_id,
+        leads=c.leads,
+        tasks=c.tasks,
+        contacts=c.contacts,
+        companies=c.companies,
+        lead_ids=outcome.lead_ids,
+        skipped_lead_ids=outcome.skipped,
+        batches=outcome.batches,
+        decisions=[decision_message(d) for d in outcome.decisions],
+    )
+
+
 class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
     POLL_SECONDS = 0.5
 
@@ -87,6 +104,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         self.push = PushDistribution(
             store, PushStore(store.db), clients, clock, self._recorded.set
         )
+        self.manual = ManualMode(store, clients, clock, self._recorded.set)
 
     @handles_errors
     async def ApplyGroups(
@@ -209,6 +227,37 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
             raise BadInput(f"'{request.id}' is not a decision id") from error
         row = await self.store.db.run(self.store.decision, request.account, seq)
         return decision_message(row)
+
+    @handles_errors
+    async def AssignLeads(
+        self, request: assigner_pb2.AssignLeadsRequest, context: Ctx
+    ) -> assigner_pb2.ManualResult:
+        outcome = await self.manual.assign(
+            account=request.account,
+            actor=request.actor,
+            lead_ids=list(request.lead_ids),
+            users=list(request.user_ids),
+            cascade=request.cascade,
+            key=request.idempotency_key,
+            dry_run=request.dry_run,
+        )
+        return manual_message(outcome)
+
+    @handles_errors
+    async def TransferLeads(
+        self, request: assigner_pb2.TransferLeadsRequest, context: Ctx
+    ) -> assigner_pb2.ManualResult:
+        outcome = await self.manual.transfer(
+            account=request.account,
+            actor=request.actor,
+            from_user=request.from_user_id,
+            to_user=request.to_user_id,
+            lead_filter=request.filter,
+            cascade=request.cascade,
+            key=request.idempotency_key,
+            dry_run=request.dry_run,
+        )
+        return manual_message(outcome)
 
     async def StreamDecisions(
         self, request: assigner_pb2.StreamDecisionsRequest, context: Ctx
