@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,7 +23,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from leadrouter.assigner.v1 import assigner_pb2
+from leadrouter.clients import Clients
 from leadrouter.config import SERVICES
+from leadrouter.crm.v1 import crm_pb2
 from leadrouter.rpc import wait_for_health
 from leadrouter.up import stop_processes
 from tests.e2e.test_claim import CLAIM
@@ -69,6 +72,13 @@ class Replicated:
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
+
+    def clients(self) -> Clients:
+        """Clients of every service, balanced over its replicas."""
+        addresses: dict[str, Sequence[str]] = {
+            s: self.env[f"LEADROUTER_{s.upper()}_ADDR"].split(",") for s in SERVICES
+        }
+        return Clients(addresses, timeout=60)
 
     def stop(self) -> None:
         stop_processes(self.procs)
@@ -150,9 +160,71 @@ def scrape(port: int, metric: str, having: str = "") -> float:
 
 
 DECISION = "query($id: ID!) { decision(id: $id) { traceId } }"
+PUSHED = 300
+WEIGHTS = {"ursula": 1, "nadezhda": 2, "marina": 3}
+ALL_WEEK = ", ".join(
+    f'{d}: ["00:00-24:00"]' for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+)
+# Claims draw form leads from the pool; call leads are pushed by weight.
+PUSH_WORKSPACE = (
+    CONCURRENT_WORKSPACE
+    + "schedules:\n"
+    + "".join(
+        f"  - {{user: {u}, weekly: {{{ALL_WEEK}}}, presence: follow_schedule}}\n"
+        for u in WEIGHTS
+    )
+    + (
+        "templates:\n"
+        "  - id: calls\n"
+        "    match: {channels: [call]}\n"
+        "    participants: ["
+        + ", ".join(f"{{user: {u}, weight: {w}}}" for u, w in WEIGHTS.items())
+        + "]\n"
+        "    algorithm: weighted\n"
+        "    target_stage: sales/taken\n"
+    )
+)
 
 
-def test_two_hundred_claims_across_two_replicas_of_everything_take_each_lead_once(
+async def pushed_owners(stack: Replicated, leads: list[str]) -> dict[str, str]:
+    """Waits (bounded) until push has taken every lead out of the inbox."""
+    clients = stack.clients()
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            found = await clients.crm.call(
+                "GetLeads", crm_pb2.GetLeadsRequest(account="acme", ids=leads)
+            )
+            owners = {lead.id: lead.responsible for lead in found.leads}
+            if all(o != "pool" for o in owners.values()):
+                return owners
+            assert time.monotonic() < deadline, Counter(owners.values())
+            await asyncio.sleep(0.2)
+    finally:
+        await clients.close()
+
+
+async def push_decisions(stack: Replicated) -> list[assigner_pb2.Decision]:
+    clients = stack.clients()
+    try:
+        out: list[assigner_pb2.Decision] = []
+        after = ""
+        while True:
+            page = await clients.assigner.call(
+                "ListDecisions",
+                assigner_pb2.ListDecisionsRequest(
+                    account="acme", first=500, after=after
+                ),
+            )
+            out += [d for d in page.decisions if d.kind == "push"]
+            if not page.end_cursor:
+                return out
+            after = page.end_cursor
+    finally:
+        await clients.close()
+
+
+def test_two_replicas_of_everything_claim_and_push_each_lead_once(
     tmp_path: Path, postgres_url: str
 ) -> None:
     leads = 150
@@ -165,7 +237,15 @@ def test_two_hundred_claims_across_two_replicas_of_everything_take_each_lead_onc
         )
     )
     workspace = tmp_path / "workspace.yaml"
-    workspace.write_text(CONCURRENT_WORKSPACE)
+    workspace.write_text(PUSH_WORKSPACE)
+    calls = tmp_path / "calls.jsonl"
+    call_leads = [f"C{i:03d}" for i in range(PUSHED)]
+    calls.write_text(
+        "\n".join(
+            json.dumps(lead_created(lead, datetime.now(UTC), channel="call"))
+            for lead in call_leads
+        )
+    )
     tokens = {m: token(m) for m in MANAGERS}
 
     async def press(http: httpx.AsyncClient, i: int) -> dict:
@@ -221,6 +301,15 @@ def test_two_hundred_claims_across_two_replicas_of_everything_take_each_lead_onc
             scrape(port, "leadrouter_rpc_server_duration_seconds_count", "TakePoolLead")
             for port in stack.metrics["crm"]
         ]
+        # Push: both assigner replicas follow the crm's events and race for
+        # every new call lead; each must be assigned once, by weight.
+        assert f"imported {PUSHED} events" in stack.cli("import", str(calls))
+        owners = asyncio.run(pushed_owners(stack, call_leads))
+        pushes = asyncio.run(push_decisions(stack))
+        pushes_per_replica = [
+            scrape(port, "leadrouter_rpc_server_duration_seconds_count", "GetLeads")
+            for port in stack.metrics["crm"]
+        ]
         stack.stop()  # every process sends the spans it still holds as it stops
         logs = stack.logs()
         trace = collector.trace(first)
@@ -237,6 +326,13 @@ def test_two_hundred_claims_across_two_replicas_of_everything_take_each_lead_onc
     # And nothing secret reached any replica's log.
     assert SECRET not in logs
     assert not any(t in logs for t in tokens.values())
+    # 300 pushed leads: once each, in exactly the weighted split.
+    assert Counter(owners.values()) == {
+        u: PUSHED * w // sum(WEIGHTS.values()) for u, w in WEIGHTS.items()
+    }
+    assigned = [d.lead_id for d in pushes if d.outcome == "assigned"]
+    assert sorted(assigned) == call_leads, Counter(assigned).most_common(3)
+    assert min(pushes_per_replica) > 0
     # The first claim is one connected trace across the processes it touched,
     # each exporting under its own service name.
     assert {"gateway", "assigner", "limits", "crm"} <= {s.service for s in trace}
