@@ -329,7 +329,8 @@ async def test_an_interrupted_transfer_run_again_moves_nothing_twice(
     changes = await _responsible_changes(stack)
     assert all(changes[f"R{i:03d}"] == 1 for i in range(75))
     journal = await stack.data(
-        "query($u: ID!) { decisions(userId: $u, first: 500) { edges { node { id } } } }",
+        "query($u: ID!) "
+        "{ decisions(userId: $u, first: 500) { edges { node { id } } } }",
         {"u": "nadezhda"},
     )
     assert len(journal["decisions"]["edges"]) == 75
