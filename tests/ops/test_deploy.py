@@ -4,6 +4,7 @@ process as the house rules say (non-root, read-only, probes, limits)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -50,20 +51,18 @@ def trial() -> list[dict[str, Any]]:
         "components/tracing",
     ],
 )
-def test_every_manifest_fits_the_kubernetes_schema(tree: str) -> None:
+def test_every_manifest_fits_the_kubernetes_schema(tree: str, tmp_path: Path) -> None:
     path = DEPLOY / "k8s" / tree
     if tree.startswith("components/"):
         # Components apply on top of a base: render base + this one component.
-        overlay = path.parent.parent / ".render" / path.name
-        overlay.mkdir(parents=True, exist_ok=True)
-        (overlay / "kustomization.yaml").write_text(
+        # (kustomize takes only relative paths to other kustomizations)
+        base = os.path.relpath(DEPLOY / "k8s" / "base", tmp_path)
+        component = os.path.relpath(path, tmp_path)
+        (tmp_path / "kustomization.yaml").write_text(
             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-            f"resources: [../../base]\ncomponents: [../../components/{path.name}]\n"
+            f"resources: [{base}]\ncomponents: [{component}]\n"
         )
-        try:
-            docs = kustomize(overlay)
-        finally:
-            shutil.rmtree(overlay.parent)
+        docs = kustomize(tmp_path)
     else:
         docs = kustomize(path)
     assert docs
