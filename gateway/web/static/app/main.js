@@ -29,7 +29,7 @@ const ROUTES = {
     roles: ["ADMIN", "VIEWER", "MANAGER"],
     needs: "distributionReport",
   },
-  journal: { module: "./views/journal.js", nav: "nav.journal", roles: ["ADMIN", "VIEWER", "MANAGER"] },
+  journal: { module: "./views/journal.js", nav: "nav.journal", roles: ["ADMIN", "VIEWER", "MANAGER", "PARTNER"] },
 };
 const HOME = { MANAGER: "lead", ADMIN: "settings", VIEWER: "reports", PARTNER: "journal" };
 

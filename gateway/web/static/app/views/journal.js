@@ -156,7 +156,19 @@ export async function render(ctx) {
     h("div", { class: "field" }, h("label", { for: leadId }, t("journal.filterLead")), h("input", { id: leadId, value: filters.lead })),
     viewer.role === "MANAGER"
       ? null
-      : h("div", { class: "field" }, h("label", { for: userId }, t("journal.filterUser")), h("input", { id: userId, value: filters.user })),
+      : h(
+          "div",
+          { class: "field" },
+          h("label", { for: userId }, t("journal.filterUser")),
+          names.size
+            ? h(
+                "select",
+                { id: userId },
+                h("option", { value: "" }, t("reports.all")),
+                [...names].map(([id, name]) => h("option", { value: id, selected: id === filters.user }, name)),
+              )
+            : h("input", { id: userId, value: filters.user }),
+        ),
     h("button", { type: "submit" }, t("journal.filter")),
   );
 
