@@ -111,6 +111,14 @@ def test_schedules_show_the_week_and_templates_who_takes_calls(
     ursula = calendar.get_by_role("row").filter(has_text="Ursula")
     expect(ursula.get_by_role("cell").first).to_contain_text("09:00–19:00")
     expect(ursula).to_contain_text("50 h this week")
+    duty = demo.gql('{ presence(userIds: ["ursula"]) { online onDuty } }')["presence"]
+    state = duty[0] if duty else {"online": False, "onDuty": False}
+    now = (
+        "on duty now"
+        if state["onDuty"]
+        else ("ONLINE" if state["online"] else "OFFLINE")
+    )
+    expect(ursula.get_by_role("rowheader")).to_contain_text(now)
     screenshot(page, "admin-schedules")
 
     page.get_by_role("link", name="Templates").click()

@@ -136,6 +136,7 @@ const ru = {
   "schedules.next": "Следующая неделя",
   "schedules.thisWeek": "Эта неделя",
   "schedules.off": "выходной",
+  "schedules.onDuty": "на смене сейчас",
   "schedules.hours": "{hours} ч за неделю",
   "schedules.legend": "Полосы — рабочие интервалы по графику в часовом поясе аккаунта ({tz}); отпуска, больничные и выходные уже вычтены.",
 
@@ -367,6 +368,7 @@ const en = {
   "schedules.next": "Next week",
   "schedules.thisWeek": "This week",
   "schedules.off": "off",
+  "schedules.onDuty": "on duty now",
   "schedules.hours": "{hours} h this week",
   "schedules.legend": "Bars are working time per schedule in the account's timezone ({tz}); vacations, sick leave and days off are already taken out.",
 

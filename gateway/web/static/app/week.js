@@ -74,6 +74,7 @@ export function weekCalendar(rows, start, tz) {
         { class: "who-cell", role: "rowheader" },
         row.name,
         h("div", { class: "muted", style: { fontWeight: 400, fontSize: ".8rem" } }, t("schedules.hours", { hours: Math.round(hours * 10) / 10 })),
+        row.extra ?? null,
       ),
     );
     for (const d of days) {

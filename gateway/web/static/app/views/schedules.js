@@ -18,7 +18,16 @@ export async function render(ctx) {
     ${people.map((u, i) => `u${i}: schedule(userId: ${JSON.stringify(u.id)}, from: $from, to: $to) { start end }`).join("\n")}
   }`;
   const data = people.length ? await gql(query, { from: start.toISOString(), to: end.toISOString() }) : {};
-  const rows = people.map((u, i) => ({ name: u.name, intervals: data[`u${i}`] || [] }));
+  const presence = new Map((await gql(`{ presence { userId working online onDuty } }`)).presence.map((d) => [d.userId, d]));
+  const pill = (d) =>
+    d?.onDuty
+      ? h("span", { class: "pill ok" }, t("schedules.onDuty"))
+      : h("span", { class: "pill off" }, d?.online ? t("presence.online") : t("presence.offline"));
+  const rows = people.map((u, i) => ({
+    name: u.name,
+    intervals: data[`u${i}`] || [],
+    extra: offset ? null : pill(presence.get(u.id)),
+  }));
   const last = addLocalDays(start, tz, 6);
   const week = (n) => `schedules${n ? `?week=${n}` : ""}`;
   replace(
