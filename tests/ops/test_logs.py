@@ -16,8 +16,8 @@ import pytest
 from leadrouter.auth import issue_token
 from leadrouter.clock import FixedClock
 from leadrouter.config import Settings
+from leadrouter.crm_api import CrmApiTransport
 from leadrouter.logs import JsonFormatter, Redactor, secrets_of
-from leadrouter.telemetry import CrmApiTransport
 from services.crm.amocrm.client import AmoRefused, FileTokenStore
 from services.crm.amocrm.emulator import AmoEmulator
 from tests.amocrm.conftest import START, client_with, oauth, serve

@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection
 
 from leadrouter.clock import Clock
 from leadrouter.config import Settings
+from leadrouter.crm_api import CrmApiTransport
 from leadrouter.db import Database
-from leadrouter.telemetry import CrmApiTransport
 from leadrouter.timestamps import utc
 from services.crm.amocrm.client import (
     AmoClient,
