@@ -36,7 +36,7 @@ const ru = {
   "live.updated": "Обновлено в {time}",
 
   "signin.title": "Вход",
-  "signin.intro": "Вставьте токен доступа. Его печатает команда «make run» (демо-токены) или «leadrouter token --user ID --role ROLE». В amoCRM вход выполняется автоматически через виджет.",
+  "signin.intro": "Вставьте токен доступа. Команда «make run» печатает демо-токены и ссылки для входа; токен выдаёт и «leadrouter token --user ID --role ROLE». В amoCRM вход выполняется автоматически через виджет.",
   "signin.token": "Токен доступа",
   "signin.submit": "Войти",
   "signin.empty": "Вставьте токен.",
@@ -268,7 +268,7 @@ const en = {
   "live.updated": "Updated at {time}",
 
   "signin.title": "Sign in",
-  "signin.intro": "Paste an access token. `make run` prints demo tokens; `leadrouter token --user ID --role ROLE` makes one. Inside amoCRM the widget signs you in.",
+  "signin.intro": "Paste an access token. “make run” prints demo tokens and links that sign you in; “leadrouter token --user ID --role ROLE” makes one. Inside amoCRM the widget signs you in.",
   "signin.token": "Access token",
   "signin.submit": "Sign in",
   "signin.empty": "Paste a token.",
