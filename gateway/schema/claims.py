@@ -20,6 +20,7 @@ from gateway.schema.types import (
     Refused,
 )
 from leadrouter.assigner.v1 import assigner_pb2
+from leadrouter.cursors import decision_cursor
 from leadrouter.errors import BadInput, Forbidden, NotFound
 from leadrouter.timestamps import to_ts
 
@@ -100,7 +101,8 @@ class DecisionQueries:
         page = await ctx.clients.assigner.call("ListDecisions", request)
         return DecisionConnection(
             edges=[
-                DecisionEdge(cursor=d.id, node=Decision.of(d)) for d in page.decisions
+                DecisionEdge(cursor=decision_cursor(int(d.id)), node=Decision.of(d))
+                for d in page.decisions
             ],
             page_info=PageInfo(
                 has_next_page=bool(page.end_cursor), end_cursor=page.end_cursor or None

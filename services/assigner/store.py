@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from leadrouter.cursors import decision_cursor, decode_decision_cursor
 from leadrouter.db import Database
-from leadrouter.errors import BadInput, NotFound
+from leadrouter.errors import NotFound
 from services.assigner.tables import DecisionRow, DistributionGroup, IdempotencyKey
 
 
@@ -167,13 +167,13 @@ class AssignerStore:
             if f.until is not None:
                 stmt = stmt.where(DecisionRow.at < f.until)  # type: ignore[arg-type]
             if after:
-                stmt = stmt.where(DecisionRow.seq < _decode(after))  # type: ignore[operator]
+                stmt = stmt.where(DecisionRow.seq < decode_decision_cursor(after))  # type: ignore[operator]
             rows = list(
                 s.scalars(stmt.order_by(DecisionRow.seq.desc()).limit(first + 1))  # type: ignore[union-attr]
             )
             more = len(rows) > first
             rows = rows[:first]
-            cursor = _encode(rows[-1].seq) if more and rows else ""
+            cursor = decision_cursor(rows[-1].seq or 0) if more and rows else ""
             return rows, cursor
 
     def decisions_after(self, account: str, seq: int, limit: int) -> list[DecisionRow]:
@@ -182,15 +182,3 @@ class AssignerStore:
             if account:
                 stmt = stmt.where(DecisionRow.account == account)  # type: ignore[arg-type]
             return list(s.scalars(stmt.order_by(DecisionRow.seq).limit(limit)))  # type: ignore[arg-type]
-
-
-def _encode(seq: int | None) -> str:
-    return base64.urlsafe_b64encode(f"d:{seq}".encode()).decode()
-
-
-def _decode(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        return int(text.removeprefix("d:"))
-    except ValueError as error:
-        raise BadInput("the cursor 'after' is not one this API gave out") from error

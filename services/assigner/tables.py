@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Text, event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -123,6 +125,17 @@ class Subscription(AssignerTable, table=True):
     __tablename__ = "subscriptions"
     name: str = Field(primary_key=True)
     offset: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+@event.listens_for(DecisionRow, "before_insert")
+def _journal_in_order(_mapper: Any, connection: Connection, _row: Any) -> None:
+    """Decisions become visible in seq order, so "after seq N" never skips one.
+
+    PostgreSQL hands out sequence numbers at insert but shows rows at commit; a
+    transaction lock on the journal makes those two orders the same.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('decisions'))"))
 
 
 metadata = AssignerTable.metadata
