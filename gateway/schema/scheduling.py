@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from gateway.context import Context, Info
+from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import BadInput, NotFound
 from leadrouter.scheduler.v1 import scheduler_pb2
@@ -184,4 +185,10 @@ class SchedulingMutations:
                 at=to_ts(ctx.clock.now()),
             ),
         )
+        if duty.on_duty:
+            # Someone came on duty: leads held for want of anyone go out now,
+            # not at the next periodic round.
+            await ctx.clients.assigner.call(
+                "Tick", assigner_pb2.TickRequest(account=caller.account)
+            )
         return Duty.of(duty)
