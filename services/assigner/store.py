@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from leadrouter.cursors import decision_cursor, decode_decision_cursor
 from leadrouter.db import Database
@@ -61,12 +63,12 @@ class AssignerStore:
                 g.id: g
                 for g in s.scalars(
                     select(DistributionGroup).where(
-                        DistributionGroup.account == account  # type: ignore[arg-type]
+                        col(DistributionGroup.account) == account
                     )
                 )
             }
             for sort, g in enumerate(groups):
-                values = {
+                values: dict[str, Any] = {
                     "name": g.name,
                     "source_stages": ",".join(g.source_stages),
                     "target_stage": g.target_stage,
@@ -76,7 +78,7 @@ class AssignerStore:
                 }
                 row = stored.pop(g.id, None)
                 if row is None:
-                    s.add(DistributionGroup(account=account, id=g.id, **values))  # type: ignore[arg-type]
+                    s.add(DistributionGroup(account=account, id=g.id, **values))
                     changes.append(f"group {g.id} added")
                 elif any(getattr(row, k) != v for k, v in values.items()):
                     for k, v in values.items():
@@ -92,13 +94,13 @@ class AssignerStore:
     def groups(self, account: str, ids: list[str]) -> list[Group]:
         with self.db.session() as s:
             stmt = select(DistributionGroup).where(
-                DistributionGroup.account == account  # type: ignore[arg-type]
+                col(DistributionGroup.account) == account
             )
             if ids:
-                stmt = stmt.where(DistributionGroup.id.in_(ids))  # type: ignore[attr-defined]
+                stmt = stmt.where(col(DistributionGroup.id).in_(ids))
             return [
                 Group.of(r)
-                for r in s.scalars(stmt.order_by(DistributionGroup.sort))  # type: ignore[arg-type]
+                for r in s.scalars(stmt.order_by(col(DistributionGroup.sort)))
             ]
 
     def group(self, account: str, group_id: str) -> Group:
@@ -150,26 +152,26 @@ class AssignerStore:
     ) -> tuple[list[DecisionRow], str]:
         """Newest first, with a cursor for the next page."""
         with self.db.session() as s:
-            stmt = select(DecisionRow).where(DecisionRow.account == account)  # type: ignore[arg-type]
+            stmt = select(DecisionRow).where(col(DecisionRow.account) == account)
             if f.lead_id:
-                stmt = stmt.where(DecisionRow.lead_id == f.lead_id)  # type: ignore[arg-type]
+                stmt = stmt.where(col(DecisionRow.lead_id) == f.lead_id)
             if f.user_id:
                 stmt = stmt.where(
                     or_(
-                        DecisionRow.actor == f.user_id,
-                        DecisionRow.assignee == f.user_id,
-                    )  # type: ignore[arg-type]
+                        col(DecisionRow.actor) == f.user_id,
+                        col(DecisionRow.assignee) == f.user_id,
+                    )
                 )
             if f.group_id:
-                stmt = stmt.where(DecisionRow.group_id == f.group_id)  # type: ignore[arg-type]
+                stmt = stmt.where(col(DecisionRow.group_id) == f.group_id)
             if f.since is not None:
-                stmt = stmt.where(DecisionRow.at >= f.since)  # type: ignore[arg-type]
+                stmt = stmt.where(col(DecisionRow.at) >= f.since)
             if f.until is not None:
-                stmt = stmt.where(DecisionRow.at < f.until)  # type: ignore[arg-type]
+                stmt = stmt.where(col(DecisionRow.at) < f.until)
             if after:
-                stmt = stmt.where(DecisionRow.seq < decode_decision_cursor(after))  # type: ignore[operator]
+                stmt = stmt.where(col(DecisionRow.seq) < decode_decision_cursor(after))
             rows = list(
-                s.scalars(stmt.order_by(DecisionRow.seq.desc()).limit(first + 1))  # type: ignore[union-attr]
+                s.scalars(stmt.order_by(col(DecisionRow.seq).desc()).limit(first + 1))
             )
             more = len(rows) > first
             rows = rows[:first]
@@ -178,7 +180,7 @@ class AssignerStore:
 
     def decisions_after(self, account: str, seq: int, limit: int) -> list[DecisionRow]:
         with self.db.session() as s:
-            stmt = select(DecisionRow).where(DecisionRow.seq > seq)  # type: ignore[operator]
+            stmt = select(DecisionRow).where(col(DecisionRow.seq) > seq)
             if account:
-                stmt = stmt.where(DecisionRow.account == account)  # type: ignore[arg-type]
-            return list(s.scalars(stmt.order_by(DecisionRow.seq).limit(limit)))  # type: ignore[arg-type]
+                stmt = stmt.where(col(DecisionRow.account) == account)
+            return list(s.scalars(stmt.order_by(col(DecisionRow.seq)).limit(limit)))

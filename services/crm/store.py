@@ -8,8 +8,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlmodel import Session, col
 
 from leadrouter.clock import Clock
@@ -197,7 +198,7 @@ class CrmStore:
             known = {
                 u.id: u
                 for u in s.scalars(
-                    select(CrmUser).where(CrmUser.account == spec.account)  # type: ignore[arg-type]
+                    select(CrmUser).where(col(CrmUser.account) == spec.account)
                 )
             }
             for u in spec.users:
@@ -233,15 +234,19 @@ class CrmStore:
             if acc is None:
                 raise NotFound(f"account '{account}' has no CRM data yet")
             users = s.scalars(
-                select(CrmUser).where(CrmUser.account == account).order_by(CrmUser.id)  # type: ignore[arg-type]
+                select(CrmUser)
+                .where(col(CrmUser.account) == account)
+                .order_by(col(CrmUser.id))
             ).all()
             pipelines = s.scalars(
                 select(Pipeline)
-                .where(Pipeline.account == account)  # type: ignore[arg-type]
-                .order_by(Pipeline.sort)
+                .where(col(Pipeline.account) == account)
+                .order_by(col(Pipeline.sort))
             ).all()
             stages = s.scalars(
-                select(Stage).where(Stage.account == account).order_by(Stage.sort)  # type: ignore[arg-type]
+                select(Stage)
+                .where(col(Stage.account) == account)
+                .order_by(col(Stage.sort))
             ).all()
             return DirectorySpec(
                 account=account,
@@ -323,7 +328,7 @@ class CrmStore:
     def get_leads(self, account: str, ids: list[str]) -> list[LeadView]:
         with self.db.session() as s:
             rows = s.scalars(
-                select(Lead).where(Lead.account == account, Lead.id.in_(ids))  # type: ignore[arg-type,attr-defined]
+                select(Lead).where(col(Lead.account) == account, col(Lead.id).in_(ids))
             ).all()
             return self._views(s, account, list(rows))
 
@@ -332,16 +337,17 @@ class CrmStore:
     ) -> tuple[list[LeadView], str, int]:
         with self.db.session() as s:
             where = _pool_filter(account, pool)
-            total = len(s.scalars(select(Lead.id).where(*where)).all())
+            total = len(s.scalars(select(col(Lead.id)).where(*where)).all())
             stmt = select(Lead).where(*where)
             if after:
                 created, lead_id = _decode_cursor(after)
                 stmt = stmt.where(
-                    tuple_(Lead.created_at, Lead.id) > tuple_(created, lead_id)  # type: ignore[arg-type]
+                    tuple_(col(Lead.created_at), col(Lead.id))
+                    > tuple_(created, lead_id)
                 )
             rows = list(
                 s.scalars(
-                    stmt.order_by(Lead.created_at, Lead.id).limit(first + 1)  # type: ignore[arg-type]
+                    stmt.order_by(col(Lead.created_at), col(Lead.id)).limit(first + 1)
                 )
             )
             more = len(rows) > first
@@ -369,7 +375,7 @@ class CrmStore:
             stmt = (
                 select(Lead)
                 .where(*_pool_filter(account, pool))
-                .order_by(Lead.created_at, Lead.id)  # type: ignore[arg-type]
+                .order_by(col(Lead.created_at), col(Lead.id))
                 .limit(1)
             )
             if not self.db.is_sqlite:
@@ -453,7 +459,7 @@ class CrmStore:
                         lead_id=a.lead_id,
                         assigned=True,
                         previous_responsible=str(done.get("from", "")),
-                        moved=Moved(**done.get("moved", {})),  # type: ignore[arg-type]
+                        moved=Moved(**done.get("moved", {})),
                         replayed=True,
                     )
                 )
@@ -515,7 +521,10 @@ class CrmStore:
                 keys = [x for x in f.stages if "/" in x]
                 ids = [x for x in f.stages if "/" not in x]
                 stmt = stmt.where(
-                    or_(col(Lead.stage_key).in_(keys), col(Lead.stage).in_(ids))
+                    or_(
+                        col(Lead.stage_key).in_(keys),
+                        col(Lead.stage).in_(ids),
+                    )
                 )
             if f.created_from is not None:
                 stmt = stmt.where(col(Lead.created_at) >= f.created_from)
@@ -562,7 +571,11 @@ class CrmStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             tasks = s.execute(
-                select(col(Task.lead_id), col(Task.id), col(Task.responsible))
+                select(
+                    col(Task.lead_id),
+                    col(Task.id),
+                    col(Task.responsible),
+                )
                 .where(
                     col(Task.account) == account,
                     col(Task.lead_id).in_(chunk),
@@ -623,10 +636,10 @@ class CrmStore:
 
     def events_after(self, account: str, offset: int, limit: int) -> list[Event]:
         with self.db.session() as s:
-            stmt = select(Event).where(Event.offset > offset)  # type: ignore[operator]
+            stmt = select(Event).where(col(Event.offset) > offset)
             if account:
-                stmt = stmt.where(Event.account == account)  # type: ignore[arg-type]
-            return list(s.scalars(stmt.order_by(Event.offset).limit(limit)))  # type: ignore[arg-type]
+                stmt = stmt.where(col(Event.account) == account)
+            return list(s.scalars(stmt.order_by(col(Event.offset)).limit(limit)))
 
     # -- push distribution ---------------------------------------------------
     def linked_users(self, account: str, lead_ids: list[str]) -> dict[str, list[Link]]:
@@ -761,12 +774,14 @@ class CrmStore:
         parties: dict[tuple[str, str], list[str]] = {}
         if leads:
             rows = s.execute(
-                select(LeadParty.lead_id, LeadParty.kind, LeadParty.party_id)
-                .where(
-                    LeadParty.account == account,  # type: ignore[arg-type]
-                    LeadParty.lead_id.in_([x.id for x in leads]),  # type: ignore[attr-defined]
+                select(
+                    col(LeadParty.lead_id), col(LeadParty.kind), col(LeadParty.party_id)
                 )
-                .order_by(LeadParty.sort)
+                .where(
+                    col(LeadParty.account) == account,
+                    col(LeadParty.lead_id).in_([x.id for x in leads]),
+                )
+                .order_by(col(LeadParty.sort))
             )
             for lead_id, kind, party_id in rows:
                 parties.setdefault((lead_id, kind), []).append(party_id)
@@ -789,23 +804,23 @@ class CrmStore:
             for x in leads
         ]
 
-    def _replay(self, s: Session, account: str, done: dict[str, object]) -> Assignment:
+    def _replay(self, s: Session, account: str, done: dict[str, Any]) -> Assignment:
         lead_id = done.get("lead")
-        moved = Moved(**done.get("moved", {}))  # type: ignore[arg-type]
+        moved = Moved(**done.get("moved", {}))
         if not isinstance(lead_id, str):
             return Assignment(lead=None, moved=moved)
         return Assignment(lead=self._view(s, account, lead_id), moved=moved)
 
 
-def _pool_filter(account: str, pool: Pool) -> list[object]:
+def _pool_filter(account: str, pool: Pool) -> list[ColumnElement[bool]]:
     return [
-        Lead.account == account,
-        Lead.stage_key.in_(pool.source_stages),  # type: ignore[attr-defined]
-        Lead.responsible.in_(pool.exchange_users),  # type: ignore[attr-defined]
+        col(Lead.account) == account,
+        col(Lead.stage_key).in_(pool.source_stages),
+        col(Lead.responsible).in_(pool.exchange_users),
     ]
 
 
-def _done(s: Session, account: str, operation_id: str) -> dict[str, object] | None:
+def _done(s: Session, account: str, operation_id: str) -> dict[str, Any] | None:
     if not operation_id:
         return None
     row = s.get(Operation, (account, operation_id))
