@@ -118,17 +118,16 @@ def _add_column_sql(db: Database, table: str, column: Column[Any]) -> str:
     kind = column.type.compile(dialect=db.engine.dialect)
     qualified = f'"{table}"' if db.is_sqlite else f'"{db.schema}"."{table}"'
     default = getattr(column.default, "arg", None)
+    add = f'ALTER TABLE {qualified} ADD COLUMN "{column.name}" {kind}'
     if isinstance(default, bool):
-        literal = "TRUE" if default else "FALSE"
-        if db.is_sqlite:
-            literal = "1" if default else "0"
-        return f'ALTER TABLE {qualified} ADD COLUMN "{column.name}" {kind} DEFAULT {literal}'
+        literal = ("1" if default else "0") if db.is_sqlite else str(default).upper()
+        return f"{add} DEFAULT {literal}"
     if isinstance(default, (int, float)):
-        return f'ALTER TABLE {qualified} ADD COLUMN "{column.name}" {kind} DEFAULT {default}'
+        return f"{add} DEFAULT {default}"
     if isinstance(default, str):
         quoted = default.replace("'", "''")
-        return f"ALTER TABLE {qualified} ADD COLUMN \"{column.name}\" {kind} DEFAULT '{quoted}'"
-    return f'ALTER TABLE {qualified} ADD COLUMN "{column.name}" {kind}'
+        return f"{add} DEFAULT '{quoted}'"
+    return add
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

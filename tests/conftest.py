@@ -1,4 +1,4 @@
-"""Fixtures: databases (SQLite always, PostgreSQL when reachable) and the running stack."""
+"""Fixtures: SQLite always, PostgreSQL when reachable, and the running stack."""
 
 from __future__ import annotations
 
@@ -48,8 +48,10 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(
-            hide_password=False
+        yield (
+            make_url(POSTGRES_URL)
+            .set(database=name)
+            .render_as_string(hide_password=False)
         )
     finally:
         with admin.connect() as conn:

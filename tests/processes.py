@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from leadrouter.config import SERVICES, Settings
 from leadrouter.up import stop_processes, wait_ready
@@ -77,13 +78,16 @@ def process_stack(data_dir: Path, database_url: str | None) -> Iterator[ProcessS
         env[f"LEADROUTER_{service.upper()}_ADDR"] = f"127.0.0.1:{free_port()}"
     if database_url:
         env["LEADROUTER_DATABASE_URL"] = database_url
+    addresses: dict[str, Any] = {
+        f"{s}_addr": env[f"LEADROUTER_{s.upper()}_ADDR"] for s in SERVICES
+    }
     settings = Settings(
         data_dir=data_dir,
         secret=SECRET,
         account="acme",
         database_url=database_url,
         gateway_port=int(env["LEADROUTER_GATEWAY_PORT"]),
-        **{f"{s}_addr": env[f"LEADROUTER_{s.upper()}_ADDR"] for s in SERVICES},
+        **addresses,
     )
     data_dir.mkdir(parents=True, exist_ok=True)
     stack = ProcessStack(settings, env, {})

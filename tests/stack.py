@@ -1,9 +1,9 @@
-"""The whole product in one test: real gRPC servers on loopback ports, real databases."""
+"""The whole product in one test: real gRPC servers on loopback, real databases."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +32,9 @@ class Stack:
     dbs: dict[str, Database]
     account: str = "acme"
 
-    def token(self, user: str, role: str = "manager", account: str | None = None) -> str:
+    def token(
+        self, user: str, role: str = "manager", account: str | None = None
+    ) -> str:
         return issue_token(
             self.settings.signing_secret,
             account=account or self.account,
@@ -56,13 +58,17 @@ class Stack:
         if token != "":
             headers["Authorization"] = f"Bearer {token or self.token(user, role)}"
         reply = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
         )
         assert reply.status_code == 200, reply.text
         body: dict[str, Any] = reply.json()
         return body
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, **kw: Any
+    ) -> Any:
         body = await self.gql(query, variables, **kw)
         assert not body.get("errors"), json.dumps(body["errors"], indent=2)
         return body["data"]
@@ -73,7 +79,7 @@ class Stack:
             "{ ok changes problems { path message } } }",
             {"y": yaml_text},
         )
-        return result["applyWorkspace"]  # type: ignore[no-any-return]
+        return result["applyWorkspace"]
 
     async def import_history(self, events: list[dict[str, Any]]) -> None:
         from leadrouter.crm.v1 import crm_pb2
@@ -92,10 +98,13 @@ async def running_stack(
     data_dir: Path, database_url: str | None, now: datetime
 ) -> AsyncIterator[Stack]:
     settings = Settings(
-        data_dir=data_dir, database_url=database_url, secret="test-secret-of-at-least-thirty-two-bytes", account="acme"
+        data_dir=data_dir,
+        database_url=database_url,
+        secret="test-secret-of-at-least-thirty-two-bytes",
+        account="acme",
     )
     clock = FixedClock(now)
-    addresses: dict[str, list[str]] = {}
+    addresses: dict[str, Sequence[str]] = {}
     clients = Clients(addresses, timeout=30)  # filled in as servers come up
     runners: dict[str, ServiceRunner] = {}
     dbs: dict[str, Database] = {}
@@ -107,7 +116,9 @@ async def running_stack(
             runners[service], dbs[service] = runner, db
         app = create_app(settings, clients, clock)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://gateway"
+        ) as http:
             yield Stack(settings, clock, clients, http, runners, dbs)
     finally:
         await clients.close()

@@ -26,6 +26,8 @@ def test_generated_protos_are_current(tmp_path: Path) -> None:
         for suffix in ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi"):
             fresh = tmp_path / f"{rel}{suffix}"
             committed = ROOT / f"{rel}{suffix}"
-            if not committed.exists() or not filecmp.cmp(fresh, committed, shallow=False):
+            if not committed.exists() or not filecmp.cmp(
+                fresh, committed, shallow=False
+            ):
                 stale.append(str(committed.relative_to(ROOT)))
     assert not stale, f"regenerate with `make protos`: {stale}"

@@ -66,7 +66,7 @@ async def test_viewer_names_the_caller(stack: Stack) -> None:
 async def test_manager_cannot_claim_for_someone_else(stack: Stack) -> None:
     await _setup(stack, pool=1)
     body = await stack.gql(
-        CLAIM.replace("idempotencyKey: $k", "idempotencyKey: $k, userId: \"nadezhda\""),
+        CLAIM.replace("idempotencyKey: $k", 'idempotencyKey: $k, userId: "nadezhda"'),
         {"g": "main"},
         user="ursula",
         role="manager",
@@ -107,7 +107,9 @@ async def test_nothing_crosses_accounts(stack: Stack) -> None:
     other = stack.token("head", "admin", account="globex")
     body = await stack.gql('{ pool(groupId: "main") { totalCount } }', token=other)
     assert code(body) == "NOT_FOUND"
-    claim = await stack.gql(CLAIM, {"g": "main"}, token=stack.token("ursula", "manager", "globex"))
+    claim = await stack.gql(
+        CLAIM, {"g": "main"}, token=stack.token("ursula", "manager", "globex")
+    )
     assert code(claim) == "NOT_FOUND"
     decisions = await stack.data("{ decisions { edges { node { id } } } }", token=other)
     assert decisions["decisions"]["edges"] == []

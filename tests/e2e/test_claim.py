@@ -42,7 +42,7 @@ async def test_claim_gives_the_oldest_pool_lead(any_stack: Stack) -> None:
         "contacts": ["C0"],
     }
     pool = await any_stack.data(
-        "{ pool(groupId: \"main\") { totalCount edges { node { id } } } }"
+        '{ pool(groupId: "main") { totalCount edges { node { id } } } }'
     )
     assert pool["pool"]["totalCount"] == 2
     assert [e["node"]["id"] for e in pool["pool"]["edges"]] == ["L01", "L02"]
@@ -104,7 +104,9 @@ async def test_max_active_refusal_names_the_limit_and_changes_nothing(
 async def test_interval_limit_blocks_until_minutes_pass(stack: Stack) -> None:
     await _setup(stack, pool=3)
     await stack.apply(
-        WORKSPACE.replace("- {user: ursula}", "- {user: ursula, limits: {interval_minutes: 10}}")
+        WORKSPACE.replace(
+            "- {user: ursula}", "- {user: ursula, limits: {interval_minutes: 10}}"
+        )
     )
     await stack.data(CLAIM, {"g": "main"}, user="ursula", role="manager")
     stack.clock.advance(timedelta(minutes=9))
@@ -126,10 +128,22 @@ async def test_cascade_moves_contacts_and_open_tasks(stack: Stack) -> None:
     at = (stack.clock.now() - timedelta(hours=1)).isoformat()
     await stack.import_history(
         [
-            {"type": "task_created", "at": at, "task": "T1", "lead": "L00",
-             "responsible": "pool", "deadline": at},
-            {"type": "task_created", "at": at, "task": "T2", "lead": "L00",
-             "responsible": "pool", "deadline": at},
+            {
+                "type": "task_created",
+                "at": at,
+                "task": "T1",
+                "lead": "L00",
+                "responsible": "pool",
+                "deadline": at,
+            },
+            {
+                "type": "task_created",
+                "at": at,
+                "task": "T2",
+                "lead": "L00",
+                "responsible": "pool",
+                "deadline": at,
+            },
             {"type": "task_completed", "at": at, "task": "T2"},
         ]
     )

@@ -20,9 +20,12 @@ pytestmark = pytest.mark.slow
 
 MANAGERS = ["ursula", "nadezhda", "marina", "pavel", "ivan"]
 CONCURRENT_WORKSPACE = WORKSPACE.replace(
-    "      - {user: marina, limits: {max_active: 2}}\n      - {user: pavel, enabled: false}",
+    "      - {user: marina, limits: {max_active: 2}}\n"
+    "      - {user: pavel, enabled: false}",
     "      - {user: marina}\n      - {user: pavel}\n      - {user: ivan}",
-).replace("  - {id: pavel, name: Pavel}", "  - {id: pavel, name: Pavel}\n  - {id: ivan}")
+).replace(
+    "  - {id: pavel, name: Pavel}", "  - {id: pavel, name: Pavel}\n  - {id: ivan}"
+)
 
 
 def token(user: str, role: str = "manager") -> str:

@@ -48,7 +48,11 @@ def test_cli_applies_imports_issues_tokens_and_services_stop_on_sigterm(
 
         token = stack.cli("token", "--user", "ursula", "--role", "manager").strip()
         caller = verify_token(SECRET, token, datetime.now(UTC))
-        assert (caller.account, caller.user_id, caller.role) == ("acme", "ursula", "manager")
+        assert (caller.account, caller.user_id, caller.role) == (
+            "acme",
+            "ursula",
+            "manager",
+        )
 
         pool = httpx.post(
             f"{stack.url}/graphql",
@@ -58,7 +62,9 @@ def test_cli_applies_imports_issues_tokens_and_services_stop_on_sigterm(
         ).json()
         assert pool == {"data": {"pool": {"totalCount": 1}}}  # L2 was not imported
 
-        for name, proc in stack.procs.items():
+        for proc in stack.procs.values():
             proc.send_signal(signal.SIGTERM)
         for name, proc in stack.procs.items():
-            assert proc.wait(timeout=20) == 0, f"{name} did not stop cleanly: {stack.log(name)}"
+            assert proc.wait(timeout=20) == 0, (
+                f"{name} did not stop cleanly: {stack.log(name)}"
+            )

@@ -1,4 +1,4 @@
-"""Applying a workspace and importing CRM history: all or nothing, every problem named."""
+"""Applying a workspace and importing history: all or nothing, problems named."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from tests.fixtures import WORKSPACE, lead_created
 from tests.stack import Stack
 
 
-async def test_applying_the_same_workspace_twice_changes_nothing(any_stack: Stack) -> None:
+async def test_applying_the_same_workspace_twice_changes_nothing(
+    any_stack: Stack,
+) -> None:
     first = await any_stack.apply(WORKSPACE)
     assert first["ok"]
     assert "user ursula added" in first["changes"]
@@ -22,8 +24,10 @@ async def test_applying_the_same_workspace_twice_changes_nothing(any_stack: Stac
 async def test_every_problem_is_reported_with_its_path_and_nothing_applied(
     stack: Stack,
 ) -> None:
-    bad = WORKSPACE.replace("{user: marina, limits: {max_active: 2}}",
-                            "{user: marina, limits: {max_active: -1, max_nonsense: 3}}")
+    bad = WORKSPACE.replace(
+        "{user: marina, limits: {max_active: 2}}",
+        "{user: marina, limits: {max_active: -1, max_nonsense: 3}}",
+    )
     bad = bad.replace("source_stages: [sales/new]", "source_stages: [sales/nowhere]")
     bad = bad.replace("exchange_users: [pool]", "exchange_users: [ghost]")
     result = await stack.apply(bad)
@@ -79,11 +83,14 @@ async def test_history_with_a_bad_line_is_refused_whole(stack: Stack) -> None:
     lines = [
         json.dumps(lead_created("A1", at)),
         '{"type": "lead_created", "at": "2026-11-02T09:00:00", "lead": "A2"}',
-        json.dumps({"type": "stage_changed", "at": at.isoformat(), "lead": "Z9", "to": "won"}),
+        json.dumps(
+            {"type": "stage_changed", "at": at.isoformat(), "lead": "Z9", "to": "won"}
+        ),
         "not json",
     ]
     reply = await stack.clients.crm.call(
-        "ImportHistory", crm_pb2.ImportHistoryRequest(account=stack.account, lines=lines)
+        "ImportHistory",
+        crm_pb2.ImportHistoryRequest(account=stack.account, lines=lines),
     )
     found = [(p.path, p.message) for p in reply.problems]
     assert ("line 2: at", "needs a UTC offset, e.g. 2026-11-02T09:00:00+07:00") in found

@@ -1,4 +1,4 @@
-"""Every service answers the standard gRPC health check and lists itself by reflection."""
+"""Every service answers the gRPC health check and lists itself by reflection."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An existing database survives an upgrade: new tables and columns are added, rows kept."""
+"""An existing database survives an upgrade: tables and columns added, rows kept."""
 
 from __future__ import annotations
 
