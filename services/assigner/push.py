@@ -34,6 +34,7 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
+from leadrouter import metrics
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
 from leadrouter.crm.v1 import crm_pb2
@@ -334,7 +335,7 @@ class PushDistribution:
                 if await self.db.run(
                     self.pushes.rearm, row, now + timedelta(minutes=minutes), decision
                 ):
-                    self.on_decision()
+                    self._decided(decision)
                     return decision
                 return None
             if t.fallback_user:
@@ -481,7 +482,7 @@ class PushDistribution:
             given = await self.db.run(
                 self.pushes.give_back, account, lead_id, attempt, conflict, decision
             )
-            self.on_decision()
+            self._decided(given)
             return given
         details["moved"] = MessageToDict(reply.moved, preserving_proto_field_name=True)
         details["target_stage"] = pending.target_stage or None
@@ -503,7 +504,7 @@ class PushDistribution:
         )
         if recorded is None:
             return await self.db.run(self.pushes.latest_decision, account, lead_id)
-        self.on_decision()
+        self._decided(recorded)
         return recorded
 
     async def _hold(
@@ -535,8 +536,16 @@ class PushDistribution:
             self.pushes.hold, row, now, reason, decision, force
         )
         if journaled is not None:
-            self.on_decision()
+            self._decided(journaled)
         return journaled
+
+    def _decided(self, decision: DecisionRow | None) -> None:
+        """A new push decision: counted for operators, announced to followers."""
+        if decision is not None:
+            metrics.push_decided(
+                decision.template_id, decision.algorithm, decision.outcome
+            )
+        self.on_decision()
 
     def _decision(
         self,

@@ -77,3 +77,17 @@ async def test_gateway_serves_metrics_for_prometheus(stack: Stack) -> None:
         "leadrouter_crm_outbox_depth",
     ]:
         assert f"# HELP {name}" in text
+
+
+async def test_pushes_are_counted_by_template_algorithm_and_outcome(
+    stack: Stack,
+) -> None:
+    from tests.e2e.push_support import pushed
+    from tests.e2e.test_push import WORKSPACE as PUSH_WORKSPACE
+
+    assert (await stack.apply(PUSH_WORKSPACE))["ok"]
+    labels = {"template": "calls", "algorithm": "weighted", "outcome": "assigned"}
+    before = sample("leadrouter_pushes_total", **labels)
+    for i in range(3):
+        assert (await pushed(stack, f"M{i}"))["outcome"] == "assigned"
+    assert sample("leadrouter_pushes_total", **labels) == before + 3
