@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeAlias
@@ -22,6 +21,7 @@ from leadrouter.db import Database
 from leadrouter.errors import BadInput
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.rpc import ServiceRunner, handles_errors
+from leadrouter.streams import tail
 from leadrouter.timestamps import optional_ts, set_ts
 from services.assigner.background import AssignerRunner, CrmFollower, Ticker
 from services.assigner.claim import ClaimLead, pool_query
@@ -262,21 +262,18 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
     async def StreamDecisions(
         self, request: assigner_pb2.StreamDecisionsRequest, context: Ctx
     ) -> AsyncIterator[assigner_pb2.Decision]:
-        seq = request.after_offset
-        while True:
-            self._recorded.clear()
-            batch = await self.store.db.run(
-                self.store.decisions_after, request.account, seq, 500
-            )
-            for row in batch:
-                seq = row.seq or seq
-                yield decision_message(row)
-            if len(batch) == 500:
-                continue
-            if not request.follow:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._recorded.wait(), self.POLL_SECONDS)
+        rows = tail(
+            lambda seq, limit: self.store.db.run(
+                self.store.decisions_after, request.account, seq, limit
+            ),
+            lambda row: row.seq or 0,
+            after=request.after_offset,
+            follow=request.follow,
+            appended=self._recorded,
+            poll_seconds=self.POLL_SECONDS,
+        )
+        async for row in rows:
+            yield decision_message(row)
 
 
 def build(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeAlias
 
@@ -17,6 +16,7 @@ from leadrouter.crm.v1 import crm_pb2, crm_pb2_grpc
 from leadrouter.db import Database
 from leadrouter.errors import BadInput
 from leadrouter.rpc import ServiceRunner, handles_errors
+from leadrouter.streams import tail
 from leadrouter.timestamps import from_ts, optional_ts, set_ts
 from services.crm import history as h
 from services.crm.activity import StageSettings, Windows
@@ -464,30 +464,26 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     async def StreamEvents(
         self, request: crm_pb2.StreamEventsRequest, context: Ctx
     ) -> AsyncIterator[crm_pb2.CrmEvent]:
-        offset = request.after_offset
-        while True:
-            self._appended.clear()
-            batch = await self.store.db.run(
-                self.store.events_after, request.account, offset, 500
+        events = tail(
+            lambda offset, limit: self.store.db.run(
+                self.store.events_after, request.account, offset, limit
+            ),
+            lambda e: e.offset or 0,
+            after=request.after_offset,
+            follow=request.follow,
+            appended=self._appended,
+            poll_seconds=self.POLL_SECONDS,
+        )
+        async for e in events:
+            msg = crm_pb2.CrmEvent(
+                offset=e.offset or 0,
+                account=e.account,
+                type=e.type,
+                lead_id=e.lead_id,
+                json=e.payload,
             )
-            for e in batch:
-                assert e.offset is not None
-                offset = e.offset
-                msg = crm_pb2.CrmEvent(
-                    offset=e.offset,
-                    account=e.account,
-                    type=e.type,
-                    lead_id=e.lead_id,
-                    json=e.payload,
-                )
-                set_ts(msg, "at", e.at)
-                yield msg
-            if len(batch) == 500:
-                continue
-            if not request.follow:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._appended.wait(), self.POLL_SECONDS)
+            set_ts(msg, "at", e.at)
+            yield msg
 
 
 def build(
