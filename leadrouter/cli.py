@@ -1,20 +1,27 @@
-"""The `leadrouter` command: up, apply, import, token."""
+"""The `leadrouter` command: up, apply, import, simulate, token."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.auth import ROLES, issue_token
 from leadrouter.clients import Clients
 from leadrouter.clock import SystemClock
 from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import LeadrouterError
+from leadrouter.timestamps import from_ts, to_ts
+from leadrouter.workspace import parse_workspace
 from leadrouter.workspace_apply import apply_workspace
+from services.assigner.whatif import ClaimPress, WhatIfResult, replay
+from services.crm.history import CanonicalEvent, parse_event
 
 
 def _read(path: str) -> str:
@@ -69,6 +76,86 @@ async def _import(settings: Settings, path: str, account: str) -> int:
         await clients.close()
 
 
+async def _history(
+    clients: Clients, account: str, start: datetime, end: datetime
+) -> tuple[list[CanonicalEvent], list[ClaimPress]]:
+    """Every CRM event before `end`, and the presses of the button in the range."""
+    events: list[CanonicalEvent] = []
+    stream = clients.crm.stream(
+        "StreamEvents", crm_pb2.StreamEventsRequest(account=account, follow=False)
+    )
+    async for message in stream:
+        if from_ts(message.at) < end:
+            events.append(parse_event(json.loads(message.json)))
+    presses: list[ClaimPress] = []
+    after = ""
+    while True:
+        request = assigner_pb2.ListDecisionsRequest(
+            account=account, to=to_ts(end), first=500, after=after
+        )
+        getattr(request, "from").CopyFrom(to_ts(start))  # `from` is a keyword
+        page = await clients.assigner.call("ListDecisions", request)
+        presses += [
+            ClaimPress(from_ts(d.at), d.actor, d.group_id)
+            for d in page.decisions
+            if d.kind == "claim"
+        ]
+        if not page.decisions or not page.end_cursor:
+            break
+        after = page.end_cursor
+    return events, sorted(presses, key=lambda p: p.at)
+
+
+def render_comparison(result: WhatIfResult) -> str:
+    """The proposal beside what happened, as a plain-text table."""
+    users = sorted(set(result.proposed) | set(result.actual))
+    total = sum(result.actual.values()) or 1
+    lines = [f"{'manager':<20} {'proposed':>9} {'actual':>9} {'share':>7}"]
+    for u in users:
+        proposed, actual = result.proposed.get(u, 0), result.actual.get(u, 0)
+        lines.append(f"{u:<20} {proposed:>9} {actual:>9} {proposed / total:>7.0%}")
+    lines.append("")
+    for template, deviation in result.max_deviation.items():
+        lines.append(f"template {template}: max deviation {deviation:.2f} leads")
+    lines.append(
+        f"presses: {result.claims}, refused under the proposal: {result.refused_claims}"
+    )
+    for user, limits in result.refused.items():
+        counts = ", ".join(f"{limit} {n}" for limit, n in limits.items())
+        lines.append(f"  {user}: {counts}")
+    lines.append(
+        f"held because nobody was on duty: {result.held_leads} lead(s), "
+        f"{result.held_minutes} minute(s) in all"
+    )
+    return "\n".join(lines)
+
+
+async def _simulate(
+    settings: Settings, path: str, account: str, start: datetime, end: datetime
+) -> int:
+    ws, problems = parse_workspace(_read(path))
+    if ws is None:
+        print(f"{path}: {len(problems)} problem(s):")
+        for p in problems:
+            print(f"  {p}")
+        return 1
+    clients = Clients.from_settings(settings)
+    try:
+        events, presses = await _history(clients, account, start, end)
+    finally:
+        await clients.close()
+    tz = ZoneInfo(ws.account.timezone)
+    print(render_comparison(replay(ws, tz, events, presses, start=start, end=end)))
+    return 0
+
+
+def _instant(text: str) -> datetime:
+    at = datetime.fromisoformat(text)
+    if at.tzinfo is None:
+        raise argparse.ArgumentTypeError("needs a UTC offset, e.g. 2026-11-01T00:00Z")
+    return at
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="leadrouter", description="Lead distribution for sales CRMs."
@@ -80,11 +167,17 @@ def main(argv: list[str] | None = None) -> None:
     p_apply.add_argument("--dry-run", action="store_true", help="only validate")
     p_import = sub.add_parser("import", help="load CRM history into the built-in CRM")
     p_import.add_argument("file")
+    p_sim = sub.add_parser(
+        "simulate", help="replay past leads under a proposed workspace file"
+    )
+    p_sim.add_argument("file")
+    p_sim.add_argument("--from", dest="start", type=_instant, required=True)
+    p_sim.add_argument("--to", dest="end", type=_instant, required=True)
     p_token = sub.add_parser("token", help="print a bearer token for local use")
     p_token.add_argument("--user", required=True)
     p_token.add_argument("--role", required=True, choices=ROLES)
     p_token.add_argument("--hours", type=int, default=None, help="lifetime")
-    for p in (p_apply, p_import, p_token):
+    for p in (p_apply, p_import, p_sim, p_token):
         p.add_argument("--account", default=None, help="default: LEADROUTER_ACCOUNT")
     args = parser.parse_args(argv)
     settings = Settings()
@@ -98,6 +191,12 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(asyncio.run(_apply(settings, args.file, account, args.dry_run)))
         if args.command == "import":
             sys.exit(asyncio.run(_import(settings, args.file, account)))
+        if args.command == "simulate":
+            sys.exit(
+                asyncio.run(
+                    _simulate(settings, args.file, account, args.start, args.end)
+                )
+            )
         if args.command == "token":
             hours = args.hours or settings.token_ttl_hours
             print(

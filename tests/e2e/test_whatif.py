@@ -1,0 +1,56 @@
+"""What-if over the real services: history from crm, presses from the journal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from leadrouter.cli import _history, render_comparison
+from leadrouter.workspace import parse_workspace
+from services.assigner.whatif import replay
+from tests.fixtures import WORKSPACE, lead_created
+from tests.stack import Stack
+
+CLAIM = """
+mutation($g: ID!) { claimLead(groupId: $g) { __typename } }
+"""
+
+
+async def test_simulate_refuses_the_press_of_a_manager_who_lost_a_lead_today(
+    stack: Stack,
+) -> None:
+    assert (await stack.apply(WORKSPACE))["ok"]
+    now = stack.clock.now()
+    await stack.import_history(
+        [
+            lead_created("A", now - timedelta(days=1), responsible="marina"),
+            lead_created("L00", now - timedelta(days=1)),
+            lead_created("L01", now - timedelta(days=1, minutes=-1)),
+            {
+                "type": "stage_changed",
+                "at": (now - timedelta(hours=1)).isoformat(),
+                "lead": "A",
+                "to": "lost",
+            },
+        ]
+    )
+    for user in ("marina", "ursula"):
+        data = await stack.data(CLAIM, {"g": "main"}, user=user, role="manager")
+        assert data["claimLead"]["__typename"] == "Claimed"
+    proposal, _ = parse_workspace(
+        WORKSPACE.replace("{max_active: 2}", "{max_active: 2, max_lost_today: 0}")
+    )
+    assert proposal is not None
+    start, end = now - timedelta(days=2), now + timedelta(minutes=1)
+
+    events, presses = await _history(stack.clients, stack.account, start, end)
+    result = replay(
+        proposal, ZoneInfo("Asia/Tomsk"), events, presses, start=start, end=end
+    )
+
+    assert sorted(p.user for p in presses) == ["marina", "ursula"]
+    assert result.claims == 2
+    assert result.refused == {"marina": {"max_lost_today": 1}}
+    assert result.actual == {"marina": 1, "ursula": 1}
+    assert result.proposed == {"(button)": 2}
+    assert "max_lost_today 1" in render_comparison(result)
