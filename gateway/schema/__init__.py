@@ -16,6 +16,7 @@ from gateway.schema.reports import ReportQueries
 from gateway.schema.scheduling import SchedulingMutations, SchedulingQueries
 from gateway.schema.settings import SettingsMutations, SettingsQueries
 from gateway.schema.viewer import ViewerQueries
+from gateway.schema.whatif import WhatIfQueries
 from gateway.schema.workspace import WorkspaceMutations
 from gateway.subscriptions import Subscription
 from gateway.tracing import TracedOperation
@@ -29,6 +30,7 @@ Query = merge_types(
         DecisionQueries,
         ReportQueries,
         SettingsQueries,
+        WhatIfQueries,
     ),
 )
 Mutation = merge_types(

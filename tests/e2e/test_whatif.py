@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from leadrouter.cli import _history, render_comparison
+from leadrouter.simulate import fetch_history, render_comparison
 from leadrouter.workspace import parse_workspace
 from services.assigner.whatif import replay
 from tests.fixtures import WORKSPACE, lead_created
@@ -43,7 +43,7 @@ async def test_simulate_refuses_the_press_of_a_manager_who_lost_a_lead_today(
     assert proposal is not None
     start, end = now - timedelta(days=2), now + timedelta(minutes=1)
 
-    events, presses = await _history(stack.clients, stack.account, start, end)
+    events, presses = await fetch_history(stack.clients, stack.account, start, end)
     result = replay(
         proposal, ZoneInfo("Asia/Tomsk"), events, presses, start=start, end=end
     )
@@ -54,3 +54,49 @@ async def test_simulate_refuses_the_press_of_a_manager_who_lost_a_lead_today(
     assert result.actual == {"marina": 1, "ursula": 1}
     assert result.proposed == {"(button)": 2}
     assert "max_lost_today 1" in render_comparison(result)
+
+
+SIMULATE = """
+query($y: String!, $from: DateTime!, $to: DateTime!) {
+  simulate(workspaceYaml: $y, from: $from, to: $to) {
+    ok problems { path message }
+    managers { user proposed actual }
+    claims refusedClaims refusals { user limit count }
+    heldLeads heldMinutes
+  }
+}
+"""
+
+
+async def test_simulate_query_is_for_admins_and_reports_problems(
+    stack: Stack,
+) -> None:
+    assert (await stack.apply(WORKSPACE))["ok"]
+    now = stack.clock.now()
+    await stack.import_history([lead_created("L00", now - timedelta(hours=2))])
+    span = {
+        "from": (now - timedelta(days=1)).isoformat(),
+        "to": now.isoformat(),
+    }
+
+    data = await stack.data(SIMULATE, {"y": WORKSPACE, **span})
+    bad = await stack.data(SIMULATE, {"y": "users: 3", **span})
+    manager = await stack.gql(
+        SIMULATE, {"y": WORKSPACE, **span}, user="ursula", role="manager"
+    )
+
+    assert data["simulate"] == {
+        "ok": True,
+        "problems": [],
+        "managers": [
+            {"user": "(button)", "proposed": 1, "actual": 0},
+            {"user": "(unassigned)", "proposed": 0, "actual": 1},
+        ],
+        "claims": 0,
+        "refusedClaims": 0,
+        "refusals": [],
+        "heldLeads": 0,
+        "heldMinutes": 0,
+    }
+    assert bad["simulate"]["ok"] is False and bad["simulate"]["problems"]
+    assert manager["errors"][0]["extensions"]["code"] == "FORBIDDEN"
