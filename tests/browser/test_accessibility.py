@@ -19,6 +19,8 @@ SCREENS = [
     ("head", "admin", "schedules", "en"),
     ("head", "admin", "templates", "en"),
     ("head", "admin", "workspace", "en"),
+    ("head", "admin", "transfer", "en"),
+    ("head", "admin", "transfer", "ru"),
     ("head", "admin", "reports", "ru"),
     ("head", "admin", "journal", "en"),
 ]

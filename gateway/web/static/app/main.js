@@ -23,6 +23,7 @@ const ROUTES = {
   schedules: { module: "./views/schedules.js", nav: "nav.schedules", roles: ["ADMIN", "VIEWER"] },
   templates: { module: "./views/templates.js", nav: "nav.templates", roles: ["ADMIN", "VIEWER"] },
   workspace: { module: "./views/workspace.js", nav: "nav.workspace", roles: ["ADMIN"] },
+  transfer: { module: "./views/transfer.js", nav: "nav.transfer", roles: ["ADMIN"], needs: "transferLeads" },
   reports: {
     module: "./views/reports.js",
     nav: "nav.reports",
