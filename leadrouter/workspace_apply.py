@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.clients import Clients
@@ -11,6 +10,7 @@ from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import NotFound, Problem
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.scheduler.v1 import scheduler_pb2
+from leadrouter.stage_kinds import STAGE_KIND_CODES, stage_kind_name
 from leadrouter.workspace import (
     Directory,
     PipelineSpec,
@@ -22,17 +22,6 @@ from leadrouter.workspace import (
     dump_templates,
     parse_workspace,
 )
-
-KIND_CODES = {
-    "open": crm_pb2.STAGE_KIND_OPEN,
-    "won": crm_pb2.STAGE_KIND_WON,
-    "lost": crm_pb2.STAGE_KIND_LOST,
-}
-KIND_NAMES: dict[int, Literal["open", "won", "lost"]] = {
-    crm_pb2.STAGE_KIND_OPEN: "open",
-    crm_pb2.STAGE_KIND_WON: "won",
-    crm_pb2.STAGE_KIND_LOST: "lost",
-}
 
 
 @dataclass
@@ -67,9 +56,7 @@ async def _directory(clients: Clients, ws: Workspace, account: str) -> Directory
                     name=p.name,
                     archived=p.archived,
                     stages=[
-                        StageSpec(
-                            id=s.id, name=s.name, kind=KIND_NAMES.get(s.kind, "open")
-                        )
+                        StageSpec(id=s.id, name=s.name, kind=stage_kind_name(s.kind))
                         for s in p.stages
                     ],
                 )
@@ -108,7 +95,9 @@ def _requests(
                                 archived=p.archived,
                                 stages=[
                                     crm_pb2.Stage(
-                                        id=s.id, name=s.name, kind=KIND_CODES[s.kind]
+                                        id=s.id,
+                                        name=s.name,
+                                        kind=STAGE_KIND_CODES[s.kind],
                                     )
                                     for s in p.stages
                                 ],

@@ -13,6 +13,7 @@ from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import Forbidden, NotFound
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.scheduler.v1 import scheduler_pb2
+from leadrouter.stage_kinds import stage_kind_name
 from leadrouter.timestamps import to_ts
 
 # Spec order (domain.md section 4); the table shows its columns in this order.
@@ -29,12 +30,6 @@ LIMIT_NAMES = (
     "min_key_stage_last_week",
 )
 MAX_LIMIT_VALUE = 1_000_000
-
-STAGE_KINDS = {
-    crm_pb2.STAGE_KIND_OPEN: "open",
-    crm_pb2.STAGE_KIND_WON: "won",
-    crm_pb2.STAGE_KIND_LOST: "lost",
-}
 
 
 @strawberry.type
@@ -150,7 +145,7 @@ class SettingsQueries:
                     Stage(
                         id=strawberry.ID(f"{p.id}/{s.id}"),
                         name=s.name or s.id,
-                        kind=STAGE_KINDS.get(s.kind, "open"),
+                        kind=stage_kind_name(s.kind),
                     )
                     for s in p.stages
                 ],

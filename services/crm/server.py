@@ -16,6 +16,7 @@ from leadrouter.crm.v1 import crm_pb2, crm_pb2_grpc
 from leadrouter.db import Database
 from leadrouter.errors import BadInput
 from leadrouter.rpc import ServiceRunner, handles_errors
+from leadrouter.stage_kinds import STAGE_KIND_CODES, stage_kind_name
 from leadrouter.streams import tail
 from leadrouter.timestamps import from_ts, optional_ts, set_ts
 from services.crm import history as h
@@ -35,12 +36,6 @@ from services.crm.tables import metadata
 
 Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
-KINDS = {
-    crm_pb2.STAGE_KIND_OPEN: "open",
-    crm_pb2.STAGE_KIND_WON: "won",
-    crm_pb2.STAGE_KIND_LOST: "lost",
-}
-KIND_CODES = {v: k for k, v in KINDS.items()}
 # One manual batch is one transaction; amoCRM takes writes in batches of 50.
 MAX_MANUAL_BATCH = 50
 
@@ -100,7 +95,7 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
                     p.name,
                     p.archived,
                     tuple(
-                        StageSpec(s.id, s.name, KINDS.get(s.kind, "open"))
+                        StageSpec(s.id, s.name, stage_kind_name(s.kind))
                         for s in p.stages
                     ),
                 )
@@ -132,7 +127,9 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
                     name=p.name,
                     archived=p.archived,
                     stages=[
-                        crm_pb2.Stage(id=s.id, name=s.name, kind=KIND_CODES[s.kind])
+                        crm_pb2.Stage(
+                            id=s.id, name=s.name, kind=STAGE_KIND_CODES[s.kind]
+                        )
                         for s in p.stages
                     ],
                 )

@@ -14,6 +14,7 @@ from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.clients import Client, Clients
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import NotFound
+from leadrouter.stage_kinds import stage_kind_name
 from leadrouter.timestamps import from_ts
 from services.reports.store import (
     CRM_EVENTS,
@@ -25,12 +26,6 @@ from services.reports.store import (
 )
 
 log = logging.getLogger(__name__)
-
-KIND_NAMES = {
-    crm_pb2.STAGE_KIND_OPEN: "open",
-    crm_pb2.STAGE_KIND_WON: "won",
-    crm_pb2.STAGE_KIND_LOST: "lost",
-}
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,7 @@ class Directories:
             self._known[account] = AccountDirectory(
                 d.timezone or "UTC",
                 {
-                    f"{p.id}/{s.id}": KIND_NAMES.get(s.kind, "open")
+                    f"{p.id}/{s.id}": stage_kind_name(s.kind)
                     for p in d.pipelines
                     for s in p.stages
                 },
