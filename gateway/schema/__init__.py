@@ -8,7 +8,7 @@ from strawberry.tools import merge_types
 
 from gateway.errors import ErrorCodes
 from gateway.schema.claims import ClaimMutations, DecisionQueries
-from gateway.schema.crm import CrmMutations
+from gateway.schema.crm import CrmMutations, CrmQueries
 from gateway.schema.groups import GroupQueries
 from gateway.schema.manual import ManualMutations
 from gateway.schema.push import PushMutations
@@ -26,6 +26,7 @@ Query = merge_types(
     (
         ViewerQueries,
         GroupQueries,
+        CrmQueries,
         SchedulingQueries,
         DecisionQueries,
         ReportQueries,

@@ -1,12 +1,19 @@
-"""Leads handed in by partners, and reopening closed leads."""
+"""Leads: the list a head of sales selects from, leads handed in by partners,
+and reopening closed leads."""
 
 from __future__ import annotations
 
 import strawberry
 
 from gateway.context import Info
-from gateway.schema.types import Lead
+from gateway.schema.manual import LeadFilter
+from gateway.schema.types import Lead, LeadConnection, LeadEdge, PageInfo
+from leadrouter.auth import Caller
+from leadrouter.clients import Clients
 from leadrouter.crm.v1 import crm_pb2
+from leadrouter.errors import BadInput, Forbidden
+
+MAX_PAGE = 200
 
 
 @strawberry.input
@@ -68,3 +75,85 @@ class CrmMutations:
             ),
         )
         return Lead.of(lead)
+
+
+async def _matching(
+    clients: Clients,
+    caller: Caller,
+    lead_filter: LeadFilter | None,
+    responsible: strawberry.ID | None,
+) -> list[str]:
+    """Ids of the leads the filter selects, oldest first; a manager's own only."""
+    query = lead_filter.message() if lead_filter else crm_pb2.LeadFilter()
+    query.responsible = str(responsible or "")
+    if not caller.is_admin:
+        if responsible and str(responsible) != caller.user_id:
+            raise Forbidden("a manager lists only their own leads")
+        query.responsible = caller.user_id
+    found = await clients.crm.call(
+        "FindLeads", crm_pb2.FindLeadsRequest(account=caller.account, filter=query)
+    )
+    return [x.lead_id for x in found.leads]
+
+
+def _offset(after: str | None) -> int:
+    if not after:
+        return 0
+    if not after.isdigit():
+        raise BadInput("after: not a cursor of this list")
+    return int(after)
+
+
+@strawberry.type
+class CrmQueries:
+    @strawberry.field(
+        description="Leads the filter selects, oldest first, a page at a time; "
+        "`responsible` narrows to one user's. Admins see every lead, managers "
+        "their own."
+    )
+    async def leads(
+        self,
+        info: Info,
+        filter: LeadFilter | None = None,
+        responsible: strawberry.ID | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> LeadConnection:
+        ctx = info.context
+        caller = ctx.require("admin", "manager")
+        if not 0 < first <= MAX_PAGE:
+            raise BadInput(f"first must be between 1 and {MAX_PAGE}")
+        ids = await _matching(ctx.clients, caller, filter, responsible)
+        start = _offset(after)
+        page = ids[start : start + first]
+        found = await ctx.clients.crm.call(
+            "GetLeads", crm_pb2.GetLeadsRequest(account=caller.account, ids=page)
+        )
+        by_id = {x.id: x for x in found.leads}
+        end = start + len(page)
+        return LeadConnection(
+            edges=[
+                LeadEdge(cursor=str(start + i + 1), node=Lead.of(by_id[x]))
+                for i, x in enumerate(page)
+                if x in by_id
+            ],
+            page_info=PageInfo(
+                has_next_page=end < len(ids), end_cursor=str(end) if page else None
+            ),
+            total_count=len(ids),
+        )
+
+    @strawberry.field(
+        description="Every id the same filter selects in `leads`, for a "
+        "selection across all pages."
+    )
+    async def matching_lead_ids(
+        self,
+        info: Info,
+        filter: LeadFilter | None = None,
+        responsible: strawberry.ID | None = None,
+    ) -> list[strawberry.ID]:
+        ctx = info.context
+        caller = ctx.require("admin", "manager")
+        ids = await _matching(ctx.clients, caller, filter, responsible)
+        return [strawberry.ID(x) for x in ids]

@@ -14,8 +14,13 @@ from leadrouter.errors import BadInput
 from leadrouter.timestamps import to_ts
 
 
-@strawberry.input(description="Which of a user's leads a transfer takes; empty = all.")
+@strawberry.input(
+    description="Which leads a transfer takes, or the leads list shows; empty = all."
+)
 class LeadFilter:
+    lead_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these leads (a selection, or one batch of it)."
+    )
     pipeline: str | None = None
     stages: list[str] | None = strawberry.field(
         default=None,
@@ -33,6 +38,7 @@ class LeadFilter:
 
     def message(self) -> crm_pb2.LeadFilter:
         msg = crm_pb2.LeadFilter(
+            lead_ids=[str(x) for x in self.lead_ids or []],
             pipeline=self.pipeline or "",
             stages=self.stages or [],
             no_open_task=self.no_open_task,

@@ -101,6 +101,21 @@ async def _setup(stack: Stack, workspace: str = WORKSPACE) -> datetime:
     return start
 
 
+async def marinas_leads(stack: Stack, prefix: str, n: int) -> list[str]:
+    """The test workspace, and n leads of marina's, oldest first."""
+    result = await stack.apply(WORKSPACE)
+    assert result["ok"], result["problems"]
+    start = stack.clock.now() - timedelta(days=1)
+    leads = [f"{prefix}{i:03d}" for i in range(n)]
+    await stack.import_history(
+        [
+            lead_created(x, start + timedelta(seconds=i), responsible="marina")
+            for i, x in enumerate(leads)
+        ]
+    )
+    return leads
+
+
 async def _leads(stack: Stack, ids: list[str]) -> dict[str, crm_pb2.Lead]:
     found = await stack.clients.crm.call(
         "GetLeads", crm_pb2.GetLeadsRequest(account=stack.account, ids=ids)
@@ -254,17 +269,7 @@ async def test_filtered_transfer_takes_only_the_matching_leads(stack: Stack) -> 
 
 async def test_bulk_transfer_runs_in_batches_of_fifty(any_stack: Stack) -> None:
     stack = any_stack
-    result = await stack.apply(WORKSPACE)
-    assert result["ok"], result["problems"]
-    start = stack.clock.now() - timedelta(days=1)
-    await stack.import_history(
-        [
-            lead_created(
-                f"B{i:03d}", start + timedelta(seconds=i), responsible="marina"
-            )
-            for i in range(120)
-        ]
-    )
+    await marinas_leads(stack, "B", 120)
     variables = {"from": "marina", "to": "ursula", "cascade": True}
     preview = (await stack.data(TRANSFER, {**variables, "dry": True}))["transferLeads"]
     assert (preview["leads"], preview["batches"]) == (120, 3)
@@ -279,17 +284,7 @@ async def test_an_interrupted_transfer_run_again_moves_nothing_twice(
     any_stack: Stack,
 ) -> None:
     stack = any_stack
-    result = await stack.apply(WORKSPACE)
-    assert result["ok"], result["problems"]
-    start = stack.clock.now() - timedelta(days=1)
-    await stack.import_history(
-        [
-            lead_created(
-                f"R{i:03d}", start + timedelta(seconds=i), responsible="marina"
-            )
-            for i in range(75)
-        ]
-    )
+    await marinas_leads(stack, "R", 75)
     # The first batch reached the CRM, then the assigner went down before
     # journaling it: the CRM has these 50 operations, the journal nothing.
     first = await stack.clients.crm.call(
