@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,14 +15,34 @@ from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import Problem
 from leadrouter.timestamps import from_ts, to_ts
 from leadrouter.workspace import parse_workspace
-from services.assigner.whatif import ClaimPress, WhatIfResult, replay
+from services.assigner.whatif import (
+    BUTTON,
+    HELD,
+    UNASSIGNED,
+    ClaimPress,
+    Held,
+    PushRecord,
+    WhatIfResult,
+    replay,
+)
 from services.crm.history import CanonicalEvent, parse_event
+
+# A press refused because the pool was empty was not refused by a limit.
+NOT_A_LIMIT = frozenset({"pool_empty"})
 
 
 async def fetch_history(
     clients: Clients, account: str, start: datetime, end: datetime
 ) -> tuple[list[CanonicalEvent], list[ClaimPress]]:
     """Every CRM event before `end`, and the presses of the button in the range."""
+    events, presses, _ = await fetch_journal(clients, account, start, end)
+    return events, presses
+
+
+async def fetch_journal(
+    clients: Clients, account: str, start: datetime, end: datetime
+) -> tuple[list[CanonicalEvent], list[ClaimPress], list[PushRecord]]:
+    """The CRM events before `end`; the presses and push decisions in the range."""
     events: list[CanonicalEvent] = []
     stream = clients.crm.stream(
         "StreamEvents", crm_pb2.StreamEventsRequest(account=account, follow=False)
@@ -28,6 +51,7 @@ async def fetch_history(
         if from_ts(message.at) < end:
             events.append(parse_event(json.loads(message.json)))
     presses: list[ClaimPress] = []
+    pushes: list[PushRecord] = []
     after = ""
     while True:
         request = assigner_pb2.ListDecisionsRequest(
@@ -35,39 +59,200 @@ async def fetch_history(
         )
         getattr(request, "from").CopyFrom(to_ts(start))  # `from` is a keyword
         page = await clients.assigner.call("ListDecisions", request)
-        presses += [
-            ClaimPress(from_ts(d.at), d.actor, d.group_id)
-            for d in page.decisions
-            if d.kind == "claim"
-        ]
+        for d in page.decisions:
+            if d.kind == "claim":
+                presses.append(_press(d))
+            elif d.kind == "push":
+                trigger = json.loads(d.details_json or "{}").get("trigger", "")
+                pushes.append(
+                    PushRecord(
+                        from_ts(d.at),
+                        d.lead_id,
+                        d.outcome,
+                        d.template_id,
+                        d.assignee,
+                        trigger,
+                    )
+                )
         if not page.decisions or not page.end_cursor:
             break
         after = page.end_cursor
-    return events, sorted(presses, key=lambda p: p.at)
+    return (
+        events,
+        sorted(presses, key=lambda p: p.at),
+        sorted(pushes, key=lambda p: p.at),
+    )
+
+
+def _press(d: assigner_pb2.Decision) -> ClaimPress:
+    limits = tuple(
+        r.verdict.limit if r.code == "limit" else r.code
+        for r in d.reasons
+        if r.code not in NOT_A_LIMIT
+    )
+    outcome = "refused" if d.outcome == "refused" and limits else "claimed"
+    return ClaimPress(from_ts(d.at), d.actor, d.group_id, outcome, limits)
+
+
+def _pct(share: float) -> str:
+    return f"{share:.0%}"
+
+
+def _fair(score: float | None) -> str:
+    return "—" if score is None else f"{score * 100:.1f} pp"
+
+
+def _held(held: Held | None) -> str:
+    if held is None:
+        return "—"
+    return (
+        f"{held.leads} lead(s), {held.total_minutes} min in all, "
+        f"longest {held.max_minutes} min"
+    )
+
+
+def _opt(n: int | None) -> str:
+    return "—" if n is None else str(n)
 
 
 def render_comparison(result: WhatIfResult) -> str:
     """The proposal beside what happened, as a plain-text table."""
-    users = sorted(set(result.proposed) | set(result.actual))
-    total = sum(result.actual.values()) or 1
-    lines = [f"{'manager':<20} {'proposed':>9} {'actual':>9} {'share':>7}"]
-    for u in users:
-        proposed, actual = result.proposed.get(u, 0), result.actual.get(u, 0)
-        lines.append(f"{u:<20} {proposed:>9} {actual:>9} {proposed / total:>7.0%}")
-    lines.append("")
-    for template, deviation in result.max_deviation.items():
-        lines.append(f"template {template}: max deviation {deviation:.2f} leads")
+    lines = [
+        f"{'manager':<20} {'proposed':>9} {'actual':>9} "
+        f"{'share':>7} {'act.sh':>7} {'ideal':>7}"
+    ]
+    for m in result.managers:
+        lines.append(
+            f"{m.user:<20} {m.proposed:>9} {m.actual:>9} {_pct(m.proposed_share):>7} "
+            f"{_pct(m.actual_share):>7} {_pct(m.ideal_share):>7}"
+        )
+    for bucket in (BUTTON, HELD, UNASSIGNED):
+        p, a = result.proposed.get(bucket, 0), result.actual.get(bucket, 0)
+        if p or a:
+            lines.append(f"{bucket:<20} {p:>9} {a:>9}")
     lines.append(
-        f"presses: {result.claims}, refused under the proposal: {result.refused_claims}"
+        f"fairness (max deviation from the ideal share): proposed "
+        f"{_fair(result.fairness)}, actual {_fair(result.actual_fairness)}"
+    )
+    lines.append("")
+    lines.append("leads per template and window (proposed / actual):")
+    templates = list(result.windows) + [
+        t for t in result.actual_by_template if t not in result.windows
+    ]
+    for t in templates:
+        proposed = result.pushed_by_template.get(t, {})
+        actual = result.actual_by_template.get(t, {})
+        who = sorted(set(proposed) | set(actual))
+        split = ", ".join(f"{u} {proposed.get(u, 0)}/{actual.get(u, 0)}" for u in who)
+        window = result.windows.get(t, "not in the proposal")
+        deviation = result.max_deviation.get(t)
+        off = f"; max deviation {deviation:.2f} leads" if deviation is not None else ""
+        lines.append(
+            f"  {t} ({window}): {sum(proposed.values())}/{sum(actual.values())}"
+            + (f" — {split}" if split else "")
+            + off
+        )
+    lines.append("")
+    lines.append("hours blocked by limits under the proposal (whole range):")
+    if not result.blocked:
+        lines.append("  nobody")
+    for user, hours_by in result.blocked_hours.items():
+        counts = ", ".join(f"{limit} {hours:g} h" for limit, hours in hours_by.items())
+        lines.append(f"  {user}: {counts}")
+    lines.append(
+        f"presses: {result.claims}, refused under the proposal: "
+        f"{result.refused_claims}, refused as it happened: "
+        f"{_opt(result.actual_refused_claims)}"
     )
     for user, limits in result.refused.items():
         counts = ", ".join(f"{limit} {n}" for limit, n in limits.items())
         lines.append(f"  {user}: {counts}")
     lines.append(
-        f"held because nobody was on duty: {result.held_leads} lead(s), "
-        f"{result.held_minutes} minute(s) in all"
+        f"held because nobody was on duty: proposed {_held(result.held)}; "
+        f"actual {_held(result.actual_held)}"
+    )
+    lines.append(
+        f"SLA reassignments: proposed {result.sla_reassignments}, actual "
+        f"{_opt(result.actual_sla_reassignments)}; shift handovers: proposed "
+        f"{result.handovers}, actual {_opt(result.actual_handovers)}"
     )
     return "\n".join(lines)
+
+
+CSV_HEADER = ["section", "item", "detail", "proposed", "actual"]
+
+
+def comparison_rows(result: WhatIfResult) -> Iterable[list[object]]:
+    """The comparison as rows of CSV_HEADER, for spreadsheets."""
+    for m in result.managers:
+        yield ["leads", m.user, "", m.proposed, m.actual]
+    for bucket in (BUTTON, HELD, UNASSIGNED):
+        p, a = result.proposed.get(bucket, 0), result.actual.get(bucket, 0)
+        if p or a:
+            yield ["leads", bucket, "", p, a]
+    for m in result.managers:
+        yield ["share", m.user, "", m.proposed_share, m.actual_share]
+        yield ["ideal_share", m.user, "", m.ideal_share, m.actual_ideal_share]
+    yield ["fairness", "max_deviation", "", result.fairness, result.actual_fairness]
+    templates = list(result.windows) + [
+        t for t in result.actual_by_template if t not in result.windows
+    ]
+    for t in templates:
+        proposed = result.pushed_by_template.get(t, {})
+        actual = result.actual_by_template.get(t, {})
+        window = result.windows.get(t, "")
+        for u in sorted(set(proposed) | set(actual)):
+            yield [
+                "template",
+                f"{t} ({window})" if window else t,
+                u,
+                proposed.get(u, 0),
+                actual.get(u, 0),
+            ]
+    for user, limits in result.blocked_hours.items():
+        for limit, hours in limits.items():
+            yield ["blocked_hours", user, limit, hours, ""]
+    yield ["claims", "presses", "", result.claims, result.claims]
+    yield [
+        "claims",
+        "refused",
+        "",
+        result.refused_claims,
+        _blank(result.actual_refused_claims),
+    ]
+    for user in sorted(set(result.refused) | set(result.actual_refused)):
+        mine, theirs = result.refused.get(user, {}), result.actual_refused.get(user, {})
+        for limit in sorted(set(mine) | set(theirs)):
+            yield ["refused", user, limit, mine.get(limit, 0), theirs.get(limit, 0)]
+    held, actual_held = result.held, result.actual_held
+    for name in ("leads", "total_minutes", "max_minutes"):
+        yield [
+            "held",
+            name,
+            "",
+            getattr(held, name),
+            getattr(actual_held, name) if actual_held else "",
+        ]
+    yield [
+        "sla",
+        "reassignments",
+        "",
+        result.sla_reassignments,
+        _blank(result.actual_sla_reassignments),
+    ]
+    yield ["sla", "handovers", "", result.handovers, _blank(result.actual_handovers)]
+
+
+def _blank(n: int | None) -> object:
+    return "" if n is None else n
+
+
+def comparison_csv(result: WhatIfResult) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(comparison_rows(result))
+    return out.getvalue()
 
 
 async def simulate(
@@ -79,6 +264,9 @@ async def simulate(
         return None, problems
     if start >= end:
         return None, [Problem("from", "must be before 'to'")]
-    events, presses = await fetch_history(clients, account, start, end)
+    events, presses, pushes = await fetch_journal(clients, account, start, end)
     tz = ZoneInfo(ws.account.timezone)
-    return replay(ws, tz, events, presses, start=start, end=end), []
+    result = replay(
+        ws, tz, events, presses, start=start, end=end, pushes=pushes, account=account
+    )
+    return result, []

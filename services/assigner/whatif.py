@@ -6,11 +6,21 @@ with the production rotation code; presence is the proposed schedule. Presses
 of the button are checked against the proposed limits. Everything else (stage
 and task events, later hand-overs) happens as it did, attributed to whoever
 owns the lead in the replay, so the limits see the proposal's consequences.
+SLA reassignment and shift handover run on the replay's clock: a pushed lead
+still untouched (same stage, no task on it completed) when its template's
+``reassign_after_minutes`` are up, or when its owner goes off duty, goes to
+the next on-duty participant, as the assigner's tick would do.
 
-Known simplifications of this first slice: a press refused under the proposal
-still lets the history's lead move as it did; linked leads use the fallback
-algorithm (contacts are not replayed); SLA reassignment and handover are not
-replayed.
+Blocked time: a member is blocked by a limit over the intervals in which that
+limit would refuse their press. The limits are evaluated whenever the
+member's activity changes and at every instant a verdict can change with
+time alone (local midnight, a task deadline, a claim interval running out,
+a sales window sliding); blocked time is counted over the whole range, on
+duty or not, since the button is not tied to the schedule.
+
+Known simplifications: a press refused under the proposal still lets the
+history's lead move as it did; linked leads use the fallback algorithm
+(contacts are not replayed); presence is taken to follow the schedule.
 """
 
 from __future__ import annotations
@@ -19,10 +29,10 @@ import heapq
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from leadrouter.workspace import GroupSpec, Workspace
+from leadrouter.workspace import GroupSpec, TemplateSpec, Workspace
 from services.assigner import rotation
 from services.assigner.rotation import NobodyToPick, RotationState, Seat
 from services.crm import history as h
@@ -48,6 +58,13 @@ HELD = "(held)"  # still held when the range ends
 UNASSIGNED = "(unassigned)"
 # A lead no template opens for within this long is left to the button.
 OPENING_HORIZON = timedelta(days=7)
+# Limits that block "after" an instant (a deadline passed, a window slid) are
+# re-evaluated just past it.
+JUST_AFTER = timedelta(microseconds=1)
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Span = tuple[datetime, datetime]
 
 
 @dataclass(frozen=True)
@@ -57,13 +74,49 @@ class ClaimPress:
     at: datetime
     user: str
     group: str
+    outcome: str = ""  # claimed | refused, as it happened ("" when unknown)
+    limits: tuple[str, ...] = ()  # the limits that refused it, as it happened
+
+
+@dataclass(frozen=True)
+class PushRecord:
+    """A push decision of the journal: what really happened to an inbox lead."""
+
+    at: datetime
+    lead: str
+    outcome: str  # assigned | held | kept | refused
+    template: str
+    user: str
+    trigger: str = ""  # arrival | queue | sla | handover | ...
+
+
+@dataclass(frozen=True)
+class Held:
+    """Leads that waited because no template was open or nobody was on duty."""
+
+    leads: int = 0
+    total_minutes: int = 0
+    max_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class ManagerRow:
+    """One manager's inbox leads on both sides, as counts and shares."""
+
+    user: str
+    proposed: int
+    actual: int
+    proposed_share: float  # of the leads pushed by a template, 0..1
+    actual_share: float
+    ideal_share: float  # by the proposed templates' weights, over proposed pushes
+    actual_ideal_share: float  # the same weights over what was really pushed
 
 
 @dataclass(frozen=True)
 class WhatIfResult:
     """The proposal next to what actually happened, over the inbox leads of a range."""
 
-    proposed: dict[str, int]  # user (or BUTTON / HELD) -> inbox leads
+    proposed: dict[str, int]  # user (or BUTTON / HELD) -> inbox leads, first push
     actual: dict[str, int]  # user (or UNASSIGNED) -> inbox leads, first assignment
     pushed_by_template: dict[str, dict[str, int]]  # template -> user -> leads
     max_deviation: dict[str, float]  # template -> max |leads - ideal weighted share|
@@ -72,6 +125,54 @@ class WhatIfResult:
     refused: dict[str, dict[str, int]]  # user -> limit -> refused presses
     held_leads: int
     held_minutes: int
+    held_max_minutes: int = 0
+    managers: tuple[ManagerRow, ...] = ()
+    # Max |share - ideal share| over the managers, 0..1; None: no pushes to judge.
+    fairness: float | None = None
+    actual_fairness: float | None = None
+    # user -> limit -> intervals (UTC) in which that limit would refuse them
+    blocked: dict[str, dict[str, tuple[Span, ...]]] = field(default_factory=dict)
+    sla_reassignments: int = 0
+    handovers: int = 0
+    actual_by_template: dict[str, dict[str, int]] = field(default_factory=dict)
+    windows: dict[str, str] = field(default_factory=dict)  # template -> its window
+    actual_refused_claims: int | None = None  # None: the journal did not say
+    actual_refused: dict[str, dict[str, int]] = field(default_factory=dict)
+    actual_held: Held | None = None
+    actual_sla_reassignments: int | None = None
+    actual_handovers: int | None = None
+    leads: dict[str, tuple[str, str]] = field(default_factory=dict)  # -> (prop, act)
+
+    @property
+    def held(self) -> Held:
+        return Held(self.held_leads, self.held_minutes, self.held_max_minutes)
+
+    @property
+    def blocked_hours(self) -> dict[str, dict[str, float]]:
+        """user -> limit -> hours blocked."""
+        return {
+            user: {limit: _hours(spans) for limit, spans in limits.items()}
+            for user, limits in self.blocked.items()
+        }
+
+    def blocked_days(self, tz: ZoneInfo) -> dict[str, dict[str, list[date]]]:
+        """user -> limit -> the local days on which that limit blocked them."""
+        out: dict[str, dict[str, list[date]]] = {}
+        for user, limits in self.blocked.items():
+            for limit, spans in limits.items():
+                days: set[date] = set()
+                for s, e in spans:
+                    day = s.astimezone(tz).date()
+                    last = (e - JUST_AFTER).astimezone(tz).date()
+                    while day <= last:
+                        days.add(day)
+                        day += timedelta(days=1)
+                out.setdefault(user, {})[limit] = sorted(days)
+        return out
+
+
+def _hours(spans: Iterable[Span]) -> float:
+    return round(sum((e - s).total_seconds() for s, e in spans) / 3600, 2)
 
 
 @dataclass
@@ -83,6 +184,7 @@ class _Lead:
     moved_at: datetime | None = None
     replayed: bool = False  # pushed by the replay: the history's first hand-over
     first_actual: str = ""  # is recorded, not applied
+    touched_at: datetime | None = None  # last stage change or task done by hand
 
 
 @dataclass
@@ -101,17 +203,32 @@ class _Held:
 
 
 @dataclass
+class _Watch:
+    """A pushed lead that SLA and handover may still send on."""
+
+    template: Template
+    assignee: str
+    assigned_at: datetime
+    stage: str
+    attempt: int
+    skipped: set[str] = field(default_factory=set)
+
+
+@dataclass
 class _Replay:
     ws: Workspace
     tz: ZoneInfo
     start: datetime
     end: datetime
+    account: str = ""
     kinds: dict[str, str] = field(default_factory=dict)  # live stage -> kind
     technical: set[str] = field(default_factory=set)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     templates: list[Template] = field(default_factory=list)
     leads: dict[str, _Lead] = field(default_factory=dict)
+    owned: dict[str, set[str]] = field(default_factory=dict)  # user -> leads
     tasks: dict[str, _Task] = field(default_factory=dict)
+    tasks_of: dict[str, set[str]] = field(default_factory=dict)  # user -> tasks
     became: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
     moves: dict[str, list[tuple[datetime, str, str]]] = field(default_factory=dict)
     last_claim: dict[tuple[str, str], datetime] = field(default_factory=dict)
@@ -124,6 +241,24 @@ class _Replay:
     refused_claims: int = 0
     held_leads: int = 0
     held_seconds: float = 0.0
+    held_max_seconds: float = 0.0
+    history_push_at: dict[str, datetime] = field(default_factory=dict)
+    watched: dict[str, _Watch] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    sla: int = 0
+    handovers: int = 0
+    # -- blocked time --
+    stage_sets: dict[str, tuple[set[str], set[str], set[str], set[str]]] = field(
+        default_factory=dict
+    )
+    memberships: dict[str, list[tuple[GroupSpec, LimitSettings]]] = field(
+        default_factory=dict
+    )
+    blocked_since: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    blocked: dict[str, dict[str, list[Span]]] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
+    timers: list[tuple[datetime, int, int, object]] = field(default_factory=list)
+    seq: int = 0
 
     # -- state of the account -------------------------------------------------
     def on_duty(self, user: str, at: datetime) -> bool:
@@ -131,19 +266,31 @@ class _Replay:
         return schedule is not None and is_working(schedule, self.tz, at)
 
     def give(self, lead: _Lead, lead_id: str, user: str, at: datetime) -> None:
+        self.owned.get(lead.responsible, set()).discard(lead_id)
+        self.dirty.add(lead.responsible)
         lead.responsible = user
+        self.owned.setdefault(user, set()).add(lead_id)
         self.became.setdefault(user, []).append((at, lead_id))
+        self.dirty.add(user)
 
     def open_leads(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        for lead in self.leads.values():
-            if self.kinds.get(lead.stage) == "open":
-                out[lead.responsible] = out.get(lead.responsible, 0) + 1
+        for user, ids in self.owned.items():
+            n = sum(1 for i in ids if self.kinds.get(self.leads[i].stage) == "open")
+            if n:
+                out[user] = n
         return out
 
-    def activity(self, group: GroupSpec, user: str, now: datetime) -> Activity:
-        """What crm's measure() would report for `user` in `group` at `now`."""
-        cal = calendar(now, self.tz)
+    def later(self, at: datetime, item: object) -> None:
+        """Something to do at `at` on the replay's clock (after the history's)."""
+        if at < self.end:
+            self.seq += 1
+            heapq.heappush(self.timers, (at, 3, self.seq, item))
+
+    def sets(self, group: GroupSpec) -> tuple[set[str], set[str], set[str], set[str]]:
+        """Counted, sale, loss and open stages of the group (cached)."""
+        if group.id in self.stage_sets:
+            return self.stage_sets[group.id]
         counted = {k for k in self.kinds if k not in set(group.excluded_stages)}
         sale = {
             k
@@ -164,7 +311,14 @@ class _Replay:
             and k not in set(group.sale_stages or ())
             and k not in set(group.loss_stages or ())
         }
-        mine = [x for x in self.leads.values() if x.responsible == user]
+        self.stage_sets[group.id] = (counted, sale, loss, opened)
+        return counted, sale, loss, opened
+
+    def activity(self, group: GroupSpec, user: str, now: datetime) -> Activity:
+        """What crm's measure() would report for `user` in `group` at `now`."""
+        cal = calendar(now, self.tz)
+        counted, sale, loss, opened = self.sets(group)
+        mine = [self.leads[i] for i in self.owned.get(user, ())]
         new_today = {
             lead
             for at, lead in self.became.get(user, [])
@@ -172,9 +326,8 @@ class _Replay:
         }
         overdue = [
             t.deadline
-            for t in self.tasks.values()
-            if t.responsible == user
-            and not t.done
+            for t in (self.tasks[i] for i in self.tasks_of.get(user, ()))
+            if not t.done
             and t.deadline < now
             and (t.lead is None or self.leads[t.lead].stage in counted)
         ]
@@ -212,6 +365,41 @@ class _Replay:
             key_stage_this_week=len({m[1] for m in keyed if m[0] >= cal.week_start}),
         )
 
+    # -- blocked time -----------------------------------------------------------
+    def check(self, user: str, at: datetime) -> None:
+        """Opens or closes `user`'s blocked spans by what the limits say at `at`."""
+        failing: set[str] = set()
+        for group, settings in self.memberships.get(user, ()):
+            for v in evaluate(settings, self.activity(group, user, at), at, self.tz):
+                if not v.passed:
+                    failing.add(v.limit)
+                    if v.passes_at is not None:
+                        self.later(v.passes_at, user)
+        for limit in failing:
+            self.blocked_since.setdefault((user, limit), at)
+        for key in [k for k in self.blocked_since if k[0] == user]:
+            if key[1] not in failing:
+                self.close(key, at)
+
+    def close(self, key: tuple[str, str], at: datetime) -> None:
+        since = self.blocked_since.pop(key)
+        if since < at:
+            spans = self.blocked.setdefault(key[0], {}).setdefault(key[1], [])
+            if spans and spans[-1][1] == since:
+                spans[-1] = (spans[-1][0], at)
+            else:
+                spans.append((since, at))
+
+    def settle(self, at: datetime) -> None:
+        """Re-evaluates the members whose activity changed, as of `at`."""
+        if at < self.start:
+            self.dirty.clear()
+            return
+        for user in sorted(self.dirty):
+            if user in self.memberships:
+                self.check(user, at)
+        self.dirty.clear()
+
     # -- the button -----------------------------------------------------------
     def press(self, claim: ClaimPress) -> None:
         if not self.start <= claim.at < self.end:
@@ -227,6 +415,7 @@ class _Replay:
             failing = [v.limit for v in verdicts if not v.passed]
         if not failing:
             self.last_claim[(claim.group, claim.user)] = claim.at
+            self.dirty.add(claim.user)
             return
         self.refused_claims += 1
         per_limit = self.refused.setdefault(claim.user, {})
@@ -251,39 +440,63 @@ class _Replay:
             self.held.append(_Held(lead_id, facts, at))
             self.held_leads += 1
 
-    def place(self, lead_id: str, facts: LeadFacts, at: datetime) -> bool:
-        """Tries to push the lead now; False when it stays held."""
-        t = first_template(self.templates, facts, self.tz, at)
-        if t is None:
-            return False
+    def pool(self, t: Template, lead_id: str, at: datetime) -> list[Seat]:
+        """The template's on-duty participants that the limits let take the lead."""
         pool = [
             Seat(p.user, p.weight) for p in t.participants if self.on_duty(p.user, at)
         ]
         if t.respect_limits and pool:
-            group = self.home_group(self.leads[lead_id].stage)
+            group = self.home_group(lead_id)
             if group is not None:
                 pool = [s for s in pool if self.allowed_by_limits(group, s.user, at)]
-        if not pool:
-            if t.fallback_user is None:
-                return False
-            self.assign(lead_id, t.id, t.fallback_user, at)
-            return True
+        return pool
+
+    def pick(
+        self,
+        t: Template,
+        lead_id: str,
+        pool: list[Seat],
+        allowed: frozenset[str] | None = None,
+    ) -> str | None:
+        attempt = self.attempts.get(lead_id, 0) + 1
         try:
             chosen = rotation.pick(
                 t.algorithm,
                 self.states.get(t.id, RotationState()),
                 pool,
-                open_leads=self.open_leads(),
+                allowed=allowed,
+                open_leads=self.open_leads() if _needs_load(t) else {},
                 fallback_algorithm=t.fallback_algorithm,
-                rng=random.Random(f"whatif:{t.id}:{lead_id}"),
+                # The assigner's seed: the same draw as production made.
+                rng=random.Random(f"{self.account}:{t.id}:{lead_id}:{attempt}"),
             )
         except NobodyToPick:
-            return False
+            return None
+        self.attempts[lead_id] = attempt
         self.states[t.id] = chosen.state
-        self.assign(lead_id, t.id, chosen.user, at)
+        return chosen.user
+
+    def place(self, lead_id: str, facts: LeadFacts, at: datetime) -> bool:
+        """Tries to push the lead now; False when it stays held."""
+        t = first_template(self.templates, facts, self.tz, at)
+        if t is None:
+            return False
+        pool = self.pool(t, lead_id, at)
+        if not pool:
+            if t.fallback_user is None:
+                return False
+            self.attempts[lead_id] = self.attempts.get(lead_id, 0) + 1
+            self.assign(lead_id, t, t.fallback_user, at, watch=False)
+            return True
+        user = self.pick(t, lead_id, pool)
+        if user is None:
+            return False
+        self.assign(lead_id, t, user, at, watch=True)
         return True
 
-    def home_group(self, stage: str) -> GroupSpec | None:
+    def home_group(self, lead_id: str) -> GroupSpec | None:
+        lead = self.leads[lead_id]
+        stage = lead.last_open if lead.replayed else lead.stage
         return next((g for g in self.ws.groups if stage in g.source_stages), None)
 
     def allowed_by_limits(self, group: GroupSpec, user: str, at: datetime) -> bool:
@@ -293,11 +506,34 @@ class _Replay:
         verdicts = evaluate(settings, self.activity(group, user, at), at, self.tz)
         return all(v.passed for v in verdicts)
 
-    def assign(self, lead_id: str, template: str, user: str, at: datetime) -> None:
-        self.give(self.leads[lead_id], lead_id, user, at)
-        self.inbox[lead_id] = user
-        per_user = self.pushed.setdefault(template, {})
-        per_user[user] = per_user.get(user, 0) + 1
+    def assign(
+        self, lead_id: str, t: Template, user: str, at: datetime, *, watch: bool
+    ) -> None:
+        lead = self.leads[lead_id]
+        self.give(lead, lead_id, user, at)
+        if self.inbox.get(lead_id) == HELD:
+            # The first placement is the one compared; SLA and handover are
+            # counted on their own, as the journal counts them.
+            self.inbox[lead_id] = user
+            per_user = self.pushed.setdefault(t.id, {})
+            per_user[user] = per_user.get(user, 0) + 1
+        if not watch:
+            self.watched.pop(lead_id, None)
+            return
+        old = self.watched.get(lead_id)
+        self.watched[lead_id] = _Watch(
+            t,
+            user,
+            at,
+            lead.stage,
+            self.attempts.get(lead_id, 0),
+            old.skipped if old else set(),
+        )
+        if t.reassign_after_minutes:
+            self.later(
+                at + timedelta(minutes=t.reassign_after_minutes),
+                ("sla", lead_id, self.attempts.get(lead_id, 0)),
+            )
 
     def release(self, at: datetime) -> None:
         still: list[_Held] = []
@@ -305,10 +541,70 @@ class _Replay:
             if self.inbox.get(item.lead) != HELD:
                 continue  # taken out of the queue by a hand-over in the history
             if self.place(item.lead, item.facts, at):
-                self.held_seconds += (at - item.since).total_seconds()
+                waited = (at - item.since).total_seconds()
+                self.held_seconds += waited
+                self.held_max_seconds = max(self.held_max_seconds, waited)
             else:
                 still.append(item)
         self.held = still
+
+    # -- SLA and handover -------------------------------------------------------
+    def untouched(self, lead_id: str, w: _Watch) -> bool:
+        lead = self.leads[lead_id]
+        return (
+            self.kinds.get(lead.stage) == "open"
+            and lead.responsible == w.assignee
+            and lead.stage == w.stage
+            and (lead.touched_at is None or lead.touched_at <= w.assigned_at)
+        )
+
+    def send_on(self, lead_id: str, at: datetime, sla: bool) -> None:
+        w = self.watched.get(lead_id)
+        if w is None:
+            return
+        if not self.untouched(lead_id, w):
+            del self.watched[lead_id]  # taken into work: the timers stop
+            return
+        t = w.template
+        pool = self.pool(t, lead_id, at)
+        seated = {s.user for s in pool}
+        allowed = seated - (w.skipped if sla else set()) - {w.assignee}
+        if not allowed and sla:
+            allowed = seated - {w.assignee}
+        if not allowed:
+            if sla and t.reassign_after_minutes:
+                # Nobody else on duty: it stays, and the timer starts again.
+                w.attempt = self.attempts[lead_id] = self.attempts.get(lead_id, 0) + 1
+                self.later(
+                    at + timedelta(minutes=t.reassign_after_minutes),
+                    ("sla", lead_id, w.attempt),
+                )
+            return
+        user = self.pick(t, lead_id, pool, frozenset(allowed))
+        if user is None:
+            return
+        if sla:
+            w.skipped.add(w.assignee)
+            self.sla += 1
+        else:
+            self.handovers += 1
+        self.assign(lead_id, t, user, at, watch=True)
+
+    def timer(self, item: object, at: datetime) -> None:
+        if isinstance(item, str):
+            self.dirty.add(item)
+        elif isinstance(item, tuple) and item[0] == "sla":
+            w = self.watched.get(item[1])
+            if w is not None and w.attempt == item[2]:
+                self.send_on(item[1], at, sla=True)
+
+    def hand_over(self, at: datetime) -> None:
+        for lead_id in sorted(
+            self.watched, key=lambda i: (self.watched[i].assigned_at, i)
+        ):
+            w = self.watched.get(lead_id)
+            if w is not None and not self.on_duty(w.assignee, at):
+                self.send_on(lead_id, at, sla=False)
 
     # -- the history ----------------------------------------------------------
     def apply(self, e: h.CanonicalEvent) -> None:
@@ -318,7 +614,9 @@ class _Replay:
             lead = _Lead(stage=key, responsible=e.responsible, last_open=key)
             lead.moved_by, lead.moved_at = e.responsible, e.at
             self.leads[e.lead] = lead
+            self.owned.setdefault(e.responsible, set()).add(e.lead)
             self.became.setdefault(e.responsible, []).append((e.at, e.lead))
+            self.dirty.add(e.responsible)
             inbox = e.responsible in self.technical and self.kinds.get(key) == "open"
             if in_range and inbox:
                 facts = LeadFacts(e.channel, e.pipeline, frozenset(e.tags))
@@ -327,9 +625,10 @@ class _Replay:
         if isinstance(e, h.StageChanged):
             lead = self.leads[e.lead]
             pipeline = e.pipeline or lead.stage.split("/", 1)[0]
-            self._move(e.lead, f"{pipeline}/{e.to}", e.at)
+            own_push = lead.replayed and self.history_push_at.get(e.lead) == e.at
+            self._move(e.lead, f"{pipeline}/{e.to}", e.at, touch=not own_push)
         elif isinstance(e, h.LeadReopened):
-            self._move(e.lead, self.leads[e.lead].last_open, e.at)
+            self._move(e.lead, self.leads[e.lead].last_open, e.at, touch=True)
         elif isinstance(e, h.ResponsibleChanged):
             lead = self.leads[e.lead]
             first = not lead.first_actual
@@ -338,22 +637,56 @@ class _Replay:
                 return  # the history's own push: the replay decided this one instead
             if self.inbox.get(e.lead) == HELD:
                 self.inbox[e.lead] = e.to
+            self.watched.pop(e.lead, None)
             self.give(lead, e.lead, e.to, e.at)
         elif isinstance(e, h.TaskCreated):
             self.tasks[e.task] = _Task(e.responsible, e.deadline, e.lead)
+            self.tasks_of.setdefault(e.responsible, set()).add(e.task)
+            self.dirty.add(e.responsible)
+            self.later(e.deadline + JUST_AFTER, e.responsible)
+            for n in self.overdue_days:
+                self.later(e.deadline + timedelta(days=n) + JUST_AFTER, e.responsible)
         elif isinstance(e, h.TaskCompleted):
             if e.task in self.tasks:
-                self.tasks[e.task].done = True
+                task = self.tasks[e.task]
+                task.done = True
+                self.dirty.add(task.responsible)
+                if task.lead is not None and task.lead in self.leads:
+                    self.leads[task.lead].touched_at = e.at
         elif isinstance(e, h.TaskResponsibleChanged) and e.task in self.tasks:
-            self.tasks[e.task].responsible = e.to
+            task = self.tasks[e.task]
+            self.tasks_of.get(task.responsible, set()).discard(e.task)
+            self.dirty.add(task.responsible)
+            task.responsible = e.to
+            self.tasks_of.setdefault(e.to, set()).add(e.task)
+            self.dirty.add(e.to)
+            self.later(task.deadline + JUST_AFTER, e.to)
 
-    def _move(self, lead_id: str, key: str, at: datetime) -> None:
+    @property
+    def overdue_days(self) -> set[int]:
+        return {
+            s.max_overdue_days
+            for ms in self.memberships.values()
+            for _, s in ms
+            if s.max_overdue_days is not None
+        }
+
+    def _move(self, lead_id: str, key: str, at: datetime, *, touch: bool) -> None:
         lead = self.leads[lead_id]
         lead.stage = key
         lead.moved_by, lead.moved_at = lead.responsible, at
+        if touch:
+            lead.touched_at = at
         if self.kinds.get(key) == "open":
             lead.last_open = key
         self.moves.setdefault(lead.responsible, []).append((at, lead_id, key))
+        self.dirty.add(lead.responsible)
+        if self.kinds.get(key) == "won":
+            # days_without_sales: the window slides past this sale N days on.
+            for ms in self.memberships.get(lead.responsible, ()):
+                n = ms[1].days_without_sales
+                if n is not None:
+                    self.later(at + timedelta(days=n) + JUST_AFTER, lead.responsible)
 
     def actual(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -362,6 +695,12 @@ class _Replay:
             first = lead.first_actual or UNASSIGNED
             out[first] = out.get(first, 0) + 1
         return out
+
+
+def _needs_load(t: Template) -> bool:
+    return t.algorithm == "least_loaded" or (
+        t.algorithm == "linked" and t.fallback_algorithm == "least_loaded"
+    )
 
 
 def _settings(group: GroupSpec | None, user: str) -> LimitSettings | None:
@@ -385,11 +724,103 @@ def _boundaries(replay: _Replay) -> list[datetime]:
     return sorted(out)
 
 
+def _midnights(tz: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """Local midnights in (start, end): when the daily, weekly and monthly
+    counts of the limits roll over."""
+    out: list[datetime] = []
+    day = start.astimezone(tz).date() + timedelta(days=1)
+    while True:
+        at = calendar(datetime(day.year, day.month, day.day, 12, tzinfo=tz), tz)
+        if at.today_start >= end:
+            return out
+        out.append(at.today_start)
+        day += timedelta(days=1)
+
+
 def _max_deviation(weights: dict[str, int], counts: dict[str, int]) -> float:
     total, weight = sum(counts.values()), sum(weights.values())
     if not total or not weight:
         return 0.0
     return max(abs(counts.get(u, 0) - total * w / weight) for u, w in weights.items())
+
+
+def window_label(t: TemplateSpec) -> str:
+    """The template's schedule window as a person says it: "Mon–Fri 09:00–16:00"."""
+    days = sorted(WEEKDAYS.index(d) for d in t.days) or list(range(7))
+    if len(days) == 7:
+        when = "every day"
+    elif days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+        when = f"{DAY_NAMES[days[0]]}–{DAY_NAMES[days[-1]]}"
+    else:
+        when = ", ".join(DAY_NAMES[d] for d in days)
+    hours = str(t.window).replace("-", "–") if t.window else "all day"
+    return f"{when} {hours}"
+
+
+def _ideal(
+    weights: dict[str, dict[str, int]], by_template: dict[str, dict[str, int]]
+) -> tuple[dict[str, float], dict[str, int], int]:
+    """Ideal leads per user by the weights, the leads counted, and their total."""
+    ideal: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for t, per_user in by_template.items():
+        w = weights.get(t)
+        if not w:
+            continue  # a template the proposal does not have: weights unknown
+        n, total = sum(per_user.values()), sum(w.values())
+        for user, weight in w.items():
+            ideal[user] = ideal.get(user, 0.0) + n * weight / total
+        for user, c in per_user.items():
+            counts[user] = counts.get(user, 0) + c
+    return ideal, counts, sum(counts.values())
+
+
+def _fairness(ideal: dict[str, float], counts: dict[str, int], n: int) -> float | None:
+    if not n:
+        return None
+    users = set(ideal) | set(counts)
+    return round(max(abs(counts.get(u, 0) - ideal.get(u, 0.0)) / n for u in users), 4)
+
+
+def _journal(
+    pushes: Sequence[PushRecord], inbox: Iterable[str], created: dict[str, datetime]
+) -> tuple[dict[str, dict[str, int]], Held, int, int]:
+    """What the journal says really happened to the range's inbox leads."""
+    wanted = set(inbox)
+    by_template: dict[str, dict[str, int]] = {}
+    first: dict[str, PushRecord] = {}
+    held_first: set[str] = set()
+    sla = handovers = 0
+    for p in pushes:
+        if p.lead not in wanted:
+            continue
+        if p.outcome == "held" and p.lead not in first:
+            held_first.add(p.lead)
+        if p.outcome != "assigned":
+            continue
+        if p.lead not in first:
+            first[p.lead] = p
+            per_user = by_template.setdefault(p.template, {})
+            per_user[p.user] = per_user.get(p.user, 0) + 1
+        else:
+            sla += p.trigger == "sla"
+            handovers += p.trigger == "handover"
+    waits = [
+        (first[lead].at - created[lead]).total_seconds()
+        for lead in held_first
+        if lead in first and lead in created
+    ]
+    held = Held(
+        leads=len(held_first),
+        total_minutes=int(sum(waits) // 60),
+        max_minutes=int(max(waits, default=0) // 60),
+    )
+    return (
+        {t: {u: c for u, c in sorted(p.items()) if c} for t, p in by_template.items()},
+        held,
+        sla,
+        handovers,
+    )
 
 
 def replay(
@@ -400,9 +831,17 @@ def replay(
     *,
     start: datetime,
     end: datetime,
+    pushes: Iterable[PushRecord] | None = None,
+    account: str = "",
 ) -> WhatIfResult:
-    """The proposal `ws` replayed over `events` (all history before `end`)."""
-    r = _Replay(ws=ws, tz=tz, start=start, end=end)
+    """The proposal `ws` replayed over `events` (all history before `end`).
+
+    `pushes` (the journal's push decisions in the range) fill in the actual
+    side's templates, held leads and reassignments; `account` seeds the random
+    draws exactly as the assigner does, so the current workspace reproduces
+    what happened.
+    """
+    r = _Replay(ws=ws, tz=tz, start=start, end=end, account=account)
     r.kinds = {
         f"{p.id}/{s.id}": s.kind
         for p in ws.pipelines
@@ -412,37 +851,119 @@ def replay(
     r.technical = {u.id for u in ws.users if u.technical}
     for g in ws.groups:
         r.technical.update(g.exchange_users)
+        for m in g.members:
+            settings = _settings(g, m.user)
+            if settings is not None and any(
+                v is not None for v in m.limits.values().values()
+            ):
+                r.memberships.setdefault(m.user, []).append((g, settings))
     r.schedules = {s.user: schedule_of(s) for s in ws.schedules}
     r.templates = [template_of(t) for t in ws.templates]
+    history = [e for e in events if e.at < end]
+    created: dict[str, datetime] = {}
+    for e in history:
+        if isinstance(e, h.ResponsibleChanged):
+            r.history_push_at.setdefault(e.lead, e.at)
+        elif isinstance(e, h.LeadCreated):
+            created[e.lead] = e.at
+    presses = [c for c in claims if c.at < end]
     # At one instant: duty changes first, then presses, then the history's
-    # events (a press precedes the hand-over it causes).
+    # events (a press precedes the hand-over it causes), then the replay's
+    # own timers (limits re-evaluated, SLA).
     timeline: list[tuple[datetime, int, int, object]] = []
-    timeline += [(at, 0, i, None) for i, at in enumerate(_boundaries(r))]
-    timeline += [(c.at, 1, i, c) for i, c in enumerate(claims) if c.at < end]
-    timeline += [(e.at, 2, i, e) for i, e in enumerate(events) if e.at < end]
+    duty = _boundaries(r)
+    timeline += [(at, 0, i, None) for i, at in enumerate(duty)]
+    timeline += [(c.at, 1, i, c) for i, c in enumerate(presses)]
+    timeline += [(e.at, 2, i, e) for i, e in enumerate(history)]
+    midnights = _midnights(tz, start, end)
+    timeline += [(at, 3, -1 - i, "midnight") for i, at in enumerate(midnights)]
+    timeline += [(start, 3, -len(midnights) - 1, "start")]
     heapq.heapify(timeline)
+    r.timers = timeline
+    now: datetime | None = None
     while timeline:
-        at, _, _, item = heapq.heappop(timeline)
-        if r.held and at >= start:
-            r.release(at)
+        at, kind, _, item = heapq.heappop(timeline)
+        if now is not None and at != now and r.dirty:
+            r.settle(now)
+        now = at
+        if at >= start:
+            if kind == 0:
+                r.hand_over(at)
+            if r.held:
+                r.release(at)
         if isinstance(item, ClaimPress):
             r.press(item)
-        elif item is not None:
+        elif kind == 2:
             r.apply(item)  # type: ignore[arg-type]
-    for item in r.held:
-        if r.inbox.get(item.lead) == HELD:
-            r.held_seconds += (end - item.since).total_seconds()
+        elif item in ("midnight", "start"):
+            r.dirty.update(r.memberships)
+        elif kind == 3:
+            r.timer(item, at)
+    if now is not None:
+        r.settle(now)
+    for key in sorted(r.blocked_since):
+        r.close(key, end)
+    for held in r.held:
+        if r.inbox.get(held.lead) == HELD:
+            waited = (end - held.since).total_seconds()
+            r.held_seconds += waited
+            r.held_max_seconds = max(r.held_max_seconds, waited)
+    return _result(
+        r, ws, presses, list(pushes) if pushes is not None else None, created
+    )
+
+
+def _result(
+    r: _Replay,
+    ws: Workspace,
+    presses: list[ClaimPress],
+    pushes: list[PushRecord] | None,
+    created: dict[str, datetime],
+) -> WhatIfResult:
     proposed: dict[str, int] = {}
     for owner in r.inbox.values():
         proposed[owner] = proposed.get(owner, 0) + 1
+    actual = r.actual()
+    weights = {t.id: {p.user: p.weight for p in t.participants} for t in r.templates}
+    pushed = {t: dict(sorted(c.items())) for t, c in r.pushed.items() if c}
+    ideal, counts, n = _ideal(weights, pushed)
+    actual_by_template: dict[str, dict[str, int]] = {}
+    actual_held: Held | None = None
+    actual_sla = actual_handovers = None
+    if pushes is not None:
+        actual_by_template, actual_held, actual_sla, actual_handovers = _journal(
+            pushes, r.inbox, created
+        )
+    a_ideal, a_counts, a_n = _ideal(weights, actual_by_template)
+    users = sorted(
+        (set(proposed) | set(actual) | set(ideal) | set(a_ideal))
+        - {BUTTON, HELD, UNASSIGNED}
+    )
+    managers = tuple(
+        ManagerRow(
+            user=u,
+            proposed=proposed.get(u, 0),
+            actual=actual.get(u, 0),
+            proposed_share=round(counts.get(u, 0) / n, 4) if n else 0.0,
+            actual_share=round(a_counts.get(u, 0) / a_n, 4) if a_n else 0.0,
+            ideal_share=round(ideal.get(u, 0.0) / n, 4) if n else 0.0,
+            actual_ideal_share=round(a_ideal.get(u, 0.0) / a_n, 4) if a_n else 0.0,
+        )
+        for u in users
+    )
+    known = [p for p in presses if r.start <= p.at < r.end and p.outcome]
+    actual_refused: dict[str, dict[str, int]] = {}
+    for p in known:
+        if p.outcome == "refused":
+            per = actual_refused.setdefault(p.user, {})
+            for limit in p.limits or ("other",):
+                per[limit] = per.get(limit, 0) + 1
     return WhatIfResult(
         proposed=dict(sorted(proposed.items())),
-        actual=dict(sorted(r.actual().items())),
-        pushed_by_template={t: dict(sorted(c.items())) for t, c in r.pushed.items()},
+        actual=dict(sorted(actual.items())),
+        pushed_by_template=pushed,
         max_deviation={
-            t.id: _max_deviation(
-                {p.user: p.weight for p in t.participants}, r.pushed.get(t.id, {})
-            )
+            t.id: _max_deviation(weights[t.id], r.pushed.get(t.id, {}))
             for t in r.templates
         },
         claims=r.claims,
@@ -450,7 +971,40 @@ def replay(
         refused={u: dict(sorted(c.items())) for u, c in sorted(r.refused.items())},
         held_leads=r.held_leads,
         held_minutes=int(r.held_seconds // 60),
+        held_max_minutes=int(r.held_max_seconds // 60),
+        managers=managers,
+        fairness=_fairness(ideal, counts, n),
+        actual_fairness=_fairness(a_ideal, a_counts, a_n),
+        blocked={
+            u: {limit: tuple(s) for limit, s in sorted(limits.items())}
+            for u, limits in sorted(r.blocked.items())
+        },
+        sla_reassignments=r.sla,
+        handovers=r.handovers,
+        actual_by_template=actual_by_template,
+        windows={t.id: window_label(t) for t in ws.templates},
+        actual_refused_claims=(
+            sum(1 for p in known if p.outcome == "refused") if known else None
+        ),
+        actual_refused={
+            u: dict(sorted(c.items())) for u, c in sorted(actual_refused.items())
+        },
+        actual_held=actual_held,
+        actual_sla_reassignments=actual_sla,
+        actual_handovers=actual_handovers,
+        leads={
+            lead: (owner, r.leads[lead].first_actual or UNASSIGNED)
+            for lead, owner in sorted(r.inbox.items())
+        },
     )
 
 
-__all__: Sequence[str] = ("ClaimPress", "WhatIfResult", "replay")
+__all__: Sequence[str] = (
+    "ClaimPress",
+    "Held",
+    "ManagerRow",
+    "PushRecord",
+    "WhatIfResult",
+    "replay",
+    "window_label",
+)
