@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -15,6 +16,7 @@ from strawberry.asgi import GraphQL
 
 from gateway.context import Context
 from gateway.exports import export_routes
+from gateway.request_size import RequestSizeLimit
 from gateway.schema import schema
 from gateway.subscriptions import authenticate_connection
 from gateway.web import web_routes
@@ -26,6 +28,7 @@ from leadrouter.clock import Clock, SystemClock
 from leadrouter.config import SERVICES, Settings
 from leadrouter.errors import Unauthenticated
 from leadrouter.metrics import exposition
+from leadrouter.ratelimit import RateLimits
 from leadrouter.rpc import wait_for_health
 
 
@@ -41,6 +44,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.clients = clients
         self.clock = clock
+        self.rate_limits = RateLimits(settings, clock)
 
     def authenticate(self, headers: Any) -> tuple[Caller | None, str]:
         widget = widget_caller(self.settings, headers, self.clock.now())
@@ -68,6 +72,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             auth_error=problem,
             request=request,
             response=response,
+            rate_limits=self.rate_limits,
         )
 
     async def on_ws_connect(self, context: Context) -> None:
@@ -115,9 +120,9 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             *export_routes(settings, clients, clock, graphql.authenticate),
-            *amocrm_routes(settings, clients),
+            *amocrm_routes(settings, clients, graphql.rate_limits),
             *web_routes(settings, clock, graphql.authenticate),
         ],
-        middleware=amocrm_middleware(settings),
+        middleware=[*amocrm_middleware(settings), Middleware(RequestSizeLimit)],
         lifespan=lifespan,
     )

@@ -12,6 +12,7 @@ from leadrouter.clients import Clients
 from leadrouter.clock import Clock
 from leadrouter.config import Settings
 from leadrouter.errors import Forbidden, Unauthenticated
+from leadrouter.ratelimit import RateLimits
 
 
 @dataclass
@@ -26,6 +27,8 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     # The graphql-transport-ws connection_init payload, on WebSocket connections.
     connection_params: dict[str, Any] | None = None
+    # The gateway's per-caller limits, shared by every request it serves.
+    rate_limits: RateLimits | None = None
 
     def require(self, *roles: str) -> Caller:
         """The caller, if authenticated and in one of the roles."""

@@ -17,10 +17,12 @@ from leadrouter.errors import (
     Unauthenticated,
     Unavailable,
 )
+from leadrouter.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
 
 CODES: list[tuple[type[LeadrouterError], str]] = [
+    (RateLimited, "RATE_LIMITED"),
     (BadInput, "BAD_USER_INPUT"),
     (NotFound, "NOT_FOUND"),
     (Forbidden, "FORBIDDEN"),
@@ -40,11 +42,14 @@ def public_error(error: GraphQLError) -> GraphQLError:
     """The error as a client may see it: a code, a readable message, no internals."""
     original = error.original_error
     if isinstance(original, LeadrouterError):
+        extensions: dict[str, object] = {"code": code_of(original)}
+        if isinstance(original, RateLimited):
+            extensions["retryAfter"] = original.retry_after_seconds
         return GraphQLError(
             str(original),
             nodes=error.nodes,
             path=error.path,
-            extensions={"code": code_of(original)},
+            extensions=extensions,
         )
     if original is None or isinstance(original, GraphQLError):
         # Parse and validation errors, and input values that do not coerce to

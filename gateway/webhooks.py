@@ -21,6 +21,7 @@ from leadrouter.clients import Clients
 from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import LeadrouterError
+from leadrouter.ratelimit import RateLimited, RateLimits
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +29,25 @@ MAX_BODY = 1 << 20
 HANDOVER_SECONDS = 1.5  # inside amoCRM's 2 seconds
 
 
-def amocrm_routes(settings: Settings, clients: Clients) -> list[Route]:
+def amocrm_routes(
+    settings: Settings, clients: Clients, limits: RateLimits
+) -> list[Route]:
     async def webhook(request: Request) -> Response:
         secret = str(request.path_params["secret"])
         if settings.crm != "amocrm" or not hmac.compare_digest(
             secret.encode(), settings.amocrm_hook_secret.encode()
         ):
             return PlainTextResponse("not found", 404)
+        try:
+            # Per intake, i.e. per account: a flood into one account's intake
+            # cannot take the crm service from the others.
+            limits.webhooks.take(("amocrm", settings.account))
+        except RateLimited as error:
+            return PlainTextResponse(
+                str(error),
+                429,
+                headers={"Retry-After": str(error.retry_after_seconds)},
+            )
         body = await request.body()
         if len(body) > MAX_BODY:
             return PlainTextResponse("too large", 413)

@@ -12,7 +12,7 @@ from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2_grpc
 from leadrouter.limits.v1 import limits_pb2_grpc
 from leadrouter.reports.v1 import reports_pb2_grpc
-from leadrouter.rpc import error_from_rpc
+from leadrouter.rpc import RECONNECT_OPTIONS, error_from_rpc
 from leadrouter.scheduler.v1 import scheduler_pb2_grpc
 from leadrouter.telemetry import client_interceptors
 
@@ -36,7 +36,10 @@ class Client(Generic[S]):
             if len(addresses) == 1
             else "ipv4:" + ",".join(addresses)  # several replicas: round robin
         )
-        options: list[tuple[str, Any]] = [("grpc.keepalive_time_ms", 30_000)]
+        options: list[tuple[str, Any]] = [
+            ("grpc.keepalive_time_ms", 30_000),
+            *RECONNECT_OPTIONS,
+        ]
         if len(addresses) > 1 or target.startswith("dns:"):
             # Several replicas, listed or behind one DNS name (a headless
             # Kubernetes Service, a Compose service): spread calls over all.

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     # amoCRM users (ids, comma-separated) that hold leads nobody works yet, such
     # as a lead exchange: technical, never a person (push takes their leads).
     amocrm_technical_users: str = ""
+    # Abuse limits at the gateway, token buckets on the injected clock: presses
+    # of 'Get lead' per (account, user), and amoCRM webhooks per intake secret.
+    # A rate of 0 turns a limit off (benchmarks do).
+    claim_rate_per_second: float = 5.0
+    claim_burst: int = 10
+    webhook_rate_per_second: float = 50.0
+    webhook_burst: int = 200
     otlp_endpoint: str | None = None
     trace_sample_ratio: float = 1.0
     rpc_timeout_seconds: float = 10.0

@@ -13,6 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
 
 from leadrouter.errors import (
     BadInput,
@@ -30,6 +31,18 @@ log = logging.getLogger(__name__)
 # its database says: for liveness probes, so a database outage does not get
 # every replica restarted (readiness uses "" and follows the database).
 LIVENESS = "liveness"
+
+# Trailing metadata on statuses a service chose to send: their details are a
+# message for people, unlike the transport's own ("failed to connect to all
+# addresses; ..."), which a caller replaces with its own words.
+DOMAIN_ERROR = ("leadrouter-error", "1")
+# How soon a client dials a restarted service again: gRPC's default pause
+# grows to two minutes, so claims would stay refused long after it is back.
+RECONNECT_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,10 +64,44 @@ def status_for(error: LeadrouterError) -> grpc.StatusCode:
     return grpc.StatusCode.FAILED_PRECONDITION
 
 
+def database_problem(error: DBAPIError, service: str) -> Unavailable:
+    """What a failed database call means for the caller, in words.
+
+    Nothing was written: each change is one transaction, rolled back whole.
+    """
+    code = str(getattr(error.orig, "sqlstate", "") or "")
+    text = str(error.orig).lower()
+    if code == "25006" or "readonly database" in text or "read-only" in text:
+        return Unavailable(
+            f"the {service} database is read-only; nothing was changed, "
+            "try again once it accepts writes"
+        )
+    if code == "53100" or "disk is full" in text or "disk full" in text:
+        return Unavailable(
+            f"the {service} database is out of disk space; nothing was changed, "
+            "try again once space is freed"
+        )
+    return Unavailable(
+        f"the {service} database is not reachable; nothing was changed, "
+        "try again in a moment"
+    )
+
+
+def _is_database_fault(error: DBAPIError) -> bool:
+    """Faults of the database itself, not of a statement (a constraint, a bug)."""
+    code = str(getattr(error.orig, "sqlstate", "") or "")
+    return (
+        error.connection_invalidated
+        or isinstance(error, OperationalError)
+        or (isinstance(error, InternalError) and code == "25006")
+    )
+
+
 def handles_errors(
     method: Callable[P, Awaitable[R]],
 ) -> Callable[P, Awaitable[R]]:
     """Turns domain errors into gRPC statuses; anything else is logged, not leaked."""
+    service = method.__qualname__.split(".")[0].removesuffix("Servicer").lower()
 
     @functools.wraps(method)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -62,15 +109,29 @@ def handles_errors(
         try:
             return await method(*args, **kwargs)
         except LeadrouterError as error:
-            await context.abort(status_for(error), str(error))
+            await context.abort(status_for(error), str(error), (DOMAIN_ERROR,))
         except asyncio.CancelledError:
             raise
+        except DBAPIError as error:
+            if not _is_database_fault(error):
+                log.exception("unhandled error in %s", method.__qualname__)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            problem = database_problem(error, service)
+            log.warning("%s: %s (%s)", method.__qualname__, problem, error.orig)
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, str(problem), (DOMAIN_ERROR,)
+            )
         except Exception:
             log.exception("unhandled error in %s", method.__qualname__)
             await context.abort(grpc.StatusCode.INTERNAL, "internal error")
         raise AssertionError("unreachable")  # abort() always raises
 
     return wrapper
+
+
+def _from_service(error: grpc.aio.AioRpcError) -> bool:
+    metadata = error.trailing_metadata() or ()
+    return any((key, value) == DOMAIN_ERROR for key, value in metadata)
 
 
 def error_from_rpc(error: grpc.aio.AioRpcError, service: str) -> LeadrouterError:
@@ -85,9 +146,15 @@ def error_from_rpc(error: grpc.aio.AioRpcError, service: str) -> LeadrouterError
         return Forbidden(detail)
     if code == grpc.StatusCode.ABORTED:
         return Conflict(detail)
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+    if code == grpc.StatusCode.UNAVAILABLE and _from_service(error):
+        return Unavailable(detail)  # e.g. a service further down is not reachable
+    if code == grpc.StatusCode.UNAVAILABLE:
         return Unavailable(
-            f"the {service} service is not answering; try again in a moment"
+            f"the {service} service is not reachable; try again in a moment"
+        )
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return Unavailable(
+            f"the {service} service did not answer in time; try again in a moment"
         )
     return Unavailable(f"the {service} service failed to answer ({code.name.lower()})")
 
@@ -166,6 +233,7 @@ def channel(address: str, *options: tuple[str, Any]) -> grpc.aio.Channel:
         options=[
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.enable_retries", 1),
+            *RECONNECT_OPTIONS,
             *options,
         ],
     )
@@ -174,9 +242,9 @@ def channel(address: str, *options: tuple[str, Any]) -> grpc.aio.Channel:
 async def wait_for_health(address: str, timeout: float = 30.0) -> None:
     """Waits until the server at address reports SERVING."""
     deadline = asyncio.get_running_loop().time() + timeout
-    # Retry connecting every second: by default the pause between attempts
-    # grows to two minutes, far longer than a slow start takes.
-    async with channel(address, ("grpc.max_reconnect_backoff_ms", 1000)) as ch:
+    # channel() retries connecting every second: by default the pause between
+    # attempts grows to two minutes, far longer than a slow start takes.
+    async with channel(address) as ch:
         stub = health_pb2_grpc.HealthStub(ch)
         while True:
             try:

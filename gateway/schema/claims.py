@@ -47,6 +47,9 @@ class ClaimMutations:
             raise Forbidden("a manager can claim only for themselves")
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_KEY:
             raise BadInput(f"idempotencyKey must be 1..{MAX_KEY} characters")
+        if ctx.rate_limits is not None:
+            # Per person pressing: an admin claiming for others spends their own.
+            ctx.rate_limits.claims.take((caller.account, caller.user_id))
         reply = await ctx.clients.assigner.call(
             "ClaimLead",
             assigner_pb2.ClaimLeadRequest(

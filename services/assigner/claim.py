@@ -14,11 +14,13 @@ from leadrouter import metrics
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
 from leadrouter.crm.v1 import crm_pb2
+from leadrouter.errors import LeadrouterError
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.telemetry import current_trace_id
 from leadrouter.timestamps import to_ts
+from services.assigner.claim_attempts import Settler, claim_scope, real_now
 from services.assigner.store import AssignerStore, Group
-from services.assigner.tables import DecisionRow
+from services.assigner.tables import ClaimAttempt, DecisionRow
 
 MEMBERSHIP_REFUSALS = {
     limits_pb2.MEMBERSHIP_NOT_A_MEMBER: "not_a_member",
@@ -48,16 +50,20 @@ def pool_query(group: Group) -> crm_pb2.PoolQuery:
 class ClaimLead:
     """One press of the button by one manager."""
 
-    def __init__(self, store: AssignerStore, clients: Clients, clock: Clock) -> None:
+    def __init__(
+        self, store: AssignerStore, clients: Clients, clock: Clock, settler: Settler
+    ) -> None:
         self.store = store
         self.clients = clients
         self.clock = clock
+        self.settler = settler
+        self.attempts = settler.attempts
 
     async def __call__(
         self, account: str, group_id: str, user_id: str, key: str
     ) -> ClaimOutcome:
         started = time.perf_counter()
-        scope = f"claim:{user_id}"
+        scope = claim_scope(user_id)
         if key:
             first = await self.store.db.run(self.store.replay, account, scope, key)
             if first is not None:
@@ -80,26 +86,53 @@ class ClaimLead:
                 {"code": "limit", "verdict": v} for v in verdicts if not v.get("passed")
             ]
         lead: crm_pb2.Lead | None = None
-        moved: dict[str, Any] = {}
-        if not reasons:
-            # The operation id ties the crm's change to this press, so a retry
-            # after a crash here takes the same lead, not a second one.
-            operation = f"claim:{user_id}:{key or uuid.uuid4().hex}"
-            taken = await self.clients.crm.call(
-                "TakePoolLead",
-                crm_pb2.TakePoolLeadRequest(
-                    account=account,
-                    operation_id=operation,
-                    pool=pool_query(group),
-                    user_id=user_id,
-                    target_stage=group.target_stage,
-                    cascade=group.cascade,
-                    at=to_ts(now),
-                ),
+        details: dict[str, Any] = {
+            "limits": verdicts,
+            "pool": {
+                "source_stages": list(group.source_stages),
+                "exchange_users": list(group.exchange_users),
+            },
+            "target_stage": group.target_stage,
+            "cascade": group.cascade,
+            "moved": {},
+        }
+        # The operation id ties the crm's change to this press, so a retry
+        # with the same key takes the same lead, not a second one.
+        operation = f"claim:{user_id}:{key or uuid.uuid4().hex}"
+        went_to_crm = not reasons
+        if went_to_crm:
+            attempt = ClaimAttempt(
+                account=account,
+                operation_id=operation,
+                group_id=group_id,
+                user_id=user_id,
+                key=key,
+                at=now,
+                started=real_now(),
+                details=json.dumps(details),
+                trace_id=current_trace_id(),
             )
+            await self.store.db.run(self.attempts.open, attempt)
+            try:
+                taken = await self.clients.crm.call(
+                    "TakePoolLead",
+                    crm_pb2.TakePoolLeadRequest(
+                        account=account,
+                        operation_id=operation,
+                        pool=pool_query(group),
+                        user_id=user_id,
+                        target_stage=group.target_stage,
+                        cascade=group.cascade,
+                        at=to_ts(now),
+                    ),
+                )
+            except LeadrouterError as error:
+                return await self._after_failed_take(attempt, error)
             if taken.taken:
                 lead = taken.lead
-                moved = MessageToDict(taken.moved, preserving_proto_field_name=True)
+                details["moved"] = MessageToDict(
+                    taken.moved, preserving_proto_field_name=True
+                )
             else:
                 reasons.append({"code": "pool_empty"})
         decision = DecisionRow(
@@ -112,21 +145,12 @@ class ClaimLead:
             assignee=user_id if lead is not None else "",
             at=now,
             reasons=json.dumps(reasons),
-            details=json.dumps(
-                {
-                    "limits": verdicts,
-                    "pool": {
-                        "source_stages": list(group.source_stages),
-                        "exchange_users": list(group.exchange_users),
-                    },
-                    "target_stage": group.target_stage,
-                    "cascade": group.cascade,
-                    "moved": moved,
-                }
-            ),
+            details=json.dumps(details),
             trace_id=current_trace_id(),
         )
-        recorded = await self.store.db.run(self.store.record, decision, scope, key)
+        recorded = await self.store.db.run(
+            self.store.record, decision, scope, key, operation if went_to_crm else ""
+        )
         if recorded is not decision:
             return await self._replayed(recorded)
         metrics.claim_decided(group_id, reasons, time.perf_counter() - started)
@@ -138,6 +162,25 @@ class ClaimLead:
                 ),
             )
         return ClaimOutcome(decision=decision, lead=lead, reasons=reasons)
+
+    async def _after_failed_take(
+        self, attempt: ClaimAttempt, error: LeadrouterError
+    ) -> ClaimOutcome:
+        """The crm call failed: the lead it may still have taken is not lost.
+
+        A press with a key is left open, so pressing again with the key
+        finishes it; one without can never be retried, so it is settled now
+        (and, if the crm cannot be asked, when it is stale or at restart).
+        """
+        if attempt.key:
+            raise error
+        try:
+            settled = await self.settler.settle(attempt)
+        except LeadrouterError:
+            raise error from None
+        if settled is None:
+            raise error
+        return await self._replayed(settled)
 
     async def _replayed(self, decision: DecisionRow) -> ClaimOutcome:
         lead = None

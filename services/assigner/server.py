@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 from typing import Any, TypeAlias
 
 import grpc
@@ -25,6 +26,7 @@ from leadrouter.streams import tail
 from leadrouter.timestamps import optional_ts, set_ts
 from services.assigner.background import AssignerRunner, CrmFollower, Ticker
 from services.assigner.claim import ClaimLead, pool_query
+from services.assigner.claim_attempts import ClaimAttempts, Settler
 from services.assigner.manual import ManualMode, ManualOutcome
 from services.assigner.push import PushDistribution
 from services.assigner.push_store import PushStore
@@ -99,8 +101,16 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         self.store = store
         self.clients = clients
         self.clock = clock
-        self.claim = ClaimLead(store, clients, clock)
         self._recorded = asyncio.Event()
+        self.settler = Settler(
+            ClaimAttempts(store.db),
+            store,
+            clients,
+            self._recorded.set,
+            # Older than any crm call can still be on its way.
+            stale_after=timedelta(seconds=max(30.0, 3 * clients.timeout)),
+        )
+        self.claim = ClaimLead(store, clients, clock, self.settler)
         self.push = PushDistribution(
             store, PushStore(store.db), clients, clock, self._recorded.set
         )
@@ -293,6 +303,9 @@ def build(
     follower = CrmFollower(servicer.push, clients)
     ticker = Ticker(servicer.push, TICK_SECONDS)
     runner = AssignerRunner(
-        "assigner", register, healthy, loops=(follower.run, ticker.run)
+        "assigner",
+        register,
+        healthy,
+        loops=(follower.run, ticker.run, servicer.settler.run),
     )
     return runner, db

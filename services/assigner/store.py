@@ -13,7 +13,12 @@ from sqlmodel import col
 from leadrouter.cursors import decision_cursor, decode_decision_cursor
 from leadrouter.db import Database
 from leadrouter.errors import NotFound
-from services.assigner.tables import DecisionRow, DistributionGroup, IdempotencyKey
+from services.assigner.tables import (
+    ClaimAttempt,
+    DecisionRow,
+    DistributionGroup,
+    IdempotencyKey,
+)
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -116,13 +121,33 @@ class AssignerStore:
             return s.get(DecisionRow, row.decision_seq) if row else None
 
     def record(
-        self, decision: DecisionRow, scope: str = "", key: str = ""
+        self, decision: DecisionRow, scope: str = "", key: str = "", attempt: str = ""
     ) -> DecisionRow:
-        """Journals a decision; with a key, a concurrent twin's decision may win."""
+        """Journals a decision; with a key, a concurrent twin's decision may win.
+
+        With an attempt (services/assigner/claim_attempts.py, by operation id)
+        the decision closes it, once: if it was closed already, settled or by
+        a twin press, the decision it was closed with is the answer.
+        """
         try:
             with self.db.session() as s:
+                opened = (
+                    s.get(
+                        ClaimAttempt,
+                        (decision.account, attempt),
+                        with_for_update=not self.db.is_sqlite,
+                    )
+                    if attempt
+                    else None
+                )
+                if opened is not None and opened.decision_seq is not None:
+                    first = s.get(DecisionRow, opened.decision_seq)
+                    assert first is not None
+                    return first
                 s.add(decision)
                 s.flush()
+                if opened is not None:
+                    opened.decision_seq = decision.seq
                 if key:
                     assert decision.seq is not None
                     s.add(

@@ -67,6 +67,30 @@ class IdempotencyKey(AssignerTable, table=True):
     decision_seq: int
 
 
+class ClaimAttempt(AssignerTable, table=True):
+    """A press that went to the crm for a lead, open until its decision is journaled.
+
+    The crm changes first and the journal second; a crash between the two
+    leaves this row open, and settling it (services/assigner/claim_attempts.py)
+    journals the lead the crm gave, or makes sure the crm gives none.
+    """
+
+    __tablename__ = "claim_attempts"
+    __table_args__ = (Index("ix_claim_attempts_open", "decision_seq", "started"),)
+    account: str = Field(primary_key=True)
+    operation_id: str = Field(primary_key=True)  # the crm's TakePoolLead operation
+    group_id: str = ""
+    user_id: str = ""
+    key: str = ""  # the caller's idempotency key, if any
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # Real time, not the injected clock: how long the crm call may still be on
+    # its way, so only attempts older than any call can be are settled.
+    started: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    details: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    trace_id: str = ""
+    decision_seq: int | None = None  # set once journaled
+
+
 def _when(nullable: bool = True) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
 

@@ -1,0 +1,180 @@
+"""Presses that reached the crm: every lead the crm hands out gets its decision.
+
+A press changes the crm first (TakePoolLead under an operation id) and the
+journal second. The attempt row is written before the crm call and closed in
+the same transaction as the decision, so a crash, a killed process or a lost
+reply in between leaves it open. Settling an open attempt asks the crm for
+the same operation again, with a pool that holds nothing: if the crm took a
+lead under it, that lead comes back and is journaled as claimed; if not, the
+crm remembers the operation as having taken nothing, so a call still on its
+way can no longer take a lead behind the journal's back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from google.protobuf.json_format import MessageToDict
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from leadrouter.clients import Clients
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.db import Database
+from leadrouter.limits.v1 import limits_pb2
+from leadrouter.timestamps import to_ts
+from services.assigner.store import AssignerStore
+from services.assigner.tables import ClaimAttempt, DecisionRow
+
+log = logging.getLogger(__name__)
+
+
+def claim_scope(user_id: str) -> str:
+    return f"claim:{user_id}"
+
+
+def real_now() -> datetime:
+    """Wall time, for how old an attempt is; decisions use the injected clock."""
+    return datetime.now(UTC)
+
+
+class ClaimAttempts:
+    """Attempts: opened before the crm call, closed with the decision."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def open(self, attempt: ClaimAttempt) -> None:
+        """Records the attempt; a twin press with the same key shares the first's."""
+        try:
+            with self.db.session() as s:
+                if s.get(ClaimAttempt, (attempt.account, attempt.operation_id)):
+                    return
+                s.add(attempt)
+        except IntegrityError:
+            pass  # the twin got there first: same operation, same row
+
+    def drop(self, account: str, operation_id: str) -> None:
+        """Forgets an attempt under which the crm took nothing."""
+        with self.db.session() as s:
+            s.execute(
+                delete(ClaimAttempt).where(
+                    col(ClaimAttempt.account) == account,
+                    col(ClaimAttempt.operation_id) == operation_id,
+                    col(ClaimAttempt.decision_seq).is_(None),
+                )
+            )
+
+    def open_ones(self, started_before: datetime) -> list[ClaimAttempt]:
+        with self.db.session() as s:
+            stmt = select(ClaimAttempt).where(
+                col(ClaimAttempt.decision_seq).is_(None),
+                col(ClaimAttempt.started) < started_before,
+            )
+            return list(s.scalars(stmt.order_by(col(ClaimAttempt.started)).limit(500)))
+
+
+class Settler:
+    """Settles open attempts: at start (their process is gone) and when stale."""
+
+    def __init__(
+        self,
+        attempts: ClaimAttempts,
+        store: AssignerStore,
+        clients: Clients,
+        recorded: Callable[[], None],
+        stale_after: timedelta,
+        every_seconds: float = 30.0,
+    ) -> None:
+        self.attempts = attempts
+        self.store = store
+        self.clients = clients
+        self.recorded = recorded
+        self.stale_after = stale_after
+        self.every = every_seconds
+
+    async def settle(self, attempt: ClaimAttempt) -> DecisionRow | None:
+        """The claimed decision for the lead the crm gave, or None if it gave none."""
+        taken = await self.clients.crm.call(
+            "TakePoolLead",
+            crm_pb2.TakePoolLeadRequest(
+                account=attempt.account,
+                operation_id=attempt.operation_id,
+                pool=crm_pb2.PoolQuery(),  # nothing to take: replay or nothing
+                user_id=attempt.user_id,
+                at=to_ts(attempt.at),
+            ),
+        )
+        if not taken.taken:
+            await self.attempts.db.run(
+                self.attempts.drop, attempt.account, attempt.operation_id
+            )
+            return None
+        details = json.loads(attempt.details)
+        details["moved"] = MessageToDict(taken.moved, preserving_proto_field_name=True)
+        decision = DecisionRow(
+            account=attempt.account,
+            kind="claim",
+            outcome="claimed",
+            group_id=attempt.group_id,
+            actor=attempt.user_id,
+            lead_id=taken.lead.id,
+            assignee=attempt.user_id,
+            at=attempt.at,
+            reasons="[]",
+            details=json.dumps(details),
+            trace_id=attempt.trace_id,
+        )
+        journaled = await self.store.db.run(
+            self.store.record,
+            decision,
+            claim_scope(attempt.user_id),
+            attempt.key,
+            attempt.operation_id,
+        )
+        if journaled is decision:
+            log.info(
+                "claim of lead %s by %s journaled after the fact",
+                taken.lead.id,
+                attempt.user_id,
+            )
+            self.recorded()
+            await self.clients.limits.call(
+                "RecordClaim",
+                limits_pb2.RecordClaimRequest(
+                    account=attempt.account,
+                    group_id=attempt.group_id,
+                    user_id=attempt.user_id,
+                    at=to_ts(attempt.at),
+                ),
+            )
+        return journaled
+
+    async def settle_open(self, started_before: datetime) -> int:
+        settled = 0
+        for attempt in await self.attempts.db.run(
+            self.attempts.open_ones, started_before
+        ):
+            await self.settle(attempt)
+            settled += 1
+        return settled
+
+    async def run(self) -> None:
+        """At start every open attempt is a dead process's; later, only stale ones."""
+        started_before = real_now()
+        while True:
+            try:
+                await self.settle_open(started_before)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the crm or the database not back yet
+                log.warning("settling open claims: %s; trying again", error)
+                await asyncio.sleep(1.0)
+                continue
+            await asyncio.sleep(self.every)
+            started_before = real_now() - self.stale_after
