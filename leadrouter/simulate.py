@@ -50,8 +50,10 @@ async def fetch_journal(
     async for message in stream:
         if from_ts(message.at) < end:
             events.append(parse_event(json.loads(message.json)))
-    presses: list[ClaimPress] = []
-    pushes: list[PushRecord] = []
+    # The journal pages newest first; decisions at one instant keep their
+    # journal order (offset), which is the order they were made in.
+    presses: list[tuple[datetime, int, ClaimPress]] = []
+    pushes: list[tuple[datetime, int, PushRecord]] = []
     after = ""
     while True:
         request = assigner_pb2.ListDecisionsRequest(
@@ -60,27 +62,22 @@ async def fetch_journal(
         getattr(request, "from").CopyFrom(to_ts(start))  # `from` is a keyword
         page = await clients.assigner.call("ListDecisions", request)
         for d in page.decisions:
+            at = from_ts(d.at)
             if d.kind == "claim":
-                presses.append(_press(d))
+                presses.append((at, d.offset, _press(d)))
             elif d.kind == "push":
                 trigger = json.loads(d.details_json or "{}").get("trigger", "")
-                pushes.append(
-                    PushRecord(
-                        from_ts(d.at),
-                        d.lead_id,
-                        d.outcome,
-                        d.template_id,
-                        d.assignee,
-                        trigger,
-                    )
+                push = PushRecord(
+                    at, d.lead_id, d.outcome, d.template_id, d.assignee, trigger
                 )
+                pushes.append((at, d.offset, push))
         if not page.decisions or not page.end_cursor:
             break
         after = page.end_cursor
     return (
         events,
-        sorted(presses, key=lambda p: p.at),
-        sorted(pushes, key=lambda p: p.at),
+        [p for *_, p in sorted(presses, key=lambda x: x[:2])],
+        [p for *_, p in sorted(pushes, key=lambda x: x[:2])],
     )
 
 
@@ -91,7 +88,8 @@ def _press(d: assigner_pb2.Decision) -> ClaimPress:
         if r.code not in NOT_A_LIMIT
     )
     outcome = "refused" if d.outcome == "refused" and limits else "claimed"
-    return ClaimPress(from_ts(d.at), d.actor, d.group_id, outcome, limits)
+    lead = d.lead_id if outcome == "claimed" else ""
+    return ClaimPress(from_ts(d.at), d.actor, d.group_id, outcome, limits, lead)
 
 
 def _pct(share: float) -> str:

@@ -76,6 +76,7 @@ class ClaimPress:
     group: str
     outcome: str = ""  # claimed | refused, as it happened ("" when unknown)
     limits: tuple[str, ...] = ()  # the limits that refused it, as it happened
+    lead: str = ""  # the lead it took, as it happened
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ class _Watch:
     assignee: str
     assigned_at: datetime
     stage: str
-    attempt: int
+    timer: int  # which SLA timer is live; an older one firing is stale
     skipped: set[str] = field(default_factory=set)
 
 
@@ -242,7 +243,8 @@ class _Replay:
     held_leads: int = 0
     held_seconds: float = 0.0
     held_max_seconds: float = 0.0
-    history_push_at: dict[str, datetime] = field(default_factory=dict)
+    # (lead, instant) of the history's pushes: the replay makes its own there.
+    history_pushes: set[tuple[str, datetime]] = field(default_factory=set)
     watched: dict[str, _Watch] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
     sla: int = 0
@@ -257,7 +259,7 @@ class _Replay:
     blocked_since: dict[tuple[str, str], datetime] = field(default_factory=dict)
     blocked: dict[str, dict[str, list[Span]]] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
-    timers: list[tuple[datetime, int, int, object]] = field(default_factory=list)
+    timers: list[tuple[datetime, int, object, object]] = field(default_factory=list)
     seq: int = 0
 
     # -- state of the account -------------------------------------------------
@@ -511,6 +513,9 @@ class _Replay:
     ) -> None:
         lead = self.leads[lead_id]
         self.give(lead, lead_id, user, at)
+        if t.target_stage and lead.stage != t.target_stage:
+            # The assigner moves it too; the history's own move is then no news.
+            self._move(lead_id, t.target_stage, at, touch=False)
         if self.inbox.get(lead_id) == HELD:
             # The first placement is the one compared; SLA and handover are
             # counted on their own, as the journal counts them.
@@ -521,18 +526,14 @@ class _Replay:
             self.watched.pop(lead_id, None)
             return
         old = self.watched.get(lead_id)
+        self.seq += 1
         self.watched[lead_id] = _Watch(
-            t,
-            user,
-            at,
-            lead.stage,
-            self.attempts.get(lead_id, 0),
-            old.skipped if old else set(),
+            t, user, at, lead.stage, self.seq, old.skipped if old else set()
         )
         if t.reassign_after_minutes:
             self.later(
                 at + timedelta(minutes=t.reassign_after_minutes),
-                ("sla", lead_id, self.attempts.get(lead_id, 0)),
+                ("sla", lead_id, self.seq),
             )
 
     def release(self, at: datetime) -> None:
@@ -574,10 +575,11 @@ class _Replay:
         if not allowed:
             if sla and t.reassign_after_minutes:
                 # Nobody else on duty: it stays, and the timer starts again.
-                w.attempt = self.attempts[lead_id] = self.attempts.get(lead_id, 0) + 1
+                self.seq += 1
+                w.timer = self.seq
                 self.later(
                     at + timedelta(minutes=t.reassign_after_minutes),
-                    ("sla", lead_id, w.attempt),
+                    ("sla", lead_id, w.timer),
                 )
             return
         user = self.pick(t, lead_id, pool, frozenset(allowed))
@@ -595,7 +597,7 @@ class _Replay:
             self.dirty.add(item)
         elif isinstance(item, tuple) and item[0] == "sla":
             w = self.watched.get(item[1])
-            if w is not None and w.attempt == item[2]:
+            if w is not None and w.timer == item[2]:
                 self.send_on(item[1], at, sla=True)
 
     def hand_over(self, at: datetime) -> None:
@@ -625,15 +627,14 @@ class _Replay:
         if isinstance(e, h.StageChanged):
             lead = self.leads[e.lead]
             pipeline = e.pipeline or lead.stage.split("/", 1)[0]
-            own_push = lead.replayed and self.history_push_at.get(e.lead) == e.at
+            own_push = lead.replayed and (e.lead, e.at) in self.history_pushes
             self._move(e.lead, f"{pipeline}/{e.to}", e.at, touch=not own_push)
         elif isinstance(e, h.LeadReopened):
             self._move(e.lead, self.leads[e.lead].last_open, e.at, touch=True)
         elif isinstance(e, h.ResponsibleChanged):
             lead = self.leads[e.lead]
-            first = not lead.first_actual
             lead.first_actual = lead.first_actual or e.to
-            if lead.replayed and first:
+            if lead.replayed and (e.lead, e.at) in self.history_pushes:
                 return  # the history's own push: the replay decided this one instead
             if self.inbox.get(e.lead) == HELD:
                 self.inbox[e.lead] = e.to
@@ -860,21 +861,38 @@ def replay(
     r.schedules = {s.user: schedule_of(s) for s in ws.schedules}
     r.templates = [template_of(t) for t in ws.templates]
     history = [e for e in events if e.at < end]
+    journal = list(pushes) if pushes is not None else None
     created: dict[str, datetime] = {}
+    first_handover: dict[str, datetime] = {}
     for e in history:
         if isinstance(e, h.ResponsibleChanged):
-            r.history_push_at.setdefault(e.lead, e.at)
+            first_handover.setdefault(e.lead, e.at)
         elif isinstance(e, h.LeadCreated):
             created[e.lead] = e.at
+    if journal is not None:
+        r.history_pushes = {(p.lead, p.at) for p in journal if p.outcome == "assigned"}
+    else:
+        # Without the journal, a pushed lead's first hand-over is taken to be
+        # the push.
+        r.history_pushes = set(first_handover.items())
     presses = [c for c in claims if c.at < end]
     # At one instant: duty changes first, then presses, then the history's
     # events (a press precedes the hand-over it causes), then the replay's
     # own timers (limits re-evaluated, SLA).
-    timeline: list[tuple[datetime, int, int, object]] = []
+    # A press's own hand-over follows it at once: presses at one instant see
+    # each other's leads, as they did.
+    timeline: list[tuple[datetime, int, object, object]] = []
     duty = _boundaries(r)
     timeline += [(at, 0, i, None) for i, at in enumerate(duty)]
-    timeline += [(c.at, 1, i, c) for i, c in enumerate(presses)]
-    timeline += [(e.at, 2, i, e) for i, e in enumerate(history)]
+    took = {(c.lead, c.at): i for i, c in enumerate(presses) if c.lead}
+    timeline += [(c.at, 1, (i, -1), c) for i, c in enumerate(presses)]
+    for i, e in enumerate(history):
+        lead = getattr(e, "lead", None)
+        press = took.get((lead, e.at)) if isinstance(lead, str) else None
+        if press is not None:
+            timeline.append((e.at, 1, (press, i), e))
+        else:
+            timeline.append((e.at, 2, i, e))
     midnights = _midnights(tz, start, end)
     timeline += [(at, 3, -1 - i, "midnight") for i, at in enumerate(midnights)]
     timeline += [(start, 3, -len(midnights) - 1, "start")]
@@ -893,7 +911,7 @@ def replay(
                 r.release(at)
         if isinstance(item, ClaimPress):
             r.press(item)
-        elif kind == 2:
+        elif kind in (1, 2):
             r.apply(item)  # type: ignore[arg-type]
         elif item in ("midnight", "start"):
             r.dirty.update(r.memberships)
@@ -908,9 +926,7 @@ def replay(
             waited = (end - held.since).total_seconds()
             r.held_seconds += waited
             r.held_max_seconds = max(r.held_max_seconds, waited)
-    return _result(
-        r, ws, presses, list(pushes) if pushes is not None else None, created
-    )
+    return _result(r, ws, presses, journal, created)
 
 
 def _result(
