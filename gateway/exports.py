@@ -3,6 +3,8 @@
     GET /reports/distribution.csv?from=2026-11-01&to=2026-11-30&bucket=week
         &groupId=main&userId=ursula          (groupId and userId may repeat)
     GET /reports/loss-reasons.csv?from=2026-11-01&to=2026-11-30&groupBy=manager
+    POST /reports/whatif.csv?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z
+        with a workspace YAML as the body: the what-if comparison (admins)
 
 The figures and the access rules are those of the GraphQL reports.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -29,11 +31,13 @@ from gateway.schema.reports import (
     distribution_report,
     loss_reasons_report,
 )
+from gateway.schema.whatif import run_simulation
 from leadrouter.auth import Caller
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
 from leadrouter.config import Settings
 from leadrouter.errors import BadInput, LeadrouterError
+from leadrouter.simulate import CSV_HEADER, comparison_rows
 
 HTTP_STATUS = {
     "BAD_USER_INPUT": 400,
@@ -70,6 +74,19 @@ def _day(request: Request, name: str) -> date:
         return date.fromisoformat(text)
     except ValueError as error:
         raise BadInput(f"'{name}' must be a date like 2026-11-01") from error
+
+
+def _instant(request: Request, name: str) -> datetime:
+    text = request.query_params.get(name, "")
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise BadInput(
+            f"'{name}' must be an instant like 2026-11-01T00:00:00Z"
+        ) from error
+    if at.tzinfo is None:
+        raise BadInput(f"'{name}' needs a UTC offset, like 2026-11-01T00:00:00Z")
+    return at
 
 
 def _choice(request: Request, name: str, enum: Any, default: Any) -> Any:
@@ -203,7 +220,20 @@ def export_routes(
         )
         return f"loss-reasons_{first}_{last}.csv", loss_reasons_csv(report)
 
+    async def whatif(request: Request, ctx: Context) -> tuple[str, str]:
+        start, end = _instant(request, "from"), _instant(request, "to")
+        yaml = (await request.body()).decode("utf-8", errors="replace")
+        result = await run_simulation(ctx, yaml, start, end)
+        if isinstance(result, list):
+            raise BadInput(
+                "the workspace has problems: "
+                + "; ".join(f"{p.path or '-'}: {p.message}" for p in result)
+            )
+        name = f"whatif_{start.date()}_{end.date()}.csv"
+        return name, to_csv(CSV_HEADER, comparison_rows(result))
+
     return [
+        Route("/reports/whatif.csv", endpoint(whatif), methods=["POST"]),
         Route("/reports/distribution.csv", endpoint(distribution), methods=["GET"]),
         Route("/reports/loss-reasons.csv", endpoint(loss_reasons), methods=["GET"]),
     ]

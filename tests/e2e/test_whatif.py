@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from leadrouter.simulate import fetch_history, render_comparison
@@ -100,3 +103,103 @@ async def test_simulate_query_is_for_admins_and_reports_problems(
     }
     assert bad["simulate"]["ok"] is False and bad["simulate"]["problems"]
     assert manager["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+FULL = """
+query($y: String!, $from: DateTime!, $to: DateTime!) {
+  simulate(workspaceYaml: $y, from: $from, to: $to) {
+    ok
+    managers { user proposed actual }
+    claims refusedClaims actualRefusedClaims
+    refusals { user limit count }
+    blocked { user limit hours spans { from to } }
+    heldLeads heldMinutes heldMaxMinutes
+    slaReassignments handovers
+  }
+}
+"""
+
+
+async def _lost_today_history(stack: Stack) -> tuple[str, dict[str, str]]:
+    """Marina loses a lead an hour ago and then presses; the proposal's
+    max_lost_today 0 blocks her from that loss to the end of the range."""
+    assert (await stack.apply(WORKSPACE))["ok"]
+    now = stack.clock.now()
+    await stack.import_history(
+        [
+            lead_created("A", now - timedelta(days=1), responsible="marina"),
+            lead_created("L00", now - timedelta(days=1)),
+            {
+                "type": "stage_changed",
+                "at": (now - timedelta(hours=1)).isoformat(),
+                "lead": "A",
+                "to": "lost",
+            },
+        ]
+    )
+    data = await stack.data(CLAIM, {"g": "main"}, user="marina", role="manager")
+    assert data["claimLead"]["__typename"] == "Claimed"
+    proposal = WORKSPACE.replace(
+        "{max_active: 2}", "{max_active: 2, max_lost_today: 0}"
+    )
+    span = {
+        "from": (now - timedelta(hours=3)).isoformat(),
+        "to": (now + timedelta(hours=1)).isoformat(),
+    }
+    return proposal, span
+
+
+async def test_simulate_shows_when_and_how_long_a_limit_blocked(
+    stack: Stack,
+) -> None:
+    proposal, span = await _lost_today_history(stack)
+    now = stack.clock.now()
+
+    data = (await stack.data(FULL, {"y": proposal, **span}))["simulate"]
+
+    assert data["ok"] is True
+    assert data["blocked"] == [
+        {
+            "user": "marina",
+            "limit": "max_lost_today",
+            "hours": 2.0,
+            "spans": [
+                {
+                    "from": (now - timedelta(hours=1)).isoformat(),
+                    "to": (now + timedelta(hours=1)).isoformat(),
+                }
+            ],
+        }
+    ]
+    assert (data["claims"], data["refusedClaims"]) == (1, 1)
+    assert data["actualRefusedClaims"] == 0
+    assert data["refusals"] == [
+        {"user": "marina", "limit": "max_lost_today", "count": 1}
+    ]
+
+
+async def test_whatif_csv_is_the_comparison_for_admins_only(stack: Stack) -> None:
+    proposal, span = await _lost_today_history(stack)
+    query = "from={from}&to={to}".format(
+        **{k: v.replace("+", "%2B") for k, v in span.items()}
+    )
+
+    def post(yaml: str, token: str | None) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return stack.http.post(
+            f"/reports/whatif.csv?{query}", content=yaml.encode(), headers=headers
+        )
+
+    admin = await post(proposal, stack.token("head", "admin"))
+    manager = await post(proposal, stack.token("ursula", "manager"))
+    broken = await post("users: 3", stack.token("head", "admin"))
+
+    assert admin.status_code == 200
+    assert admin.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(admin.text)))
+    assert rows[0] == ["section", "item", "detail", "proposed", "actual"]
+    assert ["blocked_hours", "marina", "max_lost_today", "2.0", ""] in rows
+    assert ["refused", "marina", "max_lost_today", "1", "0"] in rows
+    assert ["claims", "refused", "", "1", "0"] in rows
+    assert manager.status_code == 403
+    assert broken.status_code == 400 and "users" in broken.json()["error"]
