@@ -14,7 +14,7 @@ from leadrouter.clock import SystemClock
 from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import LeadrouterError
-from leadrouter.simulate import render_comparison, simulate
+from leadrouter.simulate import comparison_csv, render_comparison, simulate
 from leadrouter.workspace_apply import apply_workspace
 
 
@@ -71,7 +71,12 @@ async def _import(settings: Settings, path: str, account: str) -> int:
 
 
 async def _simulate(
-    settings: Settings, path: str, account: str, start: datetime, end: datetime
+    settings: Settings,
+    path: str,
+    account: str,
+    start: datetime,
+    end: datetime,
+    csv_path: str | None = None,
 ) -> int:
     clients = Clients.from_settings(settings)
     try:
@@ -84,6 +89,9 @@ async def _simulate(
             print(f"  {p}")
         return 1
     print(render_comparison(result))
+    if csv_path:
+        Path(csv_path).write_text(comparison_csv(result), encoding="utf-8")
+        print(f"comparison written to {csv_path}")
     return 0
 
 
@@ -111,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     p_sim.add_argument("file")
     p_sim.add_argument("--from", dest="start", type=_instant, required=True)
     p_sim.add_argument("--to", dest="end", type=_instant, required=True)
+    p_sim.add_argument("--csv", default=None, help="also write the comparison here")
     p_token = sub.add_parser("token", help="print a bearer token for local use")
     p_token.add_argument("--user", required=True)
     p_token.add_argument("--role", required=True, choices=ROLES)
@@ -132,7 +141,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "simulate":
             sys.exit(
                 asyncio.run(
-                    _simulate(settings, args.file, account, args.start, args.end)
+                    _simulate(
+                        settings, args.file, account, args.start, args.end, args.csv
+                    )
                 )
             )
         if args.command == "token":
