@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from leadrouter.config import SERVICES, Settings
+from leadrouter.rpc import wait_for_health
 from leadrouter.up import stop_processes, wait_ready
 
 SECRET = "process-test-secret-of-at-least-32-bytes"
@@ -44,6 +45,20 @@ class ProcessStack:
         self.procs[name] = proc
         return proc
 
+    def kill(self, name: str) -> None:
+        """`kill -9`: no draining, no goodbye, whatever it was in the middle of."""
+        proc = self.procs[name]
+        proc.kill()
+        proc.wait(30)
+
+    def restart(self, name: str) -> None:
+        """Starts a stopped process again on the same address; waits until healthy."""
+        import asyncio
+
+        assert self.procs[name].poll() is not None, f"{name} is still running"
+        self.start(name)
+        asyncio.run(wait_for_health(self.settings.addr_for(name), timeout=60))
+
     def cli(self, *args: str, ok: bool = True) -> str:
         """Runs `leadrouter ARGS` against this stack; its output, stdout then stderr."""
         done = subprocess.run(
@@ -62,7 +77,10 @@ class ProcessStack:
 
 
 @contextmanager
-def process_stack(data_dir: Path, database_url: str | None) -> Iterator[ProcessStack]:
+def process_stack(
+    data_dir: Path, database_url: str | None, more: dict[str, str] | None = None
+) -> Iterator[ProcessStack]:
+    """`more`: LEADROUTER_* variables to add, without the prefix (CLAIM_BURST)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADROUTER_")}
     env.update(
         {
@@ -78,6 +96,7 @@ def process_stack(data_dir: Path, database_url: str | None) -> Iterator[ProcessS
         env[f"LEADROUTER_{service.upper()}_ADDR"] = f"127.0.0.1:{free_port()}"
     if database_url:
         env["LEADROUTER_DATABASE_URL"] = database_url
+    env.update({f"LEADROUTER_{k}": v for k, v in (more or {}).items()})
     addresses: dict[str, Any] = {
         f"{s}_addr": env[f"LEADROUTER_{s.upper()}_ADDR"] for s in SERVICES
     }
