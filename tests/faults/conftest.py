@@ -1,8 +1,8 @@
-"""One product, as processes on SQLite, shared by the fault tests that break it.
+"""One product, as processes on a PostgreSQL server of its own, for breaking.
 
-Starting five services and the gateway is the slow part, so the modules
-share them; every test leaves the product running and its journal in
-agreement with the CRM, which the next test checks again.
+Starting five services, the gateway and a database server is the slow part,
+so the modules share them; every test leaves the product running and its
+journal in agreement with the CRM, which the next test checks again.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.faults.postgres import PrivatePostgres, private_postgres
 from tests.faults.product import apply_open_workspace
 from tests.processes import ProcessStack, process_stack
 
@@ -30,8 +31,14 @@ def fault_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="package")
-def stack(fault_dir: Path) -> Iterator[ProcessStack]:
-    with process_stack(fault_dir / "var", None, FAULT_SETTINGS) as s:
+def postgres() -> Iterator[PrivatePostgres]:
+    with private_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="package")
+def stack(fault_dir: Path, postgres: PrivatePostgres) -> Iterator[ProcessStack]:
+    with process_stack(fault_dir / "var", postgres.url, FAULT_SETTINGS) as s:
         apply_open_workspace(s, fault_dir)
         yield s
 

@@ -10,19 +10,14 @@ from typing import Any
 
 import httpx
 
-from leadrouter.auth import issue_token
-from tests.fixtures import WORKSPACE, lead_created
-from tests.processes import SECRET, ProcessStack
+from tests.e2e.test_claim_concurrency import CONCURRENT_WORKSPACE, MANAGERS, token
+from tests.fixtures import lead_created
+from tests.processes import ProcessStack
 
-MANAGERS = ["ursula", "nadezhda", "marina", "pavel", "ivan"]
+__all__ = ["MANAGERS", "token"]
+
 # Five managers with no limits of their own, so only faults can refuse them.
-OPEN_WORKSPACE = WORKSPACE.replace(
-    "      - {user: marina, limits: {max_active: 2}}\n"
-    "      - {user: pavel, enabled: false}",
-    "      - {user: marina}\n      - {user: pavel}\n      - {user: ivan}",
-).replace(
-    "  - {id: pavel, name: Pavel}", "  - {id: pavel, name: Pavel}\n  - {id: ivan}"
-)
+OPEN_WORKSPACE = CONCURRENT_WORKSPACE
 CLAIM = """
 mutation($k: String) {
   claimLead(groupId: "main", idempotencyKey: $k) {
@@ -34,17 +29,6 @@ mutation($k: String) {
 """
 # A stack trace or an internal detail in an answer would show one of these.
 INTERNALS = ("Traceback", 'File "', "grpc", "sqlalchemy", "psycopg", "sqlite")
-
-
-def token(user: str, role: str = "manager") -> str:
-    return issue_token(
-        SECRET,
-        account="acme",
-        user_id=user,
-        role=role,
-        now=datetime.now(UTC),
-        ttl=timedelta(hours=1),
-    )
 
 
 def apply_open_workspace(stack: ProcessStack, tmp: Path) -> None:
