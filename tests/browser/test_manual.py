@@ -1,8 +1,14 @@
-"""Manual mode: the head of sales moves a manager's open leads to a colleague."""
+"""Manual mode: the head of sales moves leads by hand, on the Transfer leads screen
+and in the leads list."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
@@ -87,3 +93,166 @@ def test_an_admin_previews_and_confirms_a_transfer_of_marinas_open_leads(
         {"l": expected["leadIds"]},
     )["assignLeads"]
     assert back == {"leads": n["leads"], "tasks": n["tasks"]}
+
+
+PAVELS = 70  # more than a page of the list, and more than one batch of 50
+
+
+def _give_pavel_leads(demo: Demo, tmp_path: Path) -> list[str]:
+    """Pavel's open deals, with a contact each and an open task on every tenth."""
+    now = datetime.now(UTC)
+    leads = [f"PV{i:03d}" for i in range(PAVELS)]
+    events: list[dict[str, Any]] = []
+    for i, lead in enumerate(leads):
+        events.append(
+            {
+                "type": "lead_created",
+                "at": (now - timedelta(days=2, minutes=-i)).isoformat(),
+                "lead": lead,
+                "name": f"Pavel's deal #{i}",
+                "pipeline": "sales",
+                "stage": "meeting",
+                "responsible": "pavel",
+                "channel": "call",
+                "contacts": [f"PVC{i:03d}"],
+            }
+        )
+        if i % 10 == 0:
+            events.append(
+                {
+                    "type": "task_created",
+                    "at": (now - timedelta(days=1)).isoformat(),
+                    "task": f"PVT{i:03d}",
+                    "lead": lead,
+                    "responsible": "pavel",
+                    "deadline": (now + timedelta(days=1)).isoformat(),
+                }
+            )
+    history = tmp_path / "pavel.jsonl"
+    history.write_text("".join(json.dumps(e) + "\n" for e in events))
+    demo.stack.cli("import", str(history))
+    return leads
+
+
+def _manual_this_month(demo: Demo, user: str) -> int:
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Tomsk")).date()
+    report = demo.gql(
+        "query($f: Date!, $t: Date!, $u: [ID!]) { distributionReport(from: $f, "
+        "to: $t, userIds: $u) { managers { userId manual } } }",
+        {"f": today.replace(day=1).isoformat(), "t": today.isoformat(), "u": [user]},
+    )["distributionReport"]
+    return sum(m["manual"] for m in report["managers"] if m["userId"] == user)
+
+
+def test_an_admin_selects_all_matching_leads_and_transfers_them_in_batches(
+    new_page: Any, demo: Demo, tmp_path: Path
+) -> None:
+    leads = _give_pavel_leads(demo, tmp_path)
+    expected = demo.gql(
+        'mutation($l: [ID!]!) { transferLeads(fromUserId: "pavel", toUserId: '
+        '"nadezhda", filter: {leadIds: $l}, cascade: true, dryRun: true) '
+        "{ leads tasks contacts companies } }",
+        {"l": leads},
+    )["transferLeads"]
+    assert (expected["leads"], expected["tasks"]) == (PAVELS, PAVELS // 10)
+    manual_before = _manual_this_month(demo, "nadezhda")
+
+    page = new_page("head", "admin")
+    page.get_by_role("navigation").get_by_role("link", name="Leads", exact=True).click()
+    expect(page.get_by_role("heading", name="Leads", exact=True)).to_be_visible()
+    page.get_by_label("Responsible").select_option(label="Pavel")
+    page.get_by_label("Stage").select_option(label="Sales: Meeting held")
+    page.get_by_role("button", name="Show leads").click()
+    expect(page.locator("#ld-summary")).to_have_text(f"{PAVELS} leads match.")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(20)
+    expect(page.get_by_text("Page 1 of 4")).to_be_visible()
+
+    page.get_by_label("Select the leads on this page").check()
+    expect(page.locator("#ld-selected")).to_have_text("20 leads selected")
+    page.get_by_role("button", name=f"Select all {PAVELS} matching leads").click()
+    expect(page.locator("#ld-selected")).to_have_text(f"{PAVELS} leads selected")
+    # The selection holds across pages: the next page is ticked too.
+    page.get_by_role("button", name="Next page").click()
+    expect(page.get_by_text("Page 2 of 4")).to_be_visible()
+    expect(page.get_by_label("Select Pavel's deal #20", exact=True)).to_be_checked()
+
+    page.get_by_label("Transfer from Pavel").check()
+    page.get_by_label("To", exact=True).select_option(label="Nadezhda")
+    page.get_by_role("button", name="Preview").click()
+    confirm = page.get_by_role("region", name="Confirm")
+    expect(confirm).to_contain_text(f"Move {PAVELS} leads")
+    expect(confirm).to_contain_text("to Nadezhda, in 2 batches?")
+    for kind in ("leads", "tasks", "contacts", "companies"):
+        expect(confirm.locator(f"dd[data-count={kind}]")).to_have_text(
+            str(expected[kind])
+        )
+    screenshot(page, "admin-leads-confirm")
+
+    # The second batch reaches the server, but its answer is lost on the way back.
+    lost: list[str] = []
+
+    def lose_the_answer(route: Any) -> None:
+        body = route.request.post_data or ""
+        if "transferLeads" in body and '"dry":false' in body and '-2"' in body:
+            route.fetch()
+            lost.append(body)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/graphql", lose_the_answer)
+    confirm.get_by_role("button", name="Confirm").click()
+    failed = confirm.get_by_role("alert")
+    expect(failed).to_contain_text("Batch 2 of 2 failed")
+    expect(page.locator("#ld-progress")).to_have_attribute("value", "1")
+    screenshot(page, "admin-leads-batch-failed")
+    page.unroute("**/graphql")
+    assert len(lost) == 1
+
+    confirm.get_by_role("button", name="Try again").click()
+    done = page.get_by_role("region", name="Transfer done")
+    outcome = done.locator(".notice.ok")
+    expect(outcome).to_contain_text(
+        f"Nadezhda got {PAVELS} leads, {PAVELS // 10} tasks"
+    )
+    expect(outcome).to_contain_text("in 2 batches")
+    expect(page.locator("#ld-progress")).to_have_attribute("value", "2")
+    expect(page.get_by_text("Batch 2 of 2 · 100 %")).to_be_visible()
+    # The list, still filtered on Pavel, is empty now.
+    expect(page.locator("#ld-summary")).to_have_text("0 leads match.")
+    screenshot(page, "admin-leads-done")
+
+    # Nadezhda's list shows them.
+    page.get_by_label("Responsible").select_option(label="Nadezhda")
+    page.get_by_role("button", name="Show leads").click()
+    first = page.locator("tr[data-lead=PV000]")
+    expect(first.locator("td[data-responsible]")).to_have_text("Nadezhda")
+
+    # One manual decision per lead: the lost answer was not a second move.
+    journal = demo.gql(
+        '{ decisions(userId: "nadezhda", first: 500) '
+        "{ edges { node { kind actor leadId } } } }"
+    )["decisions"]["edges"]
+    mine = Counter(
+        e["node"]["leadId"]
+        for e in journal
+        if e["node"]["leadId"] in leads
+        and (e["node"]["kind"], e["node"]["actor"]) == ("manual", "head")
+    )
+    assert mine == Counter(leads)
+
+    # The Reports' manual column counts each lead once.
+    manual_after = manual_before + PAVELS
+    assert _manual_this_month(demo, "nadezhda") == manual_after
+    page.get_by_role("link", name="Reports").click()
+    row = page.locator("table.distribution").get_by_role("row", name="Nadezhda")
+    expect(row.locator("td").nth(2)).to_have_text(str(manual_after))
+    assert page.js_errors == []
+
+    # Give them back, so later tests meet Nadezhda's demo load as it was.
+    demo.gql(
+        'mutation($l: [ID!]!) { assignLeads(leadIds: $l, userIds: ["pavel"], '
+        "cascade: true) { leads } }",
+        {"l": leads},
+    )

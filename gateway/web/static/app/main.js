@@ -23,6 +23,7 @@ const ROUTES = {
   schedules: { module: "./views/schedules.js", nav: "nav.schedules", roles: ["ADMIN", "VIEWER"] },
   templates: { module: "./views/templates.js", nav: "nav.templates", roles: ["ADMIN", "VIEWER"] },
   workspace: { module: "./views/workspace.js", nav: "nav.workspace", roles: ["ADMIN"] },
+  leads: { module: "./views/leads.js", nav: "nav.leads", roles: ["ADMIN"], needs: "matchingLeadIds" },
   transfer: { module: "./views/transfer.js", nav: "nav.transfer", roles: ["ADMIN"], needs: "transferLeads" },
   reports: {
     module: "./views/reports.js",

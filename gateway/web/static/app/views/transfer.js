@@ -11,16 +11,37 @@ const TRANSFER = `mutation($from: ID!, $to: ID!, $filter: LeadFilter, $cascade: 
   }
 }`;
 
-function newKey() {
+export function newKey() {
   if (globalThis.crypto?.randomUUID) return `transfer-${crypto.randomUUID()}`;
   return `transfer-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
 // "2026-03-01" in the account's timezone → the instant of its midnight (plus `days`).
-function dayStart(value, tz, days = 0) {
+export function dayStart(value, tz, days = 0) {
   const [y, m, d] = value.split("-").map(Number);
   const local = new Date(Date.UTC(y, m - 1, d + days));
   return zonedInstant(local.getUTCFullYear(), local.getUTCMonth() + 1, local.getUTCDate(), 0, 0, tz).toISOString();
+}
+
+// The filter's pipeline: any, or one of the pipelines in use.
+export function pipelineSelect(id, pipelines) {
+  return h(
+    "select",
+    { id },
+    h("option", { value: "" }, t("transfer.anyPipeline")),
+    pipelines.filter((p) => !p.archived).map((p) => h("option", { value: p.id }, p.name)),
+  );
+}
+
+export function countList(c) {
+  return h(
+    "dl",
+    { class: "facts counts" },
+    ["leads", "tasks", "contacts", "companies"].map((k) => [
+      h("dt", {}, t(`transfer.count.${k}`)),
+      h("dd", { dataset: { count: k } }, String(c[k])),
+    ]),
+  );
 }
 
 function counts(result) {
@@ -44,12 +65,7 @@ export async function render(ctx) {
 
   const from = h("select", { id: "tr-from", required: true, "aria-describedby": "tr-error" }, userOptions(t("transfer.choose")));
   const to = h("select", { id: "tr-to", required: true, "aria-describedby": "tr-error" }, userOptions(t("transfer.choose")));
-  const pipeline = h(
-    "select",
-    { id: "tr-pipeline" },
-    h("option", { value: "" }, t("transfer.anyPipeline")),
-    pipelines.filter((p) => !p.archived).map((p) => h("option", { value: p.id }, p.name)),
-  );
+  const pipeline = pipelineSelect("tr-pipeline", pipelines);
   const stageBox = h("div", { class: "row stages" });
   const createdFrom = h("input", { id: "tr-created-from", type: "date" });
   const createdTo = h("input", { id: "tr-created-to", type: "date" });
@@ -102,17 +118,6 @@ export async function render(ctx) {
   }
   for (const el of [from, to, createdFrom, createdTo, noOpenTask, cascade]) el.addEventListener("change", stale);
   stageBox.addEventListener("change", stale);
-
-  function countList(c) {
-    return h(
-      "dl",
-      { class: "facts counts" },
-      ["leads", "tasks", "contacts", "companies"].map((k) => [
-        h("dt", {}, t(`transfer.count.${k}`)),
-        h("dd", { dataset: { count: k } }, String(c[k])),
-      ]),
-    );
-  }
 
   async function onPreview(e) {
     e.preventDefault();
