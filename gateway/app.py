@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -15,6 +16,7 @@ from strawberry.asgi import GraphQL
 
 from gateway.context import Context
 from gateway.exports import export_routes
+from gateway.request_size import RequestSizeLimit
 from gateway.schema import schema
 from gateway.subscriptions import authenticate_connection
 from gateway.web import web_routes
@@ -121,6 +123,6 @@ def create_app(
             *amocrm_routes(settings, clients, graphql.rate_limits),
             *web_routes(settings, clock, graphql.authenticate),
         ],
-        middleware=amocrm_middleware(settings),
+        middleware=[*amocrm_middleware(settings), Middleware(RequestSizeLimit)],
         lifespan=lifespan,
     )

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeAlias
 
 import grpc
+from pydantic import ValidationError
 
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
@@ -177,8 +178,13 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
                 tags=list(lead.tags),
                 budget=lead.budget,
             )
-        except ValueError as error:
-            raise BadInput(f"the lead is not valid: {error}") from error
+        except ValidationError as error:
+            # Field and reason only: the validator's own text links to its docs.
+            reasons = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                for e in error.errors()
+            )
+            raise BadInput(f"the lead is not valid: {reasons}") from error
         view = await self.store.db.run(
             self.store.submit_lead, request.account, event, request.operation_id
         )

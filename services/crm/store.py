@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlmodel import Session, col
 
@@ -611,12 +612,14 @@ class CrmStore:
         self, account: str, lead_id: str, by: str, at: datetime | None
     ) -> LeadView:
         when = at or self.clock.now()
+        try:
+            event = h.LeadReopened(type="lead_reopened", at=when, lead=lead_id, by=by)
+        except ValidationError as error:  # an id no lead can have: empty, too long
+            raise NotFound(f"no lead '{lead_id[:200]}'") from error
         with self.db.session() as s:
             ledger = Ledger(s, account)
             try:
-                ledger.apply(
-                    h.LeadReopened(type="lead_reopened", at=when, lead=lead_id, by=by)
-                )
+                ledger.apply(event)
             except EventRejected as error:
                 if "unknown lead" in str(error):
                     raise NotFound(str(error)) from error

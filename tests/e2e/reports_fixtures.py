@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from gateway.app import create_app
 from leadrouter.assigner.v1 import assigner_pb2
@@ -187,9 +188,10 @@ def bucket_of(day: date, bucket: str) -> date:
 
 
 @contextlib.asynccontextmanager
-async def live_gateway(stack: Stack) -> AsyncIterator[str]:
-    """The gateway served by uvicorn on a free loopback port; yields its ws:// URL."""
-    app = create_app(stack.settings, stack.clients, stack.clock)
+async def live_gateway(stack: Stack, app: ASGIApp | None = None) -> AsyncIterator[str]:
+    """The gateway (or `app`) served by uvicorn on a free loopback port; yields
+    its ws:// URL."""
+    app = app or create_app(stack.settings, stack.clients, stack.clock)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
