@@ -59,5 +59,9 @@ async def test_leads_assigned_by_hand_reach_amocrm_in_batches(
         for r in emulator.log[mark:]
         if (r.method, r.path) == ("PATCH", "/api/v4/leads")
     ]
-    # Each PATCH carries at most 50 leads.
+    # Batched writes: each PATCH carries at most 50 leads, and together they
+    # carry every lead handed out.
+    sizes = [r.items for r in patches]
+    assert max(sizes) <= 50
+    assert sum(sizes) >= len(leads)
     assert len(patches) >= -(-len(leads) // 50)

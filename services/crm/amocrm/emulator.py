@@ -136,6 +136,8 @@ class LoggedRequest:
     path: str
     query: str
     status: int
+    # Entities in a JSON list body: how many leads a batch write carried.
+    items: int = 0
 
     def __str__(self) -> str:
         target = f"{self.path}?{self.query}" if self.query else self.path
@@ -410,6 +412,13 @@ class AmoEmulator:
             await self.app(scope, receive, send)
             return
         status = 500
+        body = bytearray()
+
+        async def reading() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.extend(message.get("body", b""))
+            return message
 
         async def recording(message: Message) -> None:
             nonlocal status
@@ -418,7 +427,7 @@ class AmoEmulator:
             await send(message)
 
         try:
-            await self.app(scope, receive, recording)
+            await self.app(scope, reading, recording)
         finally:
             self.log.append(
                 LoggedRequest(
@@ -427,6 +436,7 @@ class AmoEmulator:
                     path=scope["path"],
                     query=scope.get("query_string", b"").decode(),
                     status=status,
+                    items=_list_length(bytes(body)),
                 )
             )
 
@@ -1459,6 +1469,14 @@ def _error(request_id: str, path: str, code: str, detail: str) -> dict[str, Any]
         "request_id": request_id,
         "errors": [{"code": code, "path": path, "detail": detail}],
     }
+
+
+def _list_length(body: bytes) -> int:
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        return 0
+    return len(parsed) if isinstance(parsed, list) else 0
 
 
 def main() -> None:
