@@ -123,6 +123,17 @@ async def _leads(stack: Stack, ids: list[str]) -> dict[str, crm_pb2.Lead]:
     return {x.id: x for x in found.leads}
 
 
+async def _item_owners(stack: Stack, lead_ids: list[str]) -> dict[str, str]:
+    """Who owns each open task, contact and company of the leads, as 'kind:id'."""
+    found = await stack.clients.crm.call(
+        "FindLeads",
+        crm_pb2.FindLeadsRequest(
+            account=stack.account, filter=crm_pb2.LeadFilter(lead_ids=lead_ids)
+        ),
+    )
+    return {f"{i.kind}:{i.id}": i.responsible for x in found.leads for i in x.items}
+
+
 async def _responsible_changes(stack: Stack) -> Counter[str]:
     """How many times each lead changed hands in the CRM's event log."""
     seen: Counter[str] = Counter()
@@ -212,6 +223,15 @@ async def test_transfer_all_with_cascade_moves_open_tasks_contacts_and_companies
         assert d["details"]["mode"] == "transfer"
     # U3 is in no group's source stage: it stays where it was.
     assert (await _leads(stack, ["U3"]))["U3"].stage == "meeting"
+    # Their open tasks, contacts and company went along.
+    assert await _item_owners(stack, moved["leadIds"]) == {
+        "task:T1": "nadezhda",
+        "task:T2": "nadezhda",
+        "task:T4": "nadezhda",
+        "contact:C1": "nadezhda",
+        "contact:C2": "nadezhda",
+        "company:CO1": "nadezhda",
+    }
 
 
 async def test_transfer_without_cascade_moves_only_the_leads(stack: Stack) -> None:
@@ -221,7 +241,11 @@ async def test_transfer_without_cascade_moves_only_the_leads(stack: Stack) -> No
     moved = (await stack.data(TRANSFER, {**variables, "dry": False}))["transferLeads"]
     expected = {"leads": 4, "tasks": 0, "contacts": 0, "companies": 0}
     assert _counts(preview) == _counts(moved) == expected
-    # Ursula keeps her tasks: a second transfer with cascade finds no lead to move.
+    # Ursula keeps her open tasks, contacts and company.
+    assert set((await _item_owners(stack, ["U1", "U2", "U3", "U4"])).values()) == {
+        "ursula"
+    }
+    # A second transfer with cascade finds no lead of hers to move.
     again = await stack.data(TRANSFER, {**variables, "cascade": True, "dry": True})
     assert again["transferLeads"]["leads"] == 0
 
