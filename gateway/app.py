@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -45,6 +46,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.clients = clients
         self.clock = clock
         self.rate_limits = RateLimits(settings, clock)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except RecursionError as error:
+            # JSON nested past the decoder's depth is bad input, not a crash.
+            raise json.JSONDecodeError("nested too deeply", "", 0) from error
 
     def authenticate(self, headers: Any) -> tuple[Caller | None, str]:
         widget = widget_caller(self.settings, headers, self.clock.now())

@@ -47,6 +47,13 @@ Mutation = merge_types(
     ),
 )
 
+# Bounds on one request's shape: deeper than any screen's query, wide enough
+# for the calendars' one-alias-per-row requests, small enough that no single
+# request fans out into thousands of service calls.
+MAX_DEPTH = 10
+MAX_TOKENS = 5000
+MAX_ALIASES = 30
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
@@ -54,8 +61,8 @@ schema = strawberry.Schema(
     extensions=[
         TracedOperation,  # outermost: its span covers the error mapping too
         ErrorCodes,
-        lambda: QueryDepthLimiter(max_depth=10),
-        lambda: MaxTokensLimiter(max_token_count=5000),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
     ],
 )

@@ -5,6 +5,8 @@ import { h, replace } from "../dom.js";
 import { t, weekStart, formatDay, addLocalDays } from "../i18n.js";
 import { weekCalendar } from "../week.js";
 
+const PER_REQUEST = 25; // people a request, under the gateway's alias limit
+
 export async function render(ctx) {
   const { main, viewer } = ctx;
   const tz = viewer.account.timezone;
@@ -13,11 +15,15 @@ export async function render(ctx) {
   const end = weekStart(new Date(), tz, offset + 1);
   const { users } = await gql(`{ users { id name technical active } }`);
   const people = users.filter((u) => !u.technical && u.active);
-  // One request: an alias per person.
-  const query = `query($from: DateTime!, $to: DateTime!) {
-    ${people.map((u, i) => `u${i}: schedule(userId: ${JSON.stringify(u.id)}, from: $from, to: $to) { start end }`).join("\n")}
-  }`;
-  const data = people.length ? await gql(query, { from: start.toISOString(), to: end.toISOString() }) : {};
+  // An alias per person, in requests under the gateway's alias limit.
+  const data = {};
+  for (let first = 0; first < people.length; first += PER_REQUEST) {
+    const batch = people.slice(first, first + PER_REQUEST);
+    const query = `query($from: DateTime!, $to: DateTime!) {
+      ${batch.map((u, j) => `u${first + j}: schedule(userId: ${JSON.stringify(u.id)}, from: $from, to: $to) { start end }`).join("\n")}
+    }`;
+    Object.assign(data, await gql(query, { from: start.toISOString(), to: end.toISOString() }));
+  }
   const presence = new Map((await gql(`{ presence { userId working online onDuty } }`)).presence.map((d) => [d.userId, d]));
   const pill = (d) =>
     d?.onDuty
