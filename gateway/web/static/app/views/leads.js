@@ -5,7 +5,7 @@
 // own request under a key made of one operation key and the batch number, so a
 // retry after an interruption resumes where it stopped and moves nothing twice.
 
-import { gql } from "../api.js";
+import { gql, NetworkError } from "../api.js";
 import { h, replace, announce } from "../dom.js";
 import { t, formatDateTime } from "../i18n.js";
 import { countList, dayStart, newKey, pipelineSelect } from "./transfer.js";
@@ -341,7 +341,17 @@ export async function render(ctx) {
     for (let i = 0; i < ids.length; i += BATCH) chunks.push(ids.slice(i, i + BATCH));
     const run = { key: newKey(), next: 0, sum: { leads: 0, tasks: 0, contacts: 0, companies: 0 }, skipped: 0 };
     const confirm = h("button", { type: "button", class: "primary" }, t("leads.confirm"));
-    const cancel = h("button", { type: "button", onclick: () => replace(panel) }, t("cancel"));
+    const cancel = h(
+      "button",
+      {
+        type: "button",
+        onclick: () => {
+          replace(panel);
+          if (run.next) load(); // a part already moved: show the list as it is now
+        },
+      },
+      t("cancel"),
+    );
     const bar = h("progress", { id: "ld-progress", max: chunks.length, value: 0, "aria-label": t("leads.progress") });
     const progressText = h("p", { class: "muted", role: "status" });
     const status = h("div", { role: "alert" });
@@ -375,9 +385,11 @@ export async function render(ctx) {
           const retry = h("button", { type: "button", class: "primary", onclick: go }, t("retry"));
           replace(
             status,
-            h("p", { class: "notice bad" }, t("leads.batchFailed", { n: n + 1, of: chunks.length, message: err.message })),
+            h("p", { class: "notice bad" }, t("leads.batchFailed", { n: n + 1, of: chunks.length, message: (err instanceof NetworkError ? t("error.network") : err.message).replace(/\.$/, "") })),
             retry,
           );
+          cancel.disabled = false; // leave it here: what moved stays moved
+
           retry.focus();
           return;
         }
