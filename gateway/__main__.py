@@ -13,11 +13,15 @@ from leadrouter.logs import configure_logging, secrets_of
 from leadrouter.telemetry import setup_tracing, shutdown_tracing
 
 
+def secrets_to_redact(settings: Settings) -> list[str]:
+    """What the gateway's logs never show: the webhook secret is in request
+    paths (uvicorn's access log), and by default derived, so in no setting."""
+    return [settings.signing_secret, settings.amocrm_hook_secret, *secrets_of(settings)]
+
+
 def main() -> None:
     settings = Settings()
-    configure_logging(
-        "gateway", secrets=[settings.signing_secret, *secrets_of(settings)]
-    )
+    configure_logging("gateway", secrets=secrets_to_redact(settings))
     setup_tracing("gateway", settings)
     # uvicorn drains requests on SIGTERM, then re-raises the signal to the handler
     # that was there before it; that handler makes a graceful stop exit 0.

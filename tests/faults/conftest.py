@@ -37,13 +37,13 @@ def postgres() -> Iterator[PrivatePostgres]:
 
 
 @pytest.fixture(scope="package")
-def stack(fault_dir: Path, postgres: PrivatePostgres) -> Iterator[ProcessStack]:
+def fault_stack(fault_dir: Path, postgres: PrivatePostgres) -> Iterator[ProcessStack]:
     with process_stack(fault_dir / "var", postgres.url, FAULT_SETTINGS) as s:
         apply_open_workspace(s, fault_dir)
         yield s
 
 
 @pytest.fixture
-def http(stack: ProcessStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.url, timeout=30) as client:
+def http(fault_stack: ProcessStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=fault_stack.url, timeout=30) as client:
         yield client

@@ -62,11 +62,13 @@ async def press_all(url: str, kill: Any) -> list[dict[str, Any]]:
 
 
 def test_every_lead_is_assigned_once_or_still_in_the_pool(
-    stack: ProcessStack, fault_dir: Path
+    fault_stack: ProcessStack, fault_dir: Path
 ) -> None:
-    leads = add_leads(stack, fault_dir, 2000, PRESSES)
-    answers = asyncio.run(press_all(stack.url, lambda: stack.kill("assigner")))
-    stack.restart("assigner")
+    leads = add_leads(fault_stack, fault_dir, 2000, PRESSES)
+    answers = asyncio.run(
+        press_all(fault_stack.url, lambda: fault_stack.kill("assigner"))
+    )
+    fault_stack.restart("assigner")
 
     claimed = {
         a["data"]["claimLead"]["lead"]["id"]: a["user"]
@@ -83,7 +85,7 @@ def test_every_lead_is_assigned_once_or_still_in_the_pool(
     ), failed
     assert len(claimed) + len(failed) <= PRESSES
 
-    with httpx.Client(base_url=stack.url, timeout=30) as http:
+    with httpx.Client(base_url=fault_stack.url, timeout=30) as http:
         # The assigner settles what its predecessor left half done as it starts.
         deadline = time.monotonic() + 30
         while problems := journal_disagreements(http):
@@ -97,7 +99,7 @@ def test_every_lead_is_assigned_once_or_still_in_the_pool(
     assert len(taken) >= len(claimed)
     # The pool hands out oldest first: what is left is the newest.
     assert taken == leads[: len(taken)]
-    settled = stack.log("assigner").count("journaled after the fact")
+    settled = fault_stack.log("assigner").count("journaled after the fact")
     print(
         f"\n{len(claimed)} presses answered with a lead, {len(failed)} cut off, "
         f"{len(taken)} leads taken, {settled} journaled after the restart"

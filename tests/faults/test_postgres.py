@@ -72,17 +72,17 @@ def settle(http: httpx.Client) -> None:
 
 
 def test_services_reconnect_by_themselves_after_postgres_restarts(
-    stack: ProcessStack, postgres: PrivatePostgres, fault_dir: Path
+    fault_stack: ProcessStack, postgres: PrivatePostgres, fault_dir: Path
 ) -> None:
-    add_leads(stack, fault_dir, 3000, PRESSES)
-    answers = asyncio.run(press_while(stack.url, postgres.restart))
+    add_leads(fault_stack, fault_dir, 3000, PRESSES)
+    answers = asyncio.run(press_while(fault_stack.url, postgres.restart))
     refused = [a["errors"][0] for a in answers if a.get("errors")]
     assert all(
         e["extensions"]["code"] == "UNAVAILABLE" and READABLE.match(e["message"])
         for e in refused
     ), refused
-    assert all(p.poll() is None for p in stack.procs.values()), "a service died"
-    with httpx.Client(base_url=stack.url, timeout=30) as http:
+    assert all(p.poll() is None for p in fault_stack.procs.values()), "a service died"
+    with httpx.Client(base_url=fault_stack.url, timeout=30) as http:
         # Pressing works again with no service restarted.
         body = claim(http, "ursula")
         assert body["data"]["claimLead"]["__typename"] == "Claimed", body
@@ -91,10 +91,10 @@ def test_services_reconnect_by_themselves_after_postgres_restarts(
 
 
 def test_a_read_only_database_refuses_presses_clearly_and_writes_nothing(
-    stack: ProcessStack, postgres: PrivatePostgres, fault_dir: Path
+    fault_stack: ProcessStack, postgres: PrivatePostgres, fault_dir: Path
 ) -> None:
-    add_leads(stack, fault_dir, 4000, 3)
-    with httpx.Client(base_url=stack.url, timeout=30) as http:
+    add_leads(fault_stack, fault_dir, 4000, 3)
+    with httpx.Client(base_url=fault_stack.url, timeout=30) as http:
         before, journaled = owners(http), len(claimed_decisions(http))
         postgres.admin(
             "ALTER DATABASE leadrouter SET default_transaction_read_only = on"

@@ -31,8 +31,8 @@ LEADS = 12
 
 
 @pytest.fixture(scope="module", autouse=True)
-def pool(stack: ProcessStack, fault_dir: Path) -> list[str]:
-    return add_leads(stack, fault_dir, 1000, LEADS)
+def pool(fault_stack: ProcessStack, fault_dir: Path) -> list[str]:
+    return add_leads(fault_stack, fault_dir, 1000, LEADS)
 
 
 def press_until_claimed(http: httpx.Client, user: str, seconds: float = 10) -> str:
@@ -52,11 +52,11 @@ def press_until_claimed(http: httpx.Client, user: str, seconds: float = 10) -> s
 
 @pytest.mark.parametrize("service", ["crm", "limits"])
 def test_a_press_while_a_service_is_down_is_refused_clearly_and_takes_nothing(
-    stack: ProcessStack, http: httpx.Client, service: str
+    fault_stack: ProcessStack, http: httpx.Client, service: str
 ) -> None:
     before = owners(http)
     journaled = len(claimed_decisions(http))
-    stack.kill(service)
+    fault_stack.kill(service)
     try:
         for user in ("ursula", "nadezhda"):
             message = unavailable(claim(http, user))
@@ -64,7 +64,7 @@ def test_a_press_while_a_service_is_down_is_refused_clearly_and_takes_nothing(
                 f"the {service} service is not reachable; try again in a moment"
             )
     finally:
-        stack.restart(service)
+        fault_stack.restart(service)
     # Nothing was half made: the same leads in the pool, no decision for them.
     assert owners(http) == before
     assert len(claimed_decisions(http)) == journaled
@@ -75,11 +75,11 @@ def test_a_press_while_a_service_is_down_is_refused_clearly_and_takes_nothing(
 
 
 def test_claims_do_not_need_the_scheduler_and_its_own_questions_wait_for_it(
-    stack: ProcessStack, http: httpx.Client
+    fault_stack: ProcessStack, http: httpx.Client
 ) -> None:
     duty = "{ onDuty { users { userId } } }"
     admin_data(http, duty)
-    stack.kill("scheduler")
+    fault_stack.kill("scheduler")
     try:
         # Pressing 'Get lead' asks only limits and the CRM.
         assert claim(http, "marina")["data"]["claimLead"]["__typename"] == "Claimed"
@@ -88,7 +88,7 @@ def test_claims_do_not_need_the_scheduler_and_its_own_questions_wait_for_it(
             "the scheduler service is not reachable; try again in a moment"
         )
     finally:
-        stack.restart("scheduler")
+        fault_stack.restart("scheduler")
     deadline = time.monotonic() + 10
     while post(http, duty, token("head", "admin")).get("errors"):
         assert time.monotonic() < deadline, "the scheduler's answers did not return"
