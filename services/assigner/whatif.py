@@ -25,11 +25,12 @@ history's lead move as it did; linked leads use the fallback algorithm
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from leadrouter.workspace import GroupSpec, TemplateSpec, Workspace
@@ -176,6 +177,39 @@ def _hours(spans: Iterable[Span]) -> float:
     return round(sum((e - s).total_seconds() for s, e in spans) / 3600, 2)
 
 
+class _Spans:
+    """Working intervals computed once, asked by bisection: the replay asks
+    "on duty at t?" hundreds of thousands of times over one month."""
+
+    def __init__(self, intervals: Iterable[Span], lo: datetime, hi: datetime) -> None:
+        merged: list[list[datetime]] = []
+        for s, e in sorted(intervals):
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        # In UTC: comparing instants of one fixed zone is much cheaper.
+        self.starts = [m[0].astimezone(UTC) for m in merged]
+        self.ends = [m[1].astimezone(UTC) for m in merged]
+        self.lo, self.hi = lo.astimezone(UTC), hi.astimezone(UTC)
+
+    def knows(self, at: datetime) -> bool:
+        return self.lo <= at < self.hi
+
+    def covers(self, at: datetime) -> bool:
+        i = bisect.bisect_right(self.starts, at) - 1
+        return i >= 0 and at < self.ends[i]
+
+    def opens_within(self, at: datetime, horizon: timedelta) -> bool:
+        """Whether some interval overlaps [at, at + horizon)."""
+        i = bisect.bisect_right(self.ends, at)
+        return i < len(self.starts) and self.starts[i] < at + horizon
+
+
+def _spans(schedule: Schedule, tz: ZoneInfo, lo: datetime, hi: datetime) -> _Spans:
+    return _Spans(working_intervals(schedule, tz, lo, hi), lo, hi)
+
+
 @dataclass
 class _Lead:
     stage: str  # pipeline/stage
@@ -186,6 +220,7 @@ class _Lead:
     replayed: bool = False  # pushed by the replay: the history's first hand-over
     first_actual: str = ""  # is recorded, not applied
     touched_at: datetime | None = None  # last stage change or task done by hand
+    arrived: str = ""  # the stage it was created in
 
 
 @dataclass
@@ -225,6 +260,8 @@ class _Replay:
     kinds: dict[str, str] = field(default_factory=dict)  # live stage -> kind
     technical: set[str] = field(default_factory=set)
     schedules: dict[str, Schedule] = field(default_factory=dict)
+    duty: dict[str, _Spans] = field(default_factory=dict)
+    opening: dict[str, _Spans] = field(default_factory=dict)  # template -> window
     templates: list[Template] = field(default_factory=list)
     leads: dict[str, _Lead] = field(default_factory=dict)
     owned: dict[str, set[str]] = field(default_factory=dict)  # user -> leads
@@ -259,13 +296,48 @@ class _Replay:
     blocked_since: dict[tuple[str, str], datetime] = field(default_factory=dict)
     blocked: dict[str, dict[str, list[Span]]] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
+    limit_settings: dict[tuple[str, str], LimitSettings | None] = field(
+        default_factory=dict
+    )
+    # A member's limits may have let go: held leads are worth another try.
+    freed: bool = False
     timers: list[tuple[datetime, int, object, object]] = field(default_factory=list)
     seq: int = 0
 
     # -- state of the account -------------------------------------------------
     def on_duty(self, user: str, at: datetime) -> bool:
         schedule = self.schedules.get(user)
-        return schedule is not None and is_working(schedule, self.tz, at)
+        if schedule is None:
+            return False
+        spans = self.duty.get(user)
+        if spans is not None and spans.knows(at):
+            return spans.covers(at)
+        return is_working(schedule, self.tz, at)
+
+    def first_template(self, facts: LeadFacts, at: datetime) -> Template | None:
+        """templates.first_template, with the windows precomputed."""
+        spans = self.opening
+        if not all(x.knows(at) for x in spans.values()):
+            return first_template(self.templates, facts, self.tz, at)
+        for t in self.templates:
+            if t.takes(facts) and spans[t.id].covers(at):
+                return t
+        return None
+
+    def opens_soon(self, facts: LeadFacts, at: datetime) -> bool:
+        """Whether a template that takes such leads opens within the horizon."""
+        for t in self.templates:
+            if not t.takes(facts):
+                continue
+            spans = self.opening.get(t.id)
+            if spans is not None and spans.knows(at + OPENING_HORIZON):
+                if spans.opens_within(at, OPENING_HORIZON):
+                    return True
+            elif working_intervals(
+                template_schedule(t), self.tz, at, at + OPENING_HORIZON
+            ):
+                return True
+        return False
 
     def give(self, lead: _Lead, lead_id: str, user: str, at: datetime) -> None:
         self.owned.get(lead.responsible, set()).discard(lead_id)
@@ -335,7 +407,7 @@ class _Replay:
         ]
         moves = [m for m in self.moves.get(user, []) if m[0] <= now]
         sales = [m for m in moves if m[2] in sale]
-        since = sales_window_start(_settings(group, user) or LimitSettings(), now)
+        since = sales_window_start(self.settings(group, user) or LimitSettings(), now)
         lost = [
             x.moved_at
             for x in mine
@@ -366,6 +438,12 @@ class _Replay:
             ),
             key_stage_this_week=len({m[1] for m in keyed if m[0] >= cal.week_start}),
         )
+
+    def settings(self, group: GroupSpec, user: str) -> LimitSettings | None:
+        key = (group.id, user)
+        if key not in self.limit_settings:
+            self.limit_settings[key] = _settings(group, user)
+        return self.limit_settings[key]
 
     # -- blocked time -----------------------------------------------------------
     def check(self, user: str, at: datetime) -> None:
@@ -400,6 +478,7 @@ class _Replay:
         for user in sorted(self.dirty):
             if user in self.memberships:
                 self.check(user, at)
+                self.freed = True
         self.dirty.clear()
 
     # -- the button -----------------------------------------------------------
@@ -408,7 +487,7 @@ class _Replay:
             return
         self.claims += 1
         group = next((g for g in self.ws.groups if g.id == claim.group), None)
-        settings = _settings(group, claim.user) if group else None
+        settings = self.settings(group, claim.user) if group else None
         if group is None or settings is None:
             failing = [NOT_MEMBER]
         else:
@@ -427,13 +506,7 @@ class _Replay:
     # -- push -----------------------------------------------------------------
     def arrive(self, lead_id: str, facts: LeadFacts, at: datetime) -> None:
         self.leads[lead_id].replayed = True
-        if first_template(self.templates, facts, self.tz, at) is None and not any(
-            t.takes(facts)
-            and working_intervals(
-                template_schedule(t), self.tz, at, at + OPENING_HORIZON
-            )
-            for t in self.templates
-        ):
+        if self.first_template(facts, at) is None and not self.opens_soon(facts, at):
             self.inbox[lead_id] = BUTTON
             self.leads[lead_id].replayed = False
             return
@@ -480,7 +553,7 @@ class _Replay:
 
     def place(self, lead_id: str, facts: LeadFacts, at: datetime) -> bool:
         """Tries to push the lead now; False when it stays held."""
-        t = first_template(self.templates, facts, self.tz, at)
+        t = self.first_template(facts, at)
         if t is None:
             return False
         pool = self.pool(t, lead_id, at)
@@ -496,13 +569,17 @@ class _Replay:
         self.assign(lead_id, t, user, at, watch=True)
         return True
 
+    def home_group_id(self, lead_id: str) -> str:
+        group = self.home_group(lead_id)
+        return group.id if group else ""
+
     def home_group(self, lead_id: str) -> GroupSpec | None:
         lead = self.leads[lead_id]
         stage = lead.last_open if lead.replayed else lead.stage
         return next((g for g in self.ws.groups if stage in g.source_stages), None)
 
     def allowed_by_limits(self, group: GroupSpec, user: str, at: datetime) -> bool:
-        settings = _settings(group, user)
+        settings = self.settings(group, user)
         if settings is None:
             return True  # not an enabled member: no limits to fail
         verdicts = evaluate(settings, self.activity(group, user, at), at, self.tz)
@@ -513,7 +590,7 @@ class _Replay:
     ) -> None:
         lead = self.leads[lead_id]
         self.give(lead, lead_id, user, at)
-        if t.target_stage and lead.stage != t.target_stage:
+        if t.target_stage and lead.stage == lead.arrived:
             # The assigner moves it too; the history's own move is then no news.
             self._move(lead_id, t.target_stage, at, touch=False)
         if self.inbox.get(lead_id) == HELD:
@@ -522,10 +599,12 @@ class _Replay:
             self.inbox[lead_id] = user
             per_user = self.pushed.setdefault(t.id, {})
             per_user[user] = per_user.get(user, 0) + 1
-        if not watch:
+        old = self.watched.get(lead_id)
+        if not watch or (old is None and lead.touched_at is not None):
+            # A lead the history had already taken into work while the replay
+            # held it is nobody's untouched lead: no timer would watch it.
             self.watched.pop(lead_id, None)
             return
-        old = self.watched.get(lead_id)
         self.seq += 1
         self.watched[lead_id] = _Watch(
             t, user, at, lead.stage, self.seq, old.skipped if old else set()
@@ -537,15 +616,23 @@ class _Replay:
             )
 
     def release(self, at: datetime) -> None:
+        """Held leads, oldest first; a kind of lead that found nobody stops, as
+        in the assigner's queue."""
         still: list[_Held] = []
+        stuck: set[tuple[object, ...]] = set()
         for item in self.held:
             if self.inbox.get(item.lead) != HELD:
                 continue  # taken out of the queue by a hand-over in the history
+            kind = (item.facts, self.home_group_id(item.lead))
+            if kind in stuck:
+                still.append(item)
+                continue
             if self.place(item.lead, item.facts, at):
                 waited = (at - item.since).total_seconds()
                 self.held_seconds += waited
                 self.held_max_seconds = max(self.held_max_seconds, waited)
             else:
+                stuck.add(kind)
                 still.append(item)
         self.held = still
 
@@ -595,6 +682,7 @@ class _Replay:
     def timer(self, item: object, at: datetime) -> None:
         if isinstance(item, str):
             self.dirty.add(item)
+            self.freed = True
         elif isinstance(item, tuple) and item[0] == "sla":
             w = self.watched.get(item[1])
             if w is not None and w.timer == item[2]:
@@ -613,7 +701,9 @@ class _Replay:
         in_range = self.start <= e.at < self.end
         if isinstance(e, h.LeadCreated):
             key = f"{e.pipeline}/{e.stage}"
-            lead = _Lead(stage=key, responsible=e.responsible, last_open=key)
+            lead = _Lead(
+                stage=key, responsible=e.responsible, last_open=key, arrived=key
+            )
             lead.moved_by, lead.moved_at = e.responsible, e.at
             self.leads[e.lead] = lead
             self.owned.setdefault(e.responsible, set()).add(e.lead)
@@ -860,6 +950,9 @@ def replay(
                 r.memberships.setdefault(m.user, []).append((g, settings))
     r.schedules = {s.user: schedule_of(s) for s in ws.schedules}
     r.templates = [template_of(t) for t in ws.templates]
+    lo, hi = start - timedelta(days=1), end + OPENING_HORIZON + timedelta(days=1)
+    r.duty = {u: _spans(x, tz, lo, hi) for u, x in r.schedules.items()}
+    r.opening = {t.id: _spans(template_schedule(t), tz, lo, hi) for t in r.templates}
     history = [e for e in events if e.at < end]
     journal = list(pushes) if pushes is not None else None
     created: dict[str, datetime] = {}
@@ -907,8 +1000,11 @@ def replay(
         if at >= start:
             if kind == 0:
                 r.hand_over(at)
-            if r.held:
+            # Held leads can move only when someone comes on duty, a window
+            # opens, or a limit lets go; other instants would change nothing.
+            if r.held and (kind == 0 or r.freed):
                 r.release(at)
+                r.freed = False
         if isinstance(item, ClaimPress):
             r.press(item)
         elif kind in (1, 2):
