@@ -250,8 +250,8 @@ async def test_account_a_sees_and_moves_nothing_of_account_b(stack: Stack) -> No
         and not shows_nothing_of_b(await stack.gql(q, v, token=own), b)
     ]
     assert len(found) >= 10, found
-    export = await stack.http.get(EXPORTS[1], headers=headers_for(own))
-    assert "bella,Bella,1" in export.text
+    exported = await stack.http.get(EXPORTS[1], headers=headers_for(own))
+    assert "bella,Bella,1" in exported.text
 
 
 async def test_a_webhook_reaches_the_crm_only_through_its_own_intake_secret(
