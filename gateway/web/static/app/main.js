@@ -31,6 +31,7 @@ const ROUTES = {
     roles: ["ADMIN", "VIEWER", "MANAGER"],
     needs: "distributionReport",
   },
+  whatif: { module: "./views/whatif.js", nav: "nav.whatif", roles: ["ADMIN"], needs: "simulate" },
   journal: { module: "./views/journal.js", nav: "nav.journal", roles: ["ADMIN", "VIEWER", "MANAGER", "PARTNER"] },
 };
 const HOME = { MANAGER: "lead", ADMIN: "settings", VIEWER: "reports", PARTNER: "journal" };
