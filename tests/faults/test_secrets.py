@@ -27,22 +27,12 @@ from leadrouter.logs import REDACTED, JsonFormatter, Redactor
 from services.crm.amocrm.emulator import AmoEmulator
 from tests.amocrm.conftest import clock, emulator
 from tests.amocrm.harness import CLAIM, AmoStack, eventually, running_amo_stack
+from tests.amocrm.test_e2e import WORKSPACE
 from tests.processes import ProcessStack
 
 __all__ = ["clock", "emulator"]  # the amoCRM tests' fixtures, used here too
 
 EMULATED_LEADS = 10
-WORKSPACE = """
-account: {timezone: Asia/Tomsk}
-groups:
-  - id: main
-    source_stages: ["7001/70011"]
-    target_stage: "7001/70012"
-    exchange_users: ["5007"]
-    members:
-      - {user: "5002"}
-      - {user: "5003"}
-"""
 WEBHOOK_BURST = 5
 NOISY = ("httpx", "httpcore", "grpc")
 
