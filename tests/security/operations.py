@@ -21,6 +21,8 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 SCHEMA_PATH = Path(__file__).parents[2] / "schema.graphql"
 SCHEMA = build_schema(SCHEMA_PATH.read_text())
@@ -107,3 +109,22 @@ def error_codes(body: dict[str, Any]) -> list[str]:
     return [
         str((e.get("extensions") or {}).get("code")) for e in body.get("errors") or []
     ]
+
+
+def collect(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
+    """`count` examples of a strategy, the same ones on every run."""
+    drawn: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def draw(example: Any) -> None:
+        drawn.append(example)
+
+    draw()
+    return drawn

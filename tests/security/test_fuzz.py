@@ -24,7 +24,6 @@ from graphql import (
     GraphQLNonNull,
     GraphQLScalarType,
 )
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.core.result import Ok
 
@@ -34,6 +33,7 @@ from tests.security.operations import (
     SCHEMA,
     SCHEMA_PATH,
     Operation,
+    collect,
     error_codes,
     leak_problems,
 )
@@ -114,25 +114,6 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
     return [str(value)]
-
-
-def collect(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
-    """`count` examples of a strategy, the same ones on every run."""
-    drawn: list[Any] = []
-
-    @settings(
-        max_examples=count,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def draw(example: Any) -> None:
-        drawn.append(example)
-
-    draw()
-    return drawn
 
 
 def hypothesis_cases(op: Operation) -> list[tuple[str, dict[str, Any]]]:
