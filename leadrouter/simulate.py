@@ -134,9 +134,7 @@ def render_comparison(result: WhatIfResult) -> str:
     )
     lines.append("")
     lines.append("leads per template and window (proposed / actual):")
-    templates = list(result.windows) + [
-        t for t in result.actual_by_template if t not in result.windows
-    ]
+    templates = result.template_ids()
     for t in templates:
         proposed = result.pushed_by_template.get(t, {})
         actual = result.actual_by_template.get(t, {})
@@ -192,9 +190,7 @@ def comparison_rows(result: WhatIfResult) -> Iterable[list[object]]:
         yield ["share", m.user, "", m.proposed_share, m.actual_share]
         yield ["ideal_share", m.user, "", m.ideal_share, m.actual_ideal_share]
     yield ["fairness", "max_deviation", "", result.fairness, result.actual_fairness]
-    templates = list(result.windows) + [
-        t for t in result.actual_by_template if t not in result.windows
-    ]
+    templates = result.template_ids()
     for t in templates:
         proposed = result.pushed_by_template.get(t, {})
         actual = result.actual_by_template.get(t, {})

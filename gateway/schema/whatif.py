@@ -149,9 +149,7 @@ def simulation_of(result: WhatIfResult) -> Simulation:
     """The replay's result as the GraphQL type."""
     by_row = {m.user: m for m in result.managers}
     users = sorted(set(result.proposed) | set(result.actual) | set(by_row))
-    templates = list(result.windows) + [
-        t for t in result.actual_by_template if t not in result.windows
-    ]
+    templates = result.template_ids()
     return Simulation(
         ok=True,
         problems=[],

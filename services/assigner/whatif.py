@@ -145,6 +145,12 @@ class WhatIfResult:
     actual_handovers: int | None = None
     leads: dict[str, tuple[str, str]] = field(default_factory=dict)  # -> (prop, act)
 
+    def template_ids(self) -> list[str]:
+        """The proposal's templates in order, then any only the journal names."""
+        return list(self.windows) + [
+            t for t in self.actual_by_template if t not in self.windows
+        ]
+
     @property
     def held(self) -> Held:
         return Held(self.held_leads, self.held_minutes, self.held_max_minutes)

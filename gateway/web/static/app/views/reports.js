@@ -23,7 +23,7 @@ function chartBox(title) {
   return { canvas, box: h("div", { class: "chart-box" }, canvas) };
 }
 
-async function drawChart(canvas, config) {
+export async function drawChart(canvas, config) {
   const Chart = await loadChart();
   Chart.getChart(canvas)?.destroy();
   return new Chart(canvas, {

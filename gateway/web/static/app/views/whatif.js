@@ -4,7 +4,8 @@
 
 import { gql, session } from "../api.js";
 import { h, replace, announce, uid } from "../dom.js";
-import { t, lang, formatNumber, localDate, zonedParts, zonedInstant } from "../i18n.js";
+import { t, formatNumber, localDate, zonedParts, zonedInstant } from "../i18n.js";
+import { drawChart } from "./reports.js";
 
 const DRAFT_KEY = "leadrouter.whatif.yaml";
 const COLORS = { proposed: "#0b5cad", actual: "#8a8f98" };
@@ -24,34 +25,6 @@ const SIMULATE = `query($y: String!, $from: DateTime!, $to: DateTime!) {
               proposed { user count } actual { user count } }
   }
 }`;
-
-let chartLib = null;
-function loadChart() {
-  chartLib ??= new Promise((resolve, reject) => {
-    if (window.Chart) return resolve(window.Chart);
-    const script = h("script", { src: "/vendor/chart.umd.min.js" });
-    script.onload = () => resolve(window.Chart);
-    script.onerror = () => reject(new Error("chart library did not load"));
-    document.head.append(script);
-  });
-  return chartLib;
-}
-
-async function drawChart(canvas, config) {
-  const Chart = await loadChart();
-  Chart.getChart(canvas)?.destroy();
-  return new Chart(canvas, {
-    ...config,
-    options: {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      locale: lang(),
-      plugins: { legend: { position: "bottom" } },
-      ...config.options,
-    },
-  });
-}
 
 function field(label, control) {
   control.id ||= uid("f");
