@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from leadrouter.assigner.v1 import assigner_pb2
@@ -27,6 +27,8 @@ from services.assigner.whatif import (
 )
 from services.crm.history import CanonicalEvent, parse_event
 
+# A year of history replays in minutes; a longer range is a mistake, not a plan.
+MAX_RANGE = timedelta(days=366)
 # A press refused because the pool was empty was not refused by a limit.
 NOT_A_LIMIT = frozenset({"pool_empty"})
 
@@ -258,6 +260,8 @@ async def simulate(
         return None, problems
     if start >= end:
         return None, [Problem("from", "must be before 'to'")]
+    if end - start > MAX_RANGE:
+        return None, [Problem("to", f"the range is at most {MAX_RANGE.days} days")]
     events, presses, pushes = await fetch_journal(clients, account, start, end)
     tz = ZoneInfo(ws.account.timezone)
     result = replay(

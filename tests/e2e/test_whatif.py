@@ -84,6 +84,9 @@ async def test_simulate_query_is_for_admins_and_reports_problems(
 
     data = await stack.data(SIMULATE, {"y": WORKSPACE, **span})
     bad = await stack.data(SIMULATE, {"y": "users: 3", **span})
+    decade = await stack.data(
+        SIMULATE, {"y": WORKSPACE, "from": "2016-01-01T00:00:00Z", "to": span["to"]}
+    )
     manager = await stack.gql(
         SIMULATE, {"y": WORKSPACE, **span}, user="ursula", role="manager"
     )
@@ -102,6 +105,9 @@ async def test_simulate_query_is_for_admins_and_reports_problems(
         "heldMinutes": 0,
     }
     assert bad["simulate"]["ok"] is False and bad["simulate"]["problems"]
+    assert decade["simulate"]["problems"] == [
+        {"path": "to", "message": "the range is at most 366 days"}
+    ]
     assert manager["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
