@@ -150,4 +150,11 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except OperationalError as error:
+            # A read-only database refuses the write lock even to readers:
+            # let reads go on; a write then fails, and says why.
+            if "readonly" not in str(error):
+                raise
+            conn.exec_driver_sql("BEGIN")

@@ -102,6 +102,8 @@ def replicated_stack(
         LEADROUTER_DATABASE_URL=database_url,
         # 200 presses at once on a small machine: allow queueing, not failing.
         LEADROUTER_RPC_TIMEOUT_SECONDS="60",
+        # Dozens of presses per manager at once: past the per-user rate limit.
+        LEADROUTER_CLAIM_RATE_PER_SECOND="0",
         **settings,
     )
     listen = {
