@@ -162,8 +162,18 @@ def render_comparison(result: WhatIfResult) -> str:
         f"{result.refused_claims}, refused as it happened: "
         f"{_opt(result.actual_refused_claims)}"
     )
-    for user, limits in result.refused.items():
-        counts = ", ".join(f"{limit} {n}" for limit, n in limits.items())
+    for user in sorted(set(result.refused) | set(result.actual_refused)):
+        mine = result.refused.get(user, {})
+        theirs = result.actual_refused.get(user, {})
+        counts = ", ".join(
+            f"{limit} {mine.get(limit, 0)}"
+            + (
+                f" (as it happened {theirs.get(limit, 0)})"
+                if result.actual_refused_claims is not None
+                else ""
+            )
+            for limit in sorted(set(mine) | set(theirs))
+        )
         lines.append(f"  {user}: {counts}")
     lines.append(
         f"held because nobody was on duty: proposed {_held(result.held)}; "

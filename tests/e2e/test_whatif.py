@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from leadrouter.cli import _simulate
 from leadrouter.simulate import fetch_history, render_comparison
 from leadrouter.workspace import parse_workspace
 from services.assigner.whatif import replay
@@ -209,3 +213,28 @@ async def test_whatif_csv_is_the_comparison_for_admins_only(stack: Stack) -> Non
     assert ["claims", "refused", "", "1", "0"] in rows
     assert manager.status_code == 403
     assert broken.status_code == 400 and "users" in broken.json()["error"]
+
+
+async def test_leadrouter_simulate_prints_the_comparison_and_writes_csv(
+    stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    proposal, span = await _lost_today_history(stack)
+    path = tmp_path / "proposal.yaml"
+    path.write_text(proposal)
+    out = tmp_path / "whatif.csv"
+    # The command as `leadrouter simulate` runs it, dialling this stack's services.
+    settings = stack.settings.model_copy(
+        update={f"{s}_addr": ",".join(a) for s, a in stack.clients.addresses.items()}
+    )
+    start, end = (datetime.fromisoformat(span[k]) for k in ("from", "to"))
+
+    code = await _simulate(settings, str(path), stack.account, start, end, str(out))
+
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "marina: max_lost_today 2 h" in printed
+    assert "marina: max_lost_today 1 (as it happened 0)" in printed
+    assert "presses: 1, refused under the proposal: 1, refused as it happened: 0" in (
+        printed
+    )
+    assert out.read_text().splitlines()[0] == "section,item,detail,proposed,actual"
