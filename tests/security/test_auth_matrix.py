@@ -1,11 +1,12 @@
 """Auth matrix: every query, mutation and subscription of schema.graphql × every caller.
 
 The callers are the four roles of the service's own tokens, an amoCRM widget
-user (a manager), and six that must be turned away: no token, an expired
+user (a manager), and seven that must be turned away: no token, an expired
 token, a token signed with another key, and widget tokens for another
-audience, past their 30 minutes or not valid yet. An allowed cell must
-answer without any error; a refused one with the expected code and no data.
-A field added to the schema without a row here fails the test.
+audience, of another amoCRM account, past their 30 minutes or not valid
+yet. An allowed cell must answer without any error; a refused one with the
+expected code and no data. A field added to the schema without a row here
+fails the test.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from leadrouter.auth import issue_token
 from tests.security.gateways import (
+    AMO_ACCOUNT,
     TTL,
     amocrm_gateway,
     client,
@@ -161,6 +163,12 @@ def callers(stack: Stack) -> list[Caller]:
             "widget token past its time window",
             WIDGET_MANAGER,
             widget(widget_token(now - timedelta(minutes=31))),
+            "UNAUTHENTICATED",
+        ),
+        Caller(
+            "widget token of another amoCRM account",
+            WIDGET_MANAGER,
+            widget(widget_token(now, account_id=AMO_ACCOUNT + 1)),
             "UNAUTHENTICATED",
         ),
         Caller(
