@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTOS := $(shell find proto -name '*.proto')
 
-.PHONY: run test protos lint install clean schema widget
+.PHONY: run test protos lint install clean schema widget bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,10 @@ schema: $(STAMP)
 # The amoCRM widget archive, dist/widget.zip (the standard library is enough).
 widget:
 	$(PYTHON) widget/build.py --out dist/widget.zip
+
+# Benchmarks against PostgreSQL at 127.0.0.1:5432 (see README, Benchmarks).
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick

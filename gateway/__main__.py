@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from gateway.app import create_app
+from gateway.request_size import MAX_REQUEST_BYTES
 from leadrouter.config import Settings
 from leadrouter.logs import configure_logging, secrets_of
 from leadrouter.telemetry import setup_tracing, shutdown_tracing
@@ -34,6 +35,8 @@ def main() -> None:
             port=settings.gateway_port,
             log_config=None,
             timeout_graceful_shutdown=10,
+            # A subscription message is held to the ceiling of a request body.
+            ws_max_size=MAX_REQUEST_BYTES,
         )
     finally:
         shutdown_tracing()

@@ -26,25 +26,43 @@ class Moved:
 
 @dataclass
 class Directory:
-    """What events are checked against: users and stages of the account."""
+    """What events are checked against: users and stages of the account.
 
-    users: set[str] = field(default_factory=set)
+    Stages are few and read at once; users are looked up as events name them
+    and remembered, so a single claim does not read an account's whole staff.
+    """
+
     stages: dict[str, str] = field(default_factory=dict)  # "pipeline/stage" -> kind
+    users: set[str] = field(default_factory=set)  # users known to exist so far
+    session: Session | None = None
+    account: str = ""
 
     @classmethod
     def load(cls, session: Session, account: str) -> Directory:
-        users = session.scalars(
-            select(col(CrmUser.id)).where(col(CrmUser.account) == account)
-        )
         stages = session.execute(
             select(col(Stage.pipeline), col(Stage.id), col(Stage.kind)).where(
                 col(Stage.account) == account
             )
         )
         return cls(
-            users=set(users),
             stages={f"{p}/{s}": kind for p, s, kind in stages},
+            session=session,
+            account=account,
         )
+
+    def has_user(self, user_id: str) -> bool:
+        if user_id in self.users:
+            return True
+        if self.session is None:
+            return False
+        found = self.session.scalar(
+            select(col(CrmUser.id)).where(
+                col(CrmUser.account) == self.account, col(CrmUser.id) == user_id
+            )
+        )
+        if found is not None:
+            self.users.add(user_id)
+        return found is not None
 
 
 def stage_key(pipeline: str, stage: str) -> str:
@@ -74,7 +92,7 @@ class Ledger:
         return found
 
     def _user(self, user_id: str) -> str:
-        if user_id not in self.directory.users:
+        if not self.directory.has_user(user_id):
             raise EventRejected(f"unknown user '{user_id}'")
         return user_id
 

@@ -129,7 +129,10 @@ class LimitsStore:
                 s.rollback()
         return changes
 
-    def groups(self, account: str, ids: list[str]) -> list[GroupRules]:
+    def groups(
+        self, account: str, ids: list[str], users: list[str] | None = None
+    ) -> list[GroupRules]:
+        """The groups (all when `ids` is empty), with their members or only `users`."""
         with self.db.session() as s:
             stmt = select(LimitGroup).where(LimitGroup.account == account)  # type: ignore[arg-type]
             if ids:
@@ -139,6 +142,9 @@ class LimitsStore:
                 MemberLimit.account == account,  # type: ignore[arg-type]
                 MemberLimit.group_id.in_([r.id for r in rows]),  # type: ignore[attr-defined]
             )
+            if users:
+                # One press asks about one member: skip reading the other 499.
+                mstmt = mstmt.where(MemberLimit.user_id.in_(users))  # type: ignore[attr-defined]
             by_group: dict[str, list[Member]] = {}
             for m in s.scalars(mstmt.order_by(MemberLimit.sort)):  # type: ignore[arg-type]
                 by_group.setdefault(m.group_id, []).append(
@@ -160,7 +166,7 @@ class LimitsStore:
     def eligibility_inputs(
         self, account: str, group_id: str, users: list[str]
     ) -> EligibilityInputs:
-        found = self.groups(account, [group_id])
+        found = self.groups(account, [group_id], users)
         if not found:
             raise NotFound(f"no distribution group '{group_id}'")
         group = found[0]

@@ -1,0 +1,717 @@
+"""Every benchmark scenario, its same-run baseline and its target.
+
+    .venv/bin/python -m bench.run            # make bench: the full account
+    .venv/bin/python -m bench.run --quick    # make bench-quick: a tiny one
+
+Writes bench/RESULTS.md and bench/results.json (--quick: bench/results/quick.*).
+Exits non-zero when a correctness check fails (a duplicate claim, a busy error
+reaching a client, figures that differ, a split that is not exact); speed
+targets are reported as met or missed, never fatal: shared machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench import claims, scenarios
+from bench.claims import Burst, median
+from bench.generate import (
+    ACCOUNT,
+    GENEROUS,
+    POOL_USER,
+    SOURCE,
+    Sizes,
+    create_tables,
+    fingerprint,
+    group_of,
+    managers,
+    no_history_limits,
+    pg_dsn,
+    push_weights,
+    recreate_database,
+    store_generation,
+    stored_generation,
+    workspace_yaml,
+    write_history,
+)
+from bench.stack import BenchStack, bench_stack
+from leadrouter.clients import Clients
+
+HERE = Path(__file__).resolve().parent
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/leadrouter_bench"
+
+
+@dataclass(frozen=True)
+class Plan:
+    sizes: Sizes
+    runs: int  # every figure is the median of this many runs
+    presses: int  # presses per claim burst run
+    push_leads: int
+    sqlite_presses: int
+    sqlite_pool: int
+    query_runs: int
+    quick: bool = False
+
+
+FULL = Plan(Sizes(), 3, 700, 400, 300, 5_000, 5)
+QUICK = Plan(Sizes.quick(), 1, 60, 100, 60, 500, 2, quick=True)
+
+
+class Results:
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.raw: dict[str, Any] = {}
+        self.failures: list[str] = []
+
+    def figure(
+        self,
+        name: str,
+        value: float,
+        unit: str,
+        baseline: float | None,
+        ratio: float | None,
+        target: str,
+        met: bool,
+        correctness: bool = False,
+    ) -> None:
+        self.rows.append(
+            {
+                "name": name,
+                "value": round(value, 3),
+                "unit": unit,
+                "baseline": None if baseline is None else round(baseline, 3),
+                "ratio": None if ratio is None else round(ratio, 3),
+                "target": target,
+                "met": met,
+                "correctness": correctness,
+            }
+        )
+        if correctness and not met:
+            self.failures.append(f"{name}: {value} ({target})")
+        print(
+            f"  {name}: {value:.3f} {unit} ratio={ratio} target {target} "
+            f"{'met' if met else 'MISSED'}",
+            flush=True,
+        )
+
+
+def log(text: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {text}", flush=True)
+
+
+def tokens(stack: BenchStack, sizes: Sizes) -> dict[str, tuple[str, str]]:
+    return {
+        m: (stack.token(m), group_of(i, sizes))
+        for i, m in enumerate(managers(sizes.managers))
+    }
+
+
+def clients_of(stack: BenchStack) -> Clients:
+    s = stack.settings
+    return Clients(
+        {n: [s.addr_for(n)] for n in ("crm", "limits", "reports")}, timeout=300
+    )
+
+
+def summarize(bursts: list[Burst]) -> dict[str, Any]:
+    return {
+        "throughput_per_s": [round(b.throughput, 1) for b in bursts],
+        "p99_ms": [round(b.p99_ms, 1) for b in bursts],
+        "claims": [len(b.leads) for b in bursts],
+        "duplicates": [b.duplicates for b in bursts],
+        "errors": [len(b.errors) for b in bursts],
+        "refused": [b.refused for b in bursts],
+        "first_errors": [e for b in bursts for e in b.errors[:2]][:4],
+    }
+
+
+def all_leads(bursts: list[Burst]) -> list[str]:
+    return [lead for b in bursts for lead in b.leads]
+
+
+# -- PostgreSQL ------------------------------------------------------------------
+
+
+def generate(plan: Plan, url: str, data_dir: Path, seed: int, r: Results) -> None:
+    """The account in a template database (made once per seed, sizes and day),
+    then copied into the database the scenarios change."""
+    today = date.today()
+    key = fingerprint(plan.sizes, seed, today)
+    template = f"{url}_template"
+    stored = stored_generation(template, key)
+    if stored is None:
+        started = time.perf_counter()
+        recreate_database(template)
+        create_tables(template)
+        spec = data_dir / "workspace.yaml"
+        spec.write_text(workspace_yaml(plan.sizes))
+        with bench_stack(data_dir / "apply", template, ACCOUNT) as stack:
+            stack.cli("apply", str(spec))
+        applied = time.perf_counter() - started
+        written = write_history(template, plan.sizes, seed, today)
+        stored = {
+            **asdict(written),
+            "apply_seconds": round(applied, 1),
+            "seconds": round(time.perf_counter() - started, 1),
+            "seed": seed,
+            "made": datetime.now(UTC).isoformat(),
+        }
+        store_generation(template, key, stored)
+        log(f"generated in {stored['seconds']:.0f} s: {written}")
+    else:
+        log(f"reusing the account generated at {stored['made']}")
+    started = time.perf_counter()
+    recreate_database(url, template=template.rsplit("/", 1)[1])
+    r.raw["generation"] = {
+        **stored,
+        "copy_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def pg_scenarios(plan: Plan, url: str, data_dir: Path, r: Results) -> None:
+    dsn = pg_dsn(url)
+    s = plan.sizes
+    users = managers(s.managers)
+    product: dict[int, list[Burst]] = {32: [], 128: []}
+    raw: list[Burst] = []
+    with bench_stack(data_dir / "pg", url, ACCOUNT) as stack:
+        toks = tokens(stack, s)
+        clients = clients_of(stack)
+
+        async def queries() -> tuple[Any, Any]:
+            e = await scenarios.eligibility(
+                clients, dsn, users, plan.query_runs, GENEROUS["days_without_sales"]
+            )
+            rep = await scenarios.reports(clients, dsn, plan.query_runs, date.today())
+            return e, rep
+
+        log("eligibility and reports")
+        elig, rep = asyncio.run(queries())
+        for run in range(plan.runs):
+            log(f"claim bursts, run {run + 1}")
+            raw.append(claims.raw_pg_burst(dsn, 32, plan.presses, users))
+            for n in (32, 128):
+                product[n].append(
+                    asyncio.run(claims.graphql_burst(stack.urls, toks, n, plan.presses))
+                )
+        memory = stack.peak_memory()
+        if plan.quick:
+            # One stack for everything: the quick run checks answers, not speed.
+            pushes, raw_pushes = _pushes(plan, stack)
+    if not plan.quick:
+        # Push runs on a stack of its own, after the claim bursts (traced ones
+        # too): the leads it hands out stay watched by the assigner's clock.
+        traced_scenario(plan, url, data_dir, r)
+        with bench_stack(data_dir / "push", url, ACCOUNT) as stack:
+            pushes, raw_pushes = _pushes(plan, stack)
+            push_memory = stack.peak_memory()
+        memory = {k: max(v, push_memory.get(k, 0.0)) for k, v in memory.items()}
+    r.raw["pg_memory_mb"] = memory
+    _eligibility(r, elig)
+    _reports(r, rep)
+    _claims(r, product, raw)
+    if not plan.quick:
+        _traced(r)
+    _push_results(r, pushes, raw_pushes)
+
+
+def _pushes(
+    plan: Plan, stack: BenchStack
+) -> tuple[list[scenarios.Push], list[scenarios.Push]]:
+    log("push")
+    weights = push_weights(plan.sizes)
+    dsn = pg_dsn(stack.settings.database_url or "")
+    pushes, raw = [], []
+    for _ in range(plan.runs):
+        raw.append(scenarios.raw_push(dsn, weights, plan.push_leads))
+        pushes.append(asyncio.run(_push(stack, weights, plan.push_leads, timeout=600)))
+    return pushes, raw
+
+
+async def _push(
+    stack: BenchStack, weights: dict[str, int], leads: int, timeout: float
+) -> scenarios.Push:
+    clients = clients_of(stack)
+    try:
+        return await scenarios.push(
+            clients, pg_dsn(stack.settings.database_url or ""), weights, leads, timeout
+        )
+    finally:
+        await clients.close()
+
+
+def traced_scenario(plan: Plan, url: str, data_dir: Path, r: Results) -> None:
+    s = plan.sizes
+    bursts = []
+    with bench_stack(data_dir / "traced", url, ACCOUNT, traced=True) as stack:
+        toks = tokens(stack, s)
+        for run in range(plan.runs):
+            log(f"traced claim burst, run {run + 1}")
+            bursts.append(
+                asyncio.run(claims.graphql_burst(stack.urls, toks, 32, plan.presses))
+            )
+        memory = stack.peak_memory()
+    r.raw["traced_memory_mb"] = memory
+    r.raw["claim_traced_32"] = summarize(bursts)
+    r.raw["traced_bursts"] = bursts
+
+
+def _traced(r: Results) -> None:
+    bursts: list[Burst] = r.raw.pop("traced_bursts")
+    traced = median([b.throughput for b in bursts])
+    untraced = median(r.raw["claim_graphql_32"]["throughput_per_s"])
+    ratio = traced / untraced if untraced else 0.0
+    r.figure(
+        "Tracing on: claim throughput, 32 managers",
+        traced,
+        "claims/s",
+        untraced,
+        ratio,
+        ">= 0.85 x untraced",
+        ratio >= 0.85,
+    )
+    dups = sum(b.duplicates for b in bursts)
+    r.figure(
+        "Tracing on: duplicate claims",
+        dups,
+        "leads",
+        None,
+        None,
+        "0",
+        dups == 0,
+        correctness=True,
+    )
+    r.raw["claimed_leads_total"] = r.raw.get("claimed_leads_total", 0) + sum(
+        len(b.leads) for b in bursts
+    )
+
+
+def _eligibility(r: Results, e: scenarios.Eligibility) -> None:
+    p, b = median(e.product), median(e.baseline)
+    r.raw["eligibility"] = asdict(e)
+    r.figure(
+        f"Eligibility of a group of {e.members}",
+        p * 1000,
+        "ms",
+        b * 1000,
+        p / b if b else None,
+        "<= 2 x one aggregate SQL",
+        p <= 2 * b,
+    )
+    r.figure(
+        "Eligibility: figures identical to the SQL",
+        1 if e.identical else 0,
+        "bool",
+        None,
+        None,
+        "identical",
+        e.identical,
+        correctness=True,
+    )
+
+
+def _reports(r: Results, rep: scenarios.Reports) -> None:
+    p, b = median(rep.product), median(rep.baseline)
+    r.raw["reports"] = asdict(rep)
+    r.figure(
+        f"Reports: a month for {rep.managers} managers",
+        p * 1000,
+        "ms",
+        b * 1000,
+        p / b if b else None,
+        "< 1 s and <= 3 x raw aggregate",
+        p < 1.0 and p <= 3 * b,
+    )
+
+
+def _claims(r: Results, product: dict[int, list[Burst]], raw: list[Burst]) -> None:
+    raw_tp = median([b.throughput for b in raw])
+    raw_p99 = median([b.p99_ms for b in raw])
+    r.raw["claim_raw_pg_32"] = summarize(raw)
+    for n, bursts in product.items():
+        r.raw[f"claim_graphql_{n}"] = summarize(bursts)
+        tp = median([b.throughput for b in bursts])
+        p99 = median([b.p99_ms for b in bursts])
+        r.figure(
+            f"Claim burst, {n} managers: throughput",
+            tp,
+            "claims/s",
+            raw_tp,
+            tp / raw_tp if raw_tp else None,
+            ">= 0.30 x raw",
+            tp >= 0.3 * raw_tp,
+        )
+        r.figure(
+            f"Claim burst, {n} managers: p99",
+            p99,
+            "ms",
+            raw_p99,
+            p99 / raw_p99 if raw_p99 else None,
+            "<= 5 x raw p99",
+            p99 <= 5 * raw_p99,
+        )
+    tp32 = median([b.throughput for b in product[32]])
+    tp128 = median([b.throughput for b in product[128]])
+    r.figure(
+        "Claim burst: 128 vs 32 managers",
+        tp128,
+        "claims/s",
+        tp32,
+        tp128 / tp32 if tp32 else None,
+        ">= 0.9 x 32-manager figure",
+        tp128 >= 0.9 * tp32,
+    )
+    bursts = [*product[32], *product[128]]
+    leads = all_leads(bursts)
+    dups = len(leads) - len(set(leads))
+    errors = sum(len(b.errors) for b in bursts)
+    r.raw["claimed_leads_total"] = r.raw.get("claimed_leads_total", 0) + len(leads)
+    r.figure(
+        f"Claim burst: duplicates over {len(leads):,} claims",
+        dups,
+        "leads",
+        None,
+        None,
+        "0",
+        dups == 0,
+        correctness=True,
+    )
+    r.figure(
+        "Claim burst: errors reaching a client",
+        errors,
+        "presses",
+        None,
+        None,
+        "0",
+        errors == 0,
+        correctness=True,
+    )
+
+
+def _push_results(
+    r: Results, pushes: list[scenarios.Push], raw: list[scenarios.Push]
+) -> None:
+    tp = median([p.throughput for p in pushes])
+    raw_tp = median([p.throughput for p in raw])
+    r.raw["push"] = [
+        {"seconds": p.seconds, "assigned": p.assigned, "exact": p.exact} for p in pushes
+    ]
+    r.raw["push_raw"] = [{"seconds": p.seconds} for p in raw]
+    n = pushes[0].expected and sum(pushes[0].expected.values())
+    r.figure(
+        f"Push: {n:,} leads through 50 participants",
+        tp,
+        "leads/s",
+        raw_tp,
+        tp / raw_tp if raw_tp else None,
+        ">= 0.30 x raw",
+        tp >= 0.3 * raw_tp,
+    )
+    exact = all(p.exact for p in pushes)
+    if not exact:
+        r.raw["push_split"] = [p.split for p in pushes]
+    r.figure(
+        "Push: exact weighted split",
+        1 if exact else 0,
+        "bool",
+        None,
+        None,
+        "exact",
+        exact,
+        correctness=True,
+    )
+
+
+# -- SQLite ----------------------------------------------------------------------
+
+
+def sqlite_scenario(plan: Plan, data_dir: Path, r: Results) -> None:
+    # The embedded default serves a small floor: 2 gateways x 16 managers.
+    s = replace(plan.sizes, managers=32, groups=2)
+    home = data_dir / "sqlite"
+    spec = data_dir / "workspace-sqlite.yaml"
+    spec.write_text(workspace_yaml(s, no_history_limits()))
+    users = managers(s.managers)
+    product: list[Burst] = []
+    raw: list[Burst] = []
+    with bench_stack(home, None, ACCOUNT, gateways=2) as stack:
+        stack.cli("apply", str(spec))
+        seed_sqlite_pool(home, plan.sqlite_pool)
+        toks = tokens(stack, s)
+        for run in range(plan.runs):
+            log(f"SQLite claim bursts, run {run + 1}")
+            raw.append(
+                claims.raw_sqlite_burst(
+                    str(home / "crm.db"), 32, plan.sqlite_presses, users
+                )
+            )
+            product.append(
+                asyncio.run(
+                    claims.graphql_burst(stack.urls, toks, 32, plan.sqlite_presses)
+                )
+            )
+        memory = stack.peak_memory()
+    r.raw["sqlite_memory_mb"] = memory
+    r.raw["claim_sqlite_2x16"] = summarize(product)
+    r.raw["claim_raw_sqlite"] = summarize(raw)
+    tp = median([b.throughput for b in product])
+    raw_tp = median([b.throughput for b in raw])
+    r.figure(
+        "SQLite claim, 2 gateways x 16 managers",
+        tp,
+        "claims/s",
+        raw_tp,
+        tp / raw_tp if raw_tp else None,
+        ">= 0.30 x raw",
+        tp >= 0.3 * raw_tp,
+    )
+    leads = all_leads(product)
+    dups = len(leads) - len(set(leads))
+    errors = sum(len(b.errors) for b in product)
+    r.figure(
+        f"SQLite claim: duplicates over {len(leads):,} claims",
+        dups,
+        "leads",
+        None,
+        None,
+        "0",
+        dups == 0,
+        correctness=True,
+    )
+    r.figure(
+        "SQLite claim: busy errors reaching a client",
+        errors,
+        "presses",
+        None,
+        None,
+        "0",
+        errors == 0,
+        correctness=True,
+    )
+
+
+def seed_sqlite_pool(home: Path, leads: int) -> None:
+    """Pool leads written straight into the crm's SQLite file.
+
+    As if imported long ago and already read by every follower: the rows
+    only, nothing new in the event log for the followers to react to.
+    """
+    now = datetime.now(UTC)
+    rows = []
+    for i in range(leads):
+        at = (now - timedelta(days=3, seconds=leads - i)).isoformat(sep=" ")
+        rows.append(
+            (
+                ACCOUNT,
+                f"S{i:07d}",
+                f"Lead {i}",
+                0,
+                "sales",
+                "new",
+                SOURCE,
+                POOL_USER,
+                "call",
+                "",
+                at,
+                None,
+                "",
+                at,
+                POOL_USER,
+                "new",
+            )
+        )
+    with sqlite3.connect(home / "crm.db", timeout=30) as conn:
+        conn.executemany(
+            "INSERT INTO leads (account, id, name, budget, pipeline, stage, stage_key,"
+            " responsible, channel, tags, created_at, closed_at, loss_reason, "
+            "stage_changed_at, stage_changed_by, last_open_stage) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+# -- memory, what-if, the report ---------------------------------------------------
+
+
+def memory_figures(r: Results) -> None:
+    peaks: dict[str, float] = {}
+    for key in ("pg_memory_mb", "traced_memory_mb", "sqlite_memory_mb"):
+        for name, mb in r.raw.get(key, {}).items():
+            peaks[name] = max(peaks.get(name, 0.0), mb)
+    r.raw["peak_memory_mb"] = peaks
+    for name, mb in sorted(peaks.items()):
+        r.figure(
+            f"Memory: peak RSS of {name}",
+            mb,
+            "MiB",
+            None,
+            None,
+            "<= 150 MiB",
+            mb <= 150,
+        )
+
+
+def whatif(r: Results) -> None:
+    script = HERE / "whatif_bench.py"
+    if script.exists():
+        log("what-if replay")
+        args = [sys.executable, str(script)]
+        try:
+            done = subprocess.run(args, cwd=HERE.parent, check=False, timeout=300)
+            if done.returncode != 0:
+                r.raw["whatif_exit"] = done.returncode
+        except subprocess.TimeoutExpired:
+            r.raw["whatif_exit"] = "timed out"
+    found = HERE / "results" / "whatif.json"
+    if not found.exists():
+        return
+    try:
+        data = json.loads(found.read_text())
+    except ValueError:
+        return
+    r.raw["whatif"] = data
+    seconds = data.get("seconds")
+    base = data.get("baseline_seconds")
+    ratio = data.get("ratio")
+    if isinstance(seconds, (int, float)):
+        target = str(data.get("target", ""))
+        met = bool(data.get("met", True))
+        r.figure(
+            str(data.get("name", "What-if replay")),
+            float(seconds) * 1000,
+            "ms",
+            None if base is None else float(base) * 1000,
+            None if ratio is None else float(ratio),
+            target or "-",
+            met,
+        )
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    with psycopg.connect(pg_dsn(PG_URL).rsplit("/", 1)[0] + "/postgres") as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(mem) / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "postgresql": row[0] if row else "",
+        "sqlite": sqlite3.sqlite_version,
+        "kernel": platform.release(),
+    }
+
+
+def write(
+    r: Results, plan: Plan, out_md: Path, out_json: Path, took: float, notes: str
+) -> None:
+    info = machine()
+    payload = {
+        "machine": info,
+        "plan": asdict(plan),
+        "figures": r.rows,
+        "raw": r.raw,
+        "seconds": round(took, 1),
+        "when": datetime.now(UTC).isoformat(),
+    }
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    out_json.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    g = r.raw.get("generation", {})
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make {'bench-quick' if plan is QUICK else 'bench'}` on "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {took / 60:.1f} min. Every "
+        f"figure is the median of {plan.runs} runs (queries: {plan.query_runs}); "
+        "each ratio is to a baseline measured in the same run on the same machine.",
+        "",
+        "## Machine",
+        "",
+        f"{info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB; Python "
+        f"{info['python']}, PostgreSQL {info['postgresql']}, SQLite {info['sqlite']},"
+        f" Linux {info['kernel']}. Shared with other work while it ran.",
+        "",
+        "## Data",
+        "",
+        f"{plan.sizes.managers} managers in {plan.sizes.groups} groups, "
+        f"{g.get('leads', 0):,} leads ({plan.sizes.pool:,} in the pool), "
+        f"{g.get('events', 0):,} canonical events over {plan.sizes.months} months, "
+        f"{g.get('tasks', 0):,} tasks ({g.get('overdue_tasks', 0):,} overdue), "
+        f"{g.get('decisions', 0):,} decisions in the reports read model; generated "
+        f"in {g.get('seconds', 0):.0f} s (seed {g.get('seed')}).",
+        "",
+        "## Figures",
+        "",
+        "| scenario | figure | baseline | ratio | target | |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for row in r.rows:
+        base = "" if row["baseline"] is None else f"{row['baseline']:,} {row['unit']}"
+        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
+        lines.append(
+            f"| {row['name']} | {row['value']:,} {row['unit']} | {base} | {ratio} | "
+            f"{row['target']} | {'met' if row['met'] else '**missed**'} |"
+        )
+    claimed = r.raw.get("claimed_leads_total", 0)
+    lines += ["", f"Claims through GraphQL in this run: {claimed:,}.", ""]
+    if notes:
+        lines += [notes.rstrip(), ""]
+    out_md.write_text("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("LEADROUTER_BENCH_DATABASE_URL", PG_URL),
+    )
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    url = args.database_url + ("_quick" if args.quick else "")
+    out = HERE / "results" if args.quick else HERE
+    stem = "quick" if args.quick else "results"
+    r = Results()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="leadrouter-bench-") as tmp:
+        data_dir = Path(tmp)
+        generate(plan, url, data_dir, args.seed, r)
+        pg_scenarios(plan, url, data_dir, r)
+        sqlite_scenario(plan, data_dir, r)
+    memory_figures(r)
+    if not args.quick:
+        whatif(r)
+    took = time.perf_counter() - started
+    notes_file = HERE / "NOTES.md"
+    notes = notes_file.read_text() if notes_file.exists() and not args.quick else ""
+    md = out / ("quick.md" if args.quick else "RESULTS.md")
+    write(r, plan, md, out / f"{stem}.json", took, notes)
+    log(f"done in {took:.0f} s; wrote {md}")
+    if r.failures:
+        print("correctness failures:\n  " + "\n  ".join(r.failures), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
