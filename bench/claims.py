@@ -179,6 +179,65 @@ def _payloads(lead: str, user: str, now: datetime) -> tuple[str, str, str]:
     )
 
 
+def hand_out(
+    conn: psycopg.Connection[Any],
+    lead: str,
+    user: str,
+    now: datetime,
+    moved: str = "{}",
+    staged: str = "{}",
+) -> None:
+    """The lead to `user` in the target stage, and the two events that say so."""
+    conn.execute(
+        "UPDATE crm.leads SET responsible = %s, stage = 'taken', "
+        "stage_key = %s, stage_changed_at = %s, stage_changed_by = %s "
+        "WHERE account = %s AND id = %s",
+        (user, TARGET, now, user, ACCOUNT, lead),
+    )
+    # The crm's order of the log: offsets visible in the order handed out.
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (ACCOUNT,))
+    conn.execute(
+        "INSERT INTO crm.events (account, type, at, lead_id, stage_to, "
+        "user_to, actor, payload) VALUES "
+        "(%s, 'responsible_changed', %s, %s, '', %s, %s, %s),"
+        " (%s, 'stage_changed', %s, %s, %s, '', %s, %s)",
+        (
+            *(ACCOUNT, now, lead, user, POOL_USER, moved),
+            *(ACCOUNT, now, lead, TARGET, user, staged),
+        ),
+    )
+
+
+def journal(
+    conn: psycopg.Connection[Any],
+    kind: str,
+    lead: str,
+    user: str,
+    now: datetime,
+    template: str = "",
+) -> None:
+    """The decision, in the journal's own transaction and order."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('decisions'))")
+        conn.execute(
+            "INSERT INTO assigner.decisions (account, kind, outcome, group_id, "
+            "actor, lead_id, assignee, at, reasons, details, template_id, "
+            "algorithm, trace_id) VALUES (%s, %s, %s, '', %s, %s, %s, %s, '[]', "
+            "'{}', %s, %s, '')",
+            (
+                ACCOUNT,
+                kind,
+                "claimed" if kind == "claim" else "assigned",
+                user if kind == "claim" else "",
+                lead,
+                user,
+                now,
+                template,
+                "weighted" if template else "",
+            ),
+        )
+
+
 def raw_pg_claim(conn: psycopg.Connection[Any], user: str) -> str | None:
     """One claim by hand: the crm's take and the assigner's journal entry."""
     now = datetime.now(UTC)
@@ -193,46 +252,12 @@ def raw_pg_claim(conn: psycopg.Connection[Any], user: str) -> str | None:
             return None
         lead = str(row[0])
         moved, staged, result = _payloads(lead, user, now)
-        conn.execute(
-            "UPDATE crm.leads SET responsible = %s, stage = 'taken', "
-            "stage_key = %s, stage_changed_at = %s, stage_changed_by = %s "
-            "WHERE account = %s AND id = %s",
-            (user, TARGET, now, user, ACCOUNT, lead),
-        )
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (ACCOUNT,))
-        conn.execute(
-            "INSERT INTO crm.events (account, type, at, lead_id, stage_to, "
-            "user_to, actor, payload) VALUES "
-            "(%s, 'responsible_changed', %s, %s, '', %s, %s, %s),"
-            " (%s, 'stage_changed', %s, %s, %s, '', %s, %s)",
-            (
-                ACCOUNT,
-                now,
-                lead,
-                user,
-                POOL_USER,
-                moved,
-                ACCOUNT,
-                now,
-                lead,
-                TARGET,
-                user,
-                staged,
-            ),
-        )
+        hand_out(conn, lead, user, now, moved, staged)
         conn.execute(
             "INSERT INTO crm.operations (account, id, result) VALUES (%s, %s, %s)",
             (ACCOUNT, f"raw:{lead}", result),
         )
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('decisions'))")
-        conn.execute(
-            "INSERT INTO assigner.decisions (account, kind, outcome, group_id, actor, "
-            "lead_id, assignee, at, reasons, details, template_id, algorithm, "
-            "trace_id) VALUES (%s, 'claim', 'claimed', '', %s, %s, %s, %s, '[]', "
-            "'{}', '', '', '')",
-            (ACCOUNT, user, lead, user, now),
-        )
+    journal(conn, "claim", lead, user, now)
     return lead
 
 

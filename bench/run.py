@@ -377,12 +377,19 @@ def _claims(r: Results, product: dict[int, list[Burst]], raw: list[Burst]) -> No
         tp128 >= 0.9 * tp32,
     )
     bursts = [*product[32], *product[128]]
+    r.raw["claimed_leads_total"] = r.raw.get("claimed_leads_total", 0) + len(
+        all_leads(bursts)
+    )
+    exactly_once(r, "Claim burst", bursts, "errors reaching a client")
+
+
+def exactly_once(r: Results, label: str, bursts: list[Burst], errors: str) -> None:
+    """Every lead handed out once, and no press answered with an error."""
     leads = all_leads(bursts)
     dups = len(leads) - len(set(leads))
-    errors = sum(len(b.errors) for b in bursts)
-    r.raw["claimed_leads_total"] = r.raw.get("claimed_leads_total", 0) + len(leads)
+    failed = sum(len(b.errors) for b in bursts)
     r.figure(
-        f"Claim burst: duplicates over {len(leads):,} claims",
+        f"{label}: duplicates over {len(leads):,} claims",
         dups,
         "leads",
         None,
@@ -392,13 +399,13 @@ def _claims(r: Results, product: dict[int, list[Burst]], raw: list[Burst]) -> No
         correctness=True,
     )
     r.figure(
-        "Claim burst: errors reaching a client",
-        errors,
+        f"{label}: {errors}",
+        failed,
         "presses",
         None,
         None,
         "0",
-        errors == 0,
+        failed == 0,
         correctness=True,
     )
 
@@ -480,29 +487,7 @@ def sqlite_scenario(plan: Plan, data_dir: Path, r: Results) -> None:
         ">= 0.30 x raw",
         tp >= 0.3 * raw_tp,
     )
-    leads = all_leads(product)
-    dups = len(leads) - len(set(leads))
-    errors = sum(len(b.errors) for b in product)
-    r.figure(
-        f"SQLite claim: duplicates over {len(leads):,} claims",
-        dups,
-        "leads",
-        None,
-        None,
-        "0",
-        dups == 0,
-        correctness=True,
-    )
-    r.figure(
-        "SQLite claim: busy errors reaching a client",
-        errors,
-        "presses",
-        None,
-        None,
-        "0",
-        errors == 0,
-        correctness=True,
-    )
+    exactly_once(r, "SQLite claim", product, "busy errors reaching a client")
 
 
 def seed_sqlite_pool(home: Path, leads: int) -> None:

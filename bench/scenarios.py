@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from bench.claims import hand_out, journal
 from bench.generate import (
     ACCOUNT,
     ALL_GROUP,
@@ -328,52 +329,20 @@ def raw_push(dsn: str, weights: dict[str, int], leads: int) -> Push:
                     credit[u] = credit.get(u, Fraction(0)) + w
                 user = max(weights, key=lambda u: (credit[u], -list(weights).index(u)))
                 credit[user] -= total
-                conn.execute(
-                    "UPDATE crm.leads SET responsible = %s, stage = 'taken', "
-                    "stage_key = %s, stage_changed_at = %s, stage_changed_by = %s "
-                    "WHERE account = %s AND id = %s",
-                    (user, TARGET, now, user, ACCOUNT, lead),
-                )
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (ACCOUNT,))
                 conn.execute(
                     "INSERT INTO crm.events (account, type, at, lead_id, stage_to, "
                     "user_to, actor, payload) VALUES "
-                    "(%s, 'lead_created', %s, %s, %s, %s, %s, '{}'), "
-                    "(%s, 'responsible_changed', %s, %s, '', %s, %s, '{}'), "
-                    "(%s, 'stage_changed', %s, %s, %s, '', %s, '{}')",
-                    (
-                        ACCOUNT,
-                        now,
-                        lead,
-                        SOURCE,
-                        POOL_USER,
-                        POOL_USER,
-                        ACCOUNT,
-                        now,
-                        lead,
-                        user,
-                        POOL_USER,
-                        ACCOUNT,
-                        now,
-                        lead,
-                        TARGET,
-                        user,
-                    ),
+                    "(%s, 'lead_created', %s, %s, %s, %s, %s, '{}')",
+                    (ACCOUNT, now, lead, SOURCE, POOL_USER, POOL_USER),
                 )
+                hand_out(conn, lead, user, now)
                 conn.execute(
                     "UPDATE assigner.rotations SET state = %s WHERE account = %s "
                     "AND template_id = 'raw-push'",
                     (json.dumps({u: str(c) for u, c in credit.items()}), ACCOUNT),
                 )
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext('decisions'))")
-                conn.execute(
-                    "INSERT INTO assigner.decisions (account, kind, outcome, group_id, "
-                    "actor, lead_id, assignee, at, reasons, details, template_id, "
-                    "algorithm, trace_id) VALUES (%s, 'push', 'assigned', '', '', %s, "
-                    "%s, %s, '[]', '{}', 'raw-push', 'weighted', '')",
-                    (ACCOUNT, lead, user, now),
-                )
+            journal(conn, "push", lead, user, now, template="raw-push")
             split[user] += 1
         took = time.perf_counter() - started
     return Push(took, leads, dict(split), expected_split(weights, leads))
