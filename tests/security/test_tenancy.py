@@ -201,7 +201,10 @@ def shows_nothing_of_b(body: dict[str, Any], b: dict[str, Any]) -> bool:
     return found == {"__typename": "Refused"}  # a claim in A's own group
 
 
-async def test_account_a_sees_and_moves_nothing_of_account_b(stack: Stack) -> None:
+async def test_account_a_sees_and_moves_nothing_of_account_b(
+    any_stack: Stack,
+) -> None:
+    stack = any_stack  # on SQLite files and on PostgreSQL
     await seed_account(stack)  # account A, acme
     b = await set_up_b(stack)
     a_roles = {
