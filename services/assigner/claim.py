@@ -14,7 +14,7 @@ from leadrouter import metrics
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
 from leadrouter.crm.v1 import crm_pb2
-from leadrouter.errors import LeadrouterError
+from leadrouter.errors import LeadrouterError, Unavailable
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.telemetry import current_trace_id
 from leadrouter.timestamps import to_ts
@@ -99,8 +99,8 @@ class ClaimLead:
         # The operation id ties the crm's change to this press, so a retry
         # with the same key takes the same lead, not a second one.
         operation = f"claim:{user_id}:{key or uuid.uuid4().hex}"
-        went_to_crm = not reasons
-        if went_to_crm:
+        attempt: ClaimAttempt | None = None
+        if not reasons:
             attempt = ClaimAttempt(
                 account=account,
                 operation_id=operation,
@@ -148,9 +148,21 @@ class ClaimLead:
             details=json.dumps(details),
             trace_id=current_trace_id(),
         )
-        recorded = await self.store.db.run(
-            self.store.record, decision, scope, key, operation if went_to_crm else ""
-        )
+        closes = attempt.operation_id if attempt is not None else ""
+        try:
+            recorded = await self.store.db.run(
+                self.store.record, decision, scope, key, closes
+            )
+        except Exception as error:
+            if attempt is not None:  # the crm may have given a lead not journaled
+                self.settler.soon(attempt)
+            if lead is None:
+                raise
+            # Not "nothing was changed": the lead is the manager's already.
+            raise Unavailable(
+                f"lead {lead.id} is yours, but the journal could not record it yet; "
+                "it will, as soon as the database answers"
+            ) from error
         if recorded is not decision:
             return await self._replayed(recorded)
         metrics.claim_decided(group_id, reasons, time.perf_counter() - started)
@@ -176,7 +188,8 @@ class ClaimLead:
             raise error
         try:
             settled = await self.settler.settle(attempt)
-        except LeadrouterError:
+        except Exception:
+            self.settler.soon(attempt)
             raise error from None
         if settled is None:
             raise error

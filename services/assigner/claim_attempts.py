@@ -32,6 +32,8 @@ from services.assigner.store import AssignerStore
 from services.assigner.tables import ClaimAttempt, DecisionRow
 
 log = logging.getLogger(__name__)
+# Background tries to settle one failed press: about a minute of them.
+RETRIES = 35
 
 
 def claim_scope(user_id: str) -> str:
@@ -97,6 +99,7 @@ class Settler:
         self.recorded = recorded
         self.stale_after = stale_after
         self.every = every_seconds
+        self._retrying: set[asyncio.Task[None]] = set()
 
     async def settle(self, attempt: ClaimAttempt) -> DecisionRow | None:
         """The claimed decision for the lead the crm gave, or None if it gave none."""
@@ -154,6 +157,30 @@ class Settler:
                 ),
             )
         return journaled
+
+    def soon(self, attempt: ClaimAttempt) -> None:
+        """Settles in the background, as soon as the crm and the database answer.
+
+        For a press that failed after the crm may have given it a lead (its
+        reply or its journal entry lost), so the journal catches up within
+        moments of the fault ending rather than at the next stale pass.
+        """
+        task = asyncio.create_task(self._until_settled(attempt))
+        self._retrying.add(task)
+        task.add_done_callback(self._retrying.discard)
+
+    async def _until_settled(self, attempt: ClaimAttempt) -> None:
+        delay = 0.2
+        for _ in range(RETRIES):  # bounded: the stale pass catches the rest
+            try:
+                await self.settle(attempt)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.info("claim %s not settled yet: %s", attempt.operation_id, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     async def settle_open(self, started_before: datetime) -> int:
         settled = 0
