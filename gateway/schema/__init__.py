@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from gateway.errors import ErrorCodes
 from gateway.schema.claims import ClaimMutations, DecisionQueries
@@ -54,7 +56,20 @@ MAX_DEPTH = 10
 MAX_TOKENS = 5000
 MAX_ALIASES = 30
 
-schema = strawberry.Schema(
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        # A refused token or a bad id is the caller's mistake, answered with its
+        # code; logging each with a traceback would bury the real failures.
+        # ErrorCodes logs, with its traceback, every error that is unexpected.
+        return None
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from graphql import GraphQLError
 
+from gateway.errors import public_error
 from leadrouter.auth import issue_token
 from leadrouter.clock import FixedClock
 from leadrouter.config import Settings
@@ -170,3 +172,31 @@ async def test_oauth_secrets_and_tokens_stay_out_of_logs_and_errors(
         newest.refresh_token,
     ):
         assert secret not in text
+
+
+async def test_a_refused_caller_leaves_no_error_line_and_a_crash_leaves_one(
+    stack: Stack,
+) -> None:
+    assert (await stack.apply(WORKSPACE))["ok"]
+    with captured([stack.settings.signing_secret]) as out:
+        refused = await stack.gql("{ viewer { role } }", token="not-a-token")
+        missing = await stack.gql(
+            '{ decision(id: "999999") { id } }', token=stack.token("head", "admin")
+        )
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert missing["errors"][0]["extensions"]["code"] in {"NOT_FOUND", "BAD_USER_INPUT"}
+    errors = [
+        line
+        for line in map(json.loads, out.getvalue().splitlines())
+        if line["level"] in {"error", "critical"}
+    ]
+    assert errors == []
+
+    with captured([]) as out:
+        crash = public_error(
+            GraphQLError("boom", original_error=RuntimeError("disk on fire"))
+        )
+    assert crash.message == "Unexpected error; it has been logged."
+    (line,) = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert line["level"] == "error"
+    assert "disk on fire" in json.dumps(line)
