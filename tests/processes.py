@@ -115,7 +115,8 @@ def process_stack(
             stack.start(name)
         import asyncio
 
-        asyncio.run(wait_ready(settings, timeout=60))
+        # Patient: five processes starting at once on a busy 2-core machine.
+        asyncio.run(wait_ready(settings, timeout=120))
         yield stack
     finally:
         stop_processes(list(stack.procs.values()))
