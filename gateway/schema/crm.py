@@ -82,8 +82,11 @@ async def _matching(
     caller: Caller,
     lead_filter: LeadFilter | None,
     responsible: strawberry.ID | None,
-) -> list[str]:
-    """Ids of the leads the filter selects, oldest first; a manager's own only."""
+    offset: int = 0,
+    limit: int = 0,
+) -> tuple[list[str], int]:
+    """A page of the ids the filter selects, oldest first, and how many in all;
+    a manager's own only."""
     query = lead_filter.message() if lead_filter else crm_pb2.LeadFilter()
     query.responsible = str(responsible or "")
     if not caller.is_admin:
@@ -91,9 +94,16 @@ async def _matching(
             raise Forbidden("a manager lists only their own leads")
         query.responsible = caller.user_id
     found = await clients.crm.call(
-        "FindLeads", crm_pb2.FindLeadsRequest(account=caller.account, filter=query)
+        "FindLeads",
+        crm_pb2.FindLeadsRequest(
+            account=caller.account,
+            filter=query,
+            ids_only=True,
+            offset=offset,
+            limit=limit,
+        ),
     )
-    return [x.lead_id for x in found.leads]
+    return [x.lead_id for x in found.leads], found.total
 
 
 def _offset(after: str | None) -> int:
@@ -123,9 +133,10 @@ class CrmQueries:
         caller = ctx.require("admin", "manager")
         if not 0 < first <= MAX_PAGE:
             raise BadInput(f"first must be between 1 and {MAX_PAGE}")
-        ids = await _matching(ctx.clients, caller, filter, responsible)
         start = _offset(after)
-        page = ids[start : start + first]
+        page, total = await _matching(
+            ctx.clients, caller, filter, responsible, offset=start, limit=first
+        )
         found = await ctx.clients.crm.call(
             "GetLeads", crm_pb2.GetLeadsRequest(account=caller.account, ids=page)
         )
@@ -138,9 +149,9 @@ class CrmQueries:
                 if x in by_id
             ],
             page_info=PageInfo(
-                has_next_page=end < len(ids), end_cursor=str(end) if page else None
+                has_next_page=end < total, end_cursor=str(end) if page else None
             ),
-            total_count=len(ids),
+            total_count=total,
         )
 
     @strawberry.field(
@@ -155,5 +166,5 @@ class CrmQueries:
     ) -> list[strawberry.ID]:
         ctx = info.context
         caller = ctx.require("admin", "manager")
-        ids = await _matching(ctx.clients, caller, filter, responsible)
+        ids, _ = await _matching(ctx.clients, caller, filter, responsible)
         return [strawberry.ID(x) for x in ids]

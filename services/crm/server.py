@@ -391,21 +391,36 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         self, request: crm_pb2.FindLeadsRequest, context: Ctx
     ) -> crm_pb2.FindLeadsResponse:
         f = request.filter
+        lead_filter = LeadFilter(
+            lead_ids=tuple(f.lead_ids),
+            responsible=f.responsible,
+            pipeline=f.pipeline,
+            stages=tuple(f.stages),
+            created_from=optional_ts(f, "created_from"),
+            created_to=optional_ts(f, "created_to"),
+            no_open_task=f.no_open_task,
+        )
+        if request.offset < 0 or request.limit < 0:
+            raise BadInput("offset and limit must not be negative")
+        if request.ids_only:
+            ids, total = await self.store.db.run(
+                self.store.find_lead_ids,
+                request.account,
+                lead_filter,
+                request.offset,
+                request.limit,
+            )
+            return crm_pb2.FindLeadsResponse(
+                leads=[crm_pb2.LeadScope(lead_id=x) for x in ids], total=total
+            )
         scopes, missing = await self.store.db.run(
             self.store.find_leads,
             request.account,
-            LeadFilter(
-                lead_ids=tuple(f.lead_ids),
-                responsible=f.responsible,
-                pipeline=f.pipeline,
-                stages=tuple(f.stages),
-                created_from=optional_ts(f, "created_from"),
-                created_to=optional_ts(f, "created_to"),
-                no_open_task=f.no_open_task,
-            ),
+            lead_filter,
             request.operation_prefix,
         )
         return crm_pb2.FindLeadsResponse(
+            total=len(scopes),
             leads=[
                 crm_pb2.LeadScope(
                     lead_id=x.lead_id,

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_
 from sqlmodel import Session, col
 
 from leadrouter.clock import Clock
@@ -506,38 +506,28 @@ class CrmStore:
             lead_id=a.lead_id, assigned=True, previous_responsible=previous, moved=moved
         )
 
+    def find_lead_ids(
+        self, account: str, f: LeadFilter, offset: int = 0, limit: int = 0
+    ) -> tuple[list[str], int]:
+        """One page of the ids a filter selects, oldest first, and how many in all."""
+        with self.db.session() as s:
+            chosen = _filtered(select(Lead), account, f).subquery()
+            total = s.scalar(select(func.count()).select_from(chosen)) or 0
+            stmt = (
+                select(chosen.c.id)
+                .order_by(chosen.c.created_at, chosen.c.id)
+                .offset(offset)
+            )
+            if limit:
+                stmt = stmt.limit(limit)
+            return list(s.scalars(stmt)), total
+
     def find_leads(
         self, account: str, f: LeadFilter, operation_prefix: str
     ) -> tuple[list[LeadScope], list[str]]:
         """The leads a filter selects, oldest first, and the asked-for ids unknown."""
         with self.db.session() as s:
-            stmt = select(Lead).where(col(Lead.account) == account)
-            if f.lead_ids:
-                stmt = stmt.where(col(Lead.id).in_(f.lead_ids))
-            if f.responsible:
-                stmt = stmt.where(col(Lead.responsible) == f.responsible)
-            if f.pipeline:
-                stmt = stmt.where(col(Lead.pipeline) == f.pipeline)
-            if f.stages:
-                keys = [x for x in f.stages if "/" in x]
-                ids = [x for x in f.stages if "/" not in x]
-                stmt = stmt.where(
-                    or_(
-                        col(Lead.stage_key).in_(keys),
-                        col(Lead.stage).in_(ids),
-                    )
-                )
-            if f.created_from is not None:
-                stmt = stmt.where(col(Lead.created_at) >= f.created_from)
-            if f.created_to is not None:
-                stmt = stmt.where(col(Lead.created_at) < f.created_to)
-            if f.no_open_task:
-                open_task = select(col(Task.id)).where(
-                    col(Task.account) == account,
-                    col(Task.lead_id) == col(Lead.id),
-                    col(Task.completed_at).is_(None),
-                )
-                stmt = stmt.where(~open_task.exists())
+            stmt = _filtered(select(Lead), account, f)
             leads = {x.id: x for x in s.scalars(stmt)}
             done: set[str] = set()
             if operation_prefix:
@@ -889,3 +879,30 @@ def _upsert_pipeline(s: Session, account: str, p: PipelineSpec, sort: int) -> li
             srow.name, srow.kind, srow.sort = st.name, st.kind, stage_sort
             changes.append(f"stage {p.id}/{st.id} updated")
     return changes
+
+
+def _filtered(stmt: Select[Lead], account: str, f: LeadFilter) -> Select[Lead]:
+    """The account's leads narrowed by each part of the filter that is set."""
+    stmt = stmt.where(col(Lead.account) == account)
+    if f.lead_ids:
+        stmt = stmt.where(col(Lead.id).in_(f.lead_ids))
+    if f.responsible:
+        stmt = stmt.where(col(Lead.responsible) == f.responsible)
+    if f.pipeline:
+        stmt = stmt.where(col(Lead.pipeline) == f.pipeline)
+    if f.stages:
+        keys = [x for x in f.stages if "/" in x]
+        ids = [x for x in f.stages if "/" not in x]
+        stmt = stmt.where(or_(col(Lead.stage_key).in_(keys), col(Lead.stage).in_(ids)))
+    if f.created_from is not None:
+        stmt = stmt.where(col(Lead.created_at) >= f.created_from)
+    if f.created_to is not None:
+        stmt = stmt.where(col(Lead.created_at) < f.created_to)
+    if f.no_open_task:
+        open_task = select(col(Task.id)).where(
+            col(Task.account) == account,
+            col(Task.lead_id) == col(Lead.id),
+            col(Task.completed_at).is_(None),
+        )
+        stmt = stmt.where(~open_task.exists())
+    return stmt

@@ -1272,11 +1272,21 @@ class FindLeadsRequest(_message.Message):
     ACCOUNT_FIELD_NUMBER: _builtins.int
     FILTER_FIELD_NUMBER: _builtins.int
     OPERATION_PREFIX_FIELD_NUMBER: _builtins.int
+    IDS_ONLY_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
     account: _builtins.str
     operation_prefix: _builtins.str
     """Leads already assigned by operations whose id starts with this prefix are
     included even when they no longer match, so a retried batch sees them again.
     """
+    ids_only: _builtins.bool
+    """A page of ids only: no cascade items, ordered and cut in the database, so
+    listing a big account reads one page, not every lead with its tasks.
+    """
+    offset: _builtins.int
+    limit: _builtins.int
+    """0 = every lead the filter selects"""
     @_builtins.property
     def filter(self) -> Global___LeadFilter: ...
     def __init__(
@@ -1285,10 +1295,13 @@ class FindLeadsRequest(_message.Message):
         account: _builtins.str = ...,
         filter: Global___LeadFilter | None = ...,
         operation_prefix: _builtins.str = ...,
+        ids_only: _builtins.bool = ...,
+        offset: _builtins.int = ...,
+        limit: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "filter", b"filter", "operation_prefix", b"operation_prefix"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "filter", b"filter", "ids_only", b"ids_only", "limit", b"limit", "offset", b"offset", "operation_prefix", b"operation_prefix"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1362,6 +1375,9 @@ class FindLeadsResponse(_message.Message):
 
     LEADS_FIELD_NUMBER: _builtins.int
     MISSING_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    total: _builtins.int
+    """how many the filter selects in all"""
     @_builtins.property
     def leads(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeadScope]:
         """oldest first"""
@@ -1375,10 +1391,11 @@ class FindLeadsResponse(_message.Message):
         *,
         leads: _abc.Iterable[Global___LeadScope] | None = ...,
         missing: _abc.Iterable[_builtins.str] | None = ...,
+        total: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["leads", b"leads", "missing", b"missing"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leads", b"leads", "missing", b"missing", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
