@@ -611,9 +611,8 @@ def machine() -> dict[str, Any]:
 def write(
     r: Results, plan: Plan, out_md: Path, out_json: Path, took: float, notes: str
 ) -> None:
-    info = machine()
     payload = {
-        "machine": info,
+        "machine": machine(),
         "plan": asdict(plan),
         "figures": r.rows,
         "raw": r.raw,
@@ -622,14 +621,37 @@ def write(
     }
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    g = r.raw.get("generation", {})
+    out_md.write_text(render(payload, notes))
+
+
+def shown(value: float, unit: str) -> str:
+    if unit == "bool":
+        return "yes" if value else "no"
+    if unit in ("leads", "presses"):
+        return f"{value:,.0f} {unit}"
+    return f"{value:,.1f} {unit}"
+
+
+def render(payload: dict[str, Any], notes: str) -> str:
+    """RESULTS.md from the figures of one run (results.json)."""
+    info, plan, raw = payload["machine"], payload["plan"], payload["raw"]
+    sizes, g = plan["sizes"], raw.get("generation", {})
+    when = datetime.fromisoformat(payload["when"])
+    made = (
+        f"generated in {g.get('seconds', 0):.0f} s (seed {g.get('seed')}; "
+        f"{g.get('apply_seconds', 0):.0f} s of it applying the workspace through "
+        f"`leadrouter apply`), kept as a template database made "
+        f"{str(g.get('made', ''))[:16].replace('T', ' ')} UTC and copied for this "
+        f"run in {g.get('copy_seconds', 0):.0f} s"
+    )
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `make {'bench-quick' if plan.quick else 'bench'}` on "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {took / 60:.1f} min. Every "
-        f"figure is the median of {plan.runs} runs (queries: {plan.query_runs}); "
-        "each ratio is to a baseline measured in the same run on the same machine.",
+        f"Written by `make {'bench-quick' if plan.get('quick') else 'bench'}` on "
+        f"{when:%Y-%m-%d %H:%M} UTC; the whole run took "
+        f"{payload['seconds'] / 60:.1f} min. Every figure is the median of "
+        f"{plan['runs']} runs (queries: {plan['query_runs']} runs); each ratio is "
+        "to a baseline measured in the same run on the same machine.",
         "",
         "## Machine",
         "",
@@ -639,30 +661,34 @@ def write(
         "",
         "## Data",
         "",
-        f"{plan.sizes.managers} managers in {plan.sizes.groups} groups, "
-        f"{g.get('leads', 0):,} leads ({plan.sizes.pool:,} in the pool), "
-        f"{g.get('events', 0):,} canonical events over {plan.sizes.months} months, "
+        f"{sizes['managers']} managers in {sizes['groups']} groups, "
+        f"{g.get('leads', 0):,} leads ({sizes['pool']:,} in the pool), "
+        f"{g.get('events', 0):,} canonical events over {sizes['months']} months, "
         f"{g.get('tasks', 0):,} tasks ({g.get('overdue_tasks', 0):,} overdue), "
-        f"{g.get('decisions', 0):,} decisions in the reports read model; generated "
-        f"in {g.get('seconds', 0):.0f} s (seed {g.get('seed')}).",
+        f"{g.get('decisions', 0):,} decisions in the reports read model; {made}.",
+        "",
+        f"Per run: {plan['presses']:,} presses per claim burst, "
+        f"{plan['push_leads']:,} pushed leads, {plan['sqlite_presses']:,} presses "
+        f"on SQLite. Claims through GraphQL in this run: "
+        f"{raw.get('claimed_leads_total', 0):,}.",
         "",
         "## Figures",
         "",
         "| scenario | figure | baseline | ratio | target | |",
         "| --- | ---: | ---: | ---: | --- | --- |",
     ]
-    for row in r.rows:
-        base = "" if row["baseline"] is None else f"{row['baseline']:,} {row['unit']}"
+    for row in payload["figures"]:
+        unit = row["unit"]
+        base = "" if row["baseline"] is None else shown(row["baseline"], unit)
         ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
         lines.append(
-            f"| {row['name']} | {row['value']:,} {row['unit']} | {base} | {ratio} | "
+            f"| {row['name']} | {shown(row['value'], unit)} | {base} | {ratio} | "
             f"{row['target']} | {'met' if row['met'] else '**missed**'} |"
         )
-    claimed = r.raw.get("claimed_leads_total", 0)
-    lines += ["", f"Claims through GraphQL in this run: {claimed:,}.", ""]
+    lines.append("")
     if notes:
         lines += [notes.rstrip(), ""]
-    out_md.write_text("\n".join(lines))
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -673,7 +699,15 @@ def main() -> None:
         "--database-url",
         default=os.environ.get("LEADROUTER_BENCH_DATABASE_URL", PG_URL),
     )
+    parser.add_argument(
+        "--render", action="store_true", help="only rewrite RESULTS.md from its JSON"
+    )
     args = parser.parse_args()
+    notes_file = HERE / "NOTES.md"
+    if args.render:
+        payload = json.loads((HERE / "results.json").read_text())
+        (HERE / "RESULTS.md").write_text(render(payload, notes_file.read_text()))
+        return
     plan = QUICK if args.quick else FULL
     presses = os.environ.get("LEADROUTER_BENCH_PRESSES")
     if presses:  # a longer soak for the exactly-once check
@@ -692,7 +726,6 @@ def main() -> None:
     if not args.quick:
         whatif(r)
     took = time.perf_counter() - started
-    notes_file = HERE / "NOTES.md"
     notes = notes_file.read_text() if notes_file.exists() and not args.quick else ""
     md = out / ("quick.md" if args.quick else "RESULTS.md")
     write(r, plan, md, out / f"{stem}.json", took, notes)

@@ -58,8 +58,9 @@ class Database:
     def create_all(self) -> None:
         """Brings the schema up to date: missing tables and columns are added.
 
-        Upgrades only ever add (tables, nullable or defaulted columns), so an
-        existing database keeps every row; nothing is dropped or rewritten.
+        Upgrades only ever add (tables, indexes, nullable or defaulted
+        columns), so an existing database keeps every row; nothing is dropped
+        or rewritten.
         """
         with self.engine.begin() as conn:
             if not self.is_sqlite:
@@ -72,6 +73,10 @@ class Database:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             self.metadata.create_all(conn)
             self._add_missing_columns(conn)
+            # Indexes added since a table was created (create_all skips them).
+            for table in self.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
 
     def _add_missing_columns(self, conn: Connection) -> None:
         schema = None if self.is_sqlite else self.schema

@@ -55,6 +55,9 @@ class Lead(CrmTable, table=True):
     __table_args__ = (
         Index("ix_leads_pool", "account", "stage_key", "responsible", "created_at"),
         Index("ix_leads_owner", "account", "responsible"),
+        # Limits 7 and 8 count a manager's recent moves into loss stages on
+        # every press; without this each press reads every lead of the account.
+        Index("ix_leads_moved_by", "account", "stage_changed_by", "stage_changed_at"),
     )
     account: str = Field(primary_key=True)
     id: str = Field(primary_key=True)
