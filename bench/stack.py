@@ -117,7 +117,7 @@ def bench_stack(
             "LEADROUTER_TRACE_SAMPLE_RATIO": "1.0" if traced else "0",
             "LEADROUTER_METRICS_PORT": "0",
             # Bursts are the point here: a per-manager press limit would refuse them.
-            "LEADROUTER_CLAIM_RATE_LIMIT_PER_MINUTE": "0",
+            "LEADROUTER_CLAIM_RATE_PER_SECOND": "0",
             "PYTHONPATH": str(ROOT),
         }
     )
