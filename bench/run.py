@@ -691,6 +691,38 @@ def render(payload: dict[str, Any], notes: str) -> str:
     return "\n".join(lines)
 
 
+def claims_only(plan: Plan, url: str, seed: int) -> None:
+    """The claim burst alone, on the same template as the full or quick run."""
+    r = Results()
+    raw: list[Burst] = []
+    product: list[Burst] = []
+    with tempfile.TemporaryDirectory(prefix="leadrouter-bench-") as tmp:
+        data_dir = Path(tmp)
+        generate(plan, url, data_dir, seed, r)
+        with bench_stack(data_dir / "pg", url, ACCOUNT) as stack:
+            toks = tokens(stack, plan.sizes)
+            users = managers(plan.sizes.managers)
+            for run in range(plan.runs):
+                raw.append(claims.raw_pg_burst(pg_dsn(url), 32, plan.presses, users))
+                burst = claims.graphql_burst(stack.urls, toks, 32, plan.presses)
+                product.append(asyncio.run(burst))
+                log(
+                    f"run {run + 1}: {product[-1].throughput:.1f} claims/s "
+                    f"p99 {product[-1].p99_ms:.0f} ms; raw "
+                    f"{raw[-1].throughput:.1f} claims/s p99 {raw[-1].p99_ms:.0f} ms"
+                )
+    tp = median([b.throughput for b in product])
+    raw_tp = median([b.throughput for b in raw])
+    p99 = median([b.p99_ms for b in product])
+    raw_p99 = median([b.p99_ms for b in raw])
+    log(
+        f"median of {plan.runs}: {tp:.1f} claims/s (raw {raw_tp:.1f}, "
+        f"ratio {tp / raw_tp:.3f}); p99 {p99:.0f} ms (raw {raw_p99:.0f}, "
+        f"{p99 / raw_p99:.2f} x)"
+    )
+    exactly_once(r, "Claim burst", product, "errors reaching a client")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -701,6 +733,14 @@ def main() -> None:
     )
     parser.add_argument(
         "--render", action="store_true", help="only rewrite RESULTS.md from its JSON"
+    )
+    parser.add_argument(
+        "--claims-only",
+        type=int,
+        metavar="RUNS",
+        default=0,
+        help="only the 32-manager claim burst and its raw baseline, RUNS times; "
+        "prints the figures and writes no results (for before/after comparisons)",
     )
     args = parser.parse_args()
     notes_file = HERE / "NOTES.md"
@@ -713,6 +753,9 @@ def main() -> None:
     if presses:  # a longer soak for the exactly-once check
         plan = replace(plan, presses=int(presses))
     url = args.database_url + ("_quick" if args.quick else "")
+    if args.claims_only:
+        claims_only(replace(plan, runs=args.claims_only), url, args.seed)
+        return
     out = HERE / "results" if args.quick else HERE
     stem = "quick" if args.quick else "results"
     r = Results()

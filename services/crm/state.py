@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import select, text
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
 from leadrouter.timestamps import utc
@@ -76,7 +78,7 @@ class Ledger:
         self.session = session
         self.account = account
         self.directory = Directory.load(session, account)
-        self._locked = False
+        self._pending = pending_log(session)
 
     # -- lookups -----------------------------------------------------------
     def lead(self, lead_id: str, *, for_update: bool = False) -> Lead:
@@ -118,14 +120,8 @@ class Ledger:
         user_to: str = "",
         actor: str = "",
     ) -> None:
-        if not self._locked and self.session.get_bind().dialect.name == "postgresql":
-            # Offsets must become visible in order, or a subscriber reading
-            # "after offset N" could skip a late-committing smaller offset.
-            self.session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:a))"), {"a": self.account}
-            )
-            self._locked = True
-        self.session.add(
+        # Written at the commit (see `pending_log`), not here.
+        self._pending.append(
             Event(
                 account=self.account,
                 type=event.type,
@@ -141,8 +137,15 @@ class Ledger:
     # -- applying ----------------------------------------------------------
     def apply(self, event: h.CanonicalEvent) -> None:
         handler = getattr(self, f"_on_{event.type}")
-        handler(event)
-        self.session.flush()
+        logged = len(self._pending)
+        try:
+            handler(event)
+            self.session.flush()
+        except BaseException:
+            # The caller rolls this event back (a savepoint, or the whole
+            # transaction), so its log row must not be written either.
+            del self._pending[logged:]
+            raise
 
     def _on_lead_created(self, e: h.LeadCreated) -> None:
         if self.session.get(Lead, (self.account, e.lead)) is not None:
@@ -375,6 +378,51 @@ class Ledger:
             )
             moved.tasks += 1
         return moved
+
+
+# One lock for the whole log, not one per account: followers read the events
+# of every account by a single offset.
+LOG_LOCK = "crm.events"
+_PENDING = "crm.events.pending"
+
+
+def pending_log(session: Session) -> list[Event]:
+    """The events this transaction logs, written just before it commits.
+
+    Offsets must become visible in order, or a follower reading "after offset
+    N" could pass a smaller offset that commits later. So they are allocated
+    under a lock held until the commit; taking it only at the commit keeps
+    the rest of the change (the lead, its view, the operation record) out of
+    the part that concurrent changes run one at a time.
+    """
+    pending: list[Event] | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+        orm_event.listen(session, "before_commit", _write_log)
+        orm_event.listen(session, "after_soft_rollback", _forget_log)
+    return pending
+
+
+def _write_log(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint: the outer commit writes
+        return
+    pending: list[Event] = session.info.get(_PENDING, [])
+    if not pending:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": LOG_LOCK}
+        )
+    # On SQLite the transaction's first write already holds the database's
+    # write lock until the commit, which orders offsets the same way.
+    session.add_all(pending)
+    pending.clear()
+    session.flush()
+
+
+def _forget_log(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction rolled back
+        session.info.get(_PENDING, []).clear()
 
 
 def lead_is_open(ledger: Ledger, lead: Lead) -> bool:
