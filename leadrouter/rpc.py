@@ -44,6 +44,17 @@ RECONNECT_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.max_reconnect_backoff_ms", 1000),
 ]
 
+# Clients ping every 30 s to keep long-lived streams (the event followers)
+# alive; a server's default allows one ping in five minutes on a quiet
+# connection and answers more with GOAWAY "too_many_pings", which cuts every
+# call on that connection, a press in flight included. The services are each
+# other's only callers, so they accept any rate of pings.
+SERVER_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+    ("grpc.http2.max_ping_strikes", 0),
+]
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -176,7 +187,8 @@ class ServiceRunner:
 
     async def start(self, address: str) -> int:
         self.server = grpc.aio.server(
-            interceptors=[TracingServerInterceptor(self.name), *self.interceptors]
+            interceptors=[TracingServerInterceptor(self.name), *self.interceptors],
+            options=SERVER_OPTIONS,
         )
         names = list(self.register(self.server))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self.server)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -39,3 +41,30 @@ async def test_a_stopping_service_reports_not_serving(stack: Stack) -> None:
         await runner._health.enter_graceful_shutdown()
         reply = await health.Check(health_pb2.HealthCheckRequest())
         assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+async def test_a_client_pinging_an_idle_stream_keeps_its_connection(
+    stack: Stack,
+) -> None:
+    # Keepalive pings are timed by the gRPC transport itself, not by any clock
+    # the project can inject; a 50 ms ping interval makes a few seconds of idling
+    # enough for a server that rations pings to send GOAWAY ("too_many_pings"),
+    # which would cut every call on the connection, claims included.
+    address = stack.clients.addresses["crm"][0]
+    options = [
+        ("grpc.keepalive_time_ms", 50),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+    ]
+    async with grpc.aio.insecure_channel(address, options=options) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        watch = health.Watch(health_pb2.HealthCheckRequest())
+        first = await watch.read()
+        assert first.status == health_pb2.HealthCheckResponse.SERVING
+        idle = asyncio.create_task(watch.read())
+        done, _ = await asyncio.wait({idle}, timeout=6)
+        assert not done, f"the idle stream was cut: {idle.exception()}"
+        reply = await health.Check(health_pb2.HealthCheckRequest())
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        watch.cancel()
+        idle.cancel()
