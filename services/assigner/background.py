@@ -9,8 +9,9 @@ replica repeats work harmlessly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ class CrmFollower:
     """Reads the crm's event log from the stored offset and reacts to each event."""
 
     RETRY_FIRST, RETRY_MAX = 0.2, 5.0
+    SAVE_EVERY = 200  # events handled at most between two saved offsets
 
     def __init__(self, push: PushDistribution, clients: Clients) -> None:
         self.push = push
@@ -59,11 +61,27 @@ class CrmFollower:
             "StreamEvents",
             crm_pb2.StreamEventsRequest(after_offset=offset, follow=True),
         )
+        received: asyncio.Queue[crm_pb2.CrmEvent | None] = asyncio.Queue(
+            self.SAVE_EVERY
+        )
+        reader = asyncio.create_task(_receive(call, received))
+        unsaved = 0
         try:
-            async for event in call:
+            while not (received.empty() and reader.done()):
+                event = await received.get()
+                if event is None:
+                    break
                 await self.handle(event)
-                await self.pushes.db.run(self.pushes.advance, event.offset)
+                unsaved += 1
+                # Handlers are idempotent, so the offset is saved once per
+                # batch that has arrived rather than after every event: a
+                # restart only handles the unsaved tail again.
+                if received.empty() or unsaved >= self.SAVE_EVERY:
+                    await self.pushes.db.run(self.pushes.advance, event.offset)
+                    unsaved = 0
+            reader.result()  # the stream's own error, if it ended with one
         finally:
+            reader.cancel()
             call.cancel()
 
     async def handle(self, event: crm_pb2.CrmEvent) -> None:
@@ -77,6 +95,21 @@ class CrmFollower:
                 )
         except (NotFound, BadInput) as error:
             log.info("push skipped event %s: %s", event.offset, error)
+
+
+async def _receive(
+    call: AsyncIterator[crm_pb2.CrmEvent],
+    received: asyncio.Queue[crm_pb2.CrmEvent | None],
+) -> None:
+    """Moves the stream's events into `received`; None marks its end."""
+    try:
+        async for event in call:
+            await received.put(event)
+    finally:
+        # When the queue is full the follower finds the end by the task being
+        # done once it has drained the queue.
+        with contextlib.suppress(asyncio.QueueFull):
+            received.put_nowait(None)
 
 
 class Ticker:

@@ -82,13 +82,16 @@ class Ledger:
 
     # -- lookups -----------------------------------------------------------
     def lead(self, lead_id: str, *, for_update: bool = False) -> Lead:
-        stmt = select(Lead).where(
-            Lead.account == self.account,  # type: ignore[arg-type]
-            Lead.id == lead_id,  # type: ignore[arg-type]
-        )
         if for_update:
-            stmt = stmt.with_for_update()
-        found = self.session.scalars(stmt).first()
+            stmt = select(Lead).where(
+                Lead.account == self.account,  # type: ignore[arg-type]
+                Lead.id == lead_id,  # type: ignore[arg-type]
+            )
+            found = self.session.scalars(stmt.with_for_update()).first()
+        else:
+            # A lead this change already loaded (the claimed one, say) is
+            # taken from the session without another round trip.
+            found = self.session.get(Lead, (self.account, lead_id))
         if found is None:
             raise EventRejected(f"unknown lead '{lead_id}'")
         return found

@@ -50,17 +50,19 @@ async def test_a_follower_reading_during_concurrent_presses_sees_every_event_onc
 
     follower = asyncio.create_task(follow())
     try:
-        replies = await asyncio.gather(
-            *(
-                stack.data(
-                    CLAIM,
-                    {"g": "main"},
-                    user=MANAGERS[i % len(MANAGERS)],
-                    role="manager",
-                )
-                for i in range(PRESSES)
-            )
-        )
+        # Each manager presses one after another (the limits service records
+        # one manager's claims one at a time); the managers press at once.
+        async def presses(user: str) -> list[dict]:
+            return [
+                await stack.data(CLAIM, {"g": "main"}, user=user, role="manager")
+                for _ in range(PRESSES // len(MANAGERS))
+            ]
+
+        replies = [
+            reply
+            for mine in await asyncio.gather(*(presses(m) for m in MANAGERS))
+            for reply in mine
+        ]
         claimed = [
             r["claimLead"]["lead"]["id"]
             for r in replies
