@@ -53,6 +53,9 @@ SERVER_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
     ("grpc.http2.max_ping_strikes", 0),
+    # A second process started on a taken port must fail, not quietly share
+    # the port with the first and get half of its calls.
+    ("grpc.so_reuseport", 0),
 ]
 
 P = ParamSpec("P")

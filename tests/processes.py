@@ -19,11 +19,28 @@ from leadrouter.up import stop_processes, wait_ready
 SECRET = "process-test-secret-of-at-least-32-bytes"
 
 
+# Ports for processes a test starts come from below the kernel's ephemeral
+# range (32768 and up), where no server bound to port 0 (every in-process
+# stack) can take one between the draw and the process binding it; each pytest
+# worker draws from its own block, and no port is handed out twice.
+_BLOCK = 3000
+_issued: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    low = 20000 + (int(worker) if worker.isdigit() else 0) % 4 * _BLOCK
+    for port in range(low, low + _BLOCK):
+        if port in _issued:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _issued.add(port)
         return port
+    raise RuntimeError(f"no free port left in {low}..{low + _BLOCK}")
 
 
 @dataclass

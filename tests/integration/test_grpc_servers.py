@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from leadrouter.rpc import ServiceRunner
 from tests.stack import Stack
 
 EXPECTED = {
@@ -68,3 +70,21 @@ async def test_a_client_pinging_an_idle_stream_keeps_its_connection(
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
         watch.cancel()
         idle.cancel()
+
+
+async def test_a_second_server_on_a_taken_port_fails_to_start(stack: Stack) -> None:
+    address = stack.clients.addresses["limits"][0]
+    second = ServiceRunner("limits", lambda server: [])
+    try:
+        with pytest.raises(RuntimeError):
+            await second.start(address)
+    finally:
+        if second.server is not None:
+            await second.server.stop(grace=0)
+    async with grpc.aio.insecure_channel(address) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for _ in range(20):  # the kernel would spread these over both servers
+            reply = await health.Check(
+                health_pb2.HealthCheckRequest(service=EXPECTED["limits"]), timeout=5
+            )
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
