@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from leadrouter.db import Database
 from leadrouter.errors import NotFound
@@ -189,16 +190,21 @@ class LimitsStore:
     def record_claim(
         self, account: str, group_id: str, user_id: str, at: datetime
     ) -> None:
+        # One statement, so two presses of the same manager at one moment (a
+        # double click) both land instead of racing to insert the same row.
+        insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
+        stmt = insert(LastClaim).values(
+            account=account, group_id=group_id, user_id=user_id, at=at
+        )
+        latest = LastClaim.__table__.c.at  # type: ignore[attr-defined]
         with self.db.session() as s:
-            row = s.get(LastClaim, (account, group_id, user_id))
-            if row is None:
-                s.add(
-                    LastClaim(
-                        account=account, group_id=group_id, user_id=user_id, at=at
-                    )
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["account", "group_id", "user_id"],
+                    set_={"at": stmt.excluded.at},
+                    where=latest < stmt.excluded.at,
                 )
-            elif utc(row.at) < at:
-                row.at = at
+            )
 
 
 def _limits(text: str) -> dict[str, int]:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from datetime import timedelta
 
+from sqlalchemy import text
+
+from services.limits.store import LimitsStore
+from services.limits.tables import LastClaim
 from tests.fixtures import WORKSPACE, lead_created
 from tests.stack import Stack
 
@@ -178,3 +185,48 @@ async def test_decisions_record_claims_and_refusals(stack: Stack) -> None:
     assert one["decision"]["details"]["target_stage"] == "sales/taken"
     mine = await stack.data(query, user="ursula", role="manager")
     assert [e["node"]["actor"] for e in mine["decisions"]["edges"]] == ["ursula"]
+
+
+async def test_two_first_claims_of_one_manager_both_land_in_limits(
+    any_stack: Stack,
+) -> None:
+    # A double click: both presses passed the limits and both record the
+    # manager's last claim. The first insert is still uncommitted when the
+    # second arrives; the second must wait for it and keep the later time.
+    await _setup(any_stack, pool=0)
+    store = LimitsStore(any_stack.dbs["limits"])
+    first, second = (any_stack.clock.now() + timedelta(seconds=s) for s in (1, 2))
+    holding = threading.Event()
+    release = threading.Event()
+
+    def first_press() -> None:
+        with store.db.session() as s:
+            s.add(
+                LastClaim(account="acme", group_id="main", user_id="ursula", at=first)
+            )
+            s.flush()
+            holding.set()
+            release.wait(timeout=10)
+
+    def second_press() -> None:
+        holding.wait(timeout=10)
+        store.record_claim("acme", "main", "ursula", second)
+
+    def release_once_the_second_waits() -> None:
+        holding.wait(timeout=10)
+        if not store.db.is_sqlite:  # SQLite runs one writer at a time anyway
+            waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            deadline = time.monotonic() + 10
+            with store.db.engine.connect() as conn:
+                while not conn.execute(waiting).scalar():
+                    assert time.monotonic() < deadline, "the second never waited"
+                    conn.rollback()  # a fresh snapshot of the lock table
+        release.set()
+
+    await asyncio.gather(
+        asyncio.to_thread(first_press),
+        asyncio.to_thread(second_press),
+        asyncio.to_thread(release_once_the_second_waits),
+    )
+    inputs = store.eligibility_inputs("acme", "main", ["ursula"])
+    assert inputs.last_claims == {"ursula": second}
