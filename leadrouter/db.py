@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, MetaData, event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
@@ -86,6 +87,10 @@ class Database:
             for column in table.columns:
                 if column.name not in present:
                     conn.execute(text(_add_column_sql(self, table.name, column)))
+
+    def insert(self, table: Any) -> Any:
+        """An INSERT with this database's ON CONFLICT clauses (an upsert)."""
+        return sqlite.insert(table) if self.is_sqlite else postgresql.insert(table)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from leadrouter.db import Database
 from leadrouter.errors import NotFound
@@ -192,8 +191,7 @@ class LimitsStore:
     ) -> None:
         # One statement, so two presses of the same manager at one moment (a
         # double click) both land instead of racing to insert the same row.
-        insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
-        stmt = insert(LastClaim).values(
+        stmt = self.db.insert(LastClaim).values(
             account=account, group_id=group_id, user_id=user_id, at=at
         )
         latest = LastClaim.__table__.c.at  # type: ignore[attr-defined]

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from leadrouter.db import Database
@@ -92,16 +91,13 @@ class ReportsStore:
     def _lock_offset(self, s: Session, stream: str) -> StreamOffset:
         """The stream's offset row, locked so replicas apply a batch one at a time."""
         s.execute(
-            self._insert(StreamOffset)
+            self.db.insert(StreamOffset)
             .values(stream=stream, offset=0)
             .on_conflict_do_nothing()
         )
         row = s.get(StreamOffset, stream, with_for_update=True, populate_existing=True)
         assert row is not None
         return row
-
-    def _insert(self, table: Any) -> Any:
-        return sqlite.insert(table) if self.db.is_sqlite else postgresql.insert(table)
 
     # -- zones ------------------------------------------------------------------
     def zones(self, accounts: Iterable[str]) -> dict[str, str]:
@@ -142,7 +138,7 @@ class ReportsStore:
                 if f.lead_id:
                     groups[(f.account, f.lead_id)] = (f.group_id, f.offset)
             if counts:
-                stmt = self._insert(DistributionDay)
+                stmt = self.db.insert(DistributionDay)
                 s.execute(
                     stmt.on_conflict_do_update(
                         index_elements=[
@@ -169,7 +165,7 @@ class ReportsStore:
                     ],
                 )
             if groups:
-                stmt = self._insert(LeadGroup)
+                stmt = self.db.insert(LeadGroup)
                 s.execute(
                     stmt.on_conflict_do_update(
                         index_elements=["account", "lead_id"],
@@ -192,7 +188,7 @@ class ReportsStore:
                 # The zone days were first counted in stays the zone of the account's
                 # read model, so its days never mix two zones.
                 s.execute(
-                    self._insert(AccountZone)
+                    self.db.insert(AccountZone)
                     .values([{"account": a, "timezone": tz} for a, tz in used.items()])
                     .on_conflict_do_nothing()
                 )
