@@ -18,7 +18,12 @@ from leadrouter.errors import LeadrouterError, Unavailable
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.telemetry import current_trace_id
 from leadrouter.timestamps import to_ts
-from services.assigner.claim_attempts import Settler, claim_scope, real_now
+from services.assigner.claim_attempts import (
+    Settler,
+    claim_scope,
+    count_in_limits,
+    real_now,
+)
 from services.assigner.store import AssignerStore, Group
 from services.assigner.tables import ClaimAttempt, DecisionRow
 
@@ -167,12 +172,7 @@ class ClaimLead:
             return await self._replayed(recorded)
         metrics.claim_decided(group_id, reasons, time.perf_counter() - started)
         if lead is not None:
-            await self.clients.limits.call(
-                "RecordClaim",
-                limits_pb2.RecordClaimRequest(
-                    account=account, group_id=group_id, user_id=user_id, at=to_ts(now)
-                ),
-            )
+            await count_in_limits(self.clients, account, group_id, user_id, now)
         return ClaimOutcome(decision=decision, lead=lead, reasons=reasons)
 
     async def _after_failed_take(

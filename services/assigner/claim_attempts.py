@@ -40,6 +40,18 @@ def claim_scope(user_id: str) -> str:
     return f"claim:{user_id}"
 
 
+async def count_in_limits(
+    clients: Clients, account: str, group_id: str, user_id: str, at: datetime
+) -> None:
+    """Tells limits a claim was journaled, for the interval and new-today rules."""
+    await clients.limits.call(
+        "RecordClaim",
+        limits_pb2.RecordClaimRequest(
+            account=account, group_id=group_id, user_id=user_id, at=to_ts(at)
+        ),
+    )
+
+
 def real_now() -> datetime:
     """Wall time, for how old an attempt is; decisions use the injected clock."""
     return datetime.now(UTC)
@@ -147,14 +159,12 @@ class Settler:
                 attempt.user_id,
             )
             self.recorded()
-            await self.clients.limits.call(
-                "RecordClaim",
-                limits_pb2.RecordClaimRequest(
-                    account=attempt.account,
-                    group_id=attempt.group_id,
-                    user_id=attempt.user_id,
-                    at=to_ts(attempt.at),
-                ),
+            await count_in_limits(
+                self.clients,
+                attempt.account,
+                attempt.group_id,
+                attempt.user_id,
+                attempt.at,
             )
         return journaled
 
