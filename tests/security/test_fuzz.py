@@ -1,12 +1,17 @@
 """Bad input: generated queries and variables never crash the API or leak its insides.
 
-Two generators, both seeded so every run sends the same requests:
-schemathesis in GraphQL mode writes whole queries from schema.graphql
-(arguments inline, nested selections), and hypothesis writes hostile
-variable values for every query and mutation: ids that exist and ids that
-do not, strings of any script, integers past 32 bits, dates without zones,
-wrong types, nulls. Every response must be under HTTP 500, carry only the
-contract's error codes, and name no stack frame, file, gRPC or SQL detail.
+Two generators, both derandomized: schemathesis in GraphQL mode writes
+whole queries from schema.graphql (arguments inline, nested selections),
+and hypothesis writes hostile variable values for every query and
+mutation: ids that exist and ids that do not, strings of any script,
+integers past 32 bits, dates without zones, wrong types, nulls. Every
+response must be under HTTP 500, carry only the contract's error codes,
+and name no stack frame, file, gRPC or SQL detail.
+
+Hypothesis also mixes in string constants it finds in the project's loaded
+modules (a database URL, a table name), the likeliest words to provoke a
+leak; so the requests vary a little with what a test worker has imported,
+and a failure prints the request it sent.
 """
 
 from __future__ import annotations
@@ -18,11 +23,16 @@ from typing import Any
 import schemathesis
 from graphql import (
     GraphQLEnumType,
+    GraphQLError,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLScalarType,
+    StringValueNode,
+    Visitor,
+    parse,
+    visit,
 )
 from hypothesis import strategies as st
 from schemathesis.core.result import Ok
@@ -116,6 +126,21 @@ def _strings(value: Any) -> list[str]:
     return [str(value)]
 
 
+def _literals(query: str) -> list[str]:
+    """The strings written inline in a query: the API may quote them back too."""
+    found: list[str] = []
+
+    class Strings(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            found.extend(_strings(node.value))
+
+    try:
+        visit(parse(query), Strings())
+    except GraphQLError:
+        return []  # not a query at all: nothing in it can be quoted back
+    return found
+
+
 def hypothesis_cases(op: Operation) -> list[tuple[str, dict[str, Any]]]:
     variables = st.fixed_dictionaries(
         {n: value_for(a.type) for n, a in op.args.items()}
@@ -144,7 +169,7 @@ async def _send(
         headers={"Authorization": f"Bearer {stack.token('head', 'admin')}"},
     )
     problems = leak_problems(
-        reply.status_code, reply.text, [query, *_strings(variables)]
+        reply.status_code, reply.text, [query, *_literals(query), *_strings(variables)]
     )
     codes: list[str] = []
     if reply.status_code < 500:
@@ -186,3 +211,23 @@ async def test_generated_requests_get_clean_answers(stack: Stack) -> None:
     assert not failures, "\n".join(failures[:20])
     # The fuzzing reached past validation into the resolvers and services.
     assert codes.get("BAD_USER_INPUT", 0) > 0 and codes.get("NOT_FOUND", 0) > 0
+
+
+async def test_a_string_written_inline_and_quoted_back_is_not_a_leak(
+    stack: Stack,
+) -> None:
+    # A request the fuzzer once sent: the id is a constant from the project's
+    # own code, and the answer quotes it back as no decision id.
+    query = '{ decision(id: "postgresql+psycopg") { id } }'
+    problems, codes = await _send(stack, query, {})
+    assert codes == ["BAD_USER_INPUT"] and not problems
+    # The same answer is a leak when the caller did not write those words.
+    reply = await stack.http.post(
+        "/graphql",
+        json={"query": query},
+        headers={"Authorization": f"Bearer {stack.token('head', 'admin')}"},
+    )
+    assert "postgresql+psycopg" in reply.text
+    assert leak_problems(reply.status_code, reply.text, [query]) == [
+        "internal detail 'postgres'"
+    ]
