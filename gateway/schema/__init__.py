@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gateway.errors import ErrorCodes
+from gateway.query_cache import CACHED_DOCUMENTS, CachedParse
 from gateway.schema.claims import ClaimMutations, DecisionQueries
 from gateway.schema.crm import CrmMutations, CrmQueries
 from gateway.schema.groups import GroupQueries
@@ -56,6 +63,15 @@ MAX_DEPTH = 10
 MAX_TOKENS = 5000
 MAX_ALIASES = 30
 
+# The shape rules are made once: a query text seen before is then parsed and
+# validated from cache (validating the same "Get lead" mutation again was
+# most of the gateway's work per press). The caches are keyed by the rule
+# classes, so rules made afresh per request would never hit.
+SHAPE_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
 
 class Schema(strawberry.Schema):
     def process_errors(
@@ -76,8 +92,9 @@ schema = Schema(
     extensions=[
         TracedOperation,  # outermost: its span covers the error mapping too
         ErrorCodes,
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(SHAPE_RULES),
+        CachedParse,
+        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
     ],
 )

@@ -138,6 +138,22 @@ async def test_as_many_aliases_as_allowed_still_run(stack: Stack) -> None:
     assert len(data) == MAX_ALIASES
 
 
+async def test_a_query_sent_again_is_judged_as_the_first_time(stack: Stack) -> None:
+    """Query texts are parsed and validated once, then answered from cache."""
+    deep = _nested(MAX_DEPTH + 2)
+    broken = "{ viewer { role }"
+    for _ in range(3):
+        for query, message in [(deep, "maximum operation depth"), (broken, "Syntax")]:
+            reply = await stack.http.post(
+                "/graphql", json={"query": query}, headers=admin(stack)
+            )
+            body = reply.json()
+            assert body.get("data") is None
+            assert set(error_codes(body)) == {"BAD_USER_INPUT"}, body["errors"]
+            assert message in body["errors"][0]["message"]
+        assert (await stack.data("{ viewer { role } }"))["viewer"]["role"] == "ADMIN"
+
+
 UNKNOWN: list[tuple[str, str]] = [
     ('{ group(id: "nope") { id } }', "NOT_FOUND"),
     ('{ pool(groupId: "nope") { totalCount } }', "NOT_FOUND"),
