@@ -61,7 +61,8 @@ class Database:
 
         Upgrades only ever add (tables, indexes, nullable or defaulted
         columns), so an existing database keeps every row; nothing is dropped
-        or rewritten.
+        or rewritten but indexes the metadata names as retired (replaced by
+        wider ones).
         """
         with self.engine.begin() as conn:
             if not self.is_sqlite:
@@ -78,6 +79,9 @@ class Database:
             for table in self.metadata.sorted_tables:
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
+            for name in self.metadata.info.get("retired_indexes", ()):
+                where = "" if self.is_sqlite else f'"{self.schema}".'
+                conn.execute(text(f'DROP INDEX IF EXISTS {where}"{name}"'))
 
     def _add_missing_columns(self, conn: Connection) -> None:
         schema = None if self.is_sqlite else self.schema

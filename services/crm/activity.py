@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import Executable, and_, bindparam, case, distinct, func, or_, select
 from sqlmodel import Session, col
 
 from leadrouter.timestamps import utc
@@ -64,20 +66,12 @@ def measure(
     out = {u: UserActivity() for u in users}
     if not users:
         return out
-    # Stages of archived pipelines count in no limit, like excluded stages:
-    # archiving a pipeline is how an account takes its won stages out of sales.
-    rows = session.execute(
-        select(col(Stage.pipeline), col(Stage.id), col(Stage.kind))
-        .join(
-            Pipeline,
-            and_(
-                col(Pipeline.account) == col(Stage.account),
-                col(Pipeline.id) == col(Stage.pipeline),
-            ),
+    live = {
+        stage_key(pipeline, stage): kind
+        for pipeline, stage, kind in session.execute(
+            _live_stages(), {"account": account}
         )
-        .where(col(Stage.account) == account, col(Pipeline.archived).is_(False))
-    )
-    live = {stage_key(pipeline, stage): kind for pipeline, stage, kind in rows}
+    }
     counted = sorted(key for key in live if key not in settings.excluded)
     counted_sale = [
         k
@@ -95,25 +89,105 @@ def measure(
         for k in counted
         if live[k] == "open" and k not in settings.sale and k not in settings.loss
     ]
+    sinces = sorted({since for u, since in w.sales_since.items() if u in out})
+    params: dict[str, Any] = {
+        "account": account,
+        "users": users,
+        "counted": counted,
+        "counted_open": counted_open,
+        "counted_sale": counted_sale,
+        "counted_loss": counted_loss,
+        "key_stage": settings.key_stage,
+        "now": w.now,
+        "today_start": w.today_start,
+        "month_start": w.month_start,
+        "prev_month_start": w.prev_month_start,
+        "week_start": w.week_start,
+        "prev_week_start": w.prev_week_start,
+        "sales_from": min([w.prev_month_start, *sinces]),
+        **{f"since_{i}": since for i, since in enumerate(sinces)},
+    }
 
-    lead_stage = col(Lead.stage_key)
-    # A lead counts only while it sits in a counted stage.
-    lead_counts = and_(col(Lead.account) == account, lead_stage.in_(counted))
+    for user, count in session.execute(_open_leads(), params):
+        out[user].open_leads = count
+    for user, count in session.execute(_new_today(), params):
+        out[user].new_today = count
+    for user, count, oldest in session.execute(_overdue_tasks(), params):
+        out[user].overdue_tasks = count
+        out[user].oldest_overdue_deadline = utc(oldest) if oldest else None
+    column = {since: i for i, since in enumerate(sinces)}
+    for user, last, current, *windows in session.execute(_sales(len(sinces)), params):
+        out[user].sales_last_month = int(last or 0)
+        out[user].sales_this_month = int(current or 0)
+        since = w.sales_since.get(user)
+        if since is not None:
+            out[user].sales_in_window = int(windows[column[since]] or 0)
+    for user, month, today in session.execute(_losses(), params):
+        out[user].lost_month = month
+        out[user].lost_today = int(today or 0)
+    if settings.key_stage in counted:
+        for user, last, current in session.execute(_key_stage(), params):
+            out[user].key_stage_last_week = last
+            out[user].key_stage_this_week = current
+    return out
 
-    # 2. open leads
+
+# The statements are built once and bound to each request's values: building
+# and keying them afresh was most of a press's work in the crm.
+
+
+def _in(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+@cache
+def _live_stages() -> Executable:
+    # Stages of archived pipelines count in no limit, like excluded stages:
+    # archiving a pipeline is how an account takes its won stages out of sales.
+    return (
+        select(col(Stage.pipeline), col(Stage.id), col(Stage.kind))
+        .join(
+            Pipeline,
+            and_(
+                col(Pipeline.account) == col(Stage.account),
+                col(Pipeline.id) == col(Stage.pipeline),
+            ),
+        )
+        .where(
+            col(Stage.account) == bindparam("account"),
+            col(Pipeline.archived).is_(False),
+        )
+    )
+
+
+def _lead_counts() -> Any:
+    """A lead counts only while it sits in a counted stage."""
+    return and_(
+        col(Lead.account) == bindparam("account"),
+        col(Lead.stage_key).in_(_in("counted")),
+    )
+
+
+@cache
+def _open_leads() -> Executable:
     responsible = col(Lead.responsible)
-    rows = session.execute(
+    return (
         select(responsible, func.count())
-        .where(lead_counts, responsible.in_(users), lead_stage.in_(counted_open))
+        .where(
+            _lead_counts(),
+            responsible.in_(_in("users")),
+            col(Lead.stage_key).in_(_in("counted_open")),
+        )
         .group_by(responsible)
     )
-    for user, count in rows:
-        out[user].open_leads = count
 
-    # 3. leads the user became responsible for today, once per lead
+
+@cache
+def _new_today() -> Executable:
+    """Leads the user became responsible for today, once per lead."""
     at = col(Event.at)
     user_to = col(Event.user_to)
-    rows = session.execute(
+    return (
         select(user_to, func.count(distinct(col(Event.lead_id))))
         .join(
             Lead,
@@ -123,22 +197,23 @@ def measure(
             ),
         )
         .where(
-            col(Event.account) == account,
+            col(Event.account) == bindparam("account"),
             col(Event.type).in_(("lead_created", "responsible_changed")),
-            user_to.in_(users),
-            at >= w.today_start,
-            at <= w.now,
-            lead_counts,
+            user_to.in_(_in("users")),
+            at >= bindparam("today_start"),
+            at <= bindparam("now"),
+            _lead_counts(),
         )
         .group_by(user_to)
     )
-    for user, count in rows:
-        out[user].new_today = count
 
-    # 4 and 5. overdue tasks: not completed, deadline passed
+
+@cache
+def _overdue_tasks() -> Executable:
+    """Tasks not completed whose deadline passed."""
     owner = col(Task.responsible)
     deadline = col(Task.deadline)
-    rows = session.execute(
+    return (
         select(owner, func.count(), func.min(deadline))
         .outerjoin(
             Lead,
@@ -148,93 +223,92 @@ def measure(
             ),
         )
         .where(
-            col(Task.account) == account,
-            owner.in_(users),
+            col(Task.account) == bindparam("account"),
+            owner.in_(_in("users")),
             col(Task.completed_at).is_(None),
-            deadline < w.now,
-            or_(col(Task.lead_id).is_(None), lead_stage.in_(counted)),
+            deadline < bindparam("now"),
+            or_(col(Task.lead_id).is_(None), col(Lead.stage_key).in_(_in("counted"))),
         )
         .group_by(owner)
     )
-    for user, count, oldest in rows:
-        out[user].overdue_tasks = count
-        out[user].oldest_overdue_deadline = utc(oldest) if oldest else None
 
-    actor = col(Event.actor)
-    moves_into = and_(
-        col(Event.account) == account,
+
+def _moves_into() -> Any:
+    return and_(
+        col(Event.account) == bindparam("account"),
         col(Event.type).in_(STAGE_MOVES),
-        actor.in_(users),
-        at <= w.now,
+        col(Event.actor).in_(_in("users")),
+        col(Event.at) <= bindparam("now"),
     )
 
-    # 6 and 9. moves into a sale stage: in each user's own days_without_sales
-    # window, in the previous and in the current calendar month. One column
-    # per distinct window start keeps this a single statement.
-    sinces = sorted({since for u, since in w.sales_since.items() if u in out})
-    last_month = and_(at >= w.prev_month_start, at < w.month_start)
-    rows = session.execute(
+
+@cache
+def _sales(windows: int) -> Executable:
+    """Moves into a sale stage: in each user's own days_without_sales window
+    (one column per distinct window start, `since_0`...), in the previous and
+    in the current calendar month."""
+    at = col(Event.at)
+    actor = col(Event.actor)
+    last_month = and_(
+        at >= bindparam("prev_month_start"), at < bindparam("month_start")
+    )
+    return (
         select(
             actor,
             func.sum(case((last_month, 1), else_=0)),
-            func.sum(case((at >= w.month_start, 1), else_=0)),
-            *(func.sum(case((at >= since, 1), else_=0)) for since in sinces),
+            func.sum(case((at >= bindparam("month_start"), 1), else_=0)),
+            *(
+                func.sum(case((at >= bindparam(f"since_{i}"), 1), else_=0))
+                for i in range(windows)
+            ),
         )
         .where(
-            moves_into,
-            col(Event.stage_to).in_(counted_sale),
-            at >= min([w.prev_month_start, *sinces]),
+            _moves_into(),
+            col(Event.stage_to).in_(_in("counted_sale")),
+            at >= bindparam("sales_from"),
         )
         .group_by(actor)
     )
-    column = {since: i for i, since in enumerate(sinces)}
-    for user, last, current, *windows in rows:
-        out[user].sales_last_month = int(last or 0)
-        out[user].sales_this_month = int(current or 0)
-        since = w.sales_since.get(user)
-        if since is not None:
-            out[user].sales_in_window = int(windows[column[since]] or 0)
 
-    # 7 and 8. leads now in a loss stage that the user moved there
+
+@cache
+def _losses() -> Executable:
+    """Leads now in a loss stage that the user moved there, this month and today."""
     moved_by = col(Lead.stage_changed_by)
     moved_at = col(Lead.stage_changed_at)
-    rows = session.execute(
+    return (
         select(
             moved_by,
             func.count(),
-            func.sum(case((moved_at >= w.today_start, 1), else_=0)),
+            func.sum(case((moved_at >= bindparam("today_start"), 1), else_=0)),
         )
         .where(
-            lead_counts,
-            moved_by.in_(users),
-            lead_stage.in_(counted_loss),
-            moved_at >= w.month_start,
-            moved_at <= w.now,
+            _lead_counts(),
+            moved_by.in_(_in("users")),
+            col(Lead.stage_key).in_(_in("counted_loss")),
+            moved_at >= bindparam("month_start"),
+            moved_at <= bindparam("now"),
         )
         .group_by(moved_by)
     )
-    for user, month, today in rows:
-        out[user].lost_month = month
-        out[user].lost_today = int(today or 0)
 
-    # 10. distinct leads moved into the key stage, previous and current week
-    if settings.key_stage in counted:
-        this_week = at >= w.week_start
-        lead_id = col(Event.lead_id)
-        rows = session.execute(
-            select(
-                actor,
-                func.count(distinct(case((this_week, None), else_=lead_id))),
-                func.count(distinct(case((this_week, lead_id), else_=None))),
-            )
-            .where(
-                moves_into,
-                col(Event.stage_to) == settings.key_stage,
-                at >= w.prev_week_start,
-            )
-            .group_by(actor)
+
+@cache
+def _key_stage() -> Executable:
+    """Distinct leads moved into the key stage, previous and current week."""
+    at = col(Event.at)
+    this_week = at >= bindparam("week_start")
+    lead_id = col(Event.lead_id)
+    return (
+        select(
+            col(Event.actor),
+            func.count(distinct(case((this_week, None), else_=lead_id))),
+            func.count(distinct(case((this_week, lead_id), else_=None))),
         )
-        for user, last, current in rows:
-            out[user].key_stage_last_week = last
-            out[user].key_stage_this_week = current
-    return out
+        .where(
+            _moves_into(),
+            col(Event.stage_to) == bindparam("key_stage"),
+            at >= bindparam("prev_week_start"),
+        )
+        .group_by(col(Event.actor))
+    )

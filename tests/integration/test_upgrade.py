@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Column, MetaData, String, Table, func, select
+from sqlalchemy import Column, Index, MetaData, String, Table, func, inspect, select
 
 from leadrouter.db import Database
 
 
 def _old_and_new(schema: str) -> tuple[MetaData, MetaData]:
     old, new = MetaData(), MetaData()
-    Table("things", old, Column("id", String, primary_key=True))
+    Table(
+        "things",
+        old,
+        Column("id", String, primary_key=True),
+        Column("shape", String),
+        Index("ix_things_shape", "shape"),
+    )
     Table(
         "things",
         new,
         Column("id", String, primary_key=True),
+        Column("shape", String),
         Column("colour", String, nullable=False, default="blue"),
         Column("note", String, nullable=True),
+        # Widened: the new index replaces the old one, which is dropped.
+        Index("ix_things_shape_colour", "shape", "colour"),
     )
+    new.info["retired_indexes"] = ["ix_things_shape"]
     Table("others", new, Column("id", String, primary_key=True))
     return old, new
 
@@ -38,9 +48,12 @@ def _upgrade_keeps_rows(url: str) -> None:
     with after.engine.connect() as conn:
         rows = conn.execute(select(things.c.id, things.c.colour, things.c.note)).all()
         others = conn.execute(select(func.count()).select_from(others_table)).scalar()
+        schema = None if after.is_sqlite else "upgrade"
+        indexes = {i["name"] for i in inspect(conn).get_indexes("things", schema)}
     after.close()
     assert [tuple(r) for r in rows] == [("kept", "blue", None)]
     assert others == 0
+    assert indexes == {"ix_things_shape_colour"}
 
 
 def test_sqlite_database_survives_an_upgrade(tmp_path: Path) -> None:
