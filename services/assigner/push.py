@@ -141,7 +141,7 @@ class PushDistribution:
             now = self.clock.now()
             if now - from_ts(lead.created_at) > self.ARRIVAL_HORIZON:
                 return None
-            if lead.responsible not in await self._technical(account):
+            if not await self._technical(account, lead.responsible):
                 return None
             match = await self._match(account, lead, now)
             if not match.matched and not match.HasField("next_opening"):
@@ -211,7 +211,7 @@ class PushDistribution:
         if row is None:
             if not is_open(lead):
                 raise BadInput(f"lead '{lead_id}' is closed; reopen it first")
-            if lead.responsible not in await self._technical(account):
+            if not await self._technical(account, lead.responsible):
                 raise BadInput(
                     f"lead '{lead_id}' already belongs to {lead.responsible}; push "
                     "distribution hands out leads owned by a technical user "
@@ -710,14 +710,16 @@ class PushDistribution:
             out.update({(acc, lead.id): lead for lead in found.leads})
         return out
 
-    async def _technical(self, account: str) -> set[str]:
+    async def _technical(self, account: str, user_id: str) -> bool:
+        """Whether the user is a technical one (a lead push may hand out)."""
         try:
             directory = await self.clients.crm.call(
-                "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
+                "GetDirectory",
+                crm_pb2.GetDirectoryRequest(account=account, user_ids=[user_id]),
             )
         except NotFound:
-            return set()
-        return {u.id for u in directory.users if u.technical}
+            return False
+        return any(u.id == user_id and u.technical for u in directory.users)
 
     async def _match(
         self, account: str, lead: crm_pb2.Lead, now: datetime

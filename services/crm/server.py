@@ -112,7 +112,9 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     async def GetDirectory(
         self, request: crm_pb2.GetDirectoryRequest, context: Ctx
     ) -> crm_pb2.Directory:
-        spec = await self.store.db.run(self.store.get_directory, request.account)
+        spec = await self.store.db.run(
+            self.store.get_directory, request.account, list(request.user_ids)
+        )
         return crm_pb2.Directory(
             account=spec.account,
             timezone=spec.timezone,

@@ -6,7 +6,7 @@ import base64
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -229,16 +229,24 @@ class CrmStore:
             row = s.get(Account, account)
             return row.timezone if row else "UTC"
 
-    def get_directory(self, account: str) -> DirectorySpec:
+    def get_directory(
+        self, account: str, user_ids: list[str] | None = None
+    ) -> DirectorySpec:
+        """The account's users and pipelines; with `user_ids`, those users only."""
         with self.db.session() as s:
             acc = s.get(Account, account)
             if acc is None:
                 raise NotFound(f"account '{account}' has no CRM data yet")
-            users = s.scalars(
-                select(CrmUser)
-                .where(col(CrmUser.account) == account)
-                .order_by(col(CrmUser.id))
-            ).all()
+            stmt = select(CrmUser).where(col(CrmUser.account) == account)
+            if user_ids:
+                stmt = stmt.where(col(CrmUser.id).in_(user_ids))
+            people = tuple(
+                UserSpec(u.id, u.name, u.technical, u.active)
+                for u in s.scalars(stmt.order_by(col(CrmUser.id)))
+            )
+            spec = DirectorySpec(account=account, timezone=acc.timezone, users=people)
+            if user_ids:
+                return spec
             pipelines = s.scalars(
                 select(Pipeline)
                 .where(col(Pipeline.account) == account)
@@ -249,12 +257,8 @@ class CrmStore:
                 .where(col(Stage.account) == account)
                 .order_by(col(Stage.sort))
             ).all()
-            return DirectorySpec(
-                account=account,
-                timezone=acc.timezone,
-                users=tuple(
-                    UserSpec(u.id, u.name, u.technical, u.active) for u in users
-                ),
+            return replace(
+                spec,
                 pipelines=tuple(
                     PipelineSpec(
                         p.id,
