@@ -91,6 +91,23 @@ class PushStore:
         with self.db.session() as s:
             return s.get(PushLead, (account, lead_id))
 
+    def known(self, leads: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (account, lead) push has a row for, in one transaction."""
+        by_account: dict[str, list[str]] = {}
+        for account, lead in leads:
+            by_account.setdefault(account, []).append(lead)
+        found: set[tuple[str, str]] = set()
+        with self.db.session() as s:
+            for account, ids in by_account.items():
+                rows = s.exec(
+                    select(col(PushLead.lead_id)).where(
+                        col(PushLead.account) == account,
+                        col(PushLead.lead_id).in_(ids),
+                    )
+                )
+                found.update((account, lead) for lead in rows)
+        return found
+
     def waiting(self, account: str = "", limit: int = 500) -> list[PushLead]:
         """Leads waiting for distribution, oldest lead first."""
         return self._rows("waiting", account, limit, queue=True)
