@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlmodel import Session
 
 from leadrouter.db import Database
 from leadrouter.errors import NotFound
@@ -134,44 +135,18 @@ class LimitsStore:
     ) -> list[GroupRules]:
         """The groups (all when `ids` is empty), with their members or only `users`."""
         with self.db.session() as s:
-            stmt = select(LimitGroup).where(LimitGroup.account == account)  # type: ignore[arg-type]
-            if ids:
-                stmt = stmt.where(LimitGroup.id.in_(ids))  # type: ignore[attr-defined]
-            rows = list(s.scalars(stmt.order_by(LimitGroup.sort)))  # type: ignore[arg-type]
-            mstmt = select(MemberLimit).where(
-                MemberLimit.account == account,  # type: ignore[arg-type]
-                MemberLimit.group_id.in_([r.id for r in rows]),  # type: ignore[attr-defined]
-            )
-            if users:
-                # One press asks about one member: skip reading the other 499.
-                mstmt = mstmt.where(MemberLimit.user_id.in_(users))  # type: ignore[attr-defined]
-            by_group: dict[str, list[Member]] = {}
-            for m in s.scalars(mstmt.order_by(MemberLimit.sort)):  # type: ignore[arg-type]
-                by_group.setdefault(m.group_id, []).append(
-                    Member(m.user_id, m.enabled, _limits(m.limits))
-                )
-            return [
-                GroupRules(
-                    id=r.id,
-                    excluded_stages=_split(r.excluded_stages),
-                    sale_stages=_split(r.sale_stages),
-                    loss_stages=_split(r.loss_stages),
-                    key_stage=r.key_stage,
-                    exchange_users=_split(r.exchange_users),
-                    members=tuple(by_group.get(r.id, [])),
-                )
-                for r in rows
-            ]
+            return _groups(s, account, ids, users)
 
     def eligibility_inputs(
         self, account: str, group_id: str, users: list[str]
     ) -> EligibilityInputs:
-        found = self.groups(account, [group_id], users)
-        if not found:
-            raise NotFound(f"no distribution group '{group_id}'")
-        group = found[0]
-        wanted = users or [m.user_id for m in group.members]
+        # One transaction: a press reads its group, zone and last claims at once.
         with self.db.session() as s:
+            found = _groups(s, account, [group_id], users)
+            if not found:
+                raise NotFound(f"no distribution group '{group_id}'")
+            group = found[0]
+            wanted = users or [m.user_id for m in group.members]
             zone = s.get(AccountZone, account)
             claims = s.scalars(
                 select(LastClaim).where(
@@ -208,3 +183,36 @@ class LimitsStore:
 def _limits(text: str) -> dict[str, int]:
     raw = json.loads(text)
     return {k: int(v) for k, v in raw.items() if k in LIMIT_NAMES}
+
+
+def _groups(
+    s: Session, account: str, ids: list[str], users: list[str] | None
+) -> list[GroupRules]:
+    stmt = select(LimitGroup).where(LimitGroup.account == account)  # type: ignore[arg-type]
+    if ids:
+        stmt = stmt.where(LimitGroup.id.in_(ids))  # type: ignore[attr-defined]
+    rows = list(s.scalars(stmt.order_by(LimitGroup.sort)))  # type: ignore[arg-type]
+    mstmt = select(MemberLimit).where(
+        MemberLimit.account == account,  # type: ignore[arg-type]
+        MemberLimit.group_id.in_([r.id for r in rows]),  # type: ignore[attr-defined]
+    )
+    if users:
+        # One press asks about one member: skip reading the other 499.
+        mstmt = mstmt.where(MemberLimit.user_id.in_(users))  # type: ignore[attr-defined]
+    by_group: dict[str, list[Member]] = {}
+    for m in s.scalars(mstmt.order_by(MemberLimit.sort)):  # type: ignore[arg-type]
+        by_group.setdefault(m.group_id, []).append(
+            Member(m.user_id, m.enabled, _limits(m.limits))
+        )
+    return [
+        GroupRules(
+            id=r.id,
+            excluded_stages=_split(r.excluded_stages),
+            sale_stages=_split(r.sale_stages),
+            loss_stages=_split(r.loss_stages),
+            key_stage=r.key_stage,
+            exchange_users=_split(r.exchange_users),
+            members=tuple(by_group.get(r.id, [])),
+        )
+        for r in rows
+    ]
