@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -49,7 +51,7 @@ from bench.generate import (
     workspace_yaml,
     write_history,
 )
-from bench.stack import BenchStack, bench_stack
+from bench.stack import BenchStack, CpuMeter, bench_stack
 from leadrouter.clients import Clients
 
 HERE = Path(__file__).resolve().parent
@@ -141,8 +143,87 @@ def summarize(bursts: list[Burst]) -> dict[str, Any]:
     }
 
 
+def cpu_median(readings: list[dict[str, float]]) -> dict[str, float]:
+    """Each part's median over the runs."""
+    parts = {k for reading in readings for k in reading}
+    return {k: median([m[k] for m in readings if k in m]) for k in sorted(parts)}
+
+
 def all_leads(bursts: list[Burst]) -> list[str]:
     return [lead for b in bursts for lead in b.leads]
+
+
+# What is written, and how far the product's followers have read it:
+# (service, the stream's last offset), (service, a follower's stored offset).
+FOLLOWED = [
+    (
+        ("crm", 'SELECT max("offset") FROM {s}events'),
+        (
+            "reports",
+            "SELECT \"offset\" FROM {s}stream_offsets WHERE stream = 'crm.events'",
+        ),
+    ),
+    (
+        ("crm", 'SELECT max("offset") FROM {s}events'),
+        (
+            "assigner",
+            "SELECT \"offset\" FROM {s}subscriptions WHERE name = 'crm-events'",
+        ),
+    ),
+    (
+        ("assigner", "SELECT max(seq) FROM {s}decisions"),
+        (
+            "reports",
+            'SELECT "offset" FROM {s}stream_offsets '
+            "WHERE stream = 'assigner.decisions'",
+        ),
+    ),
+]
+
+Scalar = Callable[[str, str], Any]
+
+
+def caught_up(scalar: Scalar, timeout: float = 120.0) -> None:
+    """Waits until the product's followers have read everything written so far.
+
+    A baseline writes events and decisions too; the product's followers would
+    otherwise still be reading them during the product's own run, and the
+    product's figure would pay for the baseline's work.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        behind = [
+            written
+            for (ws, written), (rs, read) in FOLLOWED
+            if _behind(scalar(ws, written), scalar(rs, read))
+        ]
+        if not behind:
+            return
+        if time.monotonic() > deadline:
+            log(f"followers still behind after {timeout:.0f} s: {behind}")
+            return
+        time.sleep(0.2)
+
+
+def _behind(last: int | None, read: int | None) -> bool:
+    """Rows written (`last` is None when there are none) not yet read."""
+    return last is not None and (read is None or read < last)
+
+
+def pg_scalar(dsn: str) -> Scalar:
+    conn = psycopg.connect(dsn, autocommit=True)
+    return lambda service, sql: conn.execute(  # type: ignore[index]
+        sql.format(s=f"{service}.")
+    ).fetchone()[0]
+
+
+def sqlite_scalar(home: Path) -> Scalar:
+    def scalar(service: str, sql: str) -> Any:
+        with contextlib.closing(sqlite3.connect(home / f"{service}.db")) as conn:
+            row = conn.execute(sql.format(s="")).fetchone()
+        return row[0] if row else None
+
+    return scalar
 
 
 # -- PostgreSQL ------------------------------------------------------------------
@@ -190,6 +271,8 @@ def pg_scenarios(plan: Plan, url: str, data_dir: Path, r: Results) -> None:
     users = managers(s.managers)
     product: dict[int, list[Burst]] = {32: [], 128: []}
     raw: list[Burst] = []
+    cpu: dict[str, list[dict[str, float]]] = {"raw": [], "product": []}
+    scalar = pg_scalar(dsn)
     with bench_stack(data_dir / "pg", url, ACCOUNT) as stack:
         toks = tokens(stack, s)
         clients = clients_of(stack)
@@ -205,11 +288,16 @@ def pg_scenarios(plan: Plan, url: str, data_dir: Path, r: Results) -> None:
         elig, rep = asyncio.run(queries())
         for run in range(plan.runs):
             log(f"claim bursts, run {run + 1}")
-            raw.append(claims.raw_pg_burst(dsn, 32, plan.presses, users))
+            with CpuMeter() as meter:
+                raw.append(claims.raw_pg_burst(dsn, 32, plan.presses, users))
+            cpu["raw"].append(meter.per(len(raw[-1].leads)))
             for n in (32, 128):
-                product[n].append(
-                    asyncio.run(claims.graphql_burst(stack.urls, toks, n, plan.presses))
-                )
+                caught_up(scalar)
+                with CpuMeter(stack) as meter:
+                    burst = claims.graphql_burst(stack.urls, toks, n, plan.presses)
+                    product[n].append(asyncio.run(burst))
+                if n == 32:
+                    cpu["product"].append(meter.per(len(product[n][-1].leads)))
         memory = stack.peak_memory()
         if plan.quick:
             # One stack for everything: the quick run checks answers, not speed.
@@ -226,6 +314,7 @@ def pg_scenarios(plan: Plan, url: str, data_dir: Path, r: Results) -> None:
     _eligibility(r, elig)
     _reports(r, rep)
     _claims(r, product, raw)
+    r.raw["cpu_ms_per_claim"] = {side: cpu_median(m) for side, m in cpu.items()}
     if not plan.quick:
         _traced(r)
     _push_results(r, pushes, raw_pushes)
@@ -238,8 +327,10 @@ def _pushes(
     weights = push_weights(plan.sizes)
     dsn = pg_dsn(stack.settings.database_url or "")
     pushes, raw = [], []
+    scalar = pg_scalar(dsn)
     for _ in range(plan.runs):
         raw.append(scenarios.raw_push(dsn, weights, plan.push_leads))
+        caught_up(scalar)
         pushes.append(asyncio.run(_push(stack, weights, plan.push_leads, timeout=600)))
     return pushes, raw
 
@@ -261,8 +352,10 @@ def traced_scenario(plan: Plan, url: str, data_dir: Path, r: Results) -> None:
     bursts = []
     with bench_stack(data_dir / "traced", url, ACCOUNT, traced=True) as stack:
         toks = tokens(stack, s)
+        scalar = pg_scalar(pg_dsn(url))
         for run in range(plan.runs):
             log(f"traced claim burst, run {run + 1}")
+            caught_up(scalar)
             bursts.append(
                 asyncio.run(claims.graphql_burst(stack.urls, toks, 32, plan.presses))
             )
@@ -468,6 +561,7 @@ def sqlite_scenario(plan: Plan, data_dir: Path, r: Results) -> None:
                     str(home / "crm.db"), 32, plan.sqlite_presses, users
                 )
             )
+            caught_up(sqlite_scalar(home))
             product.append(
                 asyncio.run(
                     claims.graphql_burst(stack.urls, toks, 32, plan.sqlite_presses)
@@ -686,9 +780,40 @@ def render(payload: dict[str, Any], notes: str) -> str:
             f"{row['target']} | {'met' if row['met'] else '**missed**'} |"
         )
     lines.append("")
+    lines += cpu_section(raw.get("cpu_ms_per_claim"))
     if notes:
         lines += [notes.rstrip(), ""]
     return "\n".join(lines)
+
+
+def cpu_section(cpu: dict[str, dict[str, float]] | None) -> list[str]:
+    """Where a claim's CPU goes, the product's 32-manager burst beside the raw loop."""
+    if not cpu:
+        return []
+    parts = [
+        ("services", "the product's processes"),
+        ("database", "the PostgreSQL server"),
+        ("client", "the bench process (the pressing managers, or the raw loop)"),
+    ]
+    lines = [
+        "## CPU per claim",
+        "",
+        "Milliseconds of CPU per claim handed out, medians over the runs, read "
+        "from /proc during the 32-manager bursts. On two cores, 2,000 ms of CPU "
+        "per second is the ceiling of everything that runs.",
+        "",
+        "| spent by | product | raw loop |",
+        "| --- | ---: | ---: |",
+    ]
+    product, raw = cpu.get("product", {}), cpu.get("raw", {})
+    for key, label in parts:
+        if key in product or key in raw:
+            p = f"{product[key]:.1f}" if key in product else ""
+            b = f"{raw[key]:.1f}" if key in raw else ""
+            lines.append(f"| {label} | {p} | {b} |")
+    total_p, total_b = sum(product.values()), sum(raw.values())
+    lines += [f"| all | {total_p:.1f} | {total_b:.1f} |", ""]
+    return lines
 
 
 def claims_only(plan: Plan, url: str, seed: int) -> None:
@@ -703,9 +828,23 @@ def claims_only(plan: Plan, url: str, seed: int) -> None:
             toks = tokens(stack, plan.sizes)
             users = managers(plan.sizes.managers)
             for run in range(plan.runs):
-                raw.append(claims.raw_pg_burst(pg_dsn(url), 32, plan.presses, users))
+                with CpuMeter() as raw_meter:
+                    raw.append(
+                        claims.raw_pg_burst(pg_dsn(url), 32, plan.presses, users)
+                    )
+                log(f"raw loop CPU ms per claim: {raw_meter.per(len(raw[-1].leads))}")
+                caught_up(pg_scalar(pg_dsn(url)))
                 burst = claims.graphql_burst(stack.urls, toks, 32, plan.presses)
-                product.append(asyncio.run(burst))
+                before = stack.cpu()
+                with CpuMeter(stack) as meter:
+                    product.append(asyncio.run(burst))
+                spent = {k: v - before[k] for k, v in stack.cpu().items()}
+                per = max(len(product[-1].leads), 1)
+                log(
+                    "CPU ms per claim: "
+                    + ", ".join(f"{k} {v * 1000 / per:.1f}" for k, v in spent.items())
+                    + f"; {meter.per(per)}"
+                )
                 log(
                     f"run {run + 1}: {product[-1].throughput:.1f} claims/s "
                     f"p99 {product[-1].p99_ms:.0f} ms; raw "

@@ -68,6 +68,8 @@ async def timed(runs: int, fn: Any) -> list[float]:
 
 # -- eligibility ---------------------------------------------------------------
 
+# The same figures by the same rules as the limits: a task on a lead that sits
+# in no counted stage (excluded, or of an archived pipeline) is not counted.
 ELIGIBILITY_SQL = """
 WITH u AS (SELECT unnest(%(users)s::text[]) AS user_id),
 open_leads AS (
@@ -81,10 +83,12 @@ new_today AS (
     AND e.user_to = ANY(%(users)s) AND e.at >= %(today)s AND e.at <= %(now)s
   GROUP BY e.user_to),
 overdue AS (
-  SELECT responsible AS user_id, count(*) AS n, min(deadline) AS oldest
-  FROM crm.tasks WHERE account = %(a)s AND responsible = ANY(%(users)s)
-    AND completed_at IS NULL AND deadline < %(now)s
-  GROUP BY responsible),
+  SELECT t.responsible AS user_id, count(*) AS n, min(t.deadline) AS oldest
+  FROM crm.tasks t LEFT JOIN crm.leads l ON l.account = t.account AND l.id = t.lead_id
+  WHERE t.account = %(a)s AND t.responsible = ANY(%(users)s)
+    AND t.completed_at IS NULL AND t.deadline < %(now)s
+    AND (t.lead_id IS NULL OR l.stage_key = ANY(%(counted)s))
+  GROUP BY t.responsible),
 sales AS (
   SELECT actor AS user_id,
     sum(CASE WHEN at >= %(prev_month)s AND at < %(month)s THEN 1 ELSE 0 END) AS last,
@@ -149,6 +153,7 @@ async def eligibility(
         "open": OPEN,
         "won": WON,
         "lost": LOST,
+        "counted": [*OPEN, *WON, *LOST],
         "key": KEY_STAGE,
         "now": now,
         "today": cal.today_start,

@@ -8,10 +8,12 @@ and each process's peak memory read from /proc before it stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +34,78 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int, reaped: bool = False) -> float:
+    """User and system CPU the process has used so far, in seconds; with
+    `reaped`, also that of its children that have ended."""
+    fields = _stat(pid)
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float | None:
+    """CPU seconds the local PostgreSQL server has used so far (postmaster,
+    live backends, and backends that have ended), or None if it runs elsewhere."""
+    names: dict[int, tuple[str, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+                names[int(entry.name)] = (comm, int(_stat(int(entry.name))[1]))
+            except (OSError, IndexError, ValueError):
+                continue
+    masters = [
+        pid
+        for pid, (comm, parent) in names.items()
+        if comm == "postgres" and names.get(parent, ("", 0))[0] != "postgres"
+    ]
+    if not masters:
+        return None
+    total = 0.0
+    for master in masters:
+        total += cpu_seconds(master, reaped=True)
+        for pid, (_, parent) in names.items():
+            if parent == master:
+                with contextlib.suppress(OSError):
+                    total += cpu_seconds(pid)
+    return total
+
+
+@dataclass
+class CpuMeter:
+    """CPU spent between start and stop: the product's processes, the database
+    server and this process (the pressing managers, or the raw loop)."""
+
+    stack: BenchStack | None = None
+    spent: dict[str, float] = field(default_factory=dict)
+
+    def _now(self) -> dict[str, float]:
+        now = {"client": time.process_time()}
+        if self.stack is not None:
+            now["services"] = sum(self.stack.cpu().values())
+        database = postgres_cpu()
+        if database is not None:
+            now["database"] = database
+        return now
+
+    def __enter__(self) -> CpuMeter:
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        end = self._now()
+        self.spent = {k: end[k] - v for k, v in self._start.items() if k in end}
+
+    def per(self, count: int) -> dict[str, float]:
+        """Milliseconds of CPU per item (a claim) over `count` items."""
+        return {k: round(v * 1000 / max(count, 1), 2) for k, v in self.spent.items()}
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -81,6 +155,14 @@ class BenchStack:
     def peak_memory(self) -> dict[str, float]:
         return {
             name: round(peak_rss_mb(p.pid), 1)
+            for name, p in self.procs.items()
+            if p.poll() is None
+        }
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds each running process has used so far."""
+        return {
+            name: cpu_seconds(p.pid)
             for name, p in self.procs.items()
             if p.poll() is None
         }

@@ -44,6 +44,7 @@ def generated(url: str, seed: int) -> tuple[dict[str, int], str, Counter[str]]:
             ("crm.events", '"offset"'),
             ("crm.tasks", "id"),
             ("reports.distribution_days", "day, user_id, group_id, kind"),
+            ("reports.lead_states", "lead_id"),
         ):
             rows = conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
             counts[table] = len(rows)
@@ -78,6 +79,8 @@ def test_the_account_has_the_sizes_asked_for_and_follows_from_the_seed(
     assert counts["crm.tasks"] == TINY.tasks
     assert counts["pool"] == TINY.pool
     assert counts["handed_out"] == TINY.leads - TINY.pool
+    # The reports know every lead's pipeline, as after reading the history.
+    assert counts["reports.lead_states"] == TINY.leads
     assert 0 < counts["overdue"] < TINY.tasks // 4
     # Skew: the busiest manager has several times the quietest one's leads.
     busiest, quietest = max(owners.values()), min(owners.values())
