@@ -211,10 +211,14 @@ def _behind(last: int | None, read: int | None) -> bool:
 
 
 def pg_scalar(dsn: str) -> Scalar:
+    """The first column of the first row, or None before a follower has a row."""
     conn = psycopg.connect(dsn, autocommit=True)
-    return lambda service, sql: conn.execute(  # type: ignore[index]
-        sql.format(s=f"{service}.")
-    ).fetchone()[0]
+
+    def scalar(service: str, sql: str) -> Any:
+        row = conn.execute(sql.format(s=f"{service}.")).fetchone()
+        return row[0] if row else None
+
+    return scalar
 
 
 def sqlite_scalar(home: Path) -> Scalar:
