@@ -73,8 +73,14 @@ async def graphql_burst(
     tokens: dict[str, tuple[str, str]],
     concurrency: int,
     presses: int,
+    progress: Callable[[int, float], None] | None = None,
+    every: int = 10_000,
 ) -> Burst:
-    """`concurrency` managers (user -> (token, group)) press until `presses` made."""
+    """`concurrency` managers (user -> (token, group)) press until `presses` made.
+
+    `progress`, if given, hears the leads handed out so far and the seconds
+    taken, every `every` leads: a long soak shows it is moving.
+    """
     users = list(tokens)[:concurrency]
     remaining = itertools.count()
     latencies: list[float] = []
@@ -105,14 +111,16 @@ async def graphql_burst(
             result = data["data"]["claimLead"]
             if result["__typename"] == "Claimed":
                 leads.append(result["lead"]["id"])
+                if progress is not None and len(leads) % every == 0:
+                    progress(len(leads), time.perf_counter() - began)
             else:
                 for reason in result["reasons"]:
                     refused[reason["code"]] = refused.get(reason["code"], 0) + 1
 
     async with httpx.AsyncClient(timeout=300, limits=limits) as http:
-        started = time.perf_counter()
+        began = time.perf_counter()
         await asyncio.gather(*(manager(i, u, http) for i, u in enumerate(users)))
-        took = time.perf_counter() - started
+        took = time.perf_counter() - began
     return Burst(took, latencies, leads, refused, errors)
 
 

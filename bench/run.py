@@ -866,6 +866,40 @@ def claims_only(plan: Plan, url: str, seed: int) -> None:
     exactly_once(r, "Claim burst", product, "errors reaching a client")
 
 
+def soak(plan: Plan, url: str, seed: int, presses: int) -> None:
+    """One long 32-manager burst through GraphQL, checked for duplicates.
+
+    No baseline runs beside it, so the whole pool is the product's: the point
+    is the exactly-once count over many claims, not a ratio.
+    """
+    if presses > plan.sizes.pool:
+        sys.exit(f"the pool holds {plan.sizes.pool:,} leads; press at most that often")
+    r = Results()
+    with tempfile.TemporaryDirectory(prefix="leadrouter-bench-") as tmp:
+        data_dir = Path(tmp)
+        generate(plan, url, data_dir, seed, r)
+        with bench_stack(data_dir / "pg", url, ACCOUNT) as stack:
+            toks = tokens(stack, plan.sizes)
+
+            def progress(claimed: int, seconds: float) -> None:
+                rate = claimed / seconds
+                log(f"{claimed:,} claims in {seconds:.0f} s ({rate:.1f}/s)")
+
+            burst = asyncio.run(
+                claims.graphql_burst(stack.urls, toks, 32, presses, progress)
+            )
+    log(
+        f"soak: {presses:,} presses, {len(burst.leads):,} claims in "
+        f"{burst.seconds:.0f} s ({burst.throughput:.1f} claims/s), p99 "
+        f"{burst.p99_ms:.0f} ms, refused {burst.refused or 'never'}"
+    )
+    exactly_once(r, "Soak", [burst], "errors reaching a client")
+    if r.failures:
+        print("correctness failures:\n  " + "\n  ".join(r.failures), file=sys.stderr)
+        print("\n  ".join(["first errors:", *burst.errors[:5]]), file=sys.stderr)
+        sys.exit(1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -885,6 +919,14 @@ def main() -> None:
         help="only the 32-manager claim burst and its raw baseline, RUNS times; "
         "prints the figures and writes no results (for before/after comparisons)",
     )
+    parser.add_argument(
+        "--soak",
+        type=int,
+        metavar="PRESSES",
+        default=0,
+        help="one burst of PRESSES presses through GraphQL, no baseline, checked "
+        "for duplicates (for the exactly-once count over many claims)",
+    )
     args = parser.parse_args()
     notes_file = HERE / "NOTES.md"
     if args.render:
@@ -896,6 +938,9 @@ def main() -> None:
     if presses:  # a longer soak for the exactly-once check
         plan = replace(plan, presses=int(presses))
     url = args.database_url + ("_quick" if args.quick else "")
+    if args.soak:
+        soak(plan, url, args.seed, args.soak)
+        return
     if args.claims_only:
         claims_only(replace(plan, runs=args.claims_only), url, args.seed)
         return
