@@ -9,13 +9,12 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gateway.errors import ErrorCodes
-from gateway.query_cache import CACHED_DOCUMENTS, CachedParse
+from gateway.query_cache import CachedDocuments
 from gateway.schema.claims import ClaimMutations, DecisionQueries
 from gateway.schema.crm import CrmMutations, CrmQueries
 from gateway.schema.groups import GroupQueries
@@ -94,7 +93,6 @@ schema = Schema(
         ErrorCodes,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules(SHAPE_RULES),
-        CachedParse,
-        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+        CachedDocuments,
     ],
 )

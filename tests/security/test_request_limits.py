@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from graphql import FieldNode, OperationDefinitionNode, SelectionSetNode, parse
 
+from gateway.query_cache import CACHED_TEXT, parse_cache_info
 from gateway.request_size import MAX_REQUEST_BYTES
 from gateway.schema import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from tests.security.operations import error_codes, leak_problems
@@ -152,6 +153,20 @@ async def test_a_query_sent_again_is_judged_as_the_first_time(stack: Stack) -> N
             assert set(error_codes(body)) == {"BAD_USER_INPUT"}, body["errors"]
             assert message in body["errors"][0]["message"]
         assert (await stack.data("{ viewer { role } }"))["viewer"]["role"] == "ADMIN"
+
+
+async def test_long_query_texts_are_answered_but_never_kept(stack: Stack) -> None:
+    """A caller sending many distinct large texts cannot fill the gateway."""
+    short = "{ viewer { role } }"
+    for i in range(3):
+        long_text = short + " " * CACHED_TEXT + f"# {i}"
+        before = parse_cache_info()
+        assert (await stack.data(long_text))["viewer"]["role"] == "ADMIN"
+        assert parse_cache_info() == before
+    await stack.data(short)
+    hits, misses = parse_cache_info()
+    assert (await stack.data(short))["viewer"]["role"] == "ADMIN"
+    assert parse_cache_info() == (hits + 1, misses)
 
 
 UNKNOWN: list[tuple[str, str]] = [
