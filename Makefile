@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTOS := $(shell find proto -name '*.proto')
 
-.PHONY: run test protos lint install clean schema widget bench bench-quick
+.PHONY: run test protos lint install clean schema widget bench bench-quick bench-soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,8 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run --quick
+
+# One long claim burst on the full account, checked for duplicates.
+PRESSES ?= 102000
+bench-soak: $(STAMP)
+	$(BIN)/python -m bench.run --soak $(PRESSES)
