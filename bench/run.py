@@ -211,11 +211,15 @@ def _behind(last: int | None, read: int | None) -> bool:
 
 
 def pg_scalar(dsn: str) -> Scalar:
-    """The first column of the first row, or None before a follower has a row."""
-    conn = psycopg.connect(dsn, autocommit=True)
+    """The first column of the first row, or None before a follower has a row.
+
+    A connection per question: they are asked only between runs, and none is
+    left open for the rest of the bench.
+    """
 
     def scalar(service: str, sql: str) -> Any:
-        row = conn.execute(sql.format(s=f"{service}.")).fetchone()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            row = conn.execute(sql.format(s=f"{service}.")).fetchone()
         return row[0] if row else None
 
     return scalar
