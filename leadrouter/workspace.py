@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from leadrouter.errors import Problem
-from services.scheduler.domain import parse_window
+from leadrouter.windows import parse_window
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALGORITHMS = ("round_robin", "weighted", "random", "least_loaded", "linked")

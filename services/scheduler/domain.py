@@ -2,48 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-MINUTES_PER_DAY = 1440
+from leadrouter.windows import MINUTES_PER_DAY, WHOLE_DAY, Window
+
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
-
 Interval = tuple[datetime, datetime]
-
-
-@dataclass(frozen=True)
-class Window:
-    """Wall-clock minutes since local midnight, start inclusive, end exclusive.
-
-    A window whose end <= start crosses midnight and belongs to the day it
-    starts; ``end == 1440`` is "24:00".
-    """
-
-    start: int
-    end: int
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.start < MINUTES_PER_DAY:
-            raise ValueError(f"window start {self.start} is outside 0..1439 minutes")
-        if not 0 <= self.end <= MINUTES_PER_DAY:
-            raise ValueError(f"window end {self.end} is outside 0..1440 minutes")
-        if self.start == self.end:
-            raise ValueError(f"window '{self}': start equals end, ambiguous")
-
-    @property
-    def crosses_midnight(self) -> bool:
-        return self.end <= self.start
-
-    def __str__(self) -> str:
-        return f"{_format_minutes(self.start)}-{_format_minutes(self.end)}"
-
-
-WHOLE_DAY = Window(0, MINUTES_PER_DAY)
 
 
 @dataclass(frozen=True)
@@ -110,39 +78,6 @@ class Schedule:
         bad = sorted(day for day in self.weekly if not 0 <= day <= 6)
         if bad:
             raise ValueError(f"weekly days must be 0 (Monday) .. 6 (Sunday), got {bad}")
-
-
-def parse_window(text: str) -> Window:
-    """Parse ``HH:MM-HH:MM``; ``24:00`` is allowed as an end only."""
-    parts = text.strip().split("-")
-    if len(parts) != 2:
-        raise ValueError(f"window '{text}': expected HH:MM-HH:MM, e.g. 09:00-18:00")
-    start = _parse_minutes(text, parts[0])
-    end = _parse_minutes(text, parts[1])
-    if start == MINUTES_PER_DAY:
-        raise ValueError(f"window '{text}': 24:00 is only valid as an end")
-    if start == end:
-        raise ValueError(f"window '{text}': start equals end, ambiguous")
-    return Window(start, end)
-
-
-def _parse_minutes(window: str, text: str) -> int:
-    match = _TIME.fullmatch(text.strip())
-    if match is None:
-        raise ValueError(
-            f"window '{window}': bad time '{text.strip()}', expected HH:MM"
-        )
-    hours, minutes = int(match[1]), int(match[2])
-    if (hours, minutes) != (24, 0) and (hours > 23 or minutes > 59):
-        raise ValueError(
-            f"window '{window}': bad time '{text.strip()}', "
-            "expected 00:00..23:59 (or 24:00 as an end)"
-        )
-    return hours * 60 + minutes
-
-
-def _format_minutes(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def local_to_utc(local: datetime, tz: ZoneInfo) -> datetime:

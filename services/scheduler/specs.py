@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
+from leadrouter.windows import Window, parse_window
 from leadrouter.workspace import WEEKDAYS, FallbackUser, ScheduleSpec, TemplateSpec
-from services.scheduler.domain import (
-    Cycle,
-    DatedWindow,
-    DateRange,
-    Schedule,
-    Window,
-    parse_window,
-)
+from services.scheduler.domain import Cycle, DatedWindow, DateRange, Schedule
 from services.scheduler.templates import LeadFacts, Match, Participant, Template
 
 

@@ -7,13 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from services.scheduler.domain import (
-    WHOLE_DAY,
-    Schedule,
-    Window,
-    is_working,
-    working_intervals,
-)
+from leadrouter.windows import WHOLE_DAY, Window
+from services.scheduler.domain import Schedule, is_working, working_intervals
 
 ALGORITHMS = frozenset({"round_robin", "weighted", "random", "least_loaded", "linked"})
 

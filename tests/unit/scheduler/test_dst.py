@@ -5,11 +5,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from leadrouter.windows import parse_window
 from services.scheduler.domain import (
     Schedule,
     is_working,
     local_to_utc,
-    parse_window,
     window_interval,
     working_intervals,
 )

@@ -3,7 +3,8 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from services.scheduler.domain import Schedule, parse_window
+from leadrouter.windows import parse_window
+from services.scheduler.domain import Schedule
 from services.scheduler.store import Duty, Roster
 
 TOMSK = ZoneInfo("Asia/Tomsk")

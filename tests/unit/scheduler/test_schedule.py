@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from leadrouter.windows import parse_window
 from services.scheduler.domain import (
     Cycle,
     DatedWindow,
@@ -12,7 +13,6 @@ from services.scheduler.domain import (
     Schedule,
     is_working,
     next_change,
-    parse_window,
     working_intervals,
 )
 

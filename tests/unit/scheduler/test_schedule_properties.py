@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leadrouter.windows import Window
 from services.scheduler.domain import (
     Cycle,
     DatedWindow,
     DateRange,
     Schedule,
-    Window,
     is_working,
     next_change,
     working_intervals,

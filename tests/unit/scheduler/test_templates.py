@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.scheduler.domain import parse_window
+from leadrouter.windows import parse_window
 from services.scheduler.templates import (
     LeadFacts,
     Match,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.scheduler.domain import WHOLE_DAY, Window, parse_window
+from leadrouter.windows import WHOLE_DAY, Window, parse_window
 
 
 @pytest.mark.parametrize(
