@@ -30,7 +30,14 @@ from leadrouter.reports.v1 import reports_pb2
 
 # CRM events that can move a lead into or out of a pool.
 POOL_EVENTS = frozenset(
-    {"lead_created", "stage_changed", "responsible_changed", "lead_reopened"}
+    {
+        "lead_created",
+        "stage_changed",
+        "responsible_changed",
+        "lead_reopened",
+        "lead_deleted",
+        "lead_restored",
+    }
 )
 
 

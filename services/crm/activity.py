@@ -7,12 +7,22 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, and_, bindparam, case, distinct, func, or_, select
+from sqlalchemy import (
+    Executable,
+    and_,
+    bindparam,
+    case,
+    distinct,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlmodel import Session, col
 
 from leadrouter.timestamps import utc
 from services.crm.state import stage_key
-from services.crm.tables import Event, Lead, Pipeline, Stage, Task
+from services.crm.tables import DeletedLead, Event, Lead, Pipeline, Stage, Task
 
 # Events that move a lead into a stage; their actor is the lead's owner then.
 STAGE_MOVES = ("stage_changed", "lead_reopened")
@@ -239,6 +249,11 @@ def _moves_into() -> Any:
         col(Event.type).in_(STAGE_MOVES),
         col(Event.actor).in_(_in("users")),
         col(Event.at) <= bindparam("now"),
+        # A deleted lead's sales and key-stage moves go with it.
+        ~exists().where(
+            col(DeletedLead.account) == col(Event.account),
+            col(DeletedLead.id) == col(Event.lead_id),
+        ),
     )
 
 

@@ -87,6 +87,29 @@ class LeadReopened(_Event):
     by: Id
 
 
+class LeadDeleted(_Event):
+    """The lead left the CRM (deleted, or merged into another lead)."""
+
+    type: Literal["lead_deleted"]
+    lead: Id
+    by: Id | None = None  # who deleted it, when the CRM says
+    merged_into: Id | None = None  # a merge: the lead that took this one in
+
+
+class LeadRestored(_Event):
+    """A deleted lead is back, as it was when it was deleted."""
+
+    type: Literal["lead_restored"]
+    lead: Id
+    by: Id | None = None
+
+
+class TaskDeleted(_Event):
+    type: Literal["task_deleted"]
+    task: Id
+    by: Id | None = None
+
+
 class ContactCreated(_Event):
     type: Literal["contact_created"]
     contact: Id
@@ -119,6 +142,9 @@ CanonicalEvent = Annotated[
     | TaskCompleted
     | TaskResponsibleChanged
     | LeadReopened
+    | LeadDeleted
+    | LeadRestored
+    | TaskDeleted
     | ContactCreated
     | CompanyCreated
     | ContactResponsibleChanged

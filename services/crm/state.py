@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import DateTime, select, text
 from sqlalchemy import event as orm_event
-from sqlalchemy import select, text
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
 from leadrouter.timestamps import utc
 from services.crm import history as h
-from services.crm.tables import CrmUser, Event, Lead, LeadParty, Party, Stage, Task
+from services.crm.tables import (
+    CrmUser,
+    DeletedLead,
+    Event,
+    Lead,
+    LeadParty,
+    Party,
+    Stage,
+    Task,
+)
 
 
 class EventRejected(Exception):
@@ -153,6 +164,8 @@ class Ledger:
     def _on_lead_created(self, e: h.LeadCreated) -> None:
         if self.session.get(Lead, (self.account, e.lead)) is not None:
             raise EventRejected(f"lead '{e.lead}' already exists")
+        if self.session.get(DeletedLead, (self.account, e.lead)) is not None:
+            raise EventRejected(f"lead '{e.lead}' was deleted; restore it instead")
         key = self._stage(e.pipeline, e.stage)
         self._user(e.responsible)
         kind = self.directory.stages[key]
@@ -300,6 +313,38 @@ class Ledger:
         self._party_moved("company", e.company, e.to)
         self._log(e, user_to=e.to)
 
+    # -- deletions ---------------------------------------------------------
+    def _on_lead_deleted(self, e: h.LeadDeleted) -> None:
+        lead = self.lead(e.lead)
+        self.session.add(
+            DeletedLead(
+                account=self.account,
+                id=lead.id,
+                deleted_at=e.at,
+                merged_into=e.merged_into or "",
+                row=_lead_json(lead),
+            )
+        )
+        self._log(e, lead_id=lead.id, actor=lead.responsible)
+        self.session.delete(lead)
+
+    def _on_lead_restored(self, e: h.LeadRestored) -> None:
+        gone = self.session.get(DeletedLead, (self.account, e.lead))
+        if gone is None:
+            raise EventRejected(f"lead '{e.lead}' is not deleted")
+        if self.session.get(Lead, (self.account, e.lead)) is not None:
+            raise EventRejected(f"lead '{e.lead}' already exists")
+        lead = _lead_from_json(gone.row)
+        self.session.delete(gone)
+        self.session.flush()  # the tombstone goes before the lead comes back
+        self.session.add(lead)
+        self._log(e, lead_id=lead.id, stage_to=lead.stage_key, actor=lead.responsible)
+
+    def _on_task_deleted(self, e: h.TaskDeleted) -> None:
+        task = self._task(e.task)
+        self._log(e, lead_id=task.lead_id or "", actor=task.responsible)
+        self.session.delete(task)
+
     # -- composite changes -------------------------------------------------
     def assign(
         self, lead: Lead, user: str, target_stage: str, cascade: bool, at: datetime
@@ -426,6 +471,23 @@ def _write_log(session: Session) -> None:
 def _forget_log(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction rolled back
         session.info.get(_PENDING, []).clear()
+
+
+def _lead_json(lead: Lead) -> str:
+    row: dict[str, Any] = {}
+    for column in Lead.__table__.columns:  # type: ignore[attr-defined]
+        value = getattr(lead, column.name)
+        row[column.name] = value.isoformat() if isinstance(value, datetime) else value
+    return json.dumps(row)
+
+
+def _lead_from_json(text_: str) -> Lead:
+    row = json.loads(text_)
+    for column in Lead.__table__.columns:  # type: ignore[attr-defined]
+        value = row.get(column.name)
+        if isinstance(column.type, DateTime) and isinstance(value, str):
+            row[column.name] = utc(datetime.fromisoformat(value))
+    return Lead(**row)
 
 
 def lead_is_open(ledger: Ledger, lead: Lead) -> bool:

@@ -81,6 +81,22 @@ class Lead(CrmTable, table=True):
     last_open_stage: str = ""
 
 
+class DeletedLead(CrmTable, table=True):
+    """A lead deleted in the CRM, kept aside so a restore brings it back whole.
+
+    The lead's row leaves `leads` at once, so every pool, count and limit
+    stops seeing it without a filter of its own; its tasks and party links
+    stay, and count again only if the lead comes back.
+    """
+
+    __tablename__ = "deleted_leads"
+    account: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    deleted_at: datetime = Field(sa_column=_when())
+    merged_into: str = ""
+    row: str = Field(sa_column=Column(Text, nullable=False))  # the lead, as JSON
+
+
 class Party(CrmTable, table=True):
     """A contact or a company, with its responsible user."""
 
