@@ -44,8 +44,16 @@ class Window:
 WHOLE_DAY = Window(0, MINUTES_PER_DAY)
 
 
+# "To the end of the day" as the amoCRM widgets write it (seed 001: "с 16:00 до
+# 23:59"): an end of 23:59 is 24:00, so a call at 23:59:30 is inside.
+END_OF_DAY = 23 * 60 + 59
+
+
 def parse_window(text: str) -> Window:
-    """Parse ``HH:MM-HH:MM``; ``24:00`` is allowed as an end only."""
+    """Parse ``HH:MM-HH:MM``; ``24:00`` is allowed as an end only.
+
+    An end of ``23:59`` means ``24:00``: the window covers its last minute.
+    """
     parts = text.strip().split("-")
     if len(parts) != 2:
         raise ValueError(f"window '{text}': expected HH:MM-HH:MM, e.g. 09:00-18:00")
@@ -55,7 +63,7 @@ def parse_window(text: str) -> Window:
         raise ValueError(f"window '{text}': 24:00 is only valid as an end")
     if start == end:
         raise ValueError(f"window '{text}': start equals end, ambiguous")
-    return Window(start, end)
+    return Window(start, MINUTES_PER_DAY if end == END_OF_DAY else end)
 
 
 def _parse_minutes(window: str, text: str) -> int:

@@ -1,23 +1,30 @@
 """Who of a template's on-duty participants gets the next pushed lead: pure rules.
 
-Weighted turns use the quota method of apportionment (Balinski and Young): the
-t-th lead of a cycle may go only to a participant still below the ceiling of
-its ideal share t·wᵢ/Σw, and among those to the one with the highest wᵢ/(cᵢ+1).
-That keeps every prefix of the sequence within one lead of its ideal share,
-so after k·Σw leads everyone has exactly k·wᵢ. (Plain "largest deficit first"
-does not: with weights 1, 8, 8, 8, 1, 1 it drifts past one lead.)
+Weighted turns keep every prefix of the sequence within one lead of its ideal
+share t·wᵢ/Σw (domain.md section 7, "Fairness"): after the t-th lead of a
+cycle each participant has between the floor and the ceiling of its share,
+so after k·Σw leads everyone has exactly k·wᵢ. Among the participants whose
+turn keeps those bounds, now and for the rest of the k·Σw block, the one
+listed first goes first: "Marina 1, Nadezhda 2" runs M, N, N, M, N, N.
+Whether a choice keeps the bounds for the rest of the block is a question of
+unit jobs with release times and deadlines (the j-th lead of participant i
+may come once the ceiling of its share reaches j, and must come by the time
+the floor does), which "earliest deadline first" answers exactly.
 
 A cycle runs over one set of participants, the ones on duty and allowed by
 their limits. When that set changes (someone goes off duty, comes back, is
 blocked or unblocked by a limit, or a weight changes) the cycle restarts over
 the new set: counts start again from zero, so a returning participant is owed
 nothing for the time away (no catch-up burst) and the others keep nothing
-against them. Ties go to the participant assigned least recently by this
-template, then to the template's order, so frequent restarts still rotate.
+against them. A restarted cycle reads the list from the participant assigned
+least recently by this template (the first lead of the cycle is theirs, and
+ties after it go round the list from them), so a set that keeps changing
+still rotates instead of always favouring the top of the list.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -44,6 +51,7 @@ class RotationState:
     counts: Mapping[str, int] = field(default_factory=dict)  # leads in this cycle
     turns: int = 0  # leads the template has ever handed out
     last_turn: Mapping[str, int] = field(default_factory=dict)  # each user's last
+    first: str = ""  # whom ties of this cycle start from ("" = the top of the list)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -52,6 +60,7 @@ class RotationState:
                 "counts": dict(self.counts),
                 "turns": self.turns,
                 "last_turn": dict(self.last_turn),
+                "first": self.first,
             },
             sort_keys=True,
         )
@@ -66,13 +75,14 @@ class RotationState:
             counts=dict(data.get("counts", {})),
             turns=int(data.get("turns", 0)),
             last_turn=dict(data.get("last_turn", {})),
+            first=str(data.get("first", "")),
         )
 
     def over(self, pool: Sequence[Seat]) -> RotationState:
         """This state with its cycle over `pool`: restarted if the pool changed."""
         if _same_pool(self.cycle, pool):
             return self
-        return replace(self, cycle=tuple(pool), counts={})
+        return replace(self, cycle=tuple(pool), counts={}, first="")
 
     def handed(self, user: str) -> RotationState:
         """The state after `user` got a lead."""
@@ -143,6 +153,42 @@ def _excluded_losses(pool: Sequence[Seat], seats: Sequence[Seat]) -> dict[str, L
     }
 
 
+def _block_feasible(
+    pool: Sequence[Seat], counts: Mapping[str, int], turn: int, total: int
+) -> bool:
+    """Whether `counts` after lead `turn` keep every share within its bounds,
+    now and up to the end of the block of Σw leads that `turn` falls in.
+
+    Each lead still owed to a participant in the block is a unit job: it may
+    come once the ceiling of the share reaches it, and must come by the time
+    the floor does. One lead a turn, earliest deadline first, finds a way
+    through whenever one exists.
+    """
+    block_end = -(-turn // total) * total
+    jobs: list[tuple[int, int]] = []  # (release, deadline) per owed lead
+    for s in pool:
+        have = counts.get(s.user, 0)
+        # This turn's own bounds: floor(t·w/Σw) <= c <= ceil(t·w/Σw).
+        if not turn * s.weight // total <= have <= -(-turn * s.weight // total):
+            return False
+        for k in range(have + 1, block_end // total * s.weight + 1):
+            release = (k - 1) * total // s.weight + 1
+            deadline = -(-k * total // s.weight)
+            jobs.append((release, deadline))
+    if len(jobs) != block_end - turn:
+        return False
+    jobs.sort()
+    due: list[int] = []
+    i = 0
+    for step in range(turn + 1, block_end + 1):
+        while i < len(jobs) and jobs[i][0] <= step:
+            heapq.heappush(due, jobs[i][1])
+            i += 1
+        if not due or heapq.heappop(due) < step:
+            return False
+    return True
+
+
 def weighted_pick(
     state: RotationState,
     pool: Sequence[Seat],
@@ -150,7 +196,7 @@ def weighted_pick(
     *,
     algorithm: str = "weighted",
 ) -> Pick:
-    """The next turn of the quota method over `pool`, among the `allowed` seats."""
+    """The next turn over `pool` by the weights, among the `allowed` seats."""
     state = state.over(pool)
     seats = _allowed(pool, allowed)
     total = sum(s.weight for s in pool)
@@ -159,36 +205,63 @@ def weighted_pick(
     def count(s: Seat) -> int:
         return state.counts.get(s.user, 0)
 
+    def keeps_bounds(s: Seat) -> bool:
+        after = dict(state.counts)
+        after[s.user] = count(s) + 1
+        return _block_feasible(pool, after, turn, total)
+
     def below_ceiling(s: Seat) -> bool:
         return count(s) + 1 <= -(-turn * s.weight // total)
 
-    def priority(s: Seat) -> Fraction:
-        return Fraction(s.weight, count(s) + 1)
-
-    entitled = [s for s in seats if below_ceiling(s)] or seats
-    tie = _tie_order(state, pool)
-    best = max(priority(s) for s in entitled)
-    winner = min((s for s in entitled if priority(s) == best), key=tie)
+    restarted = turn == 1 and state.turns > 0
+    listed = _listing(pool, state.first)
+    tie = _tie_order(state, pool) if restarted else listed
+    fair = [s for s in seats if keeps_bounds(s)]
+    if fair:
+        winner = min(fair, key=tie)
+    else:
+        # Only when `allowed` leaves out whoever is due: the quota method's
+        # pick among the rest (the highest wᵢ/(cᵢ+1) below its ceiling).
+        entitled = [s for s in seats if below_ceiling(s)] or seats
+        best = max(Fraction(s.weight, count(s) + 1) for s in entitled)
+        winner = min(
+            (s for s in entitled if Fraction(s.weight, count(s) + 1) == best),
+            key=listed,
+        )
     losses = _excluded_losses(pool, seats)
     for s in seats:
         if s is winner:
             continue
         ideal = Fraction(turn * s.weight, total)
         share = f"{count(s)} of an ideal {float(ideal):.2f} after this lead"
-        if s not in entitled:
+        if not below_ceiling(s):
             losses[s.user] = Loss("at_share", f"already has its share: {share}")
-        elif priority(s) < best:
+        elif s not in fair:
             losses[s.user] = Loss("not_its_turn", f"not its turn: {share}")
+        elif restarted and tie(s) > tie(winner):
+            losses[s.user] = Loss(
+                "assigned_more_recently", f"got a lead more recently: {share}"
+            )
         else:
             losses[s.user] = Loss(
-                "assigned_more_recently", f"tied, but got a lead more recently: {share}"
+                "listed_later", f"could take it, but is listed later: {share}"
             )
     why = (
         f"its turn: {count(winner)} of an ideal "
         f"{float(Fraction(turn * winner.weight, total)):.2f} after this lead "
         f"(weight {winner.weight} of {total})"
     )
-    return Pick(winner.user, state.handed(winner.user), algorithm, why, losses)
+    after = state.handed(winner.user)
+    if turn == 1:
+        after = replace(after, first=winner.user)
+    return Pick(winner.user, after, algorithm, why, losses)
+
+
+def _listing(pool: Sequence[Seat], first: str) -> Callable[[Seat], tuple[int, int]]:
+    """The template's order, read round from `first` when it is in the pool."""
+    users = [s.user for s in pool]
+    shift = users.index(first) if first in users else 0
+    return lambda s: ((users.index(s.user) - shift) % len(users), 0)
 
 
 def round_robin_pick(

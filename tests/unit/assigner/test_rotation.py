@@ -94,10 +94,47 @@ def test_round_robin_ignores_weights_and_takes_turns(
         assert sorted(winners[start : start + m]) == sorted(s.user for s in pool)
 
 
-def test_weights_one_to_two_give_nadezhda_two_of_every_three() -> None:
-    pool = [Seat("ursula", 1), Seat("nadezhda", 2)]
+def test_weighted_ties_go_to_the_participant_listed_first() -> None:
+    # Seed 001: "Марине - 1 заявку, Надежде - 2 заявки".
+    pool = [Seat("marina", 1), Seat("nadezhda", 2)]
     _, winners = run(RotationState(), pool, 9)
-    assert winners == ["nadezhda", "ursula", "nadezhda"] * 3
+    assert winners == ["marina", "nadezhda", "nadezhda"] * 3
+    _, winners = run(RotationState(), [Seat("ursula", 1), Seat("nadezhda", 2)], 3)
+    assert winners[0] == "ursula"
+
+
+def _completes(pool: list[Seat], counts: dict[str, int], turn: int) -> bool:
+    """Brute force: some continuation to the block's end keeps every bound."""
+    total = sum(s.weight for s in pool)
+    for s in pool:
+        ideal = Fraction(turn * s.weight, total)
+        if not abs(counts.get(s.user, 0) - ideal) < 1:
+            return False
+    if turn % total == 0:
+        return True
+    return any(
+        _completes(pool, {**counts, s.user: counts.get(s.user, 0) + 1}, turn + 1)
+        for s in pool
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(pool=pools(max_size=4, max_weight=3), n=st.integers(1, 12))
+def test_each_lead_goes_to_the_first_listed_whose_turn_keeps_the_bounds(
+    pool: list[Seat], n: int
+) -> None:
+    state = RotationState()
+    counts: dict[str, int] = {}
+    for turn in range(1, n + 1):
+        chosen = pick("weighted", state, pool)
+        first_fair = next(
+            s.user
+            for s in pool
+            if _completes(pool, {**counts, s.user: counts.get(s.user, 0) + 1}, turn)
+        )
+        assert chosen.user == first_fair, (turn, counts)
+        counts[chosen.user] = counts.get(chosen.user, 0) + 1
+        state = chosen.state
 
 
 def test_plain_largest_deficit_would_drift_where_the_quota_rule_does_not() -> None:
@@ -173,10 +210,15 @@ def test_nobody_allowed_is_an_error_the_caller_turns_into_hold() -> None:
 
 
 def test_losers_are_told_why() -> None:
-    chosen = weighted_pick(RotationState(), [Seat("ursula", 1), Seat("nadezhda", 2)])
-    assert chosen.user == "nadezhda"
-    assert chosen.losses["ursula"].code == "not_its_turn"
+    pool = [Seat("ursula", 1), Seat("nadezhda", 2), Seat("marina", 1)]
+    chosen = weighted_pick(RotationState(), pool)
+    assert chosen.user == "ursula"
+    assert chosen.losses["nadezhda"].code == "listed_later"
     assert "its turn" in chosen.why
+    second = weighted_pick(chosen.state, pool)
+    assert second.user == "nadezhda"
+    assert second.losses["ursula"].code == "at_share"
+    assert second.losses["marina"].code == "not_its_turn"  # nadezhda is due
 
 
 @settings(max_examples=100, deadline=None)

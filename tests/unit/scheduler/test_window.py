@@ -1,8 +1,12 @@
 """Parsing of HH:MM-HH:MM windows."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from leadrouter.windows import WHOLE_DAY, Window, parse_window
+from services.scheduler.domain import Schedule, is_working
 
 
 @pytest.mark.parametrize(
@@ -17,10 +21,23 @@ from leadrouter.windows import WHOLE_DAY, Window, parse_window
         ("16:00-09:00", 16 * 60, 9 * 60),
         ("22:00-00:00", 22 * 60, 0),
         ("23:59-00:00", 23 * 60 + 59, 0),
+        ("16:00-23:59", 16 * 60, 1440),
+        ("00:00-23:59", 0, 1440),
     ],
 )
 def test_valid_window_is_parsed_to_minutes(text: str, start: int, end: int) -> None:
     assert parse_window(text) == Window(start, end)
+
+
+def test_a_window_ending_at_23_59_covers_the_whole_last_minute() -> None:
+    # Seed 001 writes "to midnight" as 23:59 ("с 16:00 до 23:59").
+    tomsk = ZoneInfo("Asia/Tomsk")
+    evening = Schedule(weekly={0: (parse_window("16:00-23:59"),)})
+    assert is_working(evening, tomsk, datetime(2026, 11, 2, 23, 59, 30, tzinfo=tomsk))
+    last = datetime(2026, 11, 2, 23, 59, 59, 999999, tzinfo=tomsk)
+    assert is_working(evening, tomsk, last)
+    assert not is_working(evening, tomsk, datetime(2026, 11, 3, 0, 0, tzinfo=tomsk))
+    assert parse_window("00:00-23:59") == WHOLE_DAY
 
 
 def test_window_ending_before_it_starts_crosses_midnight() -> None:
