@@ -7,6 +7,7 @@ from typing import Any
 
 from strawberry.types import Info as _Info
 
+from gateway.visibility import Visibility
 from leadrouter.auth import Caller
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
@@ -42,6 +43,14 @@ class Context:
                 f"(allowed: {', '.join(roles)})"
             )
         return self.caller
+
+    def visibility(self, *roles: str) -> Visibility:
+        """The visibility rule for the caller, who must be in one of the roles."""
+        caller = self.require(*roles)
+        seen = self.loaders.get("visibility")
+        if not isinstance(seen, Visibility) or seen.caller != caller:
+            seen = self.loaders["visibility"] = Visibility(caller, self.clients)
+        return seen
 
     def require_self_or_admin(self, user_id: str, *roles: str) -> Caller:
         """Admins act on anyone; other allowed roles only on themselves."""

@@ -24,8 +24,8 @@ from gateway.schema.types import Decision, Lead
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.auth import Caller
 from leadrouter.crm.v1 import crm_pb2
-from leadrouter.errors import BadInput, Forbidden, LeadrouterError, Unavailable
-from leadrouter.limits.v1 import limits_pb2
+from leadrouter.errors import LeadrouterError, Unavailable
+from leadrouter.ids import decision_number
 from leadrouter.reports.v1 import reports_pb2
 
 # CRM events that can move a lead into or out of a pool.
@@ -64,17 +64,6 @@ async def authenticate_connection(
     if caller is None:
         raise ConnectionRejectionError({"message": problem, "code": "UNAUTHENTICATED"})
     context.caller, context.auth_error = caller, ""
-
-
-async def member_groups(ctx: Context, caller: Caller) -> set[str]:
-    reply = await ctx.clients.limits.call(
-        "GetGroupLimits", limits_pb2.GetGroupLimitsRequest(account=caller.account)
-    )
-    return {
-        g.group_id
-        for g in reply.groups
-        if any(m.user_id == caller.user_id for m in g.members)
-    }
 
 
 async def _latest_decision(ctx: Context, account: str) -> int:
@@ -124,9 +113,9 @@ async def _crm_position(ctx: Context) -> int:
 class Subscription:
     @strawberry.subscription(
         description="Decisions (claims, refusals, pushes, manual assignments) as they "
-        "are made; with `groupId`, only that group's. A manager receives the "
-        "decisions of their own groups and their own. `after` (a decision id) "
-        "resumes after that decision, so a reconnecting client misses none."
+        "are made; with `groupId`, only that group's. A manager receives only "
+        "their own: those they made or that gave them a lead. `after` (a decision "
+        "id) resumes after that decision, so a reconnecting client misses none."
     )
     async def decision_made(
         self,
@@ -166,27 +155,18 @@ async def public(source: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
 async def _decisions(
     ctx: Context, group_id: strawberry.ID | None, after: strawberry.ID | None
 ) -> AsyncGenerator[Decision, None]:
-    caller = ctx.require("admin", "manager", "partner", "viewer")
+    rule = ctx.visibility("admin", "manager", "partner", "viewer")
+    caller = rule.caller
     group = str(group_id) if group_id is not None else ""
-    allowed: set[str] | None = None
-    if caller.role == "manager":
-        allowed = await member_groups(ctx, caller)
-        if group and group not in allowed:
-            raise Forbidden(f"you are not a member of group '{group}'")
     if after is not None:
-        try:
-            start = int(str(after))
-        except ValueError as error:
-            raise BadInput(f"'{after}' is not a decision id") from error
+        start = decision_number(str(after), "after")
     else:
         start = await _latest_decision(ctx, caller.account)
 
     def wanted(d: assigner_pb2.Decision) -> bool:
-        if group:
-            return d.group_id == group
-        if allowed is None:
-            return True
-        return d.group_id in allowed or caller.user_id in (d.actor, d.assignee)
+        if group and d.group_id != group:
+            return False
+        return rule.sees_decision(d.actor, d.assignee)
 
     call = ctx.clients.assigner.stream(
         "StreamDecisions",
@@ -203,9 +183,9 @@ async def _decisions(
 
 
 async def _pool_changes(ctx: Context, group: str) -> AsyncGenerator[PoolChanged, None]:
-    caller = ctx.require("admin", "manager", "viewer")
-    if caller.role == "manager" and group not in await member_groups(ctx, caller):
-        raise Forbidden(f"you are not a member of group '{group}'")
+    rule = ctx.visibility("admin", "manager", "viewer")
+    caller = rule.caller
+    await rule.require_pool(group)
     # The position is taken before the pool is read: a change in between is seen.
     after = await _crm_position(ctx)
     total, head = await _pool(ctx, caller.account, group)

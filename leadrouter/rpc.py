@@ -13,8 +13,15 @@ from typing import Any, ParamSpec, TypeVar
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    InternalError,
+    OperationalError,
+    StatementError,
+)
 
+from leadrouter import messages
 from leadrouter.errors import (
     BadInput,
     Conflict,
@@ -24,6 +31,7 @@ from leadrouter.errors import (
     Unauthenticated,
     Unavailable,
 )
+from leadrouter.ids import check_request
 from leadrouter.telemetry import TracingServerInterceptor
 
 log = logging.getLogger(__name__)
@@ -121,11 +129,21 @@ def handles_errors(
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         context: grpc.aio.ServicerContext[Any, Any] = args[2]
         try:
+            check_request(args[1])  # type: ignore[arg-type]
             return await method(*args, **kwargs)
         except LeadrouterError as error:
             await context.abort(status_for(error), str(error), (DOMAIN_ERROR,))
         except asyncio.CancelledError:
             raise
+        except DataError as error:
+            # A value the database cannot hold (a number past its columns): the
+            # request's fault, not the database's.
+            log.info("%s: %s", method.__qualname__, error.orig)
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                messages.value_out_of_range(),
+                (DOMAIN_ERROR,),
+            )
         except DBAPIError as error:
             if not _is_database_fault(error):
                 log.exception("unhandled error in %s", method.__qualname__)
@@ -134,6 +152,18 @@ def handles_errors(
             log.warning("%s: %s (%s)", method.__qualname__, problem, error.orig)
             await context.abort(
                 grpc.StatusCode.UNAVAILABLE, str(problem), (DOMAIN_ERROR,)
+            )
+        except StatementError as error:
+            if not isinstance(error.orig, OverflowError | ValueError):
+                log.exception("unhandled error in %s", method.__qualname__)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            # The driver refused a parameter before sending it (an integer past
+            # 64 bits on SQLite, a NUL in a PostgreSQL text).
+            log.info("%s: %s", method.__qualname__, error.orig)
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                messages.value_out_of_range(),
+                (DOMAIN_ERROR,),
             )
         except Exception:
             log.exception("unhandled error in %s", method.__qualname__)

@@ -19,12 +19,15 @@ from gateway.schema.types import (
     Reason,
     Refused,
 )
+from gateway.visibility import allowed
+from leadrouter import messages
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.cursors import decision_cursor
 from leadrouter.errors import BadInput, Forbidden, NotFound
 from leadrouter.timestamps import to_ts
 
 MAX_KEY = 200
+JOURNAL_ROLES = ("admin", "manager", "partner", "viewer")
 
 
 @strawberry.type
@@ -67,7 +70,11 @@ class ClaimMutations:
 
 @strawberry.type
 class DecisionQueries:
-    @strawberry.field(description="The decision journal, newest first.")
+    @strawberry.field(
+        description="The decision journal, newest first. A manager reads only "
+        "their own decisions: those they made or that gave them a lead.",
+        extensions=allowed(*JOURNAL_ROLES),
+    )
     async def decisions(
         self,
         info: Info,
@@ -80,12 +87,9 @@ class DecisionQueries:
         after: str | None = None,
     ) -> DecisionConnection:
         ctx = info.context
-        caller = ctx.require("admin", "manager", "partner", "viewer")
-        user = str(user_id) if user_id is not None else ""
-        if caller.role == "manager":
-            if user and user != caller.user_id:
-                raise Forbidden("a manager may read only their own decisions")
-            user = caller.user_id
+        rule = ctx.visibility()
+        caller = rule.caller
+        user = rule.user(str(user_id or ""), "decisions")
         if not 0 < first <= 500:
             raise BadInput("first must be between 1 and 500")
         request = assigner_pb2.ListDecisionsRequest(
@@ -112,15 +116,18 @@ class DecisionQueries:
             ),
         )
 
-    @strawberry.field(description="One decision with its full explanation.")
+    @strawberry.field(
+        description="One decision with its full explanation.",
+        extensions=allowed(*JOURNAL_ROLES),
+    )
     async def decision(self, info: Info, id: strawberry.ID) -> Decision:
         ctx = info.context
-        caller = ctx.require("admin", "manager", "partner", "viewer")
+        rule = ctx.visibility()
         d = await ctx.clients.assigner.call(
             "GetDecision",
-            assigner_pb2.GetDecisionRequest(account=caller.account, id=str(id)),
+            assigner_pb2.GetDecisionRequest(account=rule.caller.account, id=str(id)),
         )
-        if caller.role == "manager" and caller.user_id not in (d.actor, d.assignee):
+        if not rule.sees_decision(d.actor, d.assignee):
             # Same answer as a missing one: a manager learns nothing of others' work.
-            raise NotFound(f"no decision '{id}'")
+            raise NotFound(messages.not_found("decision", str(id)))
         return Decision.of(d)

@@ -8,12 +8,14 @@ import strawberry
 from gateway.context import Info
 from gateway.schema.manual import LeadFilter
 from gateway.schema.types import Lead, LeadConnection, LeadEdge, PageInfo
-from leadrouter.auth import Caller
+from gateway.visibility import Visibility, allowed
+from leadrouter import messages
 from leadrouter.clients import Clients
 from leadrouter.crm.v1 import crm_pb2
-from leadrouter.errors import BadInput, Forbidden
+from leadrouter.errors import BadInput
 
 MAX_PAGE = 200
+LEAD_ROLES = ("admin", "manager")
 
 
 @strawberry.input
@@ -79,7 +81,7 @@ class CrmMutations:
 
 async def _matching(
     clients: Clients,
-    caller: Caller,
+    rule: Visibility,
     lead_filter: LeadFilter | None,
     responsible: strawberry.ID | None,
     offset: int = 0,
@@ -88,11 +90,8 @@ async def _matching(
     """A page of the ids the filter selects, oldest first, and how many in all;
     a manager's own only."""
     query = lead_filter.message() if lead_filter else crm_pb2.LeadFilter()
-    query.responsible = str(responsible or "")
-    if not caller.is_admin:
-        if responsible and str(responsible) != caller.user_id:
-            raise Forbidden("a manager lists only their own leads")
-        query.responsible = caller.user_id
+    query.responsible = rule.user(str(responsible or ""), "leads")
+    caller = rule.caller
     found = await clients.crm.call(
         "FindLeads",
         crm_pb2.FindLeadsRequest(
@@ -109,8 +108,8 @@ async def _matching(
 def _offset(after: str | None) -> int:
     if not after:
         return 0
-    if not after.isdigit():
-        raise BadInput("after: not a cursor of this list")
+    if not (after.isascii() and after.isdigit()) or len(after) > 9:
+        raise BadInput(messages.bad_cursor("after"))
     return int(after)
 
 
@@ -119,7 +118,8 @@ class CrmQueries:
     @strawberry.field(
         description="Leads the filter selects, oldest first, a page at a time; "
         "`responsible` narrows to one user's. Admins see every lead, managers "
-        "their own."
+        "their own.",
+        extensions=allowed(*LEAD_ROLES),
     )
     async def leads(
         self,
@@ -130,12 +130,13 @@ class CrmQueries:
         after: str | None = None,
     ) -> LeadConnection:
         ctx = info.context
-        caller = ctx.require("admin", "manager")
+        rule = ctx.visibility()
+        caller = rule.caller
         if not 0 < first <= MAX_PAGE:
             raise BadInput(f"first must be between 1 and {MAX_PAGE}")
         start = _offset(after)
         page, total = await _matching(
-            ctx.clients, caller, filter, responsible, offset=start, limit=first
+            ctx.clients, rule, filter, responsible, offset=start, limit=first
         )
         found = await ctx.clients.crm.call(
             "GetLeads", crm_pb2.GetLeadsRequest(account=caller.account, ids=page)
@@ -156,7 +157,8 @@ class CrmQueries:
 
     @strawberry.field(
         description="Every id the same filter selects in `leads`, for a "
-        "selection across all pages."
+        "selection across all pages.",
+        extensions=allowed(*LEAD_ROLES),
     )
     async def matching_lead_ids(
         self,
@@ -165,6 +167,5 @@ class CrmQueries:
         responsible: strawberry.ID | None = None,
     ) -> list[strawberry.ID]:
         ctx = info.context
-        caller = ctx.require("admin", "manager")
-        ids, _ = await _matching(ctx.clients, caller, filter, responsible)
+        ids, _ = await _matching(ctx.clients, ctx.visibility(), filter, responsible)
         return [strawberry.ID(x) for x in ids]

@@ -9,11 +9,13 @@ import strawberry
 
 from gateway.context import Info
 from gateway.schema.types import Lead, LeadConnection, LeadEdge, LimitVerdict, PageInfo
+from gateway.visibility import allowed
 from leadrouter.assigner.v1 import assigner_pb2
-from leadrouter.errors import BadInput, Forbidden, NotFound
+from leadrouter.errors import BadInput, NotFound
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.timestamps import to_ts
 
+STAFF = ("admin", "manager", "viewer")
 MEMBERSHIP = {
     limits_pb2.MEMBERSHIP_ENABLED: "ENABLED",
     limits_pb2.MEMBERSHIP_DISABLED: "DISABLED",
@@ -128,7 +130,9 @@ class GroupQueries:
 
     @strawberry.field(
         description="Per user: eligible, and each enabled limit's verdict. `at` "
-        "defaults to now (a what-if for another instant)."
+        "defaults to now (a what-if for another instant). A manager sees only "
+        "their own.",
+        extensions=allowed(*STAFF),
     )
     async def eligibility(
         self,
@@ -138,12 +142,9 @@ class GroupQueries:
         at: datetime | None = None,
     ) -> list[Eligibility]:
         ctx = info.context
-        caller = ctx.require("admin", "manager", "viewer")
-        users = [str(u) for u in user_ids or []]
-        if caller.role == "manager":
-            if any(u != caller.user_id for u in users):
-                raise Forbidden("a manager may see only their own eligibility")
-            users = [caller.user_id]
+        rule = ctx.visibility()
+        caller = rule.caller
+        users = rule.users([str(u) for u in user_ids or []], "eligibility")
         if at is not None and at.tzinfo is None:
             raise BadInput("'at' needs a UTC offset")
         request = limits_pb2.GetEligibilityRequest(
@@ -162,7 +163,11 @@ class GroupQueries:
             for u in reply.users
         ]
 
-    @strawberry.field(description="The leads a claim would draw from, in claim order.")
+    @strawberry.field(
+        description="The leads a claim would draw from, in claim order. A manager "
+        "sees the pools of their own groups.",
+        extensions=allowed(*STAFF),
+    )
     async def pool(
         self,
         info: Info,
@@ -171,7 +176,9 @@ class GroupQueries:
         after: str | None = None,
     ) -> LeadConnection:
         ctx = info.context
-        caller = ctx.require("admin", "manager", "viewer")
+        rule = ctx.visibility()
+        caller = rule.caller
+        await rule.require_pool(str(group_id))
         if not 0 < first <= 500:
             raise BadInput("first must be between 1 and 500")
         page = await ctx.clients.assigner.call(

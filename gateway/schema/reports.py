@@ -16,9 +16,8 @@ import strawberry
 
 from gateway.context import Context, Info
 from leadrouter.assigner.v1 import assigner_pb2
-from leadrouter.auth import Caller
 from leadrouter.crm.v1 import crm_pb2
-from leadrouter.errors import Forbidden, NotFound
+from leadrouter.errors import NotFound
 from leadrouter.reports.v1 import reports_pb2
 
 REPORT_ROLES = ("admin", "viewer", "manager")
@@ -130,12 +129,8 @@ class ReportScope:
 
 def scope(ctx: Context, user_ids: list[str]) -> ReportScope:
     """Whose figures the caller may read: a manager only their own."""
-    caller: Caller = ctx.require(*REPORT_ROLES)
-    if caller.role != "manager":
-        return ReportScope(caller.account, user_ids)
-    if any(u != caller.user_id for u in user_ids):
-        raise Forbidden("a manager may see only their own figures")
-    return ReportScope(caller.account, [caller.user_id])
+    rule = ctx.visibility(*REPORT_ROLES)
+    return ReportScope(rule.caller.account, rule.users(user_ids, "figures"))
 
 
 async def user_names(ctx: Context, account: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from gateway.context import Context, Info
+from gateway.visibility import allowed
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import BadInput, NotFound
@@ -88,7 +89,10 @@ async def _require_user(ctx: Context, account: str, user_id: str) -> None:
 
 @strawberry.type
 class SchedulingQueries:
-    @strawberry.field(description="Working intervals of a user in a range.")
+    @strawberry.field(
+        description="Working intervals of a user in a range; a manager's own only.",
+        extensions=allowed("admin", "manager", "viewer"),
+    )
     async def schedule(
         self,
         info: Info,
@@ -97,7 +101,9 @@ class SchedulingQueries:
         to: datetime,
     ) -> list[Interval]:
         ctx = info.context
-        caller = ctx.require_self_or_admin(str(user_id), "admin", "manager", "viewer")
+        rule = ctx.visibility()
+        caller = rule.caller
+        rule.user(str(user_id), "schedule")
         _aware("from", from_)
         _aware("to", to)
         await _require_user(ctx, caller.account, str(user_id))
@@ -114,13 +120,16 @@ class SchedulingQueries:
 
     @strawberry.field(
         description="Users on duty at `at` (default now); for a channel, the template "
-        "that would take such a lead and its participants."
+        "that would take such a lead and its participants. A manager sees only "
+        "themselves among them.",
+        extensions=allowed("admin", "manager", "partner", "viewer"),
     )
     async def on_duty(
         self, info: Info, at: datetime | None = None, channel: str | None = None
     ) -> OnDuty:
         ctx = info.context
-        caller = ctx.require("admin", "manager", "partner", "viewer")
+        rule = ctx.visibility()
+        caller = rule.caller
         _aware("at", at)
         when = at or ctx.clock.now()
         duty = await ctx.clients.scheduler.call(
@@ -129,7 +138,11 @@ class SchedulingQueries:
         )
         result = OnDuty(
             at=when,
-            users=[Duty.of(d) for d in duty.users if d.on_duty],
+            users=[
+                Duty.of(d)
+                for d in duty.users
+                if d.on_duty and rule.sees_user(d.user_id)
+            ],
             template=None,
             next_opening=None,
         )
@@ -158,6 +171,7 @@ class SchedulingQueries:
                             on_duty=p.duty.on_duty,
                         )
                         for p in t.participants
+                        if rule.sees_user(p.user_id)
                     ],
                 )
             elif match.HasField("next_opening"):

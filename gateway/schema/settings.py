@@ -10,7 +10,7 @@ from gateway.schema.groups import LimitSetting, Member
 from gateway.schema.scheduling import Duty
 from gateway.schema.types import Problem
 from leadrouter.crm.v1 import crm_pb2
-from leadrouter.errors import Forbidden, NotFound
+from leadrouter.errors import NotFound
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.scheduler.v1 import scheduler_pb2
 from leadrouter.stage_kinds import stage_kind_name
@@ -162,12 +162,9 @@ class SettingsQueries:
         self, info: Info, user_ids: list[strawberry.ID] | None = None
     ) -> list[Duty]:
         ctx = info.context
-        caller = ctx.require("admin", "manager", "viewer")
-        users = [str(u) for u in user_ids or []]
-        if caller.role == "manager":
-            if any(u != caller.user_id for u in users):
-                raise Forbidden("a manager may see only their own presence")
-            users = [caller.user_id]
+        rule = ctx.visibility("admin", "manager", "viewer")
+        caller = rule.caller
+        users = rule.users([str(u) for u in user_ids or []], "presence")
         reply = await ctx.clients.scheduler.call(
             "GetDuty",
             scheduler_pb2.GetDutyRequest(

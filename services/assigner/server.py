@@ -20,6 +20,7 @@ from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.db import Database
 from leadrouter.errors import BadInput
+from leadrouter.ids import decision_number
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.streams import tail
@@ -231,10 +232,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
     async def GetDecision(
         self, request: assigner_pb2.GetDecisionRequest, context: Ctx
     ) -> assigner_pb2.Decision:
-        try:
-            seq = int(request.id)
-        except ValueError as error:
-            raise BadInput(f"'{request.id}' is not a decision id") from error
+        seq = decision_number(request.id)
         row = await self.store.db.run(self.store.decision, request.account, seq)
         return decision_message(row)
 

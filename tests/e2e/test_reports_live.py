@@ -13,7 +13,15 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from tests.e2e.reports_fixtures import WORKSPACE, claim, live_gateway, pool_lead, tomsk
+from tests.e2e.reports_fixtures import (
+    START,
+    WORKSPACE,
+    claim,
+    live_gateway,
+    long_token,
+    pool_lead,
+    tomsk,
+)
 from tests.stack import Stack
 
 WAIT = 10.0  # seconds an expected message may take to arrive
@@ -111,7 +119,7 @@ async def test_a_claim_made_while_subscribed_arrives_as_a_decision(
         await ws.close()
 
 
-async def test_a_manager_receives_only_their_groups_decisions(
+async def test_a_manager_receives_only_their_own_decisions(
     stack: Stack, ws_url: str
 ) -> None:
     after = await _latest_decision(stack)
@@ -119,26 +127,38 @@ async def test_a_manager_receives_only_their_groups_decisions(
     try:
         await _acked(ws)
         await _subscribe(ws, DECISIONS, {"after": after})
-        # Marina is not in 'vip': that claim must not reach her; the next one does.
+        # Colleagues' claims, in her group and in another, do not reach her;
+        # her own claim does.
         await claim(stack, "nadezhda", "vip", tomsk(2026, 11, 2, 10))
-        mine = await claim(stack, "ursula", "main", tomsk(2026, 11, 2, 11))
+        await claim(stack, "ursula", "main", tomsk(2026, 11, 2, 11))
+        mine = await claim(stack, "marina", "main", tomsk(2026, 11, 2, 12))
         message = await _next(ws)
         assert message["payload"]["data"]["decisionMade"]["id"] == mine.decision_id
     finally:
         await ws.close()
 
 
-async def test_a_manager_may_not_follow_another_groups_decisions(
+async def test_a_manager_following_another_group_gets_only_their_own_there(
     stack: Stack, ws_url: str
 ) -> None:
+    after = await _latest_decision(stack)
     ws = await _open(ws_url, stack.token("marina", "manager"))
     try:
         await _acked(ws)
-        await _subscribe(ws, DECISIONS, {"g": "vip"})
-        message = await _next(ws)
-        assert message["type"] in ("next", "error"), message
-        errors = message["payload"].get("errors", message["payload"])
-        assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+        await _subscribe(ws, DECISIONS, {"g": "vip", "after": after})
+        await claim(stack, "nadezhda", "vip", tomsk(2026, 11, 2, 10))
+        # Marina is no member of 'vip': her press there is refused, and that
+        # refusal is hers to see.
+        stack.clock.set(tomsk(2026, 11, 2, 11))
+        try:
+            await stack.data(
+                'mutation { claimLead(groupId: "vip") { __typename } }',
+                token=long_token(stack, "marina"),
+            )
+        finally:
+            stack.clock.set(START)
+        decision = (await _next(ws))["payload"]["data"]["decisionMade"]
+        assert (decision["actor"], decision["outcome"]) == ("marina", "refused")
     finally:
         await ws.close()
 

@@ -1,0 +1,140 @@
+"""Person-facing messages of the read paths, in English, in one place.
+
+Each function words one situation a caller can act on. They are kept here,
+not inline where they are raised, so that a catalogue of languages can
+replace this module's wording without touching the code that raises them.
+"""
+
+from __future__ import annotations
+
+# -- who sees what -----------------------------------------------------------
+
+
+def only_own(what: str) -> str:
+    return f"a manager sees only their own {what}"
+
+
+def not_a_member(group: str) -> str:
+    return f"you are not a member of group '{group}', so its pool is not yours to see"
+
+
+def not_found(kind: str, value: str) -> str:
+    return f"there is no {kind} '{shown(value)}'"
+
+
+# -- ids and cursors -----------------------------------------------------------
+
+
+def id_too_long(name: str, limit: int) -> str:
+    return f"'{name}' is longer than any id here ({limit} characters at most)"
+
+
+def id_has_control_characters(name: str) -> str:
+    return f"'{name}' contains control characters, which no id has"
+
+
+def not_a_number_id(kind: str, value: str) -> str:
+    return f"'{shown(value)}' is not a {kind} id: {kind} ids are whole numbers"
+
+
+def value_out_of_range() -> str:
+    return "a value in the request is out of the range this service stores"
+
+
+def bad_cursor(name: str) -> str:
+    return f"'{name}' is not a cursor this list gave out; start again from the top"
+
+
+def page_size(name: str, limit: int) -> str:
+    return f"'{name}' must be a whole number from 0 to {limit}"
+
+
+# -- the bearer token ----------------------------------------------------------
+
+
+def token_malformed(what: str) -> str:
+    return f"the {what} is malformed: it is not a token this service gives out"
+
+
+def token_truncated(what: str) -> str:
+    return f"the {what} is cut short: copy the whole token again"
+
+
+def token_wrongly_signed(what: str) -> str:
+    return f"the {what} is not signed with this service's key"
+
+
+def token_wrong_algorithm(what: str) -> str:
+    return f"the {what} is signed in a way this service does not accept"
+
+
+def token_not_ours(what: str) -> str:
+    return f"the {what} was not issued for this service"
+
+
+def token_incomplete(what: str) -> str:
+    return f"the {what} does not say whom it is for or until when it is valid"
+
+
+def token_invalid(what: str) -> str:
+    return f"the {what} is not valid; ask for a new one"
+
+
+# -- GraphQL over HTTP -----------------------------------------------------------
+
+
+def mutation_over_get() -> str:
+    return "a mutation changes data, so it must be sent with POST, not GET"
+
+
+def unsupported_media_type() -> str:
+    return "send the request as JSON, with 'Content-Type: application/json'"
+
+
+def not_acceptable() -> str:
+    return (
+        "this endpoint answers in application/graphql-response+json or "
+        "application/json; ask for one of them in the Accept header"
+    )
+
+
+def body_not_json() -> str:
+    return "the request body is not valid JSON"
+
+
+def body_not_an_object() -> str:
+    return "the request must be a JSON object with a 'query' string"
+
+
+def no_query() -> str:
+    return "the request has no 'query': send the GraphQL document as a string"
+
+
+def query_not_a_string() -> str:
+    return "'query' must be a string holding the GraphQL document"
+
+
+def variables_not_an_object() -> str:
+    return "'variables' must be a JSON object mapping names to values"
+
+
+def operation_name_not_a_string() -> str:
+    return "'operationName' must be a string"
+
+
+def extensions_not_an_object() -> str:
+    return "'extensions' must be a JSON object"
+
+
+def method_not_allowed() -> str:
+    return "GraphQL is asked with GET (queries only) or POST"
+
+
+# -- helpers -------------------------------------------------------------------
+
+SHOWN = 40  # characters of a caller's value quoted back in a message
+
+
+def shown(value: str) -> str:
+    """A caller's value as a message quotes it: short enough to read."""
+    return value if len(value) <= SHOWN else value[: SHOWN - 1] + "…"
