@@ -194,3 +194,28 @@ async def subscribe(amo: AmoClient, destination: str) -> None:
             ],
         },
     )
+
+
+@dataclass
+class Receiver:
+    """A webhook destination that keeps what it gets and answers `status`."""
+
+    url: str
+    bodies: list[str]
+    status: int = 200
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    kept = Receiver(url="", bodies=[])
+
+    async def receive(request: Request) -> Response:
+        kept.bodies.append((await request.body()).decode())
+        return Response("ok" if kept.status < 300 else "no", kept.status)
+
+    served = await serve(Starlette(routes=[Route("/", receive, methods=["POST"])]))
+    kept.url = served.url + "/"
+    try:
+        yield kept
+    finally:
+        await served.stop()
