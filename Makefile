@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTOS := $(shell find proto -name '*.proto')
 
-.PHONY: run test protos lint install clean schema widget bench bench-quick bench-soak
+.PHONY: run test protos lint install clean schema widget widget-tour bench bench-quick bench-soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ schema: $(STAMP)
 # The amoCRM widget archive, dist/widget.zip (the standard library is enough).
 widget:
 	$(PYTHON) widget/build.py --out dist/widget.zip
+
+# The widget's tour images (widget/images/tour_N_LANG.png) from the running UI.
+widget-tour: $(STAMP)
+	$(BIN)/python widget/tour.py
 
 # Benchmarks against PostgreSQL at 127.0.0.1:5432 (see README, Benchmarks).
 bench: $(STAMP)

@@ -1,8 +1,11 @@
 """Builds the amoCRM widget archive: `python widget/build.py [--out dist/widget.zip]`.
 
-The archive holds manifest.json, script.js, i18n/{ru,en}.json and the logos
-amoCRM asks for, drawn here at the sizes of its widget docs, so the
-repository keeps no binary images.
+The archive holds manifest.json, script.js, i18n/{ru,en}.json, the logos
+amoCRM asks for, drawn here at the sizes of its widget docs, and the tour
+images the manifest names (widget/images/, rendered by widget/tour.py).
+Nothing else: amoCRM's moderation asks for no file the widget does not use.
+Each i18n file gets the integrator's contacts (`support` of the manifest),
+which the widget shows whenever it cannot do its work.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "dist" / "widget.zip"
 LOCALES = ("ru", "en")
+IMAGES_DIR = HERE / "images"
 # name: (width, height), as amoCRM's widget structure docs require.
 IMAGES = {
     "logo_main.png": (400, 272),
@@ -24,8 +29,9 @@ IMAGES = {
     "logo.png": (130, 100),
     "logo_medium.png": (240, 84),
     "logo_min.png": (84, 84),
-    "logo_dp.png": (174, 109),
 }
+# Only a widget working in the digital pipeline shows this one.
+DIGITAL_PIPELINE_LOGO = ("logo_dp.png", (174, 109))
 BLUE = (11, 92, 173)
 WHITE = (255, 255, 255)
 AMBER = (255, 176, 0)
@@ -85,10 +91,42 @@ def check(manifest: dict[str, object], i18n: dict[str, dict[str, object]]) -> No
     advanced = manifest.get("advanced", {})
     assert isinstance(advanced, dict)
     keys += [advanced["title"]] if "title" in advanced else []
+    tour = manifest.get("tour", {})
+    assert isinstance(tour, dict)
+    keys += [tour["tour_description"]] if "tour_description" in tour else []
     for locale in widget["locale"]:
         for key in keys:
             if not isinstance(lookup(i18n[locale], str(key)), str):
                 raise SystemExit(f"i18n/{locale}.json has no text for '{key}'")
+
+
+def logos(manifest: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """The logos this widget's locations use."""
+    wanted = dict(IMAGES)
+    if "digital_pipeline" in manifest.get("locations", []):
+        name, size = DIGITAL_PIPELINE_LOGO
+        wanted[name] = size
+    return wanted
+
+
+def tour_files(manifest: dict[str, Any]) -> dict[str, bytes]:
+    """The tour images the manifest lists, from widget/images/."""
+    files = {}
+    for paths in manifest.get("tour", {}).get("tour_images", {}).values():
+        for path in paths:
+            name = path.lstrip("/")
+            source = HERE / name
+            if not name.startswith("images/") or not source.is_file():
+                raise SystemExit(f"no tour image {path}: run widget/tour.py")
+            files[name] = source.read_bytes()
+    return files
+
+
+def with_support(text: str, manifest: dict[str, Any]) -> bytes:
+    """An i18n file with the manifest's support contacts added under `support`."""
+    texts = json.loads(text)
+    texts["support"] = dict(manifest["widget"]["support"])
+    return (json.dumps(texts, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def build(out: Path = DEFAULT_OUT) -> Path:
@@ -103,10 +141,13 @@ def build(out: Path = DEFAULT_OUT) -> Path:
         "manifest.json": (HERE / "manifest.json").read_bytes(),
         "script.js": (HERE / "script.js").read_bytes(),
         **{
-            f"i18n/{loc}.json": (HERE / "i18n" / f"{loc}.json").read_bytes()
+            f"i18n/{loc}.json": with_support(
+                (HERE / "i18n" / f"{loc}.json").read_text("utf-8"), manifest
+            )
             for loc in LOCALES
         },
-        **{f"images/{name}": png(w, h) for name, (w, h) in IMAGES.items()},
+        **{f"images/{name}": png(w, h) for name, (w, h) in logos(manifest).items()},
+        **tour_files(manifest),
     }
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():

@@ -2,36 +2,60 @@
  * The amoCRM widget of leadrouter.
  *
  * In the lead card and the leads list (lcard-1, llist-1) it shows a "Get lead"
- * button in the right column; the button opens leadrouter's own web UI in a
- * modal frame. On the advanced settings page it shows the UI's settings screens.
+ * button in its block of the right column; the button opens leadrouter's own
+ * web UI in amoCRM's modal window. On the advanced settings page it shows the
+ * UI's settings screens.
+ *
+ * It draws only inside what amoCRM gives it: its block of the right column,
+ * the body of the modal window it opens, the body of its settings window and
+ * its advanced settings page. It never adds anything to the rest of the page.
  *
  * The UI is signed in with the user's amoCRM disposable token: the widget posts
  * it to the backend through self.$authorizedAjax (which adds X-Auth-Token), gets
  * a UI session in return, and hands that to the frame in its URL fragment. When
- * the session runs out the frame asks for a new one by postMessage.
+ * the session runs out the frame asks for a new one by postMessage; only a
+ * frame of the backend's own origin gets an answer.
  */
-define([], function () {
+define(["lib/components/base/modal"], function (Modal) {
   "use strict";
 
   var FRAME_CLASS = "leadrouter-frame";
 
   return function () {
     var self = this;
+    var modal = null;
 
     function texts() {
       var langs = self.langs || {};
       return langs.ui || {};
     }
 
+    // The integrator's contacts: widget/build.py copies them from the manifest.
+    function support() {
+      var langs = self.langs || {};
+      return langs.support || {};
+    }
+
+    // The language of the user's amoCRM profile (APP.lang_id; the old AMOCRM
+    // object is deprecated). The UI speaks Russian and English.
     function language() {
-      var amo = window.AMOCRM || {};
-      return amo.lang_id === "en" ? "en" : "ru";
+      var app = window.APP || {};
+      return app.lang_id === "ru" ? "ru" : "en";
     }
 
     function backend() {
       var settings = (self.get_settings && self.get_settings()) || {};
       var url = String(settings.backend_url || "").trim();
       return url.replace(/\/+$/, "");
+    }
+
+    // scheme://host[:port] of the backend, the only origin the frame may have.
+    function backendOrigin() {
+      try {
+        return new URL(backend()).origin;
+      } catch (error) {
+        return "";
+      }
     }
 
     function widgetCode() {
@@ -45,7 +69,15 @@ define([], function () {
       });
     }
 
+    function fill(template, values) {
+      return String(template || "").replace(/\{(\w+)\}/g, function (whole, key) {
+        return key in values ? values[key] : whole;
+      });
+    }
+
     // A UI session made from the disposable token amoCRM adds to this request.
+    // A refusal carries the HTTP status ($authorizedAjax answers like jQuery's
+    // ajax: the rejection is the request, with status 0 when nothing answered).
     function session() {
       return new Promise(function (resolve, reject) {
         var request = self.$authorizedAjax({
@@ -56,8 +88,10 @@ define([], function () {
         });
         Promise.resolve(request).then(function (reply) {
           if (reply && reply.token) resolve(reply.token);
-          else reject(new Error("no token in the reply"));
-        }, reject);
+          else reject({ status: -1 });
+        }, function (failed) {
+          reject({ status: failed && typeof failed.status === "number" ? failed.status : 0 });
+        });
       });
     }
 
@@ -66,11 +100,41 @@ define([], function () {
       return backend() + "/?" + query + "#token=" + encodeURIComponent(token) + "&route=" + encodeURIComponent(route);
     }
 
+    // Why the UI cannot be shown, in the user's words, and whom to ask.
+    function problemHtml(cause) {
+      var t = texts();
+      var contacts = support();
+      var ways = [];
+      if (contacts.email) {
+        ways.push('<a href="mailto:' + escapeHtml(contacts.email) + '">' + escapeHtml(contacts.email) + "</a>");
+      }
+      if (contacts.link) {
+        ways.push(
+          '<a href="' + escapeHtml(contacts.link) + '" target="_blank" rel="noopener noreferrer">' +
+            escapeHtml(contacts.link) + "</a>"
+        );
+      }
+      return (
+        '<div class="leadrouter-problem" role="alert">' +
+        "<p>" + escapeHtml(cause) + "</p>" +
+        "<p>" + escapeHtml(t.support || "") + " " + ways.join(" · ") + "</p>" +
+        "</div>"
+      );
+    }
+
+    function failureCause(status) {
+      var t = texts();
+      var values = { url: backend(), status: status };
+      if (status === 0) return fill(t.failed_unreachable, values);
+      if (status === 401 || status === 403) return fill(t.failed_refused, values);
+      return fill(t.failed_error, values);
+    }
+
     // Opens the UI at `route` inside `container`; returns the frame.
     function openFrame(container, route) {
       var t = texts();
-      if (!backend()) {
-        container.innerHTML = '<p class="leadrouter-note">' + escapeHtml(t.no_backend) + "</p>";
+      if (!backend() || !backendOrigin()) {
+        container.innerHTML = problemHtml(t.no_backend);
         return Promise.resolve(null);
       }
       return session().then(
@@ -84,65 +148,70 @@ define([], function () {
           container.appendChild(frame);
           return frame;
         },
-        function () {
-          container.innerHTML = '<p class="leadrouter-note" role="alert">' + escapeHtml(t.failed) + "</p>";
+        function (failed) {
+          container.innerHTML = problemHtml(failureCause(failed.status));
           return null;
         }
       );
     }
 
-    // The frame asks for a fresh session when its own one has expired.
+    // The frame asks for a fresh session when its own one has expired. Only the
+    // backend's exact origin is answered: the reply carries a session token.
     function onMessage(event) {
       if (!event.data || event.data.type !== "leadrouter:session-expired") return;
-      if (backend().indexOf(event.origin) !== 0) return;
+      var origin = backendOrigin();
+      if (!origin || event.origin !== origin) return;
       var frames = document.querySelectorAll("iframe." + FRAME_CLASS);
       for (var i = 0; i < frames.length; i++) {
         if (frames[i].contentWindow !== event.source) continue;
         (function (frame) {
-          session().then(function (token) {
-            frame.contentWindow.postMessage({ type: "leadrouter:session", token: token }, event.origin);
-          });
+          session().then(
+            function (token) {
+              frame.contentWindow.postMessage({ type: "leadrouter:session", token: token }, origin);
+            },
+            function () {
+              // The frame keeps its own "session expired" notice; nothing to add.
+            }
+          );
         })(frames[i]);
       }
     }
 
     function closeModal() {
-      var modal = document.getElementById("leadrouter-modal");
-      if (modal) modal.parentNode.removeChild(modal);
-      document.removeEventListener("keydown", onKey);
+      if (modal) {
+        var open = modal;
+        modal = null;
+        open.destroy();
+      }
     }
 
-    function onKey(event) {
-      if (event.key === "Escape") closeModal();
-    }
-
+    // amoCRM's own modal window (lib/components/base/modal); the widget draws
+    // only into its body.
     function openModal() {
       var t = texts();
       closeModal();
-      var modal = document.createElement("div");
-      modal.id = "leadrouter-modal";
-      modal.setAttribute("role", "dialog");
-      modal.setAttribute("aria-modal", "true");
-      modal.setAttribute("aria-label", t.title || "leadrouter");
-      modal.style.cssText =
-        "position:fixed;inset:0;z-index:10000;background:rgba(20,28,38,.55);display:flex;align-items:center;justify-content:center;" +
-        "font:14px/1.4 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:#1b1f24";
-      modal.innerHTML =
-        '<div style="background:#fff;border-radius:8px;width:min(960px,96vw);height:min(760px,92vh);display:flex;flex-direction:column;overflow:hidden">' +
-        '<div style="display:flex;justify-content:space-between;align-items:center;padding:8px 12px;border-bottom:1px solid #c9d0d8">' +
-        "<strong>" + escapeHtml(t.title) + "</strong>" +
-        '<button type="button" class="leadrouter-close" style="font:inherit;padding:4px 10px;cursor:pointer">' + escapeHtml(t.close) + "</button>" +
-        "</div>" +
-        '<div class="leadrouter-body" style="flex:1;min-height:0"></div>' +
-        "</div>";
-      modal.addEventListener("click", function (event) {
-        if (event.target === modal) closeModal();
+      modal = new Modal({
+        class_name: "leadrouter-modal",
+        init: function ($modal_body) {
+          var body = $modal_body[0];
+          body.innerHTML =
+            '<div class="leadrouter-window" style="width:min(960px,92vw);height:min(760px,86vh);display:flex;flex-direction:column;' +
+            'font:14px/1.4 system-ui,-apple-system,Roboto,sans-serif;color:#1b1f24">' +
+            '<div style="display:flex;justify-content:space-between;align-items:center;padding:0 0 8px;border-bottom:1px solid #c9d0d8">' +
+            "<h2 style=\"margin:0;font-size:16px\">" + escapeHtml(t.title) + "</h2>" +
+            '<button type="button" class="leadrouter-close" style="font:inherit;padding:4px 10px;cursor:pointer">' +
+            escapeHtml(t.close) + "</button>" +
+            "</div>" +
+            '<div class="leadrouter-body" style="flex:1;min-height:0"></div>' +
+            "</div>";
+          body.querySelector(".leadrouter-close").addEventListener("click", closeModal);
+          body.querySelector(".leadrouter-close").focus();
+          openFrame(body.querySelector(".leadrouter-body"), "lead");
+        },
+        destroy: function () {
+          modal = null;
+        },
       });
-      modal.querySelector(".leadrouter-close").addEventListener("click", closeModal);
-      document.addEventListener("keydown", onKey);
-      document.body.appendChild(modal);
-      modal.querySelector(".leadrouter-close").focus();
-      return openFrame(modal.querySelector(".leadrouter-body"), "lead");
     }
 
     function buttonHtml() {
@@ -181,15 +250,20 @@ define([], function () {
         }
         return true;
       },
-      settings: function () {
+      // $modal_body: the right part of the widget's settings window (jQuery).
+      settings: function ($modal_body) {
+        var body = $modal_body && $modal_body[0];
+        if (!body) return true;
+        var place = body.querySelector(".widget_settings_block") || body;
+        if (place.querySelector(".leadrouter-note")) return true;
         var hint = document.createElement("p");
         hint.className = "leadrouter-note";
         hint.textContent = texts().settings_hint;
-        var form = document.querySelector(".widget_settings_block__descr") || document.body;
-        form.appendChild(hint);
+        place.appendChild(hint);
         return true;
       },
       advancedSettings: function () {
+        // The page's work area; amoCRM leaves the whole page to the widget.
         var area = document.getElementById("work-area-" + widgetCode());
         if (!area) return true;
         area.style.height = "calc(100vh - 120px)";
