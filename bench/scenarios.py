@@ -69,7 +69,9 @@ async def timed(runs: int, fn: Any) -> list[float]:
 # -- eligibility ---------------------------------------------------------------
 
 # The same figures by the same rules as the limits: a task on a lead that sits
-# in no counted stage (excluded, or of an archived pipeline) is not counted.
+# in no counted stage (excluded, or of an archived pipeline) is not counted,
+# nor a sale or key-stage move of such a lead; sales are distinct leads, and a
+# reopening is no move into a stage.
 ELIGIBILITY_SQL = """
 WITH u AS (SELECT unnest(%(users)s::text[]) AS user_id),
 open_leads AS (
@@ -90,14 +92,16 @@ overdue AS (
     AND (t.lead_id IS NULL OR l.stage_key = ANY(%(counted)s))
   GROUP BY t.responsible),
 sales AS (
-  SELECT actor AS user_id,
-    sum(CASE WHEN at >= %(prev_month)s AND at < %(month)s THEN 1 ELSE 0 END) AS last,
-    sum(CASE WHEN at >= %(month)s THEN 1 ELSE 0 END) AS current,
-    sum(CASE WHEN at >= %(since)s THEN 1 ELSE 0 END) AS win
-  FROM crm.events WHERE account = %(a)s AND type IN ('stage_changed', 'lead_reopened')
-    AND actor = ANY(%(users)s) AND at <= %(now)s AND stage_to = ANY(%(won)s)
-    AND at >= least(%(prev_month)s, %(since)s)
-  GROUP BY actor),
+  SELECT e.actor AS user_id,
+    count(DISTINCT CASE WHEN e.at >= %(prev_month)s AND e.at < %(month)s
+                   THEN e.lead_id END) AS last,
+    count(DISTINCT CASE WHEN e.at >= %(month)s THEN e.lead_id END) AS current,
+    count(DISTINCT CASE WHEN e.at >= %(since)s THEN e.lead_id END) AS win
+  FROM crm.events e JOIN crm.leads l ON l.account = e.account AND l.id = e.lead_id
+  WHERE e.account = %(a)s AND e.type = 'stage_changed'
+    AND e.actor = ANY(%(users)s) AND e.at <= %(now)s AND e.stage_to = ANY(%(won)s)
+    AND e.at >= least(%(prev_month)s, %(since)s) AND l.stage_key = ANY(%(counted)s)
+  GROUP BY e.actor),
 lost AS (
   SELECT stage_changed_by AS user_id, count(*) AS month,
     sum(CASE WHEN stage_changed_at >= %(today)s THEN 1 ELSE 0 END) AS today
@@ -106,13 +110,14 @@ lost AS (
     AND stage_changed_at <= %(now)s
   GROUP BY stage_changed_by),
 key_stage AS (
-  SELECT actor AS user_id,
-    count(DISTINCT CASE WHEN at < %(week)s THEN lead_id END) AS last,
-    count(DISTINCT CASE WHEN at >= %(week)s THEN lead_id END) AS current
-  FROM crm.events WHERE account = %(a)s AND type IN ('stage_changed', 'lead_reopened')
-    AND actor = ANY(%(users)s) AND at <= %(now)s AND stage_to = %(key)s
-    AND at >= %(prev_week)s
-  GROUP BY actor)
+  SELECT e.actor AS user_id,
+    count(DISTINCT CASE WHEN e.at < %(week)s THEN e.lead_id END) AS last,
+    count(DISTINCT CASE WHEN e.at >= %(week)s THEN e.lead_id END) AS current
+  FROM crm.events e JOIN crm.leads l ON l.account = e.account AND l.id = e.lead_id
+  WHERE e.account = %(a)s AND e.type = 'stage_changed'
+    AND e.actor = ANY(%(users)s) AND e.at <= %(now)s AND e.stage_to = %(key)s
+    AND e.at >= %(prev_week)s AND l.stage_key = ANY(%(counted)s)
+  GROUP BY e.actor)
 SELECT u.user_id, coalesce(o.n, 0), coalesce(t.n, 0), coalesce(d.n, 0),
   coalesce(s.win, 0), coalesce(l.today, 0), coalesce(l.month, 0),
   coalesce(s.last, 0), coalesce(s.current, 0), coalesce(k.last, 0),

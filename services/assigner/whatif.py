@@ -37,6 +37,7 @@ from leadrouter.workspace import GroupSpec, TemplateSpec, Workspace
 from services.assigner import rotation
 from services.assigner.rotation import NobodyToPick, RotationState, Seat
 from services.crm import history as h
+from services.crm.reopening import reopening_stage
 from services.limits.domain import (
     Activity,
     LimitSettings,
@@ -264,6 +265,8 @@ class _Replay:
     end: datetime
     account: str = ""
     kinds: dict[str, str] = field(default_factory=dict)  # live stage -> kind
+    # pipeline -> its stages (id, kind) in order, for where reopening returns
+    stage_order: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     technical: set[str] = field(default_factory=set)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     duty: dict[str, _Spans] = field(default_factory=dict)
@@ -384,13 +387,8 @@ class _Replay:
                 k in group.loss_stages if group.loss_stages else self.kinds[k] == "lost"
             )
         }
-        opened = {
-            k
-            for k in counted
-            if self.kinds[k] == "open"
-            and k not in set(group.sale_stages or ())
-            and k not in set(group.loss_stages or ())
-        }
+        # Limit 2 counts every open stage, also one listed as a sale stage.
+        opened = {k for k in counted if self.kinds[k] == "open"}
         self.stage_sets[group.id] = (counted, sale, loss, opened)
         return counted, sale, loss, opened
 
@@ -411,7 +409,12 @@ class _Replay:
             and t.deadline < now
             and (t.lead is None or self.leads[t.lead].stage in counted)
         ]
-        moves = [m for m in self.moves.get(user, []) if m[0] <= now]
+        # Moves of leads that sit in a counted stage now; counted once per lead.
+        moves = [
+            m
+            for m in self.moves.get(user, [])
+            if m[0] <= now and self.leads[m[1]].stage in counted
+        ]
         sales = [m for m in moves if m[2] in sale]
         since = sales_window_start(self.settings(group, user) or LimitSettings(), now)
         lost = [
@@ -430,15 +433,15 @@ class _Replay:
             new_today=len(new_today),
             overdue_tasks=len(overdue),
             oldest_overdue_deadline=min(overdue, default=None),
-            sales_in_window=sum(
-                1 for m in sales if since is not None and m[0] >= since
+            sales_in_window=len(
+                {m[1] for m in sales if since is not None and m[0] >= since}
             ),
             lost_today=sum(1 for at in lost if at >= cal.today_start),
             lost_month=len(lost),
-            sales_last_month=sum(
-                1 for m in sales if cal.prev_month_start <= m[0] < cal.month_start
+            sales_last_month=len(
+                {m[1] for m in sales if cal.prev_month_start <= m[0] < cal.month_start}
             ),
-            sales_this_month=sum(1 for m in sales if m[0] >= cal.month_start),
+            sales_this_month=len({m[1] for m in sales if m[0] >= cal.month_start}),
             key_stage_last_week=len(
                 {m[1] for m in keyed if cal.prev_week_start <= m[0] < cal.week_start}
             ),
@@ -726,7 +729,7 @@ class _Replay:
             own_push = lead.replayed and (e.lead, e.at) in self.history_pushes
             self._move(e.lead, f"{pipeline}/{e.to}", e.at, touch=not own_push)
         elif isinstance(e, h.LeadReopened):
-            self._move(e.lead, self.leads[e.lead].last_open, e.at, touch=True)
+            self._reopen(e.lead, e.at)
         elif isinstance(e, h.ResponsibleChanged):
             lead = self.leads[e.lead]
             lead.first_actual = lead.first_actual or e.to
@@ -767,6 +770,23 @@ class _Replay:
             for _, s in ms
             if s.max_overdue_days is not None
         }
+
+    def _reopen(self, lead_id: str, at: datetime) -> None:
+        """As the crm reopens: no move into a stage for any limit."""
+        lead = self.leads[lead_id]
+        pipeline, stage = lead.stage.split("/", 1)
+        key = reopening_stage(
+            pipeline=pipeline,
+            stage=stage,
+            kind=self.kinds.get(lead.stage, ""),
+            last_open_stage=lead.last_open,
+            stages=self.stage_order.get(pipeline, []),
+        )
+        lead.stage = key or lead.last_open
+        lead.moved_by, lead.moved_at = "", at
+        lead.last_open = lead.stage
+        lead.touched_at = at
+        self.dirty.add(lead.responsible)
 
     def _move(self, lead_id: str, key: str, at: datetime, *, touch: bool) -> None:
         lead = self.leads[lead_id]
@@ -945,6 +965,7 @@ def replay(
         if not p.archived
         for s in p.stages
     }
+    r.stage_order = {p.id: [(s.id, s.kind) for s in p.stages] for p in ws.pipelines}
     r.technical = {u.id for u in ws.users if u.technical}
     for g in ws.groups:
         r.technical.update(g.exchange_users)

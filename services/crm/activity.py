@@ -13,7 +13,6 @@ from sqlalchemy import (
     bindparam,
     case,
     distinct,
-    exists,
     func,
     or_,
     select,
@@ -22,10 +21,12 @@ from sqlmodel import Session, col
 
 from leadrouter.timestamps import utc
 from services.crm.state import stage_key
-from services.crm.tables import DeletedLead, Event, Lead, Pipeline, Stage, Task
+from services.crm.tables import Event, Lead, Pipeline, Stage, Task
 
 # Events that move a lead into a stage; their actor is the lead's owner then.
-STAGE_MOVES = ("stage_changed", "lead_reopened")
+# A reopening is not one of them (domain.md section 9): it counts in none of
+# limits 6, 9 and 10, whatever stage it returns the lead to.
+STAGE_MOVES = ("stage_changed",)
 
 
 @dataclass(frozen=True)
@@ -93,12 +94,9 @@ def measure(
         for k in counted
         if (k in settings.loss if settings.loss else live[k] == "lost")
     ]
-    # Open = neither won nor lost, nor counted as a sale or a loss by the group.
-    counted_open = [
-        k
-        for k in counted
-        if live[k] == "open" and k not in settings.sale and k not in settings.loss
-    ]
+    # Limit 2 counts every stage whose kind is open, also one the group lists
+    # among its sale or loss stages: the lead is still in work.
+    counted_open = [k for k in counted if live[k] == "open"]
     sinces = sorted({since for u, since in w.sales_since.items() if u in out})
     params: dict[str, Any] = {
         "account": account,
@@ -249,19 +247,31 @@ def _moves_into() -> Any:
         col(Event.type).in_(STAGE_MOVES),
         col(Event.actor).in_(_in("users")),
         col(Event.at) <= bindparam("now"),
-        # A deleted lead's sales and key-stage moves go with it.
-        ~exists().where(
-            col(DeletedLead.account) == col(Event.account),
-            col(DeletedLead.id) == col(Event.lead_id),
-        ),
     )
+
+
+def _of_counted_leads() -> Any:
+    """A move counts only while its lead sits in a counted stage now: a lead
+    parked in an excluded stage (or an archived pipeline) since counts in no
+    limit at all (seed 000: "не засчитываются ни в каких лимитах"). A deleted
+    lead has no row here, so its sales and key-stage moves go with it."""
+    return and_(
+        col(Lead.account) == col(Event.account),
+        col(Lead.id) == col(Event.lead_id),
+        col(Lead.stage_key).in_(_in("counted")),
+    )
+
+
+def _distinct_leads(condition: Any) -> Any:
+    # A lead won, reopened and won again in one period is one sale.
+    return func.count(distinct(case((condition, col(Event.lead_id)), else_=None)))
 
 
 @cache
 def _sales(windows: int) -> Executable:
-    """Moves into a sale stage: in each user's own days_without_sales window
-    (one column per distinct window start, `since_0`...), in the previous and
-    in the current calendar month."""
+    """Distinct leads moved into a sale stage: in each user's own
+    days_without_sales window (one column per distinct window start,
+    `since_0`...), in the previous and in the current calendar month."""
     at = col(Event.at)
     actor = col(Event.actor)
     last_month = and_(
@@ -270,13 +280,11 @@ def _sales(windows: int) -> Executable:
     return (
         select(
             actor,
-            func.sum(case((last_month, 1), else_=0)),
-            func.sum(case((at >= bindparam("month_start"), 1), else_=0)),
-            *(
-                func.sum(case((at >= bindparam(f"since_{i}"), 1), else_=0))
-                for i in range(windows)
-            ),
+            _distinct_leads(last_month),
+            _distinct_leads(at >= bindparam("month_start")),
+            *(_distinct_leads(at >= bindparam(f"since_{i}")) for i in range(windows)),
         )
+        .join(Lead, _of_counted_leads())
         .where(
             _moves_into(),
             col(Event.stage_to).in_(_in("counted_sale")),
@@ -320,6 +328,7 @@ def _key_stage() -> Executable:
             func.count(distinct(case((this_week, None), else_=lead_id))),
             func.count(distinct(case((this_week, lead_id), else_=None))),
         )
+        .join(Lead, _of_counted_leads())
         .where(
             _moves_into(),
             col(Event.stage_to) == bindparam("key_stage"),

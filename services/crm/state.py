@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from leadrouter.timestamps import utc
 from services.crm import history as h
+from services.crm.reopening import reopening_stage
 from services.crm.tables import (
     CrmUser,
     DeletedLead,
@@ -237,11 +238,35 @@ class Ledger:
         lead = self.lead(e.lead)
         if self.directory.stages.get(lead.stage_key) == "open":
             raise EventRejected(f"lead '{e.lead}' is not closed")
-        if not lead.last_open_stage:
-            raise EventRejected(f"lead '{e.lead}' was never in an open stage")
-        key = lead.last_open_stage
+        key = self.reopening_stage(lead)
         self._move(lead, key, e.at, "")
+        # Reopening is nobody's move into the stage (domain.md section 9).
+        lead.stage_changed_by = ""
         self._log(e, lead_id=lead.id, stage_to=key, actor=lead.responsible)
+
+    def reopening_stage(self, lead: Lead) -> str:
+        """Where reopening returns the closed lead (see `reopening_stage`)."""
+        stages = self.session.execute(
+            select(col(Stage.id), col(Stage.kind))
+            .where(
+                col(Stage.account) == self.account,
+                col(Stage.pipeline) == lead.pipeline,
+            )
+            .order_by(col(Stage.sort), col(Stage.id))
+        ).all()
+        key = reopening_stage(
+            pipeline=lead.pipeline,
+            stage=lead.stage,
+            kind=self.directory.stages.get(lead.stage_key, ""),
+            last_open_stage=lead.last_open_stage,
+            stages=[(stage, kind) for stage, kind in stages],
+        )
+        if key is None:
+            raise EventRejected(
+                f"lead '{lead.id}' cannot be reopened: pipeline '{lead.pipeline}' "
+                "has no open stage"
+            )
+        return key
 
     def _on_responsible_changed(self, e: h.ResponsibleChanged) -> None:
         lead = self.lead(e.lead)

@@ -151,6 +151,9 @@ class History:
     def hand(self, lead: str, at: datetime, to: str) -> History:
         return self._add("responsible_changed", at, lead=lead, to=to)
 
+    def reopen(self, lead: str, at: datetime, by: str = "head") -> History:
+        return self._add("lead_reopened", at, lead=lead, by=by)
+
     def task(
         self,
         task: str,

@@ -99,16 +99,18 @@ async def test_reopening_a_lost_lead_returns_it_to_its_stage_and_out_of_lost_cou
     )
 
 
-async def test_reopening_a_won_lead_returns_it_to_its_last_open_stage(
+async def test_reopening_a_won_lead_returns_it_to_the_open_stage_before_won(
     any_stack: Stack, tmp_path: Path
 ) -> None:
     stack = any_stack
     await _lost_and_won_leads(stack, tmp_path)
     reopened = await stack.data(REOPEN, {"id": "W1"}, user="head", role="admin")
+    # Not "meeting", where W1 was last open: from won a lead goes to the last
+    # open stage before its won stage in the pipeline (domain.md section 9).
     assert reopened["reopenLead"] == {
         "id": "W1",
         "pipeline": "sales",
-        "stage": "meeting",
+        "stage": "parked",
         "responsible": "ursula",
         "closedAt": None,
         "lossReason": None,
