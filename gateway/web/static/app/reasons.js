@@ -45,6 +45,14 @@ function tick(el, now) {
   return false;
 }
 
+// A limit's figures in the words of its name: "Sales in the last 14 days: 0",
+// not "Days without sales: 0", which would say the opposite.
+export function limitFigures(reason) {
+  const params = { value: reason.value ?? "—", threshold: reason.threshold };
+  const own = `figures.${reason.limit}`;
+  return has(own) ? t(own, params) : `${t(`limit.${reason.limit}`)}: ${t("reason.value", params)}`;
+}
+
 // The list of reasons; only failing limits (passed === false) and non-limit codes.
 export function reasonList(reasons, tz) {
   const failing = reasons.filter((r) => r.passed !== true);
@@ -57,14 +65,7 @@ export function reasonList(reasons, tz) {
         { dataset: { limit: r.limit || r.code } },
         h("div", { class: "reason-text" }, reasonText(r)),
         r.limit && r.threshold !== null && r.threshold !== undefined
-          ? h(
-              "div",
-              { class: "reason-figures" },
-              `${t(`limit.${r.limit}`)}: ${t("reason.value", {
-                value: r.value ?? "—",
-                threshold: r.threshold,
-              })}`,
-            )
+          ? h("div", { class: "reason-figures" }, limitFigures(r))
           : null,
         countdown(r, tz),
       ),

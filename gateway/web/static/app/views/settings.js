@@ -2,7 +2,7 @@
 
 import { gql } from "../api.js";
 import { h, replace, announce, uid } from "../dom.js";
-import { t } from "../i18n.js";
+import { t, has } from "../i18n.js";
 
 export const LIMITS = [
   "interval_minutes",
@@ -48,7 +48,13 @@ function eligibilityPill(row) {
     h(
       "div",
       { class: "muted row-status" },
-      failing.map((l) => `${t(`limit.${l.limit}`)}: ${l.value ?? "—"} / ${l.threshold}`).join("; "),
+      failing
+        .map((l) =>
+          has(`figures.${l.limit}`)
+            ? t(`figures.${l.limit}`, { value: l.value ?? "—", threshold: l.threshold })
+            : `${t(`limit.${l.limit}`)}: ${l.value ?? "—"} / ${l.threshold}`,
+        )
+        .join("; "),
     ),
   );
 }
