@@ -22,7 +22,10 @@ SECRET = "process-test-secret-of-at-least-32-bytes"
 # Ports for processes a test starts come from below the kernel's ephemeral
 # range (32768 and up), where no server bound to port 0 (every in-process
 # stack) can take one between the draw and the process binding it; each pytest
-# worker draws from its own block, and no port is handed out twice.
+# worker draws from its own block, and no port is handed out twice. Each test
+# run starts at its own place in the block (by process id), so that two runs
+# on one machine do not take turns at the same few ports, where a port drawn
+# free by one can be bound by the other before its process starts.
 _BLOCK = 3000
 _issued: set[int] = set()
 
@@ -30,7 +33,9 @@ _issued: set[int] = set()
 def free_port() -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
     low = 20000 + (int(worker) if worker.isdigit() else 0) % 4 * _BLOCK
-    for port in range(low, low + _BLOCK):
+    start = os.getpid() * 7919 % _BLOCK
+    for step in range(_BLOCK):
+        port = low + (start + step) % _BLOCK
         if port in _issued:
             continue
         with socket.socket() as s:
