@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from gateway.context import Info
+from gateway.schema.pages import page_args, page_info
 from gateway.schema.types import (
     Claimed,
     ClaimResult,
@@ -15,7 +16,6 @@ from gateway.schema.types import (
     DecisionConnection,
     DecisionEdge,
     Lead,
-    PageInfo,
     Reason,
     Refused,
 )
@@ -83,22 +83,22 @@ class DecisionQueries:
         group_id: strawberry.ID | None = None,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
-        first: int = 20,
+        first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> DecisionConnection:
         ctx = info.context
         rule = ctx.visibility()
-        caller = rule.caller
         user = rule.user(str(user_id or ""), "decisions")
-        if not 0 < first <= 500:
-            raise BadInput("first must be between 1 and 500")
-        request = assigner_pb2.ListDecisionsRequest(
-            account=caller.account,
-            lead_id=str(lead_id or ""),
-            user_id=user,
-            group_id=str(group_id or ""),
-            first=first,
-            after=after or "",
+        args = page_args(first, after, last, before, default=20, maximum=500)
+        request = args.into(
+            assigner_pb2.ListDecisionsRequest(
+                account=rule.caller.account,
+                lead_id=str(lead_id or ""),
+                user_id=user,
+                group_id=str(group_id or ""),
+            )
         )
         for name, value in (("from", from_), ("to", to)):
             if value is not None:
@@ -106,13 +106,16 @@ class DecisionQueries:
                     raise BadInput(f"'{name}' needs a UTC offset")
                 getattr(request, name).CopyFrom(to_ts(value))
         page = await ctx.clients.assigner.call("ListDecisions", request)
+        cursors = [decision_cursor(int(d.id)) for d in page.decisions]
         return DecisionConnection(
             edges=[
-                DecisionEdge(cursor=decision_cursor(int(d.id)), node=Decision.of(d))
-                for d in page.decisions
+                DecisionEdge(cursor=c, node=Decision.of(d))
+                for c, d in zip(cursors, page.decisions, strict=True)
             ],
-            page_info=PageInfo(
-                has_next_page=bool(page.end_cursor), end_cursor=page.end_cursor or None
+            page_info=page_info(
+                cursors,
+                has_previous=page.has_previous_page,
+                has_next=page.has_next_page,
             ),
         )
 

@@ -7,12 +7,10 @@ import strawberry
 
 from gateway.context import Info
 from gateway.schema.manual import LeadFilter
-from gateway.schema.types import Lead, LeadConnection, LeadEdge, PageInfo
+from gateway.schema.pages import lead_connection, page_args
+from gateway.schema.types import Lead, LeadConnection
 from gateway.visibility import Visibility, allowed
-from leadrouter import messages
-from leadrouter.clients import Clients
 from leadrouter.crm.v1 import crm_pb2
-from leadrouter.errors import BadInput
 
 MAX_PAGE = 200
 LEAD_ROLES = ("admin", "manager")
@@ -79,38 +77,15 @@ class CrmMutations:
         return Lead.of(lead)
 
 
-async def _matching(
-    clients: Clients,
+def _lead_filter(
     rule: Visibility,
     lead_filter: LeadFilter | None,
     responsible: strawberry.ID | None,
-    offset: int = 0,
-    limit: int = 0,
-) -> tuple[list[str], int]:
-    """A page of the ids the filter selects, oldest first, and how many in all;
-    a manager's own only."""
+) -> crm_pb2.LeadFilter:
+    """The filter as the caller may apply it: a manager's own leads only."""
     query = lead_filter.message() if lead_filter else crm_pb2.LeadFilter()
     query.responsible = rule.user(str(responsible or ""), "leads")
-    caller = rule.caller
-    found = await clients.crm.call(
-        "FindLeads",
-        crm_pb2.FindLeadsRequest(
-            account=caller.account,
-            filter=query,
-            ids_only=True,
-            offset=offset,
-            limit=limit,
-        ),
-    )
-    return [x.lead_id for x in found.leads], found.total
-
-
-def _offset(after: str | None) -> int:
-    if not after:
-        return 0
-    if not (after.isascii() and after.isdigit()) or len(after) > 9:
-        raise BadInput(messages.bad_cursor("after"))
-    return int(after)
+    return query
 
 
 @strawberry.type
@@ -126,33 +101,35 @@ class CrmQueries:
         info: Info,
         filter: LeadFilter | None = None,
         responsible: strawberry.ID | None = None,
-        first: int = 50,
+        first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> LeadConnection:
         ctx = info.context
         rule = ctx.visibility()
-        caller = rule.caller
-        if not 0 < first <= MAX_PAGE:
-            raise BadInput(f"first must be between 1 and {MAX_PAGE}")
-        start = _offset(after)
-        page, total = await _matching(
-            ctx.clients, rule, filter, responsible, offset=start, limit=first
-        )
+        account = rule.caller.account
+        args = page_args(first, after, last, before, default=50, maximum=MAX_PAGE)
         found = await ctx.clients.crm.call(
-            "GetLeads", crm_pb2.GetLeadsRequest(account=caller.account, ids=page)
-        )
-        by_id = {x.id: x for x in found.leads}
-        end = start + len(page)
-        return LeadConnection(
-            edges=[
-                LeadEdge(cursor=str(start + i + 1), node=Lead.of(by_id[x]))
-                for i, x in enumerate(page)
-                if x in by_id
-            ],
-            page_info=PageInfo(
-                has_next_page=end < total, end_cursor=str(end) if page else None
+            "FindLeads",
+            args.into(
+                crm_pb2.FindLeadsRequest(
+                    account=account,
+                    filter=_lead_filter(rule, filter, responsible),
+                    ids_only=True,
+                )
             ),
-            total_count=total,
+        )
+        ids = [x.lead_id for x in found.leads]
+        leads = await ctx.clients.crm.call(
+            "GetLeads", crm_pb2.GetLeadsRequest(account=account, ids=ids)
+        )
+        by_id = {x.id: x for x in leads.leads}
+        return lead_connection(
+            [by_id[x] for x in ids if x in by_id],
+            has_previous=found.has_previous_page,
+            has_next=found.has_next_page,
+            total=found.total,
         )
 
     @strawberry.field(
@@ -167,5 +144,13 @@ class CrmQueries:
         responsible: strawberry.ID | None = None,
     ) -> list[strawberry.ID]:
         ctx = info.context
-        ids, _ = await _matching(ctx.clients, ctx.visibility(), filter, responsible)
-        return [strawberry.ID(x) for x in ids]
+        rule = ctx.visibility()
+        found = await ctx.clients.crm.call(
+            "FindLeads",
+            crm_pb2.FindLeadsRequest(
+                account=rule.caller.account,
+                filter=_lead_filter(rule, filter, responsible),
+                ids_only=True,
+            ),
+        )
+        return [strawberry.ID(x.lead_id) for x in found.leads]

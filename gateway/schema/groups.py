@@ -8,7 +8,8 @@ from enum import Enum
 import strawberry
 
 from gateway.context import Info
-from gateway.schema.types import Lead, LeadConnection, LeadEdge, LimitVerdict, PageInfo
+from gateway.schema.pages import lead_connection, page_args
+from gateway.schema.types import LeadConnection, LimitVerdict
 from gateway.visibility import allowed
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.errors import BadInput, NotFound
@@ -172,29 +173,26 @@ class GroupQueries:
         self,
         info: Info,
         group_id: strawberry.ID,
-        first: int = 20,
+        first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> LeadConnection:
         ctx = info.context
         rule = ctx.visibility()
-        caller = rule.caller
+        args = page_args(first, after, last, before, default=20, maximum=500)
         await rule.require_pool(str(group_id))
-        if not 0 < first <= 500:
-            raise BadInput("first must be between 1 and 500")
         page = await ctx.clients.assigner.call(
             "GetPool",
-            assigner_pb2.GetPoolRequest(
-                account=caller.account,
-                group_id=str(group_id),
-                first=first,
-                after=after or "",
+            args.into(
+                assigner_pb2.GetPoolRequest(
+                    account=rule.caller.account, group_id=str(group_id)
+                )
             ),
         )
-        edges = [LeadEdge(cursor="", node=Lead.of(m)) for m in page.leads]
-        return LeadConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=bool(page.end_cursor), end_cursor=page.end_cursor or None
-            ),
-            total_count=page.total,
+        return lead_connection(
+            list(page.leads),
+            has_previous=page.has_previous_page,
+            has_next=page.has_next_page,
+            total=page.total,
         )

@@ -24,10 +24,21 @@ class Role(Enum):
     VIEWER = "viewer"
 
 
-@strawberry.type
+@strawberry.type(
+    description="Where a page lies in its list (Relay Cursor Connections, section 5)."
+)
 class PageInfo:
     has_next_page: bool
-    end_cursor: str | None
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor; null when the page has no edges."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="With `last`: whether edges come before this page; with "
+        "`after`: whether any come before that cursor."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor; null when the page has no edges."
+    )
 
 
 @strawberry.type

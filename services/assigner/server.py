@@ -18,9 +18,11 @@ from leadrouter.clock import Clock
 from leadrouter.common.v1 import common_pb2
 from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2
+from leadrouter.cursors import decision_cursor, decode_decision_cursor
 from leadrouter.db import Database
 from leadrouter.errors import BadInput
 from leadrouter.ids import decision_number
+from leadrouter.keyset import page_request
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.streams import tail
@@ -38,6 +40,10 @@ Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 # How often, in real seconds, held leads, SLA timers and shift handovers are
 # looked at; what they are checked against is the injected clock's now.
 TICK_SECONDS = 5.0
+
+
+def _decision_key(cursor: str, name: str) -> tuple[int]:
+    return (decode_decision_cursor(cursor, name),)
 
 
 def reason_message(reason: dict[str, Any]) -> assigner_pb2.Reason:
@@ -155,15 +161,16 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         group = await self.store.db.run(
             self.store.group, request.account, request.group_id
         )
-        page: crm_pb2.LeadPage = await self.clients.crm.call(
-            "ListPool",
-            crm_pb2.ListPoolRequest(
-                account=request.account,
-                pool=pool_query(group),
-                first=request.first,
-                after=request.after,
-            ),
+        asked = crm_pb2.ListPoolRequest(
+            account=request.account,
+            pool=pool_query(group),
+            after=request.after,
+            before=request.before,
         )
+        for size in ("first", "last"):
+            if request.HasField(size):
+                setattr(asked, size, getattr(request, size))
+        page: crm_pb2.LeadPage = await self.clients.crm.call("ListPool", asked)
         metrics.POOL_SIZE.labels(request.group_id).set(page.total)
         return page
 
@@ -208,10 +215,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
     async def ListDecisions(
         self, request: assigner_pb2.ListDecisionsRequest, context: Ctx
     ) -> assigner_pb2.DecisionPage:
-        first = request.first if request.first > 0 else 50
-        if first > 500:
-            raise BadInput("first must be at most 500")
-        rows, cursor = await self.store.db.run(
+        page = await self.store.db.run(
             self.store.decisions,
             request.account,
             DecisionFilter(
@@ -221,11 +225,14 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
                 since=optional_ts(request, "from"),
                 until=optional_ts(request, "to"),
             ),
-            first,
-            request.after,
+            page_request(request, _decision_key),
         )
+        last = page.rows[-1].seq if page.rows and page.has_next else None
         return assigner_pb2.DecisionPage(
-            decisions=[decision_message(r) for r in rows], end_cursor=cursor
+            decisions=[decision_message(r) for r in page.rows],
+            end_cursor=decision_cursor(last or 0) if last else "",
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
         )
 
     @handles_errors

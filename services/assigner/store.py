@@ -10,9 +10,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from leadrouter.cursors import decision_cursor, decode_decision_cursor
 from leadrouter.db import Database
 from leadrouter.errors import NotFound
+from leadrouter.keyset import Page, PageRequest, keyset_page
 from services.assigner.tables import (
     ClaimAttempt,
     DecisionRow,
@@ -173,9 +173,9 @@ class AssignerStore:
             return row
 
     def decisions(
-        self, account: str, f: DecisionFilter, first: int, after: str
-    ) -> tuple[list[DecisionRow], str]:
-        """Newest first, with a cursor for the next page."""
+        self, account: str, f: DecisionFilter, want: PageRequest
+    ) -> Page[DecisionRow]:
+        """A keyset page of the journal, newest first."""
         with self.db.session() as s:
             stmt = select(DecisionRow).where(col(DecisionRow.account) == account)
             if f.lead_id:
@@ -193,15 +193,7 @@ class AssignerStore:
                 stmt = stmt.where(col(DecisionRow.at) >= f.since)
             if f.until is not None:
                 stmt = stmt.where(col(DecisionRow.at) < f.until)
-            if after:
-                stmt = stmt.where(col(DecisionRow.seq) < decode_decision_cursor(after))
-            rows = list(
-                s.scalars(stmt.order_by(col(DecisionRow.seq).desc()).limit(first + 1))
-            )
-            more = len(rows) > first
-            rows = rows[:first]
-            cursor = decision_cursor(rows[-1].seq or 0) if more and rows else ""
-            return rows, cursor
+            return keyset_page(s, stmt, [col(DecisionRow.seq)], want, descending=True)
 
     def decisions_after(self, account: str, seq: int, limit: int) -> list[DecisionRow]:
         with self.db.session() as s:

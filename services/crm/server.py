@@ -14,8 +14,10 @@ from leadrouter.clock import Clock
 from leadrouter.common.v1 import common_pb2
 from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2, crm_pb2_grpc
+from leadrouter.cursors import decode_lead_cursor, lead_cursor
 from leadrouter.db import Database
 from leadrouter.errors import BadInput
+from leadrouter.keyset import Page, page_request
 from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.stage_kinds import STAGE_KIND_CODES, stage_kind_name
 from leadrouter.streams import tail
@@ -58,6 +60,17 @@ def lead_message(view: LeadView) -> crm_pb2.Lead:
     set_ts(msg, "created_at", view.created_at)
     set_ts(msg, "closed_at", view.closed_at)
     return msg
+
+
+def lead_page(page: Page[LeadView], total: int) -> crm_pb2.LeadPage:
+    last = page.rows[-1] if page.rows and page.has_next else None
+    return crm_pb2.LeadPage(
+        leads=[lead_message(v) for v in page.rows],
+        end_cursor=lead_cursor(last.created_at, last.id) if last else "",
+        total=total,
+        has_next_page=page.has_next,
+        has_previous_page=page.has_previous,
+    )
 
 
 def _pool(msg: crm_pb2.PoolQuery) -> Pool:
@@ -206,19 +219,13 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     async def ListPool(
         self, request: crm_pb2.ListPoolRequest, context: Ctx
     ) -> crm_pb2.LeadPage:
-        first = request.first if request.first > 0 else 50
-        if first > 500:
-            raise BadInput("first must be at most 500")
-        views, cursor, total = await self.store.db.run(
-            self.store.list_pool,
+        page, total = await self.store.db.run(
+            self.store.pool_page,
             request.account,
             _pool(request.pool),
-            first,
-            request.after,
+            page_request(request, decode_lead_cursor),
         )
-        return crm_pb2.LeadPage(
-            leads=[lead_message(v) for v in views], end_cursor=cursor, total=total
-        )
+        return lead_page(page, total)
 
     @handles_errors
     async def TakePoolLead(
@@ -404,6 +411,19 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         )
         if request.offset < 0 or request.limit < 0:
             raise BadInput("offset and limit must not be negative")
+        if request.ids_only and (request.HasField("first") or request.HasField("last")):
+            page, total = await self.store.db.run(
+                self.store.lead_ids_page,
+                request.account,
+                lead_filter,
+                page_request(request, decode_lead_cursor),
+            )
+            return crm_pb2.FindLeadsResponse(
+                leads=[crm_pb2.LeadScope(lead_id=x) for x in page.rows],
+                total=total,
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+            )
         if request.ids_only:
             ids, total = await self.store.db.run(
                 self.store.find_lead_ids,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from collections.abc import Callable
@@ -11,12 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlmodel import Session, col
 
 from leadrouter.clock import Clock
+from leadrouter.cursors import decode_lead_cursor, lead_cursor
 from leadrouter.db import Database
 from leadrouter.errors import BadInput, NotFound, Problem
+from leadrouter.keyset import Page, PageRequest, keyset_page
 from leadrouter.timestamps import utc
 from services.crm import history as h
 from services.crm.activity import StageSettings, UserActivity, Windows, measure
@@ -340,25 +341,31 @@ class CrmStore:
     def list_pool(
         self, account: str, pool: Pool, first: int, after: str
     ) -> tuple[list[LeadView], str, int]:
+        """The first leads of the pool after a cursor, the next page's cursor
+        ("" on the last page) and the pool's size."""
+        want = PageRequest(
+            first=first, after=decode_lead_cursor(after) if after else None
+        )
+        page, total = self.pool_page(account, pool, want)
+        last = page.rows[-1] if page.rows and page.has_next else None
+        cursor = lead_cursor(last.created_at, last.id) if last else ""
+        return page.rows, cursor, total
+
+    def pool_page(
+        self, account: str, pool: Pool, want: PageRequest
+    ) -> tuple[Page[LeadView], int]:
+        """A keyset page of the pool in claim order (oldest first), and its size."""
         with self.db.session() as s:
             where = _pool_filter(account, pool)
             total = len(s.scalars(select(col(Lead.id)).where(*where)).all())
-            stmt = select(Lead).where(*where)
-            if after:
-                created, lead_id = _decode_cursor(after)
-                stmt = stmt.where(
-                    tuple_(col(Lead.created_at), col(Lead.id))
-                    > tuple_(created, lead_id)
-                )
-            rows = list(
-                s.scalars(
-                    stmt.order_by(col(Lead.created_at), col(Lead.id)).limit(first + 1)
-                )
+            page = keyset_page(
+                s,
+                select(Lead).where(*where),
+                [col(Lead.created_at), col(Lead.id)],
+                want,
             )
-            more = len(rows) > first
-            rows = rows[:first]
-            cursor = _encode_cursor(rows[-1]) if more and rows else ""
-            return self._views(s, account, rows), cursor, total
+            views = self._views(s, account, page.rows)
+            return Page(views, page.has_previous, page.has_next), total
 
     # -- changing ----------------------------------------------------------
     def take_pool_lead(
@@ -509,6 +516,19 @@ class CrmStore:
         return ManualOutcome(
             lead_id=a.lead_id, assigned=True, previous_responsible=previous, moved=moved
         )
+
+    def lead_ids_page(
+        self, account: str, f: LeadFilter, want: PageRequest
+    ) -> tuple[Page[str], int]:
+        """A keyset page of the ids a filter selects, oldest first, and how many
+        in all."""
+        with self.db.session() as s:
+            chosen = _filtered(select(Lead), account, f).subquery()
+            total = s.scalar(select(func.count()).select_from(chosen)) or 0
+            page = keyset_page(
+                s, select(chosen.c.id), [chosen.c.created_at, chosen.c.id], want
+            )
+            return page, total
 
     def find_lead_ids(
         self, account: str, f: LeadFilter, offset: int = 0, limit: int = 0
@@ -835,21 +855,6 @@ def _remember(
                 result=json.dumps({"lead": lead_id, "moved": asdict(moved)}),
             )
         )
-
-
-def _encode_cursor(lead: Lead) -> str:
-    raw = f"{utc(lead.created_at).isoformat()}|{lead.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, lead_id = (
-            base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        )
-        return datetime.fromisoformat(created), lead_id
-    except ValueError as error:
-        raise BadInput("the cursor 'after' is not one this API gave out") from error
 
 
 def _upsert_pipeline(s: Session, account: str, p: PipelineSpec, sort: int) -> list[str]:

@@ -11,7 +11,7 @@ LEADS = """
 query($filter: LeadFilter, $responsible: ID, $first: Int!, $after: String) {
   leads(filter: $filter, responsible: $responsible, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { node { id responsible stage } }
+    edges { cursor node { id responsible stage } }
   }
 }
 """
@@ -34,7 +34,10 @@ async def test_the_leads_list_pages_through_what_the_filter_selects(
     first = await page(4)
     assert first["totalCount"] == 10
     assert [e["node"]["id"] for e in first["edges"]] == ["U1", "P1", "P2", "P3"]
-    assert first["pageInfo"] == {"hasNextPage": True, "endCursor": "4"}
+    assert first["pageInfo"] == {
+        "hasNextPage": True,
+        "endCursor": first["edges"][-1]["cursor"],
+    }
     rest = await page(10, first["pageInfo"]["endCursor"])
     assert [e["node"]["id"] for e in rest["edges"]] == [
         "P4", "P5", "P6", "U2", "U3", "U4"

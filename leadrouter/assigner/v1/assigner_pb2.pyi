@@ -136,23 +136,36 @@ class GetPoolRequest(_message.Message):
     GROUP_ID_FIELD_NUMBER: _builtins.int
     FIRST_FIELD_NUMBER: _builtins.int
     AFTER_FIELD_NUMBER: _builtins.int
+    BEFORE_FIELD_NUMBER: _builtins.int
+    LAST_FIELD_NUMBER: _builtins.int
     account: _builtins.str
     group_id: _builtins.str
     first: _builtins.int
     after: _builtins.str
+    before: _builtins.str
+    last: _builtins.int
     def __init__(
         self,
         *,
         account: _builtins.str = ...,
         group_id: _builtins.str = ...,
-        first: _builtins.int = ...,
+        first: _builtins.int | None = ...,
         after: _builtins.str = ...,
+        before: _builtins.str = ...,
+        last: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_first", b"_first", "_last", b"_last", "first", b"first", "last", b"last"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "after", b"after", "first", b"first", "group_id", b"group_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_first", b"_first", "_last", b"_last", "account", b"account", "after", b"after", "before", b"before", "first", b"first", "group_id", b"group_id", "last", b"last"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__first: _TypeAlias = _typing.Literal["first"]  # noqa: Y015
+    _WhichOneofArgType__first: _TypeAlias = _typing.Literal["_first", b"_first"]  # noqa: Y015
+    _WhichOneofReturnType__last: _TypeAlias = _typing.Literal["last"]  # noqa: Y015
+    _WhichOneofArgType__last: _TypeAlias = _typing.Literal["_last", b"_last"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__first) -> _WhichOneofReturnType__first | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__last) -> _WhichOneofReturnType__last | None: ...
 
 Global___GetPoolRequest: _TypeAlias = GetPoolRequest  # noqa: Y015
 
@@ -394,13 +407,19 @@ class ListDecisionsRequest(_message.Message):
     FIRST_FIELD_NUMBER: _builtins.int
     AFTER_FIELD_NUMBER: _builtins.int
     GROUP_ID_FIELD_NUMBER: _builtins.int
+    BEFORE_FIELD_NUMBER: _builtins.int
+    LAST_FIELD_NUMBER: _builtins.int
     account: _builtins.str
     lead_id: _builtins.str
     user_id: _builtins.str
     """actor or assignee"""
     first: _builtins.int
+    """neither first nor last: the newest 50"""
     after: _builtins.str
+    """cursors of leadrouter/cursors.py"""
     group_id: _builtins.str
+    before: _builtins.str
+    last: _builtins.int
     @_builtins.property
     def to(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -410,25 +429,40 @@ class ListDecisionsRequest(_message.Message):
         lead_id: _builtins.str = ...,
         user_id: _builtins.str = ...,
         to: _timestamp_pb2.Timestamp | None = ...,
-        first: _builtins.int = ...,
+        first: _builtins.int | None = ...,
         after: _builtins.str = ...,
         group_id: _builtins.str = ...,
+        before: _builtins.str = ...,
+        last: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "to", b"to"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_first", b"_first", "_last", b"_last", "first", b"first", "from", b"from", "last", b"last", "to", b"to"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "after", b"after", "first", b"first", "from", b"from", "group_id", b"group_id", "lead_id", b"lead_id", "to", b"to", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_first", b"_first", "_last", b"_last", "account", b"account", "after", b"after", "before", b"before", "first", b"first", "from", b"from", "group_id", b"group_id", "last", b"last", "lead_id", b"lead_id", "to", b"to", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__first: _TypeAlias = _typing.Literal["first"]  # noqa: Y015
+    _WhichOneofArgType__first: _TypeAlias = _typing.Literal["_first", b"_first"]  # noqa: Y015
+    _WhichOneofReturnType__last: _TypeAlias = _typing.Literal["last"]  # noqa: Y015
+    _WhichOneofArgType__last: _TypeAlias = _typing.Literal["_last", b"_last"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__first) -> _WhichOneofReturnType__first | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__last) -> _WhichOneofReturnType__last | None: ...
 
 Global___ListDecisionsRequest: _TypeAlias = ListDecisionsRequest  # noqa: Y015
 
 @_typing.final
 class DecisionPage(_message.Message):
+    """A keyset page of the journal, newest first (leadrouter/keyset.py)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DECISIONS_FIELD_NUMBER: _builtins.int
     END_CURSOR_FIELD_NUMBER: _builtins.int
+    HAS_NEXT_PAGE_FIELD_NUMBER: _builtins.int
+    HAS_PREVIOUS_PAGE_FIELD_NUMBER: _builtins.int
     end_cursor: _builtins.str
+    has_next_page: _builtins.bool
+    has_previous_page: _builtins.bool
     @_builtins.property
     def decisions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Decision]: ...
     def __init__(
@@ -436,10 +470,12 @@ class DecisionPage(_message.Message):
         *,
         decisions: _abc.Iterable[Global___Decision] | None = ...,
         end_cursor: _builtins.str = ...,
+        has_next_page: _builtins.bool = ...,
+        has_previous_page: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["decisions", b"decisions", "end_cursor", b"end_cursor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decisions", b"decisions", "end_cursor", b"end_cursor", "has_next_page", b"has_next_page", "has_previous_page", b"has_previous_page"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

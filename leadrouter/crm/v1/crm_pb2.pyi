@@ -338,14 +338,20 @@ Global___LeadList: _TypeAlias = LeadList  # noqa: Y015
 
 @_typing.final
 class LeadPage(_message.Message):
+    """A keyset page of leads, oldest first (leadrouter/keyset.py)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     LEADS_FIELD_NUMBER: _builtins.int
     END_CURSOR_FIELD_NUMBER: _builtins.int
     TOTAL_FIELD_NUMBER: _builtins.int
+    HAS_NEXT_PAGE_FIELD_NUMBER: _builtins.int
+    HAS_PREVIOUS_PAGE_FIELD_NUMBER: _builtins.int
     end_cursor: _builtins.str
     """empty when there is no next page"""
     total: _builtins.int
+    has_next_page: _builtins.bool
+    has_previous_page: _builtins.bool
     @_builtins.property
     def leads(self) -> _containers.RepeatedCompositeFieldContainer[Global___Lead]: ...
     def __init__(
@@ -354,10 +360,12 @@ class LeadPage(_message.Message):
         leads: _abc.Iterable[Global___Lead] | None = ...,
         end_cursor: _builtins.str = ...,
         total: _builtins.int = ...,
+        has_next_page: _builtins.bool = ...,
+        has_previous_page: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_cursor", b"end_cursor", "leads", b"leads", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_cursor", b"end_cursor", "has_next_page", b"has_next_page", "has_previous_page", b"has_previous_page", "leads", b"leads", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -451,9 +459,15 @@ class ListPoolRequest(_message.Message):
     POOL_FIELD_NUMBER: _builtins.int
     FIRST_FIELD_NUMBER: _builtins.int
     AFTER_FIELD_NUMBER: _builtins.int
+    BEFORE_FIELD_NUMBER: _builtins.int
+    LAST_FIELD_NUMBER: _builtins.int
     account: _builtins.str
     first: _builtins.int
+    """neither first nor last: the first 50"""
     after: _builtins.str
+    """cursors of leadrouter/cursors.py"""
+    before: _builtins.str
+    last: _builtins.int
     @_builtins.property
     def pool(self) -> Global___PoolQuery: ...
     def __init__(
@@ -461,14 +475,23 @@ class ListPoolRequest(_message.Message):
         *,
         account: _builtins.str = ...,
         pool: Global___PoolQuery | None = ...,
-        first: _builtins.int = ...,
+        first: _builtins.int | None = ...,
         after: _builtins.str = ...,
+        before: _builtins.str = ...,
+        last: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["pool", b"pool"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_first", b"_first", "_last", b"_last", "first", b"first", "last", b"last", "pool", b"pool"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "after", b"after", "first", b"first", "pool", b"pool"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_first", b"_first", "_last", b"_last", "account", b"account", "after", b"after", "before", b"before", "first", b"first", "last", b"last", "pool", b"pool"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__first: _TypeAlias = _typing.Literal["first"]  # noqa: Y015
+    _WhichOneofArgType__first: _TypeAlias = _typing.Literal["_first", b"_first"]  # noqa: Y015
+    _WhichOneofReturnType__last: _TypeAlias = _typing.Literal["last"]  # noqa: Y015
+    _WhichOneofArgType__last: _TypeAlias = _typing.Literal["_last", b"_last"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__first) -> _WhichOneofReturnType__first | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__last) -> _WhichOneofReturnType__last | None: ...
 
 Global___ListPoolRequest: _TypeAlias = ListPoolRequest  # noqa: Y015
 
@@ -1283,6 +1306,10 @@ class FindLeadsRequest(_message.Message):
     IDS_ONLY_FIELD_NUMBER: _builtins.int
     OFFSET_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    BEFORE_FIELD_NUMBER: _builtins.int
+    FIRST_FIELD_NUMBER: _builtins.int
+    LAST_FIELD_NUMBER: _builtins.int
     account: _builtins.str
     operation_prefix: _builtins.str
     """Leads already assigned by operations whose id starts with this prefix are
@@ -1295,6 +1322,11 @@ class FindLeadsRequest(_message.Message):
     offset: _builtins.int
     limit: _builtins.int
     """0 = every lead the filter selects"""
+    after: _builtins.str
+    """A keyset page instead of offset and limit (leadrouter/keyset.py)."""
+    before: _builtins.str
+    first: _builtins.int
+    last: _builtins.int
     @_builtins.property
     def filter(self) -> Global___LeadFilter: ...
     def __init__(
@@ -1306,12 +1338,23 @@ class FindLeadsRequest(_message.Message):
         ids_only: _builtins.bool = ...,
         offset: _builtins.int = ...,
         limit: _builtins.int = ...,
+        after: _builtins.str = ...,
+        before: _builtins.str = ...,
+        first: _builtins.int | None = ...,
+        last: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_first", b"_first", "_last", b"_last", "filter", b"filter", "first", b"first", "last", b"last"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "filter", b"filter", "ids_only", b"ids_only", "limit", b"limit", "offset", b"offset", "operation_prefix", b"operation_prefix"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_first", b"_first", "_last", b"_last", "account", b"account", "after", b"after", "before", b"before", "filter", b"filter", "first", b"first", "ids_only", b"ids_only", "last", b"last", "limit", b"limit", "offset", b"offset", "operation_prefix", b"operation_prefix"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__first: _TypeAlias = _typing.Literal["first"]  # noqa: Y015
+    _WhichOneofArgType__first: _TypeAlias = _typing.Literal["_first", b"_first"]  # noqa: Y015
+    _WhichOneofReturnType__last: _TypeAlias = _typing.Literal["last"]  # noqa: Y015
+    _WhichOneofArgType__last: _TypeAlias = _typing.Literal["_last", b"_last"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__first) -> _WhichOneofReturnType__first | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__last) -> _WhichOneofReturnType__last | None: ...
 
 Global___FindLeadsRequest: _TypeAlias = FindLeadsRequest  # noqa: Y015
 
@@ -1384,8 +1427,13 @@ class FindLeadsResponse(_message.Message):
     LEADS_FIELD_NUMBER: _builtins.int
     MISSING_FIELD_NUMBER: _builtins.int
     TOTAL_FIELD_NUMBER: _builtins.int
+    HAS_NEXT_PAGE_FIELD_NUMBER: _builtins.int
+    HAS_PREVIOUS_PAGE_FIELD_NUMBER: _builtins.int
     total: _builtins.int
     """how many the filter selects in all"""
+    has_next_page: _builtins.bool
+    """of a keyset page"""
+    has_previous_page: _builtins.bool
     @_builtins.property
     def leads(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeadScope]:
         """oldest first"""
@@ -1400,10 +1448,12 @@ class FindLeadsResponse(_message.Message):
         leads: _abc.Iterable[Global___LeadScope] | None = ...,
         missing: _abc.Iterable[_builtins.str] | None = ...,
         total: _builtins.int = ...,
+        has_next_page: _builtins.bool = ...,
+        has_previous_page: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["leads", b"leads", "missing", b"missing", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["has_next_page", b"has_next_page", "has_previous_page", b"has_previous_page", "leads", b"leads", "missing", b"missing", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
