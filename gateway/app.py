@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 
 from gateway.context import Context
 from gateway.exports import export_routes
+from gateway.http import ALL_METHODS, graphql_over_http
 from gateway.request_size import RequestSizeLimit
 from gateway.schema import schema
 from gateway.subscriptions import authenticate_connection
@@ -39,19 +40,6 @@ def bearer(headers: Any) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _escapes_surrogates(data: str | bytes) -> bool:
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    return b"\\ud" in raw.lower()
-
-
-def _is_text(decoded: object) -> bool:
-    try:
-        json.dumps(decoded, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 class GatewayGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings, clients: Clients, clock: Clock) -> None:
         super().__init__(schema, graphql_ide="graphiql")
@@ -62,14 +50,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            decoded = super().decode_json(data)
+            return super().decode_json(data)
         except RecursionError as error:
             # JSON nested past the decoder's depth is bad input, not a crash.
             raise json.JSONDecodeError("nested too deeply", "", 0) from error
-        if _escapes_surrogates(data) and not _is_text(decoded):
-            # "\udc80" is valid JSON but no text: no service could store it.
-            raise json.JSONDecodeError("a lone surrogate is no text", "", 0)
-        return decoded
 
     def authenticate(self, headers: Any) -> tuple[Caller | None, str]:
         widget = widget_caller(self.settings, headers, self.clock.now())
@@ -139,7 +123,9 @@ def create_app(
 
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method, so that each one this endpoint does not serve is
+            # answered as GraphQL over HTTP asks (405 with Allow), in words.
+            Route("/graphql", graphql_over_http(graphql), methods=ALL_METHODS),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from leadrouter.auth import Caller
+from leadrouter.auth import Caller, token_problem
 from leadrouter.config import Settings
 from leadrouter.errors import Unauthenticated
 
@@ -60,7 +60,7 @@ def verify_widget_token(
             },
         )
     except jwt.PyJWTError as error:
-        problem = f"the amoCRM widget token is not valid ({error})"
+        problem = token_problem(error, token, "amoCRM widget token")
         raise Unauthenticated(problem) from error
     if int(claims["nbf"]) > (now + LEEWAY).timestamp():
         raise Unauthenticated("the amoCRM widget token is not valid yet")

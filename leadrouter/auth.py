@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
 
+from leadrouter import messages
 from leadrouter.errors import Unauthenticated
 
 ROLES = ("admin", "manager", "partner", "viewer")
@@ -40,6 +44,46 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+# An HS256 signature is 32 bytes: 43 characters of unpadded base64url.
+SIGNATURE_LENGTH = 43
+
+
+def _segment(text: str) -> object:
+    try:
+        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+
+
+def token_problem(error: jwt.PyJWTError, token: str, what: str) -> str:
+    """What is wrong with a token, in words: never the decoder's own text."""
+    parts = token.split(".")
+    headed = isinstance(_segment(parts[0]), dict)
+    if isinstance(error, jwt.InvalidSignatureError):
+        if len(parts) == 3 and len(parts[2]) < SIGNATURE_LENGTH:
+            return messages.token_truncated(what)
+        return messages.token_wrongly_signed(what)
+    if isinstance(error, jwt.InvalidAlgorithmError):
+        return messages.token_wrong_algorithm(what)
+    if isinstance(error, jwt.InvalidIssuerError | jwt.InvalidAudienceError):
+        return messages.token_not_ours(what)
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return messages.token_incomplete(what)
+    if isinstance(error, jwt.DecodeError):
+        # A token cut short keeps a header that reads, and loses its end.
+        if headed and len(parts) < 3:
+            return messages.token_truncated(what)
+        if (
+            headed
+            and len(parts) == 3
+            and isinstance(_segment(parts[1]), dict)
+            and len(parts[2]) < SIGNATURE_LENGTH
+        ):
+            return messages.token_truncated(what)
+        return messages.token_malformed(what)
+    return messages.token_invalid(what)
+
+
 def verify_token(secret: str, token: str, now: datetime) -> Caller:
     """The caller a token names; any flaw is UNAUTHENTICATED, never a crash."""
     try:
@@ -57,7 +101,7 @@ def verify_token(secret: str, token: str, now: datetime) -> Caller:
             },
         )
     except jwt.PyJWTError as error:
-        raise Unauthenticated(f"the bearer token is not valid ({error})") from error
+        raise Unauthenticated(token_problem(error, token, "bearer token")) from error
     # Expiry is checked against the injected clock, not the system's.
     if int(claims["exp"]) <= int(now.timestamp()):
         raise Unauthenticated("the bearer token has expired; ask for a new one")

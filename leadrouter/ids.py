@@ -1,9 +1,9 @@
 """Ids as they arrive from callers: bad ones are bad input, never a crash.
 
 Every service checks its requests here before a store sees them (see
-`handles_errors` in leadrouter/rpc.py): an id longer than any id can be,
-or with control characters in it, is refused as BAD_USER_INPUT; a NUL
-character is refused in any text (PostgreSQL cannot store one). Decision
+`handles_errors` in leadrouter/rpc.py): an id longer than any id can be is
+refused as BAD_USER_INPUT, and so is a NUL character in any text
+(PostgreSQL cannot store one). Decision
 ids are numbers in the journal; a decision id that is not a whole number is
 bad input, and one past any stored number is simply not there.
 """
@@ -43,7 +43,6 @@ ID_FIELDS = frozenset(
         "companies",
     }
 )
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _STRING = FieldDescriptor.TYPE_STRING
 _MESSAGE = FieldDescriptor.TYPE_MESSAGE
 
@@ -51,8 +50,6 @@ _MESSAGE = FieldDescriptor.TYPE_MESSAGE
 def check_id(name: str, value: str) -> None:
     if len(value) > MAX_ID_LENGTH:
         raise BadInput(messages.id_too_long(name, MAX_ID_LENGTH))
-    if CONTROL.search(value):
-        raise BadInput(messages.id_has_control_characters(name))
 
 
 def check_request(message: Message, path: str = "") -> None:
@@ -64,8 +61,8 @@ def check_request(message: Message, path: str = "") -> None:
             for text in values:
                 if field.name in ID_FIELDS:
                     check_id(name, text)
-                elif "\x00" in text:
-                    raise BadInput(messages.id_has_control_characters(name))
+                if "\x00" in text:
+                    raise BadInput(messages.has_nul(name))
         elif field.type == _MESSAGE and not _is_map(field):
             for inner in values:
                 check_request(inner, f"{name}.")

@@ -29,8 +29,8 @@ def id_too_long(name: str, limit: int) -> str:
     return f"'{name}' is longer than any id here ({limit} characters at most)"
 
 
-def id_has_control_characters(name: str) -> str:
-    return f"'{name}' contains control characters, which no id has"
+def has_nul(name: str) -> str:
+    return f"'{name}' contains a NUL character, which no text here may hold"
 
 
 def not_a_number_id(kind: str, value: str) -> str:
@@ -102,6 +102,10 @@ def body_not_json() -> str:
     return "the request body is not valid JSON"
 
 
+def body_not_text() -> str:
+    return "the request holds characters that are no text (a lone surrogate)"
+
+
 def body_not_an_object() -> str:
     return "the request must be a JSON object with a 'query' string"
 
@@ -124,6 +128,17 @@ def operation_name_not_a_string() -> str:
 
 def extensions_not_an_object() -> str:
     return "'extensions' must be a JSON object"
+
+
+def no_such_operation(name: str) -> str:
+    return f"the document has no operation named '{shown(name)}'"
+
+
+def operation_not_chosen() -> str:
+    return (
+        "the document holds several operations (or none): name the one to run "
+        "in 'operationName'"
+    )
 
 
 def method_not_allowed() -> str:

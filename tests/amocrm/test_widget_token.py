@@ -63,11 +63,15 @@ def test_the_audience_is_the_base_of_the_redirect_uri() -> None:
             NOW,
             "not valid yet",
         ),
-        (_token(aud="https://other.example"), NOW, "Audience"),
-        (_token(_secret="another-integrations-secret-32-bytes"), NOW, "Signature"),
+        (_token(aud="https://other.example"), NOW, "not issued for this service"),
+        (
+            _token(_secret="another-integrations-secret-32-bytes"),
+            NOW,
+            "not signed with this service's key",
+        ),
         (_token(account_id=999), NOW, "another amoCRM account"),
-        (_token(user_id=None), NOW, "user_id"),
-        ("not-a-jwt", NOW, "not valid"),
+        (_token(user_id=None), NOW, "does not say whom it is for"),
+        ("not-a-jwt", NOW, "malformed"),
     ],
 )
 def test_a_flawed_token_is_refused_with_the_reason(
