@@ -8,17 +8,21 @@ contract (docs/operations.md): rename one only with a note there.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     Counter,
     Gauge,
     Histogram,
     generate_latest,
     start_http_server,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,21 @@ POOL_SIZE = Gauge(
     "leadrouter_pool_size",
     "Leads a claim in the group would draw from, as last seen by the assigner.",
     ["group"],
+)
+
+# Leads that wait (assigner), counted where the journal records a decision.
+SLA_REASSIGNMENTS = Counter(
+    "leadrouter_sla_reassignments",
+    "Push decisions of the SLA timer: an untouched lead sent on to another "
+    "participant (outcome assigned), or kept because nobody else is on duty "
+    "(outcome kept).",
+    ["account", "group", "outcome"],
+)
+PUSH_HOLDS = Counter(
+    "leadrouter_push_holds",
+    "Leads push distribution started to hold, by why: no_template (no "
+    "template takes the lead now: it waits for a window) or nobody_on_duty.",
+    ["account", "group", "reason"],
 )
 
 # The CRM of record (crm service).
@@ -109,6 +128,108 @@ def _reason_code(reason: Mapping[str, Any]) -> str:
 
 def push_decided(template: str, algorithm: str, outcome: str) -> None:
     PUSHES.labels(template or "none", algorithm or "none", outcome).inc()
+
+
+def decision_journaled(
+    account: str,
+    kind: str,
+    outcome: str,
+    group: str,
+    reasons: Iterable[Mapping[str, Any]],
+    details: Mapping[str, Any],
+) -> None:
+    """Counts one decision the journal has recorded (a committed row)."""
+    if kind != "push":
+        return
+    group = group or "none"
+    # A recovered attempt (its process died) keeps what reserved it.
+    trigger = details.get("reserved_by") or details.get("trigger")
+    if trigger == "sla" and outcome in ("assigned", "kept"):
+        SLA_REASSIGNMENTS.labels(account, group, outcome).inc()
+    if outcome == "held":
+        for reason in reasons:
+            PUSH_HOLDS.labels(account, group, str(reason.get("code", "unknown"))).inc()
+
+
+# Leads that wait, as they stand when Prometheus asks (assigner).
+@dataclass(frozen=True)
+class HeldLeads:
+    """Leads push distribution holds in one group for one reason."""
+
+    account: str
+    group: str
+    reason: str
+    leads: int
+    oldest_seconds: float
+
+
+@dataclass(frozen=True)
+class PoolState:
+    """A group's pool and how many members may take a lead from it now."""
+
+    account: str
+    group: str
+    leads: int
+    eligible: int
+
+
+@dataclass(frozen=True)
+class Waiting:
+    held: list[HeldLeads] = field(default_factory=list)
+    pools: list[PoolState] = field(default_factory=list)
+
+
+class WaitingCollector(Collector):
+    """Gauges of waiting leads, read from their source at each scrape."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Waiting] | None = None
+
+    def describe(self) -> list[Any]:
+        return []  # the families exist only where a source is set
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self.source is None:
+            return
+        try:
+            now = self.source()
+        except Exception as error:  # a scrape must not fail for it
+            log.warning("waiting leads not measured: %s", error)
+            return
+        held = GaugeMetricFamily(
+            "leadrouter_push_held_leads",
+            "Leads push distribution holds now, by group and why (no_template: "
+            "waiting for a window; nobody_on_duty).",
+            labels=["account", "group", "reason"],
+        )
+        oldest = GaugeMetricFamily(
+            "leadrouter_push_held_oldest_seconds",
+            "How long the longest-held of those leads has waited, in seconds.",
+            labels=["account", "group", "reason"],
+        )
+        for h in now.held:
+            labels = [h.account, h.group or "none", h.reason]
+            held.add_metric(labels, h.leads)
+            oldest.add_metric(labels, h.oldest_seconds)
+        stuck = GaugeMetricFamily(
+            "leadrouter_pool_leads_nobody_eligible",
+            "Leads in a group's pool while no member may take one (0 when "
+            "someone may).",
+            labels=["account", "group"],
+        )
+        eligible = GaugeMetricFamily(
+            "leadrouter_pool_eligible_members",
+            "Members of the group who may press Get lead now.",
+            labels=["account", "group"],
+        )
+        for p in now.pools:
+            stuck.add_metric([p.account, p.group], p.leads if p.eligible == 0 else 0)
+            eligible.add_metric([p.account, p.group], p.eligible)
+        yield from (held, oldest, stuck, eligible)
+
+
+WAITING = WaitingCollector()
+REGISTRY.register(WAITING)
 
 
 def crm_api_called(method: str, status: int | None) -> None:

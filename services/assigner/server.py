@@ -27,6 +27,7 @@ from leadrouter.limits.v1 import limits_pb2
 from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.streams import tail
 from leadrouter.timestamps import optional_ts, set_ts
+from services.assigner import journal_counts  # noqa: F401  (counts the journal)
 from services.assigner.background import AssignerRunner, CrmFollower, Ticker
 from services.assigner.claim import ClaimLead, pool_query
 from services.assigner.claim_attempts import ClaimAttempts, Settler
@@ -35,6 +36,7 @@ from services.assigner.push import PushDistribution
 from services.assigner.push_store import PushStore
 from services.assigner.store import AssignerStore, DecisionFilter, Group
 from services.assigner.tables import DecisionRow, metadata
+from services.assigner.waiting import WaitingLeads
 
 Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 # How often, in real seconds, held leads, SLA timers and shift handovers are
@@ -122,6 +124,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
             store, PushStore(store.db), clients, clock, self._recorded.set
         )
         self.manual = ManualMode(store, clients, clock, self._recorded.set)
+        self.waiting = WaitingLeads(store.db, clients, clock)
 
     @handles_errors
     async def ApplyGroups(
@@ -274,6 +277,38 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         )
         return manual_message(outcome)
 
+    @handles_errors
+    async def GetWaiting(
+        self, request: assigner_pb2.GetWaitingRequest, context: Ctx
+    ) -> assigner_pb2.Waiting:
+        if not request.account:
+            raise BadInput("whose waiting leads? account is empty")
+        first = request.first if request.first > 0 else 50
+        if first > 500:
+            raise BadInput("first must be at most 500")
+        now = self.clock.now()
+        held = await self.store.db.run(self.waiting.held, request.account)
+        leads = await self.store.db.run(self.waiting.held_leads, request.account, first)
+        pools = await self.waiting.pools(request.account)
+        reply = assigner_pb2.Waiting(
+            pools=[
+                assigner_pb2.PoolWaiting(
+                    group_id=p.group_id, leads=p.leads, eligible_members=p.eligible
+                )
+                for p in pools
+            ]
+        )
+        set_ts(reply, "at", now)
+        for h in held:
+            msg = reply.held.add(group_id=h.group_id, reason=h.reason, leads=h.leads)
+            set_ts(msg, "oldest_since", h.oldest_since)
+        for lead in leads:
+            item = reply.leads.add(
+                lead_id=lead.lead_id, group_id=lead.group_id, reason=lead.reason
+            )
+            set_ts(item, "since", lead.since)
+        return reply
+
     async def StreamDecisions(
         self, request: assigner_pb2.StreamDecisionsRequest, context: Ctx
     ) -> AsyncIterator[assigner_pb2.Decision]:
@@ -307,10 +342,12 @@ def build(
 
     follower = CrmFollower(servicer.push, clients)
     ticker = Ticker(servicer.push, TICK_SECONDS)
+    # Scrapes read the waiting leads of this process's database.
+    metrics.WAITING.source = servicer.waiting.measure
     runner = AssignerRunner(
         "assigner",
         register,
         healthy,
-        loops=(follower.run, ticker.run, servicer.settler.run),
+        loops=(follower.run, ticker.run, servicer.settler.run, servicer.waiting.run),
     )
     return runner, db

@@ -20,6 +20,7 @@ from leadrouter.config import DEFAULT_PORTS, SERVICES
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S_VERSION = "1.32.0"  # the oldest Kubernetes the manifests are meant for
 PROCESSES = (*SERVICES, "gateway")
+OPERATOR_API = "monitoring.coreos.com/"
 
 
 def kustomize(path: Path) -> list[dict[str, Any]]:
@@ -49,6 +50,7 @@ def trial() -> list[dict[str, Any]]:
         "overlays/trial",
         "components/postgres",  # a component alone does not render: see below
         "components/tracing",
+        "components/alerts",
     ],
 )
 def test_every_manifest_fits_the_kubernetes_schema(tree: str, tmp_path: Path) -> None:
@@ -68,6 +70,11 @@ def test_every_manifest_fits_the_kubernetes_schema(tree: str, tmp_path: Path) ->
     assert docs
     for doc in docs:
         where = f"{doc['kind']}/{doc['metadata']['name']}"
+        if doc["apiVersion"].startswith(OPERATOR_API):
+            # The Prometheus Operator's kinds are not Kubernetes': their rules
+            # are checked by promtool (tests/ops/test_alert_rules.py).
+            assert doc["kind"] in ("PrometheusRule", "PodMonitor"), where
+            continue
         try:
             kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
         except kubernetes_validate.ValidationError as error:
@@ -158,7 +165,9 @@ def test_compose_file_fits_the_compose_spec() -> None:
 def test_compose_runs_every_process_locked_down_with_tracing() -> None:
     compose = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())
     services = compose["services"]
-    assert {*PROCESSES, "postgres", "otel-collector", "jaeger"} == set(services)
+    assert {*PROCESSES, "postgres", "otel-collector", "jaeger", "prometheus"} == set(
+        services
+    )
     for name in PROCESSES:
         s = services[name]
         assert s["build"]["args"] == {"SERVICE": name}
@@ -175,6 +184,18 @@ def test_compose_runs_every_process_locked_down_with_tracing() -> None:
         )
     collector = yaml.safe_load((DEPLOY / "compose" / "otel-collector.yaml").read_text())
     assert collector["exporters"]["otlp/jaeger"]["endpoint"] == "jaeger:4317"
+    # Prometheus scrapes every process and evaluates the alert rules.
+    mounts = services["prometheus"]["volumes"]
+    assert "./alerts.yaml:/etc/prometheus/alerts.yaml:ro" in mounts
+    config = yaml.safe_load((DEPLOY / "compose" / "prometheus.yaml").read_text())
+    assert config["rule_files"] == ["alerts.yaml"]
+    scraped = {
+        name
+        for job in config["scrape_configs"]
+        for sd in job["dns_sd_configs"]
+        for name in sd["names"]
+    }
+    assert scraped == set(PROCESSES)
 
 
 def test_dockerfile_builds_one_non_root_image_per_process_name() -> None:

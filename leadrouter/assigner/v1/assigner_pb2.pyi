@@ -665,3 +665,144 @@ class ManualResult(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ManualResult: _TypeAlias = ManualResult  # noqa: Y015
+
+@_typing.final
+class GetWaitingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    FIRST_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    first: _builtins.int
+    """how many held leads to list, longest-waiting first"""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        first: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "first", b"first"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetWaitingRequest: _TypeAlias = GetWaitingRequest  # noqa: Y015
+
+@_typing.final
+class HeldGroup(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    LEADS_FIELD_NUMBER: _builtins.int
+    OLDEST_SINCE_FIELD_NUMBER: _builtins.int
+    group_id: _builtins.str
+    """empty: no group takes the lead's stage"""
+    reason: _builtins.str
+    """no_template | nobody_on_duty"""
+    leads: _builtins.int
+    @_builtins.property
+    def oldest_since(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        group_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        leads: _builtins.int = ...,
+        oldest_since: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["oldest_since", b"oldest_since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group_id", b"group_id", "leads", b"leads", "oldest_since", b"oldest_since", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HeldGroup: _TypeAlias = HeldGroup  # noqa: Y015
+
+@_typing.final
+class HeldLead(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAD_ID_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    lead_id: _builtins.str
+    group_id: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        lead_id: _builtins.str = ...,
+        group_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group_id", b"group_id", "lead_id", b"lead_id", "reason", b"reason", "since", b"since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HeldLead: _TypeAlias = HeldLead  # noqa: Y015
+
+@_typing.final
+class PoolWaiting(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    LEADS_FIELD_NUMBER: _builtins.int
+    ELIGIBLE_MEMBERS_FIELD_NUMBER: _builtins.int
+    group_id: _builtins.str
+    leads: _builtins.int
+    eligible_members: _builtins.int
+    """members who may press Get lead now"""
+    def __init__(
+        self,
+        *,
+        group_id: _builtins.str = ...,
+        leads: _builtins.int = ...,
+        eligible_members: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["eligible_members", b"eligible_members", "group_id", b"group_id", "leads", b"leads"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PoolWaiting: _TypeAlias = PoolWaiting  # noqa: Y015
+
+@_typing.final
+class Waiting(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    HELD_FIELD_NUMBER: _builtins.int
+    LEADS_FIELD_NUMBER: _builtins.int
+    POOLS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def held(self) -> _containers.RepeatedCompositeFieldContainer[Global___HeldGroup]: ...
+    @_builtins.property
+    def leads(self) -> _containers.RepeatedCompositeFieldContainer[Global___HeldLead]: ...
+    @_builtins.property
+    def pools(self) -> _containers.RepeatedCompositeFieldContainer[Global___PoolWaiting]: ...
+    def __init__(
+        self,
+        *,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        held: _abc.Iterable[Global___HeldGroup] | None = ...,
+        leads: _abc.Iterable[Global___HeldLead] | None = ...,
+        pools: _abc.Iterable[Global___PoolWaiting] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "held", b"held", "leads", b"leads", "pools", b"pools"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Waiting: _TypeAlias = Waiting  # noqa: Y015

@@ -91,6 +91,11 @@ class AssignerStub:
                 request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TransferLeadsRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.FromString,
                 _registered_method=True)
+        self.GetWaiting = channel.unary_unary(
+                '/leadrouter.assigner.v1.Assigner/GetWaiting',
+                request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.GetWaitingRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Waiting.FromString,
+                _registered_method=True)
 
 
 class AssignerServicer:
@@ -167,6 +172,14 @@ class AssignerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetWaiting(self, request, context):
+        """Leads that wait: held by push (per group and why) and pools nobody may
+        take a lead from, at the clock's now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssignerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -224,6 +237,11 @@ def add_AssignerServicer_to_server(servicer, server):
                     servicer.TransferLeads,
                     request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TransferLeadsRequest.FromString,
                     response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.SerializeToString,
+            ),
+            'GetWaiting': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWaiting,
+                    request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.GetWaitingRequest.FromString,
+                    response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Waiting.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -523,6 +541,33 @@ class Assigner:
             '/leadrouter.assigner.v1.Assigner/TransferLeads',
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TransferLeadsRequest.SerializeToString,
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWaiting(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.assigner.v1.Assigner/GetWaiting',
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.GetWaitingRequest.SerializeToString,
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Waiting.FromString,
             options,
             channel_credentials,
             insecure,

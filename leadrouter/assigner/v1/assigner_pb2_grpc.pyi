@@ -50,6 +50,10 @@ class AssignerStub:
     """Manual mode (admins): leads by hand to one user or round robin over several."""
     TransferLeads: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.TransferLeadsRequest, _assigner_pb2.ManualResult]
     """Manual mode (admins): a user's leads, all or filtered, to another user."""
+    GetWaiting: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.GetWaitingRequest, _assigner_pb2.Waiting]
+    """Leads that wait: held by push (per group and why) and pools nobody may
+    take a lead from, at the clock's now.
+    """
 
 @_typing.type_check_only
 class AssignerAsyncStub(AssignerStub):
@@ -71,6 +75,10 @@ class AssignerAsyncStub(AssignerStub):
     """Manual mode (admins): leads by hand to one user or round robin over several."""
     TransferLeads: _aio.UnaryUnaryMultiCallable[_assigner_pb2.TransferLeadsRequest, _assigner_pb2.ManualResult]  # type: ignore[assignment]
     """Manual mode (admins): a user's leads, all or filtered, to another user."""
+    GetWaiting: _aio.UnaryUnaryMultiCallable[_assigner_pb2.GetWaitingRequest, _assigner_pb2.Waiting]  # type: ignore[assignment]
+    """Leads that wait: held by push (per group and why) and pools nobody may
+    take a lead from, at the clock's now.
+    """
 
 class AssignerServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -155,5 +163,15 @@ class AssignerServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_assigner_pb2.ManualResult, _abc.Awaitable[_assigner_pb2.ManualResult]]:
         """Manual mode (admins): a user's leads, all or filtered, to another user."""
+
+    @_abc_1.abstractmethod
+    def GetWaiting(
+        self,
+        request: _assigner_pb2.GetWaitingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assigner_pb2.Waiting, _abc.Awaitable[_assigner_pb2.Waiting]]:
+        """Leads that wait: held by push (per group and why) and pools nobody may
+        take a lead from, at the clock's now.
+        """
 
 def add_AssignerServicer_to_server(servicer: AssignerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
