@@ -24,6 +24,7 @@ from gateway.schema.reports import ReportQueries
 from gateway.schema.scheduling import SchedulingMutations, SchedulingQueries
 from gateway.schema.settings import SettingsMutations, SettingsQueries
 from gateway.schema.viewer import ViewerQueries
+from gateway.schema.waiting import WaitingQueries
 from gateway.schema.whatif import WhatIfQueries
 from gateway.schema.workspace import WorkspaceMutations
 from gateway.subscriptions import Subscription
@@ -40,6 +41,7 @@ Query = merge_types(
         ReportQueries,
         SettingsQueries,
         WhatIfQueries,
+        WaitingQueries,
     ),
 )
 Mutation = merge_types(

@@ -60,6 +60,7 @@ ALLOWED: dict[str, set[str]] = {
     "query.pipelines": STAFF,
     "query.presence": STAFF,
     "query.simulate": {"admin"},
+    "query.waitingLeads": {"admin", "viewer"},
     "mutation.claimLead": {"admin", *MANAGERS},
     "mutation.submitLead": {"admin", "partner"},
     "mutation.reopenLead": {"admin"},

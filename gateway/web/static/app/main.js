@@ -3,6 +3,7 @@
 import { gql, live, session, GraphQLError, NetworkError } from "./api.js";
 import { h, replace, announce } from "./dom.js";
 import { initialLang, setLang, lang, t, LANGS } from "./i18n.js";
+import { waitingBanner } from "./waiting.js";
 
 const params = new URLSearchParams(location.search);
 const embed = params.get("embed") === "amocrm" ? { crm: params.get("crm") || "" } : null;
@@ -33,6 +34,8 @@ const ROUTES = {
   },
   whatif: { module: "./views/whatif.js", nav: "nav.whatif", roles: ["ADMIN"], needs: "simulate" },
   journal: { module: "./views/journal.js", nav: "nav.journal", roles: ["ADMIN", "VIEWER", "MANAGER", "PARTNER"] },
+  // Reached from the banner that says leads wait, not from the menu.
+  waiting: { module: "./views/waiting.js", nav: "nav.waiting", roles: ["ADMIN", "VIEWER"], needs: "waitingLeads", menu: false },
 };
 const HOME = { MANAGER: "lead", ADMIN: "settings", VIEWER: "reports", PARTNER: "journal" };
 
@@ -76,7 +79,7 @@ function shell(active) {
   const header = document.getElementById("header");
   const viewer = state.viewer;
   const links = Object.keys(ROUTES)
-    .filter(allowed)
+    .filter((name) => allowed(name) && ROUTES[name].menu !== false)
     .map((name) =>
       h(
         "a",
@@ -122,6 +125,16 @@ function shell(active) {
     ),
     links.length > 1 ? h("nav", { "aria-label": t("nav.label") }, links) : null,
   );
+  const ticket = ++bannerTicket;
+  if (viewer && allowed("waiting") && active !== "waiting") showWaiting(header, ticket);
+}
+
+// The head of sales is told when leads wait, on every screen; a banner that
+// arrives after the header was drawn again is dropped.
+let bannerTicket = 0;
+async function showWaiting(header, ticket) {
+  const banner = await waitingBanner();
+  if (banner && ticket === bannerTicket) header.append(banner);
 }
 
 function signIn(main, message) {

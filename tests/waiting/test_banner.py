@@ -1,0 +1,173 @@
+"""The head of sales sees a banner when leads wait, in the widget and the web UI.
+
+The product runs in this test's process with its clock pinned (a Saturday
+noon in Tomsk, when the weekday template is closed), and the gateway is
+served on a loopback port to Chromium, so "the oldest for 2 h" is two hours
+of the injected clock, not of waiting. Screenshots go to
+test-results/screenshots/ (waiting-banner-ru.png, waiting-banner-en.png).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import runpy
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from gateway.app import create_app
+from tests.browser.amocrm_host import HOST, host_page
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_problem
+from tests.browser.helpers import SCREENSHOTS
+from tests.e2e.push_support import pushed, tick, tomsk
+from tests.e2e.test_push import WORKSPACE
+from tests.stack import Stack, running_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+BANNER = {
+    "ru": "7 заявок ждут окна; самая старая — 2 ч",
+    "en": "7 leads wait for a window; the oldest for 2 h",
+}
+
+
+@dataclass
+class Served:
+    stack: Stack
+    url: str
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    problem = _browser_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    async with running_stack(tmp_path, None, tomsk("2026-11-07T12:00")) as stack:
+        app = create_app(stack.settings, stack.clients, stack.clock)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve([sock]))
+        while not server.started:
+            await asyncio.sleep(0.01)
+        try:
+            yield Served(stack, f"http://127.0.0.1:{sock.getsockname()[1]}")
+        finally:
+            server.should_exit = True
+            await task
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+async def seven_leads_held_for_two_hours(stack: Stack) -> None:
+    assert (await stack.apply(WORKSPACE))["ok"]
+    for i in range(7):
+        assert (await pushed(stack, f"F{i}", "form"))["outcome"] == "held"
+        stack.clock.advance(timedelta(minutes=10))
+    stack.clock.set(tomsk("2026-11-07T14:00"))
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+async def test_the_head_of_sales_sees_in_the_widget_that_leads_wait(
+    served: Served, browser: Any, tmp_path: Path, lang: str
+) -> None:
+    from playwright.async_api import expect
+
+    stack = served.stack
+    await seven_leads_held_for_two_hours(stack)
+    archive = runpy.run_path(str(ROOT / "widget" / "build.py"))["build"](
+        tmp_path / "widget.zip"
+    )
+    html, script = host_page(archive, stack.token("head", "admin"), lang)
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+
+    async def serve(route: Any) -> None:
+        if route.request.url.endswith("/widget/script.js"):
+            await route.fulfill(body=script, content_type="application/javascript")
+        else:
+            await route.fulfill(body=html, content_type="text/html; charset=utf-8")
+
+    await page.route(f"{served.url}{HOST}/**", serve)
+    await page.goto(f"{served.url}{HOST}/settings/widgets/leadrouter")
+    assert await page.evaluate(
+        "() => makeWidget('advanced_settings').callbacks.advancedSettings()"
+    )
+    ui = page.frame_locator("#work-area-leadrouter iframe")
+    banner = ui.get_by_role("status").filter(has_text=BANNER[lang])
+    await expect(banner).to_be_visible()
+    await expect(banner.locator("li")).to_have_text([BANNER[lang]])
+    title = {"ru": "Группы и лимиты", "en": "Groups and limits"}[lang]
+    await expect(ui.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    await expect(ui.locator("table.limits-table")).to_contain_text("Ursula")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"waiting-banner-{lang}.png"))
+
+    # The link shows them, the longest-waiting first, each with its history.
+    await banner.get_by_role(
+        "link", name={"ru": "Показать их", "en": "Show them"}[lang]
+    ).click()
+    table = ui.locator("table.waiting")
+    await expect(table.locator("tbody tr")).to_have_count(7)
+    first = table.locator("tbody tr").first
+    await expect(first).to_contain_text("Request F0 (F0)")
+    await expect(first).to_contain_text({"ru": "2 ч", "en": "2 h"}[lang])
+    await expect(first).to_contain_text(
+        {"ru": "ждёт окна", "en": "waits for a window"}[lang]
+    )
+    history = first.get_by_role("link")
+    await expect(history).to_have_attribute("href", "#/journal?lead=F0")
+    await page.screenshot(path=str(SCREENSHOTS / f"waiting-leads-{lang}.png"))
+    await context.close()
+
+
+async def test_the_banner_goes_when_the_leads_go_and_managers_never_see_it(
+    served: Served, browser: Any
+) -> None:
+    from playwright.async_api import expect
+
+    stack = served.stack
+    await seven_leads_held_for_two_hours(stack)
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    head = stack.token("head", "admin")
+    await page.goto(f"{served.url}/?lang=en#token={head}&route=settings")
+    banner = page.get_by_role("status").filter(has_text="leads wait")
+    await expect(banner).to_have_text(BANNER["en"] + "Show them")
+
+    manager = await context.new_page()
+    ursula = stack.token("ursula", "manager")
+    await manager.goto(f"{served.url}/?lang=en#token={ursula}&route=lead")
+    await expect(manager.get_by_role("heading", name="Hello, Ursula")).to_be_visible()
+    await expect(manager.locator(".waiting-banner")).to_have_count(0)
+
+    # Monday 09:00 the window opens and the leads go out.
+    stack.clock.set(tomsk("2026-11-09T09:00"))
+    await tick(stack)
+    fresh = stack.token("head", "admin")  # the first one has expired meanwhile
+    after = await context.new_page()
+    await after.goto(f"{served.url}/?lang=en#token={fresh}&route=schedules")
+    await expect(after.get_by_role("heading", name="Schedules")).to_be_visible()
+    await expect(after.locator(".waiting-banner")).to_have_count(0)
+    await after.evaluate("location.hash = '#/waiting'")
+    await expect(after.get_by_text("No lead waits now.")).to_be_visible()
+    await context.close()
