@@ -24,14 +24,17 @@ from services.assigner.claim_attempts import (
     count_in_limits,
     real_now,
 )
+from services.assigner.engine import press
+from services.assigner.engine.reasons import Membership, Outcome, Reason
 from services.assigner.store import AssignerStore, Group
 from services.assigner.tables import ClaimAttempt, DecisionRow
 
-MEMBERSHIP_REFUSALS = {
-    limits_pb2.MEMBERSHIP_NOT_A_MEMBER: "not_a_member",
-    limits_pb2.MEMBERSHIP_EXCHANGE_USER: "not_a_member",
-    limits_pb2.MEMBERSHIP_DISABLED: "disabled",
-    limits_pb2.MEMBERSHIP_UNSPECIFIED: "not_a_member",
+MEMBERSHIPS = {
+    limits_pb2.MEMBERSHIP_ENABLED: Membership.ENABLED,
+    limits_pb2.MEMBERSHIP_DISABLED: Membership.DISABLED,
+    limits_pb2.MEMBERSHIP_NOT_A_MEMBER: Membership.NOT_A_MEMBER,
+    limits_pb2.MEMBERSHIP_EXCHANGE_USER: Membership.EXCHANGE_USER,
+    limits_pb2.MEMBERSHIP_UNSPECIFIED: Membership.NOT_A_MEMBER,
 }
 
 
@@ -83,13 +86,7 @@ class ClaimLead:
         )
         me = seen.users[0]
         verdicts = [verdict_dict(v) for v in me.verdicts]
-        reasons: list[dict[str, Any]] = []
-        if me.membership != limits_pb2.MEMBERSHIP_ENABLED:
-            reasons.append({"code": MEMBERSHIP_REFUSALS[me.membership]})
-        else:
-            reasons += [
-                {"code": "limit", "verdict": v} for v in verdicts if not v.get("passed")
-            ]
+        reasons = press.refusals(MEMBERSHIPS[me.membership], verdicts)
         lead: crm_pb2.Lead | None = None
         details: dict[str, Any] = {
             "limits": verdicts,
@@ -139,11 +136,11 @@ class ClaimLead:
                     taken.moved, preserving_proto_field_name=True
                 )
             else:
-                reasons.append({"code": "pool_empty"})
+                reasons.append({"code": Reason.POOL_EMPTY})
         decision = DecisionRow(
             account=account,
             kind="claim",
-            outcome="claimed" if lead is not None else "refused",
+            outcome=Outcome.CLAIMED if lead is not None else Outcome.REFUSED,
             group_id=group_id,
             actor=user_id,
             lead_id=lead.id if lead is not None else "",

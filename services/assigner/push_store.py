@@ -21,7 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from leadrouter.db import Database
-from services.assigner.rotation import RotationState
+from services.assigner.engine import lifecycle
+from services.assigner.engine.attempt import Give, Situation
+from services.assigner.engine.rotation import RotationState
 from services.assigner.tables import (
     DecisionRow,
     IdempotencyKey,
@@ -49,6 +51,23 @@ class Pending:
     reassign_after_minutes: int | None
     rotated: bool  # counted in the template's rotation (not a fallback user)
     details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, given: Give, s: Situation, expected_owner: str) -> Pending:
+        return cls(
+            user=given.user,
+            trigger=s.trigger,
+            actor=s.actor,
+            template_id=given.template_id,
+            algorithm=given.algorithm,
+            target_stage=given.target_stage,
+            cascade=given.cascade,
+            expected_owner=expected_owner,
+            watched=given.watched,
+            reassign_after_minutes=given.reassign_after_minutes,
+            rotated=given.rotated,
+            details=given.details,
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True, default=str)
@@ -110,13 +129,14 @@ class PushStore:
 
     def waiting(self, account: str = "", limit: int = 500) -> list[PushLead]:
         """Leads waiting for distribution, oldest lead first."""
-        return self._rows("waiting", account, limit, queue=True)
+        return self._rows(lifecycle.WAITING, account, limit, queue=True)
 
     def watched(self, account: str = "", limit: int = 2000) -> list[PushLead]:
         """Assigned leads whose SLA or handover may still send them on."""
         with self.db.session() as s:
             stmt = select(PushLead).where(
-                col(PushLead.state) == "assigned", col(PushLead.watched).is_(True)
+                col(PushLead.state) == lifecycle.ASSIGNED,
+                col(PushLead.watched).is_(True),
             )
             if account:
                 stmt = stmt.where(col(PushLead.account) == account)
@@ -129,7 +149,7 @@ class PushStore:
             stmt = (
                 select(PushLead)
                 .where(
-                    col(PushLead.state) == "assigning",
+                    col(PushLead.state) == lifecycle.ASSIGNING,
                     col(PushLead.pending_since) <= before,
                 )
                 .limit(limit)
@@ -178,7 +198,7 @@ class PushStore:
                 {
                     "account": account,
                     "lead_id": lead_id,
-                    "state": "waiting",
+                    "state": lifecycle.WAITING,
                     "attempt": 0,
                     "created_at": created_at,
                     "group_id": group_id,
@@ -205,22 +225,15 @@ class PushStore:
         """
         with self.db.session() as s:
             current = _locked(s, row.account, row.lead_id)
-            if (
-                current is None
-                or current.attempt != row.attempt
-                or current.state not in ("waiting", "assigned")
-            ):
+            if current is None or not lifecycle.movable(current, row.attempt):
                 return None
             rotation = _locked_rotation(s, row.account, template_id)
             pending, state = decide(RotationState.from_json(rotation.state))
             if state is not None:
                 rotation.state = state.to_json()
                 rotation.updated_at = now
-            current.state = "assigning"
-            current.attempt += 1
-            current.pending = pending.to_json()
-            current.pending_since = now
-            return Reserved(current.attempt, pending)
+            attempt = lifecycle.reserve(current, now, pending.to_json())
+            return Reserved(attempt, pending)
 
     def complete(
         self,
@@ -229,7 +242,6 @@ class PushStore:
         attempt: int,
         *,
         assigned_stage: str,
-        reassign_at: datetime | None,
         decision: DecisionRow,
     ) -> DecisionRow | None:
         """Records the finished attempt and its decision; None if already done."""
@@ -237,27 +249,21 @@ class PushStore:
             current = _locked(s, account, lead_id)
             if (
                 current is None
-                or current.state != "assigning"
+                or current.state != lifecycle.ASSIGNING
                 or current.attempt != attempt
             ):
                 return None
             pending = Pending.from_json(current.pending)
-            if pending.trigger == "sla" and current.assignee:
-                skipped = json.loads(current.skipped)
-                if current.assignee not in skipped:
-                    current.skipped = json.dumps([*skipped, current.assignee])
-            current.state = "assigned"
-            current.template_id = pending.template_id
-            current.assignee = pending.user
-            current.expected_owner = pending.user
-            current.assigned_at = decision.at
-            current.assigned_stage = assigned_stage
-            current.watched = pending.watched
-            current.reassign_at = reassign_at if pending.watched else None
-            current.wait_reason = ""
-            current.waiting_since = None
-            current.pending = "{}"
-            current.pending_since = None
+            lifecycle.complete(
+                current,
+                trigger=pending.trigger,
+                user=pending.user,
+                template_id=pending.template_id,
+                watched=pending.watched,
+                reassign_after_minutes=pending.reassign_after_minutes,
+                at=decision.at,
+                assigned_stage=assigned_stage,
+            )
             s.add(decision)
             s.flush()
             return decision
@@ -275,7 +281,7 @@ class PushStore:
             current = _locked(s, account, lead_id)
             if (
                 current is None
-                or current.state != "assigning"
+                or current.state != lifecycle.ASSIGNING
                 or current.attempt != attempt
             ):
                 return None
@@ -284,10 +290,7 @@ class PushStore:
                 rotation = _locked_rotation(s, account, pending.template_id)
                 state = RotationState.from_json(rotation.state)
                 rotation.state = state.taken_back(pending.user).to_json()
-            current.state = "done"
-            current.done_reason = reason
-            current.pending = "{}"
-            current.pending_since = None
+            lifecycle.give_back(current, reason)
             s.add(decision)
             s.flush()
             return decision
@@ -308,19 +311,9 @@ class PushStore:
         """
         with self.db.session() as s:
             current = _locked(s, row.account, row.lead_id)
-            if (
-                current is None
-                or current.attempt != row.attempt
-                or current.state not in ("waiting", "assigned")
-            ):
+            if current is None or not lifecycle.movable(current, row.attempt):
                 return False, None
-            news = current.state != "waiting" or current.wait_reason != reason
-            if news:
-                current.waiting_since = now
-            current.state = "waiting"
-            current.wait_reason = reason
-            current.watched = False
-            current.reassign_at = None
+            news = lifecycle.hold(current, now, reason)
             if news or force:
                 s.add(decision)
                 s.flush()
@@ -335,7 +328,7 @@ class PushStore:
             current = _locked(s, row.account, row.lead_id)
             if current is None or current.attempt != row.attempt:
                 return False
-            current.reassign_at = reassign_at
+            lifecycle.rearm(current, reassign_at)
             if decision is not None:
                 s.add(decision)
             return True
@@ -344,16 +337,9 @@ class PushStore:
         """Push distribution lets the lead go: taken into work, closed, or taken."""
         with self.db.session() as s:
             current = _locked(s, row.account, row.lead_id)
-            if (
-                current is None
-                or current.attempt != row.attempt
-                or current.state not in ("waiting", "assigned")
-            ):
+            if current is None or not lifecycle.movable(current, row.attempt):
                 return False
-            current.state = "done"
-            current.done_reason = reason
-            current.watched = False
-            current.reassign_at = None
+            lifecycle.finish(current, reason)
             return True
 
     def remember_key(

@@ -96,7 +96,7 @@ def _when(nullable: bool = True) -> Column[datetime]:
 
 
 class RotationRow(AssignerTable, table=True):
-    """A template's rotation (services/assigner/rotation.py), shared by replicas.
+    """A template's rotation (services.assigner.engine.rotation.py), shared by replicas.
 
     Read and written under a row lock in the same transaction that reserves a
     lead's attempt, so concurrent pushes through any replica see one sequence.

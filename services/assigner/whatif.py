@@ -34,8 +34,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from leadrouter.workspace import GroupSpec, TemplateSpec, Workspace
-from services.assigner import rotation
-from services.assigner.rotation import NobodyToPick, RotationState, Seat
+from services.assigner.engine import rotation
+from services.assigner.engine.rotation import NobodyToPick, RotationState, Seat
 from services.crm import history as h
 from services.crm.reopening import reopening_stage
 from services.limits.domain import (

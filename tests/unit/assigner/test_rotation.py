@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.assigner.rotation import (
+from services.assigner.engine.rotation import (
     Link,
     NobodyToPick,
     RotationState,

@@ -31,6 +31,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from services.assigner.engine.reasons import Standing
+
 ROTATING = frozenset({"round_robin", "weighted"})
 FALLBACK_DEFAULT = "weighted"
 
@@ -109,7 +111,7 @@ def _same_pool(a: Sequence[Seat], b: Sequence[Seat]) -> bool:
 class Loss:
     """Why a seat did not get the lead: a code and a sentence for the journal."""
 
-    code: str
+    code: Standing
     text: str
 
 
@@ -147,7 +149,7 @@ def _allowed(pool: Sequence[Seat], allowed: frozenset[str] | None) -> list[Seat]
 def _excluded_losses(pool: Sequence[Seat], seats: Sequence[Seat]) -> dict[str, Loss]:
     inside = {s.user for s in seats}
     return {
-        s.user: Loss("skipped", "skipped for this lead (it already had it)")
+        s.user: Loss(Standing.SKIPPED, "skipped for this lead (it already had it)")
         for s in pool
         if s.user not in inside
     }
@@ -235,16 +237,16 @@ def weighted_pick(
         ideal = Fraction(turn * s.weight, total)
         share = f"{count(s)} of an ideal {float(ideal):.2f} after this lead"
         if not below_ceiling(s):
-            losses[s.user] = Loss("at_share", f"already has its share: {share}")
+            losses[s.user] = Loss(Standing.AT_SHARE, f"already has its share: {share}")
         elif s not in fair:
-            losses[s.user] = Loss("not_its_turn", f"not its turn: {share}")
+            losses[s.user] = Loss(Standing.NOT_ITS_TURN, f"not its turn: {share}")
         elif restarted and tie(s) > tie(winner):
             losses[s.user] = Loss(
-                "assigned_more_recently", f"got a lead more recently: {share}"
+                Standing.ASSIGNED_MORE_RECENTLY, f"got a lead more recently: {share}"
             )
         else:
             losses[s.user] = Loss(
-                "listed_later", f"could take it, but is listed later: {share}"
+                Standing.LISTED_LATER, f"could take it, but is listed later: {share}"
             )
     why = (
         f"its turn: {count(winner)} of an ideal "
@@ -287,7 +289,7 @@ def random_pick(
     for s in seats:
         if s is not winner:
             losses[s.user] = Loss(
-                "not_drawn", f"not drawn (chance {s.weight} of {total})"
+                Standing.NOT_DRAWN, f"not drawn (chance {s.weight} of {total})"
             )
     why = f"drawn with chance {winner.weight} of {total}"
     return Pick(winner.user, state.handed(winner.user), "random", why, losses)
@@ -314,11 +316,11 @@ def least_loaded_pick(
             continue
         if load(s) > load(winner):
             losses[s.user] = Loss(
-                "more_open_leads", f"{load(s)} open leads against {load(winner)}"
+                Standing.MORE_OPEN_LEADS, f"{load(s)} open leads against {load(winner)}"
             )
         else:
             losses[s.user] = Loss(
-                "assigned_more_recently",
+                Standing.ASSIGNED_MORE_RECENTLY,
                 f"also {load(s)} open leads, but got a lead more recently",
             )
     why = f"fewest open leads ({load(winner)})"
@@ -363,7 +365,8 @@ def pick(
                 for s in pool:
                     if s.user != link.user and s.user not in losses:
                         losses[s.user] = Loss(
-                            "not_linked", "the lead's contact works with another user"
+                            Standing.NOT_LINKED,
+                            "the lead's contact works with another user",
                         )
                 return Pick(
                     link.user,
