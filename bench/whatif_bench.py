@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from leadrouter.workspace import Workspace, parse_workspace  # noqa: E402
-from services.assigner.whatif import ClaimPress, WhatIfResult, replay  # noqa: E402
+from services.assigner.whatif.inputs import ClaimPress  # noqa: E402
+from services.assigner.whatif.replay import replay  # noqa: E402
+from services.assigner.whatif.result import WhatIfResult  # noqa: E402
 from services.crm import history as h  # noqa: E402
 
 SEED = 12

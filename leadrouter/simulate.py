@@ -1,97 +1,44 @@
-"""What-if runs: fetches an account's history and replays it under a workspace."""
+"""What-if for the CLI and the gateway: asks the assigner, renders its answer.
+
+The replay is the assigner's (its Simulate RPC runs the engine of live push
+on a replay clock); this module only turns arguments into a request and the
+answer into a table or CSV, naming people as the CRM does.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.clients import Clients
-from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import Problem
-from leadrouter.timestamps import from_ts, to_ts
-from leadrouter.workspace import parse_workspace
-from services.assigner.whatif import (
-    BUTTON,
-    HELD,
-    UNASSIGNED,
-    ClaimPress,
-    Held,
-    PushRecord,
-    WhatIfResult,
-    replay,
-)
-from services.crm.history import CanonicalEvent, parse_event
+from leadrouter.timestamps import to_ts
 
-# A year of history replays in minutes; a longer range is a mistake, not a plan.
-MAX_RANGE = timedelta(days=366)
-# A press refused because the pool was empty was not refused by a limit.
-NOT_A_LIMIT = frozenset({"pool_empty"})
+BUTTON, HELD = "(button)", "(held)"
+BUCKETS = {BUTTON: "left for the button", HELD: "still waiting at the end"}
+
+Reply = assigner_pb2.SimulateResponse
 
 
-async def fetch_history(
-    clients: Clients, account: str, start: datetime, end: datetime
-) -> tuple[list[CanonicalEvent], list[ClaimPress]]:
-    """Every CRM event before `end`, and the presses of the button in the range."""
-    events, presses, _ = await fetch_journal(clients, account, start, end)
-    return events, presses
+async def simulate(
+    clients: Clients, account: str, yaml: str, start: datetime, end: datetime
+) -> tuple[Reply | None, list[Problem]]:
+    """The workspace in `yaml` replayed over [start, end); live data is only read."""
+    request = assigner_pb2.SimulateRequest(account=account, workspace_yaml=yaml)
+    getattr(request, "from").CopyFrom(to_ts(start))  # `from` is a keyword
+    request.to.CopyFrom(to_ts(end))
+    reply: Reply = await clients.assigner.call("Simulate", request)
+    if reply.problems:
+        return None, [Problem(p.path, p.message) for p in reply.problems]
+    return reply, []
 
 
-async def fetch_journal(
-    clients: Clients, account: str, start: datetime, end: datetime
-) -> tuple[list[CanonicalEvent], list[ClaimPress], list[PushRecord]]:
-    """The CRM events before `end`; the presses and push decisions in the range."""
-    events: list[CanonicalEvent] = []
-    stream = clients.crm.stream(
-        "StreamEvents", crm_pb2.StreamEventsRequest(account=account, follow=False)
-    )
-    async for message in stream:
-        if from_ts(message.at) < end:
-            events.append(parse_event(json.loads(message.json)))
-    # The journal pages newest first; decisions at one instant keep their
-    # journal order (offset), which is the order they were made in.
-    presses: list[tuple[datetime, int, ClaimPress]] = []
-    pushes: list[tuple[datetime, int, PushRecord]] = []
-    after = ""
-    while True:
-        request = assigner_pb2.ListDecisionsRequest(
-            account=account, to=to_ts(end), first=500, after=after
-        )
-        getattr(request, "from").CopyFrom(to_ts(start))  # `from` is a keyword
-        page = await clients.assigner.call("ListDecisions", request)
-        for d in page.decisions:
-            at = from_ts(d.at)
-            if d.kind == "claim":
-                presses.append((at, d.offset, _press(d)))
-            elif d.kind == "push":
-                trigger = json.loads(d.details_json or "{}").get("trigger", "")
-                push = PushRecord(
-                    at, d.lead_id, d.outcome, d.template_id, d.assignee, trigger
-                )
-                pushes.append((at, d.offset, push))
-        if not page.decisions or not page.end_cursor:
-            break
-        after = page.end_cursor
-    return (
-        events,
-        [p for *_, p in sorted(presses, key=lambda x: x[:2])],
-        [p for *_, p in sorted(pushes, key=lambda x: x[:2])],
-    )
-
-
-def _press(d: assigner_pb2.Decision) -> ClaimPress:
-    limits = tuple(
-        r.verdict.limit if r.code == "limit" else r.code
-        for r in d.reasons
-        if r.code not in NOT_A_LIMIT
-    )
-    outcome = "refused" if d.outcome == "refused" and limits else "claimed"
-    lead = d.lead_id if outcome == "claimed" else ""
-    return ClaimPress(from_ts(d.at), d.actor, d.group_id, outcome, limits, lead)
+def known(reply: Reply) -> bool:
+    """Whether the journal said what happened (the actual side)."""
+    return reply.HasField("actual")
 
 
 def _pct(share: float) -> str:
@@ -102,7 +49,15 @@ def _fair(score: float | None) -> str:
     return "—" if score is None else f"{score * 100:.1f} pp"
 
 
-def _held(held: Held | None) -> str:
+def fairness(reply: Reply) -> tuple[float | None, float | None]:
+    """The proposal's and the actual fairness, None where there is none."""
+    return (
+        reply.fairness if reply.HasField("fairness") else None,
+        reply.actual_fairness if reply.HasField("actual_fairness") else None,
+    )
+
+
+def _held(held: assigner_pb2.HeldLeads | None) -> str:
     if held is None:
         return "—"
     return (
@@ -111,78 +66,94 @@ def _held(held: Held | None) -> str:
     )
 
 
-def _opt(n: int | None) -> str:
-    return "—" if n is None else str(n)
+def _opt(reply: Reply, field: str) -> str:
+    return str(getattr(reply.actual, field)) if known(reply) else "—"
 
 
-def render_comparison(result: WhatIfResult) -> str:
+def _refusals(m: assigner_pb2.ManagerComparison, actual: bool) -> str:
+    mine, theirs = m.proposed.refused, m.actual.refused
+    return ", ".join(
+        f"{limit} {mine.get(limit, 0)}"
+        + (f" (as it happened {theirs.get(limit, 0)})" if actual else "")
+        for limit in sorted(set(mine) | set(theirs))
+    )
+
+
+def render_comparison(reply: Reply) -> str:
     """The proposal beside what happened, as a plain-text table."""
+    actual = known(reply)
+
+    def side(m: assigner_pb2.ManagerComparison, name: str) -> str:
+        p = getattr(m.proposed, name)
+        a = getattr(m.actual, name) if actual else None
+        return f"{p}/{'—' if a is None else a}"
+
     lines = [
-        f"{'manager':<20} {'proposed':>9} {'actual':>9} "
-        f"{'share':>7} {'act.sh':>7} {'ideal':>7}"
+        f"{'manager':<20} {'leads':>9} {'held':>7} {'sla':>7} {'handover':>9} "
+        f"{'claimed':>9} {'share':>7} {'act.sh':>7} {'ideal':>7}",
+        f"{'(proposed/actual)':<20}",
     ]
-    for m in result.managers:
+    for m in reply.managers:
         lines.append(
-            f"{m.user:<20} {m.proposed:>9} {m.actual:>9} {_pct(m.proposed_share):>7} "
-            f"{_pct(m.actual_share):>7} {_pct(m.ideal_share):>7}"
+            f"{m.name:<20} {side(m, 'leads'):>9} {side(m, 'held'):>7} "
+            f"{side(m, 'sla'):>7} {side(m, 'handovers'):>9} {side(m, 'claimed'):>9} "
+            f"{_pct(m.proposed_share):>7} {_pct(m.actual_share):>7} "
+            f"{_pct(m.ideal_share):>7}"
         )
-    for bucket in (BUTTON, HELD, UNASSIGNED):
-        p, a = result.proposed.get(bucket, 0), result.actual.get(bucket, 0)
-        if p or a:
-            lines.append(f"{bucket:<20} {p:>9} {a:>9}")
+    p, a = reply.proposed, reply.actual
+    for label, field in (
+        (BUCKETS[BUTTON], "left_to_button"),
+        (BUCKETS[HELD], "still_held"),
+    ):
+        mine, theirs = getattr(p, field), getattr(a, field) if actual else None
+        if mine or theirs:
+            lines.append(f"{label:<20} {mine}/{'—' if theirs is None else theirs}")
     lines.append(
         f"fairness (max deviation from the ideal share): proposed "
-        f"{_fair(result.fairness)}, actual {_fair(result.actual_fairness)}"
+        f"{_fair(fairness(reply)[0])}, actual {_fair(fairness(reply)[1])}"
     )
     lines.append("")
     lines.append("leads per template and window (proposed / actual):")
-    templates = result.template_ids()
-    for t in templates:
-        proposed = result.pushed_by_template.get(t, {})
-        actual = result.actual_by_template.get(t, {})
-        who = sorted(set(proposed) | set(actual))
-        split = ", ".join(f"{u} {proposed.get(u, 0)}/{actual.get(u, 0)}" for u in who)
-        window = result.windows.get(t, "not in the proposal")
-        deviation = result.max_deviation.get(t)
-        off = f"; max deviation {deviation:.2f} leads" if deviation is not None else ""
+    for t in reply.templates:
+        proposed = {c.name: c.count for c in t.proposed}
+        theirs = {c.name: c.count for c in t.actual}
+        who = sorted(set(proposed) | set(theirs))
+        split = ", ".join(f"{u} {proposed.get(u, 0)}/{theirs.get(u, 0)}" for u in who)
+        window = t.window or "not in the proposal"
+        off = (
+            f"; max deviation {t.max_deviation:.2f} leads"
+            if t.HasField("max_deviation")
+            else ""
+        )
         lines.append(
-            f"  {t} ({window}): {sum(proposed.values())}/{sum(actual.values())}"
+            f"  {t.name} ({window}): {sum(proposed.values())}/{sum(theirs.values())}"
             + (f" — {split}" if split else "")
             + off
         )
     lines.append("")
     lines.append("hours blocked by limits under the proposal (whole range):")
-    if not result.blocked:
+    if not reply.blocked:
         lines.append("  nobody")
-    for user, hours_by in result.blocked_hours.items():
-        counts = ", ".join(f"{limit} {hours:g} h" for limit, hours in hours_by.items())
-        lines.append(f"  {user}: {counts}")
+    by_user: dict[str, list[str]] = {}
+    for b in reply.blocked:
+        by_user.setdefault(b.name, []).append(f"{b.limit} {b.hours:g} h")
+    for name, parts in by_user.items():
+        lines.append(f"  {name}: {', '.join(parts)}")
     lines.append(
-        f"presses: {result.claims}, refused under the proposal: "
-        f"{result.refused_claims}, refused as it happened: "
-        f"{_opt(result.actual_refused_claims)}"
+        f"presses: {p.presses}, refused under the proposal: "
+        f"{p.refused_presses}, refused as it happened: {_opt(reply, 'refused_presses')}"
     )
-    for user in sorted(set(result.refused) | set(result.actual_refused)):
-        mine = result.refused.get(user, {})
-        theirs = result.actual_refused.get(user, {})
-        counts = ", ".join(
-            f"{limit} {mine.get(limit, 0)}"
-            + (
-                f" (as it happened {theirs.get(limit, 0)})"
-                if result.actual_refused_claims is not None
-                else ""
-            )
-            for limit in sorted(set(mine) | set(theirs))
-        )
-        lines.append(f"  {user}: {counts}")
+    for m in reply.managers:
+        if m.proposed.refused or (actual and m.actual.refused):
+            lines.append(f"  {m.name}: {_refusals(m, actual)}")
     lines.append(
-        f"held because nobody was on duty: proposed {_held(result.held)}; "
-        f"actual {_held(result.actual_held)}"
+        f"held on arrival: proposed {_held(p.held)}; "
+        f"actual {_held(a.held if actual else None)}"
     )
     lines.append(
-        f"SLA reassignments: proposed {result.sla_reassignments}, actual "
-        f"{_opt(result.actual_sla_reassignments)}; shift handovers: proposed "
-        f"{result.handovers}, actual {_opt(result.actual_handovers)}"
+        f"SLA reassignments: proposed {p.sla_reassignments}, actual "
+        f"{_opt(reply, 'sla_reassignments')}; shift handovers: proposed "
+        f"{p.handovers}, actual {_opt(reply, 'handovers')}"
     )
     return "\n".join(lines)
 
@@ -190,91 +161,57 @@ def render_comparison(result: WhatIfResult) -> str:
 CSV_HEADER = ["section", "item", "detail", "proposed", "actual"]
 
 
-def comparison_rows(result: WhatIfResult) -> Iterable[list[object]]:
+def comparison_rows(reply: Reply) -> Iterable[list[object]]:
     """The comparison as rows of CSV_HEADER, for spreadsheets."""
-    for m in result.managers:
-        yield ["leads", m.user, "", m.proposed, m.actual]
-    for bucket in (BUTTON, HELD, UNASSIGNED):
-        p, a = result.proposed.get(bucket, 0), result.actual.get(bucket, 0)
-        if p or a:
-            yield ["leads", bucket, "", p, a]
-    for m in result.managers:
-        yield ["share", m.user, "", m.proposed_share, m.actual_share]
-        yield ["ideal_share", m.user, "", m.ideal_share, m.actual_ideal_share]
-    yield ["fairness", "max_deviation", "", result.fairness, result.actual_fairness]
-    templates = result.template_ids()
-    for t in templates:
-        proposed = result.pushed_by_template.get(t, {})
-        actual = result.actual_by_template.get(t, {})
-        window = result.windows.get(t, "")
-        for u in sorted(set(proposed) | set(actual)):
-            yield [
-                "template",
-                f"{t} ({window})" if window else t,
-                u,
-                proposed.get(u, 0),
-                actual.get(u, 0),
-            ]
-    for user, limits in result.blocked_hours.items():
-        for limit, hours in limits.items():
-            yield ["blocked_hours", user, limit, hours, ""]
-    yield ["claims", "presses", "", result.claims, result.claims]
-    yield [
-        "claims",
-        "refused",
-        "",
-        result.refused_claims,
-        _blank(result.actual_refused_claims),
-    ]
-    for user in sorted(set(result.refused) | set(result.actual_refused)):
-        mine, theirs = result.refused.get(user, {}), result.actual_refused.get(user, {})
-        for limit in sorted(set(mine) | set(theirs)):
-            yield ["refused", user, limit, mine.get(limit, 0), theirs.get(limit, 0)]
-    held, actual_held = result.held, result.actual_held
+    actual = known(reply)
+
+    def theirs(value: object) -> object:
+        return value if actual else ""
+
+    for m in reply.managers:
+        yield ["leads", m.name, "", m.proposed.leads, theirs(m.actual.leads)]
+    p, a = reply.proposed, reply.actual
+    for bucket, field in ((BUTTON, "left_to_button"), (HELD, "still_held")):
+        mine, other = getattr(p, field), getattr(a, field)
+        if mine or (actual and other):
+            yield ["leads", BUCKETS[bucket], "", mine, theirs(other)]
+    for m in reply.managers:
+        yield ["share", m.name, "", m.proposed_share, m.actual_share]
+        yield ["ideal_share", m.name, "", m.ideal_share, m.actual_ideal_share]
+    mine_f, theirs_f = fairness(reply)
+    yield ["fairness", "max_deviation", "", _blank(mine_f), _blank(theirs_f)]
+    for t in reply.templates:
+        proposed = {c.name: c.count for c in t.proposed}
+        other_side = {c.name: c.count for c in t.actual}
+        label = f"{t.name} ({t.window})" if t.window else t.name
+        for u in sorted(set(proposed) | set(other_side)):
+            yield ["template", label, u, proposed.get(u, 0), other_side.get(u, 0)]
+    for b in reply.blocked:
+        yield ["blocked_hours", b.name, b.limit, b.hours, ""]
+    yield ["claims", "presses", "", p.presses, theirs(a.presses)]
+    yield ["claims", "refused", "", p.refused_presses, theirs(a.refused_presses)]
+    for m in reply.managers:
+        mine, other = m.proposed.refused, m.actual.refused
+        for limit in sorted(set(mine) | set(other)):
+            yield ["refused", m.name, limit, mine.get(limit, 0), other.get(limit, 0)]
     for name in ("leads", "total_minutes", "max_minutes"):
-        yield [
-            "held",
-            name,
-            "",
-            getattr(held, name),
-            getattr(actual_held, name) if actual_held else "",
-        ]
-    yield [
-        "sla",
-        "reassignments",
-        "",
-        result.sla_reassignments,
-        _blank(result.actual_sla_reassignments),
-    ]
-    yield ["sla", "handovers", "", result.handovers, _blank(result.actual_handovers)]
+        yield ["held", name, "", getattr(p.held, name), theirs(getattr(a.held, name))]
+    for m in reply.managers:
+        for figure in ("held", "sla", "handovers", "claimed"):
+            mine_n, other_n = getattr(m.proposed, figure), getattr(m.actual, figure)
+            if mine_n or (actual and other_n):
+                yield [figure, m.name, "", mine_n, theirs(other_n)]
+    yield ["sla", "reassignments", "", p.sla_reassignments, theirs(a.sla_reassignments)]
+    yield ["sla", "handovers", "", p.handovers, theirs(a.handovers)]
 
 
-def _blank(n: int | None) -> object:
-    return "" if n is None else n
+def _blank(value: float | None) -> object:
+    return "" if value is None else value
 
 
-def comparison_csv(result: WhatIfResult) -> str:
+def comparison_csv(reply: Reply) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    writer.writerows(comparison_rows(result))
+    writer.writerows(comparison_rows(reply))
     return out.getvalue()
-
-
-async def simulate(
-    clients: Clients, account: str, yaml: str, start: datetime, end: datetime
-) -> tuple[WhatIfResult | None, list[Problem]]:
-    """The workspace in `yaml` replayed over [start, end); live data is only read."""
-    ws, problems = parse_workspace(yaml)
-    if ws is None:
-        return None, problems
-    if start >= end:
-        return None, [Problem("from", "must be before 'to'")]
-    if end - start > MAX_RANGE:
-        return None, [Problem("to", f"the range is at most {MAX_RANGE.days} days")]
-    events, presses, pushes = await fetch_journal(clients, account, start, end)
-    tz = ZoneInfo(ws.account.timezone)
-    result = replay(
-        ws, tz, events, presses, start=start, end=end, pushes=pushes, account=account
-    )
-    return result, []

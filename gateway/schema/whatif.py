@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated
 
@@ -10,9 +11,34 @@ import strawberry
 from gateway.context import Context, Info
 from gateway.schema.types import Problem
 from gateway.schema.workspace import MAX_WORKSPACE_BYTES
+from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.errors import BadInput
-from leadrouter.simulate import simulate
-from services.assigner.whatif import Held, WhatIfResult
+from leadrouter.simulate import Reply, fairness, simulate
+from leadrouter.timestamps import from_ts
+
+
+@strawberry.type
+class LimitCount:
+    limit: str = strawberry.field(
+        description="A limit's name, or not_a_member / disabled for who pressed."
+    )
+    count: int
+
+
+@strawberry.type
+class WhatIfFigures:
+    leads: int = strawberry.field(
+        description="Inbox leads push placed first with them."
+    )
+    held: int = strawberry.field(description="Of those, the ones that waited first.")
+    sla: int = strawberry.field(description="Leads received by SLA reassignment.")
+    handovers: int = strawberry.field(
+        description="Leads received at someone's shift end."
+    )
+    claimed: int = strawberry.field(
+        description="Presses of the button that took a lead."
+    )
+    refusals: list[LimitCount]
 
 
 @strawberry.type
@@ -20,6 +46,13 @@ class ManagerComparison:
     user: str
     proposed: int
     actual: int
+    name: str = strawberry.field(default="", description="The manager's name.")
+    proposed_figures: WhatIfFigures | None = strawberry.field(
+        default=None, description="Everything counted for them under the proposal."
+    )
+    actual_figures: WhatIfFigures | None = strawberry.field(
+        default=None, description="The same as it happened; null when not known."
+    )
     proposed_share: float = strawberry.field(
         default=0.0,
         description="Share of the template-pushed leads under the proposal, 0..1.",
@@ -41,6 +74,7 @@ class ManagerComparison:
 @strawberry.type
 class TemplateFairness:
     template_id: str
+    name: str
     max_deviation: float = strawberry.field(
         description="Largest gap, in leads, between a participant's pushed leads "
         "and its ideal weighted share."
@@ -52,17 +86,20 @@ class ClaimRefusals:
     user: str
     limit: str
     count: int
+    name: str = ""
 
 
 @strawberry.type
 class UserCount:
     user: str
     count: int
+    name: str = ""
 
 
 @strawberry.type
 class TemplateWindow:
     template_id: str
+    name: str
     window: str = strawberry.field(
         description="The template's schedule window, e.g. 'Mon–Fri 09:00–16:00'; "
         "empty for a template the proposal does not have."
@@ -82,6 +119,7 @@ class BlockedSpan:
 @strawberry.type
 class BlockedTime:
     user: str
+    name: str
     limit: str
     hours: float
     spans: list[BlockedSpan]
@@ -125,86 +163,125 @@ class Simulation:
     actual_sla_reassignments: int | None = None
     actual_handovers: int | None = None
     windows: list[TemplateWindow] = strawberry.field(default_factory=list)
+    differences: list[str] = strawberry.field(
+        default_factory=list,
+        description="Where the proposal and what happened differ, a line each; "
+        "empty when they agree.",
+    )
 
 
-def _counts(per_user: dict[str, int]) -> list[UserCount]:
-    return [UserCount(user=u, count=n) for u, n in sorted(per_user.items())]
+BUCKET_NAMES = {"(button)": "left for the button", "(held)": "still waiting at the end"}
 
 
-def _refusals(refused: dict[str, dict[str, int]]) -> list[ClaimRefusals]:
+def _figures(f: assigner_pb2.WhatIfFigures) -> WhatIfFigures:
+    return WhatIfFigures(
+        leads=f.leads,
+        held=f.held,
+        sla=f.sla,
+        handovers=f.handovers,
+        claimed=f.claimed,
+        refusals=[LimitCount(limit=k, count=v) for k, v in sorted(f.refused.items())],
+    )
+
+
+def _counts(counts: Iterable[assigner_pb2.UserCount]) -> list[UserCount]:
+    return [UserCount(user=c.user_id, name=c.name, count=c.count) for c in counts]
+
+
+def _refusals(reply: Reply, actual: bool) -> list[ClaimRefusals]:
     return [
-        ClaimRefusals(user=u, limit=limit, count=n)
-        for u, limits in refused.items()
-        for limit, n in limits.items()
+        ClaimRefusals(user=m.user_id, name=m.name, limit=limit, count=n)
+        for m in reply.managers
+        for limit, n in sorted((m.actual if actual else m.proposed).refused.items())
     ]
 
 
-def _held(held: Held) -> HeldLeads:
+def _held(held: assigner_pb2.HeldLeads) -> HeldLeads:
     return HeldLeads(
         leads=held.leads, total_minutes=held.total_minutes, max_minutes=held.max_minutes
     )
 
 
-def simulation_of(result: WhatIfResult) -> Simulation:
-    """The replay's result as the GraphQL type."""
-    by_row = {m.user: m for m in result.managers}
-    users = sorted(set(result.proposed) | set(result.actual) | set(by_row))
-    templates = result.template_ids()
+def simulation_of(reply: Reply) -> Simulation:
+    """The assigner's answer as the GraphQL type."""
+    p = reply.proposed
+    known = reply.HasField("actual")
+    a = reply.actual
+    managers = [
+        ManagerComparison(
+            user=m.user_id,
+            name=m.name,
+            proposed=m.proposed.leads,
+            actual=m.actual.leads,
+            proposed_share=m.proposed_share,
+            actual_share=m.actual_share,
+            ideal_share=m.ideal_share,
+            actual_ideal_share=m.actual_ideal_share,
+            proposed_figures=_figures(m.proposed),
+            actual_figures=_figures(m.actual) if m.HasField("actual") else None,
+        )
+        for m in reply.managers
+    ]
+    for bucket, field in (("(button)", "left_to_button"), ("(held)", "still_held")):
+        mine, theirs = getattr(p, field), getattr(a, field)
+        if mine or theirs:
+            managers.append(
+                ManagerComparison(
+                    user=bucket, name=BUCKET_NAMES[bucket], proposed=mine, actual=theirs
+                )
+            )
     return Simulation(
         ok=True,
         problems=[],
-        managers=[
-            ManagerComparison(
-                user=u,
-                proposed=result.proposed.get(u, 0),
-                actual=result.actual.get(u, 0),
-                proposed_share=by_row[u].proposed_share if u in by_row else 0.0,
-                actual_share=by_row[u].actual_share if u in by_row else 0.0,
-                ideal_share=by_row[u].ideal_share if u in by_row else 0.0,
-                actual_ideal_share=by_row[u].actual_ideal_share if u in by_row else 0.0,
-            )
-            for u in users
-        ],
+        managers=managers,
         templates=[
-            TemplateFairness(template_id=t, max_deviation=d)
-            for t, d in result.max_deviation.items()
+            TemplateFairness(
+                template_id=t.id, name=t.name, max_deviation=t.max_deviation
+            )
+            for t in reply.templates
+            if t.HasField("max_deviation")
         ],
-        claims=result.claims,
-        refused_claims=result.refused_claims,
-        refusals=_refusals(result.refused),
-        held_leads=result.held_leads,
-        held_minutes=result.held_minutes,
-        held_max_minutes=result.held_max_minutes,
-        fairness=result.fairness,
-        actual_fairness=result.actual_fairness,
+        claims=p.presses,
+        refused_claims=p.refused_presses,
+        refusals=_refusals(reply, actual=False),
+        held_leads=p.held.leads,
+        held_minutes=p.held.total_minutes,
+        held_max_minutes=p.held.max_minutes,
+        fairness=fairness(reply)[0],
+        actual_fairness=fairness(reply)[1],
         blocked=[
             BlockedTime(
-                user=user,
-                limit=limit,
-                hours=result.blocked_hours[user][limit],
-                spans=[BlockedSpan(from_=s, to=e) for s, e in spans],
+                user=b.user_id,
+                name=b.name,
+                limit=b.limit,
+                hours=b.hours,
+                spans=[
+                    BlockedSpan(from_=from_ts(x.start), to=from_ts(x.end))
+                    for x in b.spans
+                ],
             )
-            for user, limits in result.blocked.items()
-            for limit, spans in limits.items()
+            for b in reply.blocked
         ],
-        actual_refused_claims=result.actual_refused_claims,
-        actual_refusals=_refusals(result.actual_refused),
-        actual_held=_held(result.actual_held) if result.actual_held else None,
-        sla_reassignments=result.sla_reassignments,
-        handovers=result.handovers,
-        actual_sla_reassignments=result.actual_sla_reassignments,
-        actual_handovers=result.actual_handovers,
+        actual_refused_claims=a.refused_presses if known else None,
+        actual_refusals=_refusals(reply, actual=True) if known else [],
+        actual_held=_held(a.held) if known else None,
+        sla_reassignments=p.sla_reassignments,
+        handovers=p.handovers,
+        actual_sla_reassignments=a.sla_reassignments if known else None,
+        actual_handovers=a.handovers if known else None,
         windows=[
             TemplateWindow(
-                template_id=t,
-                window=result.windows.get(t, ""),
-                proposed=_counts(result.pushed_by_template.get(t, {})),
-                actual=_counts(result.actual_by_template.get(t, {})),
-                proposed_total=sum(result.pushed_by_template.get(t, {}).values()),
-                actual_total=sum(result.actual_by_template.get(t, {}).values()),
+                template_id=t.id,
+                name=t.name,
+                window=t.window,
+                proposed=_counts(t.proposed),
+                actual=_counts(t.actual),
+                proposed_total=sum(c.count for c in t.proposed),
+                actual_total=sum(c.count for c in t.actual),
             )
-            for t in templates
+            for t in reply.templates
         ],
+        differences=list(reply.differences),
     )
 
 
@@ -224,7 +301,7 @@ def failed(problems: list[Problem]) -> Simulation:
 
 async def run_simulation(
     ctx: Context, yaml: str, start: datetime, end: datetime
-) -> WhatIfResult | list[Problem]:
+) -> Reply | list[Problem]:
     """Checks the caller and the input, then replays; problems when it cannot."""
     caller = ctx.require("admin")
     if len(yaml.encode()) > MAX_WORKSPACE_BYTES:

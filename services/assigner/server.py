@@ -34,6 +34,7 @@ from services.assigner.claim_attempts import ClaimAttempts, Settler
 from services.assigner.manual import ManualMode, ManualOutcome
 from services.assigner.push import PushDistribution
 from services.assigner.push_store import PushStore
+from services.assigner.simulate import Simulation
 from services.assigner.store import AssignerStore, DecisionFilter, Group
 from services.assigner.tables import DecisionRow, metadata
 from services.assigner.waiting import WaitingLeads
@@ -125,6 +126,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         )
         self.manual = ManualMode(store, clients, clock, self._recorded.set)
         self.waiting = WaitingLeads(store.db, clients, clock)
+        self.simulation = Simulation(store, clients)
 
     @handles_errors
     async def ApplyGroups(
@@ -308,6 +310,12 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
             )
             set_ts(item, "since", lead.since)
         return reply
+
+    @handles_errors
+    async def Simulate(
+        self, request: assigner_pb2.SimulateRequest, context: Ctx
+    ) -> assigner_pb2.SimulateResponse:
+        return await self.simulation(request)
 
     async def StreamDecisions(
         self, request: assigner_pb2.StreamDecisionsRequest, context: Ctx

@@ -13,6 +13,7 @@ from sqlmodel import col
 from leadrouter.db import Database
 from leadrouter.errors import NotFound
 from leadrouter.keyset import Page, PageRequest, keyset_page
+from leadrouter.timestamps import utc
 from services.assigner.tables import (
     ClaimAttempt,
     DecisionRow,
@@ -194,6 +195,22 @@ class AssignerStore:
             if f.until is not None:
                 stmt = stmt.where(col(DecisionRow.at) < f.until)
             return keyset_page(s, stmt, [col(DecisionRow.seq)], want, descending=True)
+
+    def journal(
+        self, account: str, since: datetime, until: datetime
+    ) -> list[DecisionRow]:
+        """The presses and push decisions in [since, until), in journal order."""
+        with self.db.session() as s:
+            stmt = select(DecisionRow).where(
+                col(DecisionRow.account) == account,
+                col(DecisionRow.kind).in_(("claim", "push")),
+                col(DecisionRow.at) >= since,
+                col(DecisionRow.at) < until,
+            )
+            rows = list(s.scalars(stmt.order_by(col(DecisionRow.seq))))
+        for r in rows:
+            r.at = utc(r.at)
+        return rows
 
     def decisions_after(self, account: str, seq: int, limit: int) -> list[DecisionRow]:
         with self.db.session() as s:

@@ -29,14 +29,13 @@ from services.scheduler.store import (
 )
 from services.scheduler.tables import metadata
 from services.scheduler.templates import (
+    OPENING_HORIZON,
     LeadFacts,
     first_template,
     next_template_opening,
 )
 
 Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
-# A held lead looks this far ahead for the window that will take it.
-OPENING_HORIZON = timedelta(days=14)
 MAX_RANGE = timedelta(days=366)
 
 

@@ -11,6 +11,10 @@ from leadrouter.windows import WHOLE_DAY, Window
 from services.scheduler.domain import Schedule, is_working, working_intervals
 
 ALGORITHMS = frozenset({"round_robin", "weighted", "random", "least_loaded", "linked"})
+# How far ahead a lead no template takes now looks for the window that will:
+# push holds it if one opens within this long, and leaves it to the button if
+# none does (live push and what-if alike).
+OPENING_HORIZON = timedelta(days=14)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ TOMSK = ZoneInfo("Asia/Tomsk")
 SIMULATE = """
 query($y: String!, $from: DateTime!, $to: DateTime!) {
   simulate(workspaceYaml: $y, from: $from, to: $to) {
-    ok managers { user proposed actual } refusedClaims
-    blocked { user limit hours }
+    ok managers { user name proposed actual } refusedClaims
+    blocked { user name limit hours }
   }
 }
 """
@@ -55,11 +55,11 @@ def test_head_of_sales_compares_a_tighter_limit_with_what_happened(
     page.get_by_role("button", name="Run what-if").click()
     managers = page.locator("#wi-managers")
     for m in expected["managers"]:
-        row = managers.get_by_role("row", name=m["user"], exact=False).first
+        row = managers.get_by_role("row", name=m["name"], exact=False).first
         expect(row).to_contain_text(str(m["proposed"]))
         expect(row).to_contain_text(str(m["actual"]))
     blocked = page.locator("#wi-blocked")
-    expect(blocked.get_by_role("row", name="marina max_lost_today")).to_be_visible()
+    expect(blocked.get_by_role("row", name="Marina max_lost_today")).to_be_visible()
     expect(page.locator("#wi-summary")).to_contain_text("Refused by limits")
     expect(page.locator("#wi-windows")).to_contain_text("written-weekdays")
 
@@ -88,5 +88,5 @@ def test_head_of_sales_compares_a_tighter_limit_with_what_happened(
         page.get_by_role("button", name="Download CSV").click()
     rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert rows[0] == "section,item,detail,proposed,actual"
-    assert any(r.startswith("blocked_hours,marina,max_lost_today,") for r in rows)
+    assert any(r.startswith("blocked_hours,Marina,max_lost_today,") for r in rows)
     assert page.js_errors == []

@@ -7,14 +7,11 @@ import io
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from leadrouter.cli import _simulate
-from leadrouter.simulate import fetch_history, render_comparison
-from leadrouter.workspace import parse_workspace
-from services.assigner.whatif import replay
+from leadrouter.simulate import render_comparison, simulate
 from tests.fixtures import WORKSPACE, lead_created
 from tests.stack import Stack
 
@@ -44,23 +41,25 @@ async def test_simulate_refuses_the_press_of_a_manager_who_lost_a_lead_today(
     for user in ("marina", "ursula"):
         data = await stack.data(CLAIM, {"g": "main"}, user=user, role="manager")
         assert data["claimLead"]["__typename"] == "Claimed"
-    proposal, _ = parse_workspace(
-        WORKSPACE.replace("{max_active: 2}", "{max_active: 2, max_lost_today: 0}")
+    proposal = WORKSPACE.replace(
+        "{max_active: 2}", "{max_active: 2, max_lost_today: 0}"
     )
-    assert proposal is not None
     start, end = now - timedelta(days=2), now + timedelta(minutes=1)
 
-    events, presses = await fetch_history(stack.clients, stack.account, start, end)
-    result = replay(
-        proposal, ZoneInfo("Asia/Tomsk"), events, presses, start=start, end=end
-    )
+    reply, problems = await simulate(stack.clients, stack.account, proposal, start, end)
 
-    assert sorted(p.user for p in presses) == ["marina", "ursula"]
-    assert result.claims == 2
-    assert result.refused == {"marina": {"max_lost_today": 1}}
-    assert result.actual == {"marina": 1, "ursula": 1}
-    assert result.proposed == {"(button)": 2}
-    assert "max_lost_today 1" in render_comparison(result)
+    assert reply is not None, problems
+    by_name = {m.name: m for m in reply.managers}
+    assert reply.proposed.presses == 2
+    assert dict(by_name["Marina"].proposed.refused) == {"max_lost_today": 1}
+    assert dict(by_name["Marina"].actual.refused) == {}
+    assert (by_name["Marina"].actual.claimed, by_name["Ursula"].actual.claimed) == (
+        1,
+        1,
+    )
+    # Imported a day late, the two pool leads were never pushed: the button's.
+    assert (reply.proposed.left_to_button, reply.actual.left_to_button) == (2, 2)
+    assert "Marina: max_lost_today 1 (as it happened 0)" in render_comparison(reply)
 
 
 SIMULATE = """
@@ -98,10 +97,7 @@ async def test_simulate_query_is_for_admins_and_reports_problems(
     assert data["simulate"] == {
         "ok": True,
         "problems": [],
-        "managers": [
-            {"user": "(button)", "proposed": 1, "actual": 0},
-            {"user": "(unassigned)", "proposed": 0, "actual": 1},
-        ],
+        "managers": [{"user": "(button)", "proposed": 1, "actual": 1}],
         "claims": 0,
         "refusedClaims": 0,
         "refusals": [],
@@ -208,8 +204,8 @@ async def test_whatif_csv_is_the_comparison_for_admins_only(stack: Stack) -> Non
     assert admin.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(admin.text)))
     assert rows[0] == ["section", "item", "detail", "proposed", "actual"]
-    assert ["blocked_hours", "marina", "max_lost_today", "2.0", ""] in rows
-    assert ["refused", "marina", "max_lost_today", "1", "0"] in rows
+    assert ["blocked_hours", "Marina", "max_lost_today", "2.0", ""] in rows
+    assert ["refused", "Marina", "max_lost_today", "1", "0"] in rows
     assert ["claims", "refused", "", "1", "0"] in rows
     assert manager.status_code == 403
     assert broken.status_code == 400 and "users" in broken.json()["error"]
@@ -232,8 +228,8 @@ async def test_leadrouter_simulate_prints_the_comparison_and_writes_csv(
 
     printed = capsys.readouterr().out
     assert code == 0
-    assert "marina: max_lost_today 2 h" in printed
-    assert "marina: max_lost_today 1 (as it happened 0)" in printed
+    assert "Marina: max_lost_today 2 h" in printed
+    assert "Marina: max_lost_today 1 (as it happened 0)" in printed
     assert "presses: 1, refused under the proposal: 1, refused as it happened: 0" in (
         printed
     )

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from leadrouter.simulate import fetch_journal
-from leadrouter.workspace import parse_workspace
-from services.assigner.whatif import BUTTON, replay
+from leadrouter.simulate import simulate
 from tests.e2e.push_support import (
-    TOMSK,
     decided,
     owners,
     pushed,
@@ -23,6 +20,7 @@ from tests.e2e.push_support import (
     tick,
     tomsk,
 )
+from tests.e2e.replay_support import same_sides
 from tests.stack import Stack
 
 WORKSPACE = """
@@ -137,42 +135,26 @@ async def test_the_workspace_in_force_reproduces_every_push_and_claim(
     assert (await owners(stack, "C6")) == {"C6": "ursula"}
     end = stack.clock.now() + timedelta(minutes=1)
 
-    events, claims, pushes = await fetch_journal(
-        stack.clients, stack.account, start, end
-    )
-    ws, _ = parse_workspace(WORKSPACE)
-    assert ws is not None
-    result = replay(
-        ws,
-        TOMSK,
-        events,
-        claims,
-        start=start,
-        end=end,
-        pushes=pushes,
-        account=stack.account,
+    reply, problems = await simulate(
+        stack.clients, stack.account, WORKSPACE, start, end
     )
 
-    pushed_leads = {k: v for k, v in result.leads.items() if v[0] != BUTTON}
-    assert len(pushed_leads) == 11
-    assert all(proposed == actual for proposed, actual in pushed_leads.values())
-    assert result.pushed_by_template == result.actual_by_template
-    assert sorted(k for k, v in result.leads.items() if v[0] == BUTTON) == [
+    assert reply is not None, problems
+    assert list(reply.differences) == []
+    assert same_sides(reply)
+    leads = {x.lead_id: (x.proposed, x.actual) for x in reply.leads}
+    assert len([x for x in leads.values() if x[0] != "(button)"]) == 11
+    assert sorted(k for k, v in leads.items() if v[0] == "(button)") == [
         "X1",
         "X2",
         "X3",
         "X4",
     ]
-    assert result.claims == 5
-    assert (
-        result.refused
-        == result.actual_refused
-        == {
-            "marina": {"max_active": 1},
-            "ursula": {"interval_minutes": 1},
-        }
-    )
-    assert result.sla_reassignments == result.actual_sla_reassignments == 1
-    assert result.held == result.actual_held
-    assert result.held.leads == 1 and result.held.max_minutes == 30
-    assert result.fairness == result.actual_fairness
+    by_name = {m.name: m for m in reply.managers}
+    assert reply.proposed.presses == 5
+    assert dict(by_name["Marina"].proposed.refused) == {"max_active": 1}
+    assert dict(by_name["Ursula"].proposed.refused) == {"interval_minutes": 1}
+    assert reply.proposed.sla_reassignments == reply.actual.sla_reassignments == 1
+    assert reply.proposed.held == reply.actual.held
+    assert reply.proposed.held.leads == 1 and reply.proposed.held.max_minutes == 30
+    assert reply.fairness == reply.actual_fairness

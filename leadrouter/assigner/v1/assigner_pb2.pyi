@@ -8,8 +8,10 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from leadrouter.common.v1 import common_pb2 as _common_pb2
 from leadrouter.crm.v1 import crm_pb2 as _crm_pb2
 from leadrouter.limits.v1 import limits_pb2 as _limits_pb2
+from leadrouter.scheduler.v1 import scheduler_pb2 as _scheduler_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -806,3 +808,407 @@ class Waiting(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Waiting: _TypeAlias = Waiting  # noqa: Y015
+
+@_typing.final
+class SimulateRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    WORKSPACE_YAML_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    workspace_yaml: _builtins.str
+    @_builtins.property
+    def to(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        workspace_yaml: _builtins.str = ...,
+        to: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "to", b"to"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "from", b"from", "to", b"to", "workspace_yaml", b"workspace_yaml"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SimulateRequest: _TypeAlias = SimulateRequest  # noqa: Y015
+
+@_typing.final
+class WhatIfFigures(_message.Message):
+    """One manager's figures on one side of a what-if."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class RefusedEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    LEADS_FIELD_NUMBER: _builtins.int
+    HELD_FIELD_NUMBER: _builtins.int
+    SLA_FIELD_NUMBER: _builtins.int
+    HANDOVERS_FIELD_NUMBER: _builtins.int
+    CLAIMED_FIELD_NUMBER: _builtins.int
+    REFUSED_FIELD_NUMBER: _builtins.int
+    leads: _builtins.int
+    """inbox leads push placed with them first"""
+    held: _builtins.int
+    """of those, the ones that waited first"""
+    sla: _builtins.int
+    """leads received by SLA reassignment"""
+    handovers: _builtins.int
+    """leads received at someone's shift end"""
+    claimed: _builtins.int
+    """presses of the button that took a lead"""
+    @_builtins.property
+    def refused(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """limit (or not_a_member, disabled) -> presses"""
+
+    def __init__(
+        self,
+        *,
+        leads: _builtins.int = ...,
+        held: _builtins.int = ...,
+        sla: _builtins.int = ...,
+        handovers: _builtins.int = ...,
+        claimed: _builtins.int = ...,
+        refused: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claimed", b"claimed", "handovers", b"handovers", "held", b"held", "leads", b"leads", "refused", b"refused", "sla", b"sla"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WhatIfFigures: _TypeAlias = WhatIfFigures  # noqa: Y015
+
+@_typing.final
+class ManagerComparison(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    PROPOSED_FIELD_NUMBER: _builtins.int
+    ACTUAL_FIELD_NUMBER: _builtins.int
+    PROPOSED_SHARE_FIELD_NUMBER: _builtins.int
+    ACTUAL_SHARE_FIELD_NUMBER: _builtins.int
+    IDEAL_SHARE_FIELD_NUMBER: _builtins.int
+    ACTUAL_IDEAL_SHARE_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    name: _builtins.str
+    proposed_share: _builtins.float
+    """of the leads pushed by a template, 0..1"""
+    actual_share: _builtins.float
+    ideal_share: _builtins.float
+    """by the proposed templates' weights"""
+    actual_ideal_share: _builtins.float
+    @_builtins.property
+    def proposed(self) -> Global___WhatIfFigures: ...
+    @_builtins.property
+    def actual(self) -> Global___WhatIfFigures:
+        """unset: what happened is not known"""
+
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        proposed: Global___WhatIfFigures | None = ...,
+        actual: Global___WhatIfFigures | None = ...,
+        proposed_share: _builtins.float = ...,
+        actual_share: _builtins.float = ...,
+        ideal_share: _builtins.float = ...,
+        actual_ideal_share: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actual", b"actual", "proposed", b"proposed"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual", b"actual", "actual_ideal_share", b"actual_ideal_share", "actual_share", b"actual_share", "ideal_share", b"ideal_share", "name", b"name", "proposed", b"proposed", "proposed_share", b"proposed_share", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ManagerComparison: _TypeAlias = ManagerComparison  # noqa: Y015
+
+@_typing.final
+class UserCount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    name: _builtins.str
+    count: _builtins.int
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "name", b"name", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserCount: _TypeAlias = UserCount  # noqa: Y015
+
+@_typing.final
+class TemplateComparison(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    WINDOW_FIELD_NUMBER: _builtins.int
+    PROPOSED_FIELD_NUMBER: _builtins.int
+    ACTUAL_FIELD_NUMBER: _builtins.int
+    MAX_DEVIATION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    name: _builtins.str
+    window: _builtins.str
+    """"Mon–Fri 09:00–16:00"; empty: not proposed"""
+    max_deviation: _builtins.float
+    """leads off the ideal weighted share"""
+    @_builtins.property
+    def proposed(self) -> _containers.RepeatedCompositeFieldContainer[Global___UserCount]:
+        """first placements"""
+
+    @_builtins.property
+    def actual(self) -> _containers.RepeatedCompositeFieldContainer[Global___UserCount]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        window: _builtins.str = ...,
+        proposed: _abc.Iterable[Global___UserCount] | None = ...,
+        actual: _abc.Iterable[Global___UserCount] | None = ...,
+        max_deviation: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_deviation", b"_max_deviation", "max_deviation", b"max_deviation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_deviation", b"_max_deviation", "actual", b"actual", "id", b"id", "max_deviation", b"max_deviation", "name", b"name", "proposed", b"proposed", "window", b"window"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__max_deviation: _TypeAlias = _typing.Literal["max_deviation"]  # noqa: Y015
+    _WhichOneofArgType__max_deviation: _TypeAlias = _typing.Literal["_max_deviation", b"_max_deviation"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_deviation) -> _WhichOneofReturnType__max_deviation | None: ...
+
+Global___TemplateComparison: _TypeAlias = TemplateComparison  # noqa: Y015
+
+@_typing.final
+class HeldLeads(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEADS_FIELD_NUMBER: _builtins.int
+    TOTAL_MINUTES_FIELD_NUMBER: _builtins.int
+    MAX_MINUTES_FIELD_NUMBER: _builtins.int
+    leads: _builtins.int
+    total_minutes: _builtins.int
+    max_minutes: _builtins.int
+    def __init__(
+        self,
+        *,
+        leads: _builtins.int = ...,
+        total_minutes: _builtins.int = ...,
+        max_minutes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leads", b"leads", "max_minutes", b"max_minutes", "total_minutes", b"total_minutes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HeldLeads: _TypeAlias = HeldLeads  # noqa: Y015
+
+@_typing.final
+class WhatIfTotals(_message.Message):
+    """One side's totals over the range's inbox leads and presses."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEADS_FIELD_NUMBER: _builtins.int
+    LEFT_TO_BUTTON_FIELD_NUMBER: _builtins.int
+    STILL_HELD_FIELD_NUMBER: _builtins.int
+    HELD_FIELD_NUMBER: _builtins.int
+    SLA_REASSIGNMENTS_FIELD_NUMBER: _builtins.int
+    HANDOVERS_FIELD_NUMBER: _builtins.int
+    PRESSES_FIELD_NUMBER: _builtins.int
+    REFUSED_PRESSES_FIELD_NUMBER: _builtins.int
+    leads: _builtins.int
+    """inbox leads that arrived in the range"""
+    left_to_button: _builtins.int
+    """no template took them"""
+    still_held: _builtins.int
+    """waiting when the range ends"""
+    sla_reassignments: _builtins.int
+    handovers: _builtins.int
+    presses: _builtins.int
+    refused_presses: _builtins.int
+    """by a limit or for who pressed"""
+    @_builtins.property
+    def held(self) -> Global___HeldLeads:
+        """waited on arrival"""
+
+    def __init__(
+        self,
+        *,
+        leads: _builtins.int = ...,
+        left_to_button: _builtins.int = ...,
+        still_held: _builtins.int = ...,
+        held: Global___HeldLeads | None = ...,
+        sla_reassignments: _builtins.int = ...,
+        handovers: _builtins.int = ...,
+        presses: _builtins.int = ...,
+        refused_presses: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["held", b"held"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["handovers", b"handovers", "held", b"held", "leads", b"leads", "left_to_button", b"left_to_button", "presses", b"presses", "refused_presses", b"refused_presses", "sla_reassignments", b"sla_reassignments", "still_held", b"still_held"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WhatIfTotals: _TypeAlias = WhatIfTotals  # noqa: Y015
+
+@_typing.final
+class BlockedTime(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    HOURS_FIELD_NUMBER: _builtins.int
+    SPANS_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    name: _builtins.str
+    limit: _builtins.str
+    hours: _builtins.float
+    @_builtins.property
+    def spans(self) -> _containers.RepeatedCompositeFieldContainer[_scheduler_pb2.Interval]: ...
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        limit: _builtins.str = ...,
+        hours: _builtins.float = ...,
+        spans: _abc.Iterable[_scheduler_pb2.Interval] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hours", b"hours", "limit", b"limit", "name", b"name", "spans", b"spans", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BlockedTime: _TypeAlias = BlockedTime  # noqa: Y015
+
+@_typing.final
+class LeadComparison(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAD_ID_FIELD_NUMBER: _builtins.int
+    PROPOSED_FIELD_NUMBER: _builtins.int
+    ACTUAL_FIELD_NUMBER: _builtins.int
+    lead_id: _builtins.str
+    proposed: _builtins.str
+    """user id, "(button)" or "(held)" """
+    actual: _builtins.str
+    def __init__(
+        self,
+        *,
+        lead_id: _builtins.str = ...,
+        proposed: _builtins.str = ...,
+        actual: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual", b"actual", "lead_id", b"lead_id", "proposed", b"proposed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeadComparison: _TypeAlias = LeadComparison  # noqa: Y015
+
+@_typing.final
+class SimulateResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROBLEMS_FIELD_NUMBER: _builtins.int
+    MANAGERS_FIELD_NUMBER: _builtins.int
+    TEMPLATES_FIELD_NUMBER: _builtins.int
+    PROPOSED_FIELD_NUMBER: _builtins.int
+    ACTUAL_FIELD_NUMBER: _builtins.int
+    FAIRNESS_FIELD_NUMBER: _builtins.int
+    ACTUAL_FAIRNESS_FIELD_NUMBER: _builtins.int
+    BLOCKED_FIELD_NUMBER: _builtins.int
+    LEADS_FIELD_NUMBER: _builtins.int
+    DIFFERENCES_FIELD_NUMBER: _builtins.int
+    fairness: _builtins.float
+    """max |share - ideal share|, 0..1"""
+    actual_fairness: _builtins.float
+    @_builtins.property
+    def problems(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Problem]:
+        """set: nothing was run"""
+
+    @_builtins.property
+    def managers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ManagerComparison]: ...
+    @_builtins.property
+    def templates(self) -> _containers.RepeatedCompositeFieldContainer[Global___TemplateComparison]: ...
+    @_builtins.property
+    def proposed(self) -> Global___WhatIfTotals: ...
+    @_builtins.property
+    def actual(self) -> Global___WhatIfTotals:
+        """unset: what happened is not known"""
+
+    @_builtins.property
+    def blocked(self) -> _containers.RepeatedCompositeFieldContainer[Global___BlockedTime]: ...
+    @_builtins.property
+    def leads(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeadComparison]: ...
+    @_builtins.property
+    def differences(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """where the two sides differ, a line each"""
+
+    def __init__(
+        self,
+        *,
+        problems: _abc.Iterable[_common_pb2.Problem] | None = ...,
+        managers: _abc.Iterable[Global___ManagerComparison] | None = ...,
+        templates: _abc.Iterable[Global___TemplateComparison] | None = ...,
+        proposed: Global___WhatIfTotals | None = ...,
+        actual: Global___WhatIfTotals | None = ...,
+        fairness: _builtins.float | None = ...,
+        actual_fairness: _builtins.float | None = ...,
+        blocked: _abc.Iterable[Global___BlockedTime] | None = ...,
+        leads: _abc.Iterable[Global___LeadComparison] | None = ...,
+        differences: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_actual_fairness", b"_actual_fairness", "_fairness", b"_fairness", "actual", b"actual", "actual_fairness", b"actual_fairness", "fairness", b"fairness", "proposed", b"proposed"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_actual_fairness", b"_actual_fairness", "_fairness", b"_fairness", "actual", b"actual", "actual_fairness", b"actual_fairness", "blocked", b"blocked", "differences", b"differences", "fairness", b"fairness", "leads", b"leads", "managers", b"managers", "problems", b"problems", "proposed", b"proposed", "templates", b"templates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__actual_fairness: _TypeAlias = _typing.Literal["actual_fairness"]  # noqa: Y015
+    _WhichOneofArgType__actual_fairness: _TypeAlias = _typing.Literal["_actual_fairness", b"_actual_fairness"]  # noqa: Y015
+    _WhichOneofReturnType__fairness: _TypeAlias = _typing.Literal["fairness"]  # noqa: Y015
+    _WhichOneofArgType__fairness: _TypeAlias = _typing.Literal["_fairness", b"_fairness"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__actual_fairness) -> _WhichOneofReturnType__actual_fairness | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__fairness) -> _WhichOneofReturnType__fairness | None: ...
+
+Global___SimulateResponse: _TypeAlias = SimulateResponse  # noqa: Y015

@@ -96,6 +96,11 @@ class AssignerStub:
                 request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.GetWaitingRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Waiting.FromString,
                 _registered_method=True)
+        self.Simulate = channel.unary_unary(
+                '/leadrouter.assigner.v1.Assigner/Simulate',
+                request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateResponse.FromString,
+                _registered_method=True)
 
 
 class AssignerServicer:
@@ -180,6 +185,15 @@ class AssignerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Simulate(self, request, context):
+        """What-if: the account's history in [from, to) replayed under a proposed
+        workspace by the engine live push runs, next to what happened. Reads
+        only; nothing live changes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssignerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -242,6 +256,11 @@ def add_AssignerServicer_to_server(servicer, server):
                     servicer.GetWaiting,
                     request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.GetWaitingRequest.FromString,
                     response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Waiting.SerializeToString,
+            ),
+            'Simulate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Simulate,
+                    request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateRequest.FromString,
+                    response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -568,6 +587,33 @@ class Assigner:
             '/leadrouter.assigner.v1.Assigner/GetWaiting',
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.GetWaitingRequest.SerializeToString,
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.Waiting.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Simulate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.assigner.v1.Assigner/Simulate',
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateRequest.SerializeToString,
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateResponse.FromString,
             options,
             channel_credentials,
             insecure,

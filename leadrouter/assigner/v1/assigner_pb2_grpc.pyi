@@ -54,6 +54,11 @@ class AssignerStub:
     """Leads that wait: held by push (per group and why) and pools nobody may
     take a lead from, at the clock's now.
     """
+    Simulate: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.SimulateRequest, _assigner_pb2.SimulateResponse]
+    """What-if: the account's history in [from, to) replayed under a proposed
+    workspace by the engine live push runs, next to what happened. Reads
+    only; nothing live changes.
+    """
 
 @_typing.type_check_only
 class AssignerAsyncStub(AssignerStub):
@@ -78,6 +83,11 @@ class AssignerAsyncStub(AssignerStub):
     GetWaiting: _aio.UnaryUnaryMultiCallable[_assigner_pb2.GetWaitingRequest, _assigner_pb2.Waiting]  # type: ignore[assignment]
     """Leads that wait: held by push (per group and why) and pools nobody may
     take a lead from, at the clock's now.
+    """
+    Simulate: _aio.UnaryUnaryMultiCallable[_assigner_pb2.SimulateRequest, _assigner_pb2.SimulateResponse]  # type: ignore[assignment]
+    """What-if: the account's history in [from, to) replayed under a proposed
+    workspace by the engine live push runs, next to what happened. Reads
+    only; nothing live changes.
     """
 
 class AssignerServicer(metaclass=_abc_1.ABCMeta):
@@ -172,6 +182,17 @@ class AssignerServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_assigner_pb2.Waiting, _abc.Awaitable[_assigner_pb2.Waiting]]:
         """Leads that wait: held by push (per group and why) and pools nobody may
         take a lead from, at the clock's now.
+        """
+
+    @_abc_1.abstractmethod
+    def Simulate(
+        self,
+        request: _assigner_pb2.SimulateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assigner_pb2.SimulateResponse, _abc.Awaitable[_assigner_pb2.SimulateResponse]]:
+        """What-if: the account's history in [from, to) replayed under a proposed
+        workspace by the engine live push runs, next to what happened. Reads
+        only; nothing live changes.
         """
 
 def add_AssignerServicer_to_server(servicer: AssignerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -14,6 +14,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from services.assigner.engine import explain
@@ -38,12 +39,13 @@ class Verdict:
     membership: Membership
     passed: bool  # every enabled limit passes
     limits: tuple[Mapping[str, Any], ...] = ()  # each limit as the journal shows it
+    eligible: bool = field(init=False)
 
-    @property
-    def eligible(self) -> bool:
+    def __post_init__(self) -> None:
         # Limits are per (group, member): someone not an enabled member has
         # none to fail.
-        return self.passed or self.membership != Membership.ENABLED
+        eligible = self.passed or self.membership != Membership.ENABLED
+        object.__setattr__(self, "eligible", eligible)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,11 @@ class Situation:
 
 def on_duty(template: Template, duty: Mapping[str, Duty]) -> list[str]:
     """The template's participants on duty, in its order."""
-    return [p.user for p in template.participants if _on(duty, p.user)]
+    return [
+        p.user
+        for p in template.participants
+        if (d := duty.get(p.user)) is not None and d.on_duty
+    ]
 
 
 def needs_verdicts(
@@ -110,10 +116,17 @@ def seats(
 ) -> list[Seat]:
     """The on-duty participants the limits let take a lead, in template order."""
     return [
-        Seat(p.user, p.weight)
+        _seat(p.user, p.weight)
         for p in template.participants
-        if _on(duty, p.user) and (p.user not in verdicts or verdicts[p.user].eligible)
+        if (d := duty.get(p.user)) is not None
+        and d.on_duty
+        and ((v := verdicts.get(p.user)) is None or v.eligible)
     ]
+
+
+@cache
+def _seat(user: str, weight: int) -> Seat:
+    return Seat(user, weight)
 
 
 def takers(
@@ -141,14 +154,14 @@ def needs_links(template: Template) -> bool:
     return template.algorithm == "linked"
 
 
+def _draws(template: Template) -> bool:
+    """Whether the template's pick may draw at random (seeding costs time)."""
+    return "random" in (template.algorithm, template.fallback_algorithm)
+
+
 def draw_seed(account: str, template_id: str, lead_id: str, attempt: int) -> str:
     """The random draw of an attempt: the same inputs draw the same participant."""
     return f"{account}:{template_id}:{lead_id}:{attempt}"
-
-
-def _on(duty: Mapping[str, Duty], user: str) -> bool:
-    d = duty.get(user)
-    return d is not None and d.on_duty
 
 
 @dataclass(frozen=True)
@@ -208,7 +221,10 @@ class Rotate:
             open_leads=s.open_leads,
             links=s.links,
             fallback_algorithm=t.fallback_algorithm,
-            rng=random.Random(draw_seed(s.account, t.id, s.lead.id, s.attempt + 1)),
+            rng=random.Random(draw_seed(s.account, t.id, s.lead.id, s.attempt + 1))
+            if _draws(t)
+            else None,
+            explain=self.explain,
         )
         given = Give(
             user=chosen.user,

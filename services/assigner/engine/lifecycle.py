@@ -55,7 +55,9 @@ def reserve(row: PushRow, now: datetime, pending: str) -> int:
 
 
 def skipped_users(row: PushRow) -> frozenset[str]:
-    return frozenset(json.loads(row.skipped or "[]"))
+    if not row.skipped or row.skipped == "[]":
+        return frozenset()
+    return frozenset(json.loads(row.skipped))
 
 
 def complete(

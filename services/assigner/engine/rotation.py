@@ -30,6 +30,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import lru_cache
 
 from services.assigner.engine.reasons import Standing
 
@@ -92,7 +93,7 @@ class RotationState:
         counts[user] = counts.get(user, 0) + 1
         last = dict(self.last_turn)
         last[user] = self.turns
-        return replace(self, counts=counts, turns=self.turns + 1, last_turn=last)
+        return RotationState(self.cycle, counts, self.turns + 1, last, self.first)
 
     def taken_back(self, user: str) -> RotationState:
         """Undoes a lead that never reached `user` (the CRM refused the change)."""
@@ -104,6 +105,10 @@ class RotationState:
 
 
 def _same_pool(a: Sequence[Seat], b: Sequence[Seat]) -> bool:
+    if len(a) != len(b):
+        return False
+    if all(x == y for x, y in zip(a, b, strict=True)):
+        return True  # the same seats in the same order: the usual case
     return {s.user: s.weight for s in a} == {s.user: s.weight for s in b}
 
 
@@ -155,28 +160,30 @@ def _excluded_losses(pool: Sequence[Seat], seats: Sequence[Seat]) -> dict[str, L
     }
 
 
-def _block_feasible(
-    pool: Sequence[Seat], counts: Mapping[str, int], turn: int, total: int
+@lru_cache(maxsize=1 << 16)
+def _keeps_bounds(
+    weights: tuple[int, ...], counts: tuple[int, ...], turn: int, who: int
 ) -> bool:
-    """Whether `counts` after lead `turn` keep every share within its bounds,
-    now and up to the end of the block of Σw leads that `turn` falls in.
+    """Whether giving lead `turn` to seat `who` keeps every share within its
+    bounds, now and up to the end of the block of Σw leads `turn` falls in.
 
-    Each lead still owed to a participant in the block is a unit job: it may
-    come once the ceiling of the share reaches it, and must come by the time
-    the floor does. One lead a turn, earliest deadline first, finds a way
-    through whenever one exists.
+    Each lead still owed to a seat in the block is a unit job: it may come
+    once the ceiling of the share reaches it, and must come by the time the
+    floor does. One lead a turn, earliest deadline first, finds a way through
+    whenever one exists. The answer depends on the counts within the block
+    only, so the caller passes them net of the blocks already completed, and
+    a rotation running over one set asks the same few questions again.
     """
+    total = sum(weights)
     block_end = -(-turn // total) * total
     jobs: list[tuple[int, int]] = []  # (release, deadline) per owed lead
-    for s in pool:
-        have = counts.get(s.user, 0)
+    for i, w in enumerate(weights):
+        have = counts[i] + (i == who)
         # This turn's own bounds: floor(t·w/Σw) <= c <= ceil(t·w/Σw).
-        if not turn * s.weight // total <= have <= -(-turn * s.weight // total):
+        if not turn * w // total <= have <= -(-turn * w // total):
             return False
-        for k in range(have + 1, block_end // total * s.weight + 1):
-            release = (k - 1) * total // s.weight + 1
-            deadline = -(-k * total // s.weight)
-            jobs.append((release, deadline))
+        for k in range(have + 1, block_end // total * w + 1):
+            jobs.append(((k - 1) * total // w + 1, -(-k * total // w)))
     if len(jobs) != block_end - turn:
         return False
     jobs.sort()
@@ -197,20 +204,24 @@ def weighted_pick(
     allowed: frozenset[str] | None = None,
     *,
     algorithm: str = "weighted",
+    explain: bool = True,
 ) -> Pick:
     """The next turn over `pool` by the weights, among the `allowed` seats."""
     state = state.over(pool)
     seats = _allowed(pool, allowed)
-    total = sum(s.weight for s in pool)
-    turn = sum(state.counts.get(s.user, 0) for s in pool) + 1
+    weights = tuple(s.weight for s in pool)
+    total = sum(weights)
+    have = tuple(state.counts.get(s.user, 0) for s in pool)
+    turn = sum(have) + 1
+    done = (turn - 1) // total  # whole blocks behind: they change no bound
+    net = tuple(c - done * w for c, w in zip(have, weights, strict=True))
+    index = {s.user: i for i, s in enumerate(pool)}
 
     def count(s: Seat) -> int:
-        return state.counts.get(s.user, 0)
+        return have[index[s.user]]
 
     def keeps_bounds(s: Seat) -> bool:
-        after = dict(state.counts)
-        after[s.user] = count(s) + 1
-        return _block_feasible(pool, after, turn, total)
+        return _keeps_bounds(weights, net, turn - done * total, index[s.user])
 
     def below_ceiling(s: Seat) -> bool:
         return count(s) + 1 <= -(-turn * s.weight // total)
@@ -218,10 +229,11 @@ def weighted_pick(
     restarted = turn == 1 and state.turns > 0
     listed = _listing(pool, state.first)
     tie = _tie_order(state, pool) if restarted else listed
-    fair = [s for s in seats if keeps_bounds(s)]
-    if fair:
-        winner = min(fair, key=tie)
-    else:
+    winner = next(
+        (s for s in sorted(seats, key=tie) if below_ceiling(s) and keeps_bounds(s)),
+        None,
+    )
+    if winner is None:
         # Only when `allowed` leaves out whoever is due: the quota method's
         # pick among the rest (the highest wᵢ/(cᵢ+1) below its ceiling).
         entitled = [s for s in seats if below_ceiling(s)] or seats
@@ -230,6 +242,11 @@ def weighted_pick(
             (s for s in entitled if Fraction(s.weight, count(s) + 1) == best),
             key=listed,
         )
+    after = state.handed(winner.user)
+    if turn == 1:
+        after = replace(after, first=winner.user)
+    if not explain:
+        return Pick(winner.user, after, algorithm, "", {})
     losses = _excluded_losses(pool, seats)
     for s in seats:
         if s is winner:
@@ -238,7 +255,7 @@ def weighted_pick(
         share = f"{count(s)} of an ideal {float(ideal):.2f} after this lead"
         if not below_ceiling(s):
             losses[s.user] = Loss(Standing.AT_SHARE, f"already has its share: {share}")
-        elif s not in fair:
+        elif not keeps_bounds(s):
             losses[s.user] = Loss(Standing.NOT_ITS_TURN, f"not its turn: {share}")
         elif restarted and tie(s) > tie(winner):
             losses[s.user] = Loss(
@@ -253,25 +270,26 @@ def weighted_pick(
         f"{float(Fraction(turn * winner.weight, total)):.2f} after this lead "
         f"(weight {winner.weight} of {total})"
     )
-    after = state.handed(winner.user)
-    if turn == 1:
-        after = replace(after, first=winner.user)
     return Pick(winner.user, after, algorithm, why, losses)
 
 
 def _listing(pool: Sequence[Seat], first: str) -> Callable[[Seat], tuple[int, int]]:
     """The template's order, read round from `first` when it is in the pool."""
-    users = [s.user for s in pool]
-    shift = users.index(first) if first in users else 0
-    return lambda s: ((users.index(s.user) - shift) % len(users), 0)
+    index = {s.user: i for i, s in enumerate(pool)}
+    shift, n = index.get(first, 0), len(pool)
+    return lambda s: ((index[s.user] - shift) % n, 0)
 
 
 def round_robin_pick(
-    state: RotationState, pool: Sequence[Seat], allowed: frozenset[str] | None = None
+    state: RotationState,
+    pool: Sequence[Seat],
+    allowed: frozenset[str] | None = None,
+    *,
+    explain: bool = True,
 ) -> Pick:
     """Equal turns in the template's order, whatever the weights say."""
     even = [Seat(s.user, 1) for s in pool]
-    return weighted_pick(state, even, allowed, algorithm="round_robin")
+    return weighted_pick(state, even, allowed, algorithm="round_robin", explain=explain)
 
 
 def random_pick(
@@ -345,6 +363,7 @@ def pick(
     links: Sequence[Link] = (),
     fallback_algorithm: str | None = None,
     rng: random.Random | None = None,
+    explain: bool = True,
 ) -> Pick:
     """The seat of `pool` that gets the lead by `algorithm`.
 
@@ -382,15 +401,16 @@ def pick(
             allowed=allowed,
             open_leads=open_leads,
             rng=rng,
+            explain=explain,
         )
         unlinked = (
             "no linked user is on duty" if links else "the contact has no linked user"
         )
         return replace(chosen, why=f"{unlinked}; {chosen.why}")
     if algorithm == "weighted":
-        return weighted_pick(state, pool, allowed)
+        return weighted_pick(state, pool, allowed, explain=explain)
     if algorithm == "round_robin":
-        return round_robin_pick(state, pool, allowed)
+        return round_robin_pick(state, pool, allowed, explain=explain)
     if algorithm == "random":
         return random_pick(state, pool, allowed, rng or random.Random(state.turns))
     if algorithm == "least_loaded":

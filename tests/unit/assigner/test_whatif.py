@@ -8,7 +8,11 @@ from zoneinfo import ZoneInfo
 
 from leadrouter.simulate import comparison_csv, render_comparison
 from leadrouter.workspace import Workspace, parse_workspace
-from services.assigner.whatif import ClaimPress, Held, replay
+from services.assigner.simulate import response
+from services.assigner.whatif.inputs import ClaimPress
+from services.assigner.whatif.replay import replay
+from services.assigner.whatif.result import WhatIfResult
+from services.assigner.whatif.tally import Held
 from services.crm.history import CanonicalEvent, parse_event
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -45,6 +49,19 @@ templates:
     participants: [{user: marina, weight: 1}, {user: pavel, weight: 2}]
     algorithm: %(algorithm)s
 """
+
+
+def placed(result: WhatIfResult) -> dict[str, int]:
+    """Inbox leads by their first placement under the proposal."""
+    return result.proposed.placed
+
+
+def refused(result: WhatIfResult) -> dict[str, dict[str, int]]:
+    return result.proposed.refused
+
+
+def text(result: WhatIfResult) -> str:
+    return render_comparison(response(result))
 
 
 def workspace(lost: int | str = "null", algorithm: str = "weighted") -> Workspace:
@@ -96,11 +113,10 @@ def test_weights_one_to_two_split_thirty_pushed_leads_ten_and_twenty() -> None:
 
     result = replay(workspace(), MSK, history, [], start=START, end=END)
 
-    assert result.proposed == {"marina": 10, "pavel": 20}
-    assert result.actual == {"ivan": 30}
-    assert result.pushed_by_template == {"inbox": {"marina": 10, "pavel": 20}}
-    assert result.max_deviation == {"inbox": 0.0}
-    assert result.held_leads == 0
+    assert placed(result) == {"marina": 10, "pavel": 20}
+    assert result.proposed.by_template == {"inbox": {"marina": 10, "pavel": 20}}
+    assert [(t.id, t.max_deviation) for t in result.templates] == [("inbox", 0.0)]
+    assert result.proposed.held.leads == 0
 
 
 def test_tightening_max_lost_today_refuses_marina_on_the_days_she_lost() -> None:
@@ -119,10 +135,10 @@ def test_tightening_max_lost_today_refuses_marina_on_the_days_she_lost() -> None
     tight = replay(workspace(lost=0), MSK, history, presses, start=START, end=END)
     loose = replay(workspace(), MSK, history, presses, start=START, end=END)
 
-    assert tight.claims == 6
-    assert tight.refused == {"marina": {"max_lost_today": 2}}
-    assert tight.refused_claims == 2
-    assert loose.refused == {}
+    assert tight.proposed.presses == 6
+    assert refused(tight) == {"marina": {"max_lost_today": 2}}
+    assert tight.proposed.refused_presses == 2
+    assert refused(loose) == {}
 
 
 def test_a_lead_arriving_before_the_shift_is_held_until_someone_comes_on() -> None:
@@ -134,9 +150,9 @@ def test_a_lead_arriving_before_the_shift_is_held_until_someone_comes_on() -> No
 
     result = replay(ws, MSK, history, [], start=START, end=END)
 
-    assert result.proposed == {"pavel": 1}
-    assert result.held_leads == 1
-    assert result.held_minutes == 30
+    assert placed(result) == {"pavel": 1}
+    assert result.proposed.held.leads == 1
+    assert result.proposed.held.total_minutes == 30
 
 
 def test_the_same_inputs_give_the_same_result_with_the_random_algorithm() -> None:
@@ -147,8 +163,8 @@ def test_the_same_inputs_give_the_same_result_with_the_random_algorithm() -> Non
     second = replay(ws, MSK, list(history), [], start=START, end=END)
 
     assert first == second
-    assert sum(first.proposed.values()) == 40
-    assert first.actual == {"(unassigned)": 40}
+    assert sum(placed(first).values()) == 40
+    assert first.actual is None  # no journal given: what happened is unknown
 
 
 def test_history_before_the_range_is_state_not_replayed() -> None:
@@ -157,7 +173,7 @@ def test_history_before_the_range_is_state_not_replayed() -> None:
 
     result = replay(workspace(), MSK, history, [], start=START, end=END)
 
-    assert sum(result.proposed.values()) == 1
+    assert sum(placed(result).values()) == 1
 
 
 def test_max_lost_today_blocks_marina_from_each_loss_to_midnight() -> None:
@@ -192,10 +208,10 @@ def test_max_lost_today_blocks_marina_from_each_loss_to_midnight() -> None:
         "marina": {"max_lost_today": [date(2026, 11, 3), date(2026, 11, 5)]}
     }
     # The 12:00 presses of Tuesday and Thursday; the morning ones came first.
-    assert tight.refused == {"marina": {"max_lost_today": 2}}
-    assert (tight.claims, tight.refused_claims) == (6, 2)
-    assert loose.blocked == {} and loose.refused == {}
-    assert "marina: max_lost_today 27 h" in render_comparison(tight)
+    assert refused(tight) == {"marina": {"max_lost_today": 2}}
+    assert (tight.proposed.presses, tight.proposed.refused_presses) == (6, 2)
+    assert loose.blocked == {} and refused(loose) == {}
+    assert "marina: max_lost_today 27 h" in text(tight)
 
 
 def test_marina_on_two_two_shifts_holds_the_leads_of_her_days_off() -> None:
@@ -221,13 +237,12 @@ def test_marina_on_two_two_shifts_holds_the_leads_of_her_days_off() -> None:
 
     result = replay(ws, MSK, history, [], start=START, end=END)
 
-    assert result.proposed == {"marina": 3}
-    assert result.held == Held(
+    assert placed(result) == {"marina": 3}
+    assert result.proposed.held == Held(
         leads=2, total_minutes=(47 + 18) * 60, max_minutes=47 * 60
     )
-    assert result.leads["wed"] == ("marina", "(unassigned)")
-    text = render_comparison(result)
-    assert "proposed 2 lead(s), 3900 min in all, longest 2820 min" in text
+    assert result.proposed.first["wed"] == "marina"
+    assert "proposed 2 lead(s), 3900 min in all, longest 2820 min" in text(result)
 
 
 def test_an_untouched_lead_goes_to_the_next_participant_after_the_sla() -> None:
@@ -250,13 +265,10 @@ def test_an_untouched_lead_goes_to_the_next_participant_after_the_sla() -> None:
 
     result = replay(ws, MSK, history, [], start=START, end=at(2, 12))
 
-    assert result.leads == {
-        "a": ("marina", "(unassigned)"),
-        "b": ("pavel", "(unassigned)"),
-    }
-    assert result.sla_reassignments == 3
-    assert result.handovers == 0
-    assert result.proposed == {"marina": 1, "pavel": 1}  # first pushes
+    assert result.proposed.first == {"a": "marina", "b": "pavel"}
+    assert result.proposed.sla == {"marina": 1, "pavel": 2}  # who received them
+    assert result.proposed.handovers == {}
+    assert placed(result) == {"marina": 1, "pavel": 1}  # first pushes
 
 
 def test_shift_end_hands_over_the_untouched_leads_of_who_goes_off() -> None:
@@ -266,8 +278,8 @@ def test_shift_end_hands_over_the_untouched_leads_of_who_goes_off() -> None:
 
     result = replay(workspace(), MSK, history, [], start=START, end=END)
 
-    assert result.proposed == {"marina": 1, "pavel": 2}
-    assert result.handovers == 2
+    assert placed(result) == {"marina": 1, "pavel": 2}
+    assert result.proposed.handovers == {"marina": 2}
 
 
 def test_the_same_inputs_give_the_same_full_comparison() -> None:
@@ -286,6 +298,6 @@ def test_the_same_inputs_give_the_same_full_comparison() -> None:
     ]
 
     assert runs[0] == runs[1] == runs[2]
-    assert comparison_csv(runs[0]) == comparison_csv(runs[2])
-    assert len(set(runs[0].proposed) - {"(held)"}) == 2  # both drawn
+    assert comparison_csv(response(runs[0])) == comparison_csv(response(runs[2]))
+    assert len(set(placed(runs[0])) - {"(held)"}) == 2  # both drawn
     assert runs[0].blocked_hours == {"marina": {"max_lost_today": 11.0}}

@@ -14,15 +14,15 @@ const LIMIT_COLORS = ["#a3261b", "#e07b00", "#6b4fbb", "#17673a", "#0b5cad", "#b
 const SIMULATE = `query($y: String!, $from: DateTime!, $to: DateTime!) {
   simulate(workspaceYaml: $y, from: $from, to: $to) {
     ok problems { path message }
-    managers { user proposed actual proposedShare actualShare idealShare actualIdealShare }
+    managers { user name proposed actual proposedShare actualShare idealShare actualIdealShare }
     fairness actualFairness
     claims refusedClaims actualRefusedClaims
-    refusals { user limit count } actualRefusals { user limit count }
-    blocked { user limit hours }
+    refusals { user name limit count } actualRefusals { user name limit count }
+    blocked { user name limit hours }
     heldLeads heldMinutes heldMaxMinutes actualHeld { leads totalMinutes maxMinutes }
     slaReassignments actualSlaReassignments handovers actualHandovers
-    windows { templateId window proposedTotal actualTotal
-              proposed { user count } actual { user count } }
+    windows { templateId name window proposedTotal actualTotal
+              proposed { user name count } actual { user name count } }
   }
 }`;
 
@@ -62,7 +62,7 @@ function table(id, caption, head, rows) {
 
 function refusalCounts(list) {
   const out = {};
-  for (const r of list) out[`${r.user} · ${r.limit}`] = (out[`${r.user} · ${r.limit}`] ?? 0) + r.count;
+  for (const r of list) out[`${r.name || r.user} · ${r.limit}`] = (out[`${r.name || r.user} · ${r.limit}`] ?? 0) + r.count;
   return out;
 }
 
@@ -179,7 +179,7 @@ export async function render(ctx) {
         t("whatif.managersCaption"),
         [t("whatif.manager"), t("whatif.proposed"), t("whatif.actual"), t("whatif.share"), t("whatif.actualShare"), t("whatif.ideal")],
         s.managers.map((m) => [
-          m.user,
+          m.name || m.user,
           formatNumber(m.proposed),
           formatNumber(m.actual),
           m.user.startsWith("(") ? t("none") : pct(m.proposedShare),
@@ -196,7 +196,7 @@ export async function render(ctx) {
             "wi-blocked",
             t("whatif.blockedCaption"),
             [t("whatif.manager"), t("whatif.limit"), t("whatif.hours")],
-            s.blocked.map((b) => [b.user, b.limit, formatNumber(b.hours)]),
+            s.blocked.map((b) => [b.name || b.user, b.limit, formatNumber(b.hours)]),
           )
         : null,
       h("h2", {}, t("whatif.summaryTitle")),
@@ -217,9 +217,9 @@ export async function render(ctx) {
         t("whatif.windowsCaption"),
         [t("whatif.template"), t("whatif.proposed"), t("whatif.actual")],
         s.windows.map((w) => [
-          `${w.templateId} — ${w.window || t("whatif.notInProposal")}`,
-          `${formatNumber(w.proposedTotal)}${w.proposed.length ? ` (${w.proposed.map((x) => `${x.user} ${x.count}`).join(", ")})` : ""}`,
-          `${formatNumber(w.actualTotal)}${w.actual.length ? ` (${w.actual.map((x) => `${x.user} ${x.count}`).join(", ")})` : ""}`,
+          `${w.name || w.templateId} — ${w.window || t("whatif.notInProposal")}`,
+          `${formatNumber(w.proposedTotal)}${w.proposed.length ? ` (${w.proposed.map((x) => `${x.name || x.user} ${x.count}`).join(", ")})` : ""}`,
+          `${formatNumber(w.actualTotal)}${w.actual.length ? ` (${w.actual.map((x) => `${x.name || x.user} ${x.count}`).join(", ")})` : ""}`,
         ]),
       ),
     );
@@ -227,7 +227,7 @@ export async function render(ctx) {
       await drawChart(leadsCanvas, {
         type: "bar",
         data: {
-          labels: people.map((m) => m.user),
+          labels: people.map((m) => m.name || m.user),
           datasets: [
             { label: t("whatif.proposed"), data: people.map((m) => m.proposed), backgroundColor: COLORS.proposed },
             { label: t("whatif.actual"), data: people.map((m) => m.actual), backgroundColor: COLORS.actual },
@@ -238,12 +238,13 @@ export async function render(ctx) {
     );
     if (s.blocked.length) {
       const users = [...new Set(s.blocked.map((b) => b.user))];
+      const named = (u) => s.blocked.find((b) => b.user === u)?.name || u;
       const limits = [...new Set(s.blocked.map((b) => b.limit))];
       charts.push(
         await drawChart(blockedCanvas, {
           type: "bar",
           data: {
-            labels: users,
+            labels: users.map(named),
             datasets: limits.map((limit, i) => ({
               label: limit,
               data: users.map((u) => s.blocked.find((b) => b.user === u && b.limit === limit)?.hours ?? 0),
