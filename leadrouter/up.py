@@ -11,13 +11,12 @@ import time
 from datetime import timedelta
 
 from leadrouter.auth import issue_token
-from leadrouter.cli import import_lines
 from leadrouter.clients import Clients
 from leadrouter.clock import SystemClock
 from leadrouter.config import SERVICES, Settings
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.demo import WORKSPACE
-from leadrouter.demo.history import demo_history
+from leadrouter.demo.history import record_demo
 from leadrouter.errors import NotFound
 from leadrouter.rpc import wait_for_health
 from leadrouter.workspace_apply import apply_workspace
@@ -89,13 +88,15 @@ async def load_demo_if_empty(settings: Settings) -> bool:
             return False
         except NotFound:
             pass
-        report = await apply_workspace(
-            clients, WORKSPACE.read_text(encoding="utf-8"), settings.account
-        )
+        yaml = WORKSPACE.read_text(encoding="utf-8")
+        report = await apply_workspace(clients, yaml, settings.account)
         if report.problems:
             raise SystemExit(f"the demo workspace does not apply: {report.problems}")
-        lines = demo_history(SystemClock().now())
-        await import_lines(clients, settings.account, lines, "the demo history")
+        problems = await record_demo(
+            clients, settings.account, yaml, SystemClock().now()
+        )
+        if problems:
+            raise SystemExit(f"the demo history does not record: {problems}")
         return True
     finally:
         await clients.close()

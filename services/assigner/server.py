@@ -32,6 +32,7 @@ from services.assigner.background import AssignerRunner, CrmFollower, Ticker
 from services.assigner.claim import ClaimLead, pool_query
 from services.assigner.claim_attempts import ClaimAttempts, Settler
 from services.assigner.manual import ManualMode, ManualOutcome
+from services.assigner.past import RecordPast
 from services.assigner.push import PushDistribution
 from services.assigner.push_store import PushStore
 from services.assigner.simulate import Simulation
@@ -127,6 +128,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         self.manual = ManualMode(store, clients, clock, self._recorded.set)
         self.waiting = WaitingLeads(store.db, clients, clock)
         self.simulation = Simulation(store, clients)
+        self.past = RecordPast(store.db, clients)
 
     @handles_errors
     async def ApplyGroups(
@@ -316,6 +318,14 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         self, request: assigner_pb2.SimulateRequest, context: Ctx
     ) -> assigner_pb2.SimulateResponse:
         return await self.simulation(request)
+
+    @handles_errors
+    async def RecordHistory(
+        self, request: assigner_pb2.RecordHistoryRequest, context: Ctx
+    ) -> assigner_pb2.RecordHistoryResponse:
+        reply = await self.past(request)
+        self._recorded.set()
+        return reply
 
     async def StreamDecisions(
         self, request: assigner_pb2.StreamDecisionsRequest, context: Ctx

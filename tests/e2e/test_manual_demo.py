@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from leadrouter.demo import WORKSPACE
-from leadrouter.demo.history import demo_history
+from leadrouter.demo.history import record_demo
 from tests.e2e.reports_fixtures import settled
 from tests.e2e.test_manual import TRANSFER
 from tests.stack import Stack
@@ -24,7 +22,10 @@ async def test_transfer_of_a_demo_managers_open_leads_shows_in_the_report(
 ) -> None:
     result = await stack.apply(WORKSPACE.read_text())
     assert result["ok"], result["problems"]
-    await stack.import_history([json.loads(x) for x in demo_history(stack.clock.now())])
+    yaml = WORKSPACE.read_text()
+    assert (
+        await record_demo(stack.clients, stack.account, yaml, stack.clock.now()) == []
+    )
     variables = {
         "from": "marina",
         "to": "nadezhda",

@@ -1212,3 +1212,98 @@ class SimulateResponse(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__fairness) -> _WhichOneofReturnType__fairness | None: ...
 
 Global___SimulateResponse: _TypeAlias = SimulateResponse  # noqa: Y015
+
+@_typing.final
+class RecordedPress(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    group_id: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        user_id: _builtins.str = ...,
+        group_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "group_id", b"group_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordedPress: _TypeAlias = RecordedPress  # noqa: Y015
+
+@_typing.final
+class RecordHistoryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    WORKSPACE_YAML_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    PRESSES_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    workspace_yaml: _builtins.str
+    """the workspace in force over the stream"""
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Canonical events (the history file's lines): arrivals and people's work,
+        without push's and the button's own changes; a task's responsible may be
+        "(owner)": the owner of its lead at that moment.
+        """
+
+    @_builtins.property
+    def presses(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecordedPress]: ...
+    @_builtins.property
+    def to(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        workspace_yaml: _builtins.str = ...,
+        lines: _abc.Iterable[_builtins.str] | None = ...,
+        presses: _abc.Iterable[Global___RecordedPress] | None = ...,
+        to: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "to", b"to"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "from", b"from", "lines", b"lines", "presses", b"presses", "to", b"to", "workspace_yaml", b"workspace_yaml"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordHistoryRequest: _TypeAlias = RecordHistoryRequest  # noqa: Y015
+
+@_typing.final
+class RecordHistoryResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROBLEMS_FIELD_NUMBER: _builtins.int
+    EVENTS_FIELD_NUMBER: _builtins.int
+    DECISIONS_FIELD_NUMBER: _builtins.int
+    events: _builtins.int
+    decisions: _builtins.int
+    @_builtins.property
+    def problems(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Problem]:
+        """set: nothing was recorded"""
+
+    def __init__(
+        self,
+        *,
+        problems: _abc.Iterable[_common_pb2.Problem] | None = ...,
+        events: _builtins.int = ...,
+        decisions: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decisions", b"decisions", "events", b"events", "problems", b"problems"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordHistoryResponse: _TypeAlias = RecordHistoryResponse  # noqa: Y015

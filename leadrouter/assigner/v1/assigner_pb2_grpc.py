@@ -101,6 +101,11 @@ class AssignerStub:
                 request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateResponse.FromString,
                 _registered_method=True)
+        self.RecordHistory = channel.unary_unary(
+                '/leadrouter.assigner.v1.Assigner/RecordHistory',
+                request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.RecordHistoryRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.RecordHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class AssignerServicer:
@@ -194,6 +199,16 @@ class AssignerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordHistory(self, request, context):
+        """Records a past: the engine decides a stream of arrivals, work and presses
+        as live push and the button would have, and the crm's history and the
+        journal get what happened (the demo, a generated account). Only into an
+        account whose journal is empty.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssignerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -261,6 +276,11 @@ def add_AssignerServicer_to_server(servicer, server):
                     servicer.Simulate,
                     request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateRequest.FromString,
                     response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateResponse.SerializeToString,
+            ),
+            'RecordHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordHistory,
+                    request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.RecordHistoryRequest.FromString,
+                    response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.RecordHistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -614,6 +634,33 @@ class Assigner:
             '/leadrouter.assigner.v1.Assigner/Simulate',
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateRequest.SerializeToString,
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.SimulateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.assigner.v1.Assigner/RecordHistory',
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.RecordHistoryRequest.SerializeToString,
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.RecordHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,12 @@ class AssignerStub:
     workspace by the engine live push runs, next to what happened. Reads
     only; nothing live changes.
     """
+    RecordHistory: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.RecordHistoryRequest, _assigner_pb2.RecordHistoryResponse]
+    """Records a past: the engine decides a stream of arrivals, work and presses
+    as live push and the button would have, and the crm's history and the
+    journal get what happened (the demo, a generated account). Only into an
+    account whose journal is empty.
+    """
 
 @_typing.type_check_only
 class AssignerAsyncStub(AssignerStub):
@@ -88,6 +94,12 @@ class AssignerAsyncStub(AssignerStub):
     """What-if: the account's history in [from, to) replayed under a proposed
     workspace by the engine live push runs, next to what happened. Reads
     only; nothing live changes.
+    """
+    RecordHistory: _aio.UnaryUnaryMultiCallable[_assigner_pb2.RecordHistoryRequest, _assigner_pb2.RecordHistoryResponse]  # type: ignore[assignment]
+    """Records a past: the engine decides a stream of arrivals, work and presses
+    as live push and the button would have, and the crm's history and the
+    journal get what happened (the demo, a generated account). Only into an
+    account whose journal is empty.
     """
 
 class AssignerServicer(metaclass=_abc_1.ABCMeta):
@@ -193,6 +205,18 @@ class AssignerServicer(metaclass=_abc_1.ABCMeta):
         """What-if: the account's history in [from, to) replayed under a proposed
         workspace by the engine live push runs, next to what happened. Reads
         only; nothing live changes.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordHistory(
+        self,
+        request: _assigner_pb2.RecordHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assigner_pb2.RecordHistoryResponse, _abc.Awaitable[_assigner_pb2.RecordHistoryResponse]]:
+        """Records a past: the engine decides a stream of arrivals, work and presses
+        as live push and the button would have, and the crm's history and the
+        journal get what happened (the demo, a generated account). Only into an
+        account whose journal is empty.
         """
 
 def add_AssignerServicer_to_server(servicer: AssignerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

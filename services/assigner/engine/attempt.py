@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeAlias
 
 from services.assigner.engine import explain
 from services.assigner.engine.reasons import Membership, Reason, Trigger
@@ -252,7 +252,7 @@ class Rotate:
         return details
 
 
-Plan = Hold | Keep | Give | Rotate
+Plan: TypeAlias = Hold | Keep | Give | Rotate
 
 
 def plan(s: Situation, *, explain_it: bool = True) -> Plan:

@@ -14,6 +14,7 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from leadrouter.workspace import GroupSpec, Workspace
 from services.assigner.engine import arrival, attempt, lifecycle, timers
@@ -21,10 +22,11 @@ from services.assigner.engine.attempt import (
     Duty,
     GroupFacts,
     LeadFacts,
+    Plan,
     Situation,
     Verdict,
 )
-from services.assigner.engine.reasons import Membership, Outcome, Trigger
+from services.assigner.engine.reasons import Membership, Outcome, Reason, Trigger
 from services.assigner.engine.rotation import RotationState
 from services.assigner.whatif.account import Account, Lead
 from services.assigner.whatif.hours import Hours
@@ -32,6 +34,17 @@ from services.assigner.whatif.inputs import PushRecord
 from services.assigner.whatif.limits import Limits
 from services.scheduler.templates import LeadFacts as Matchable
 from services.scheduler.templates import Template
+
+
+@dataclass(frozen=True)
+class Journaled:
+    """A decision as the journal keeps it, when the replay records a past."""
+
+    record: PushRecord
+    algorithm: str
+    group_id: str
+    reason: Reason | None
+    details: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -70,6 +83,11 @@ class Distribution:
     # Asks for an SLA look at an instant (the replay's clock keeps the timers).
     later: Callable[[datetime, tuple[str, str]], None]
     rows: dict[str, Row] = field(default_factory=dict)
+    # Recording a past (RecordHistory): the journal's details, and the owner
+    # and stage changes each assignment makes.
+    explain: bool = False
+    journal: list[Journaled] | None = None
+    on_given: Callable[[Lead, datetime, str, str], None] | None = None
     rotations: dict[str, RotationState] = field(default_factory=dict)
     decisions: list[PushRecord] = field(default_factory=list)
     groups: dict[str, GroupSpec] = field(default_factory=dict)
@@ -78,7 +96,7 @@ class Distribution:
     order: list[tuple[datetime, str]] = field(default_factory=list)  # the queue's
     watch: dict[str, Row] = field(default_factory=dict)
     _matches: dict[str, tuple[LeadFacts, Matchable]] = field(default_factory=dict)
-    _plans: dict[tuple[object, ...], tuple[object, object, attempt.Plan]] = field(
+    _plans: dict[tuple[object, ...], tuple[object, object, Plan]] = field(
         default_factory=dict
     )
     # (template, duty, group) -> the verdicts asked last, and as of when.
@@ -163,9 +181,7 @@ class Distribution:
             return t, duty, self._verdicts(t, duty, group, at)
         return t, duty, _NO_VERDICTS
 
-    def _plan(
-        self, row: Row, lead: Lead, trigger: Trigger, at: datetime
-    ) -> attempt.Plan:
+    def _plan(self, row: Row, lead: Lead, trigger: Trigger, at: datetime) -> Plan:
         """The engine's plan; a hold or a keep is remembered for the same facts
         (template, duty, verdicts, holder), since it depends on nothing else."""
         force = self.in_force(row, lead, at)
@@ -184,9 +200,9 @@ class Distribution:
         if known is not None and known[0] is duty and known[1] is verdicts:
             return known[2]
         plan = attempt.plan(
-            self.situation(row, lead, trigger, at, force), explain_it=False
+            self.situation(row, lead, trigger, at, force), explain_it=self.explain
         )
-        if isinstance(plan, attempt.Hold | attempt.Keep):
+        if not self.explain and isinstance(plan, attempt.Hold | attempt.Keep):
             if len(self._plans) > 50_000:
                 self._plans.clear()
             self._plans[key] = (duty, verdicts, plan)
@@ -248,12 +264,23 @@ class Distribution:
         plan = self._plan(row, lead, trigger, at)
         if isinstance(plan, attempt.Hold):
             if lifecycle.hold(row, at, plan.reason):
-                self._record(at, row, Outcome.HELD, plan.template_id, "", trigger)
+                self._record(
+                    at, row, Outcome.HELD, "", trigger, plan, plan.reason, plan.details
+                )
             return Outcome.HELD
         if isinstance(plan, attempt.Keep):
             lifecycle.rearm(row, at + plan.rearm_after)
             self.later(at + plan.rearm_after, ("sla", row.lead_id))
-            self._record(at, row, Outcome.KEPT, plan.template_id, plan.holder, trigger)
+            self._record(
+                at,
+                row,
+                Outcome.KEPT,
+                plan.holder,
+                trigger,
+                plan,
+                plan.reason,
+                plan.details,
+            )
             return Outcome.KEPT
         if isinstance(plan, attempt.Rotate):
             state = self.rotations.get(plan.template.id, RotationState())
@@ -262,9 +289,13 @@ class Distribution:
         else:
             given = plan
         lifecycle.reserve(row, at, "{}")
+        previous = lead.responsible
         self.account.give(lead, given.user, at)
-        if given.target_stage and given.target_stage != lead.stage:
+        moved = given.target_stage and given.target_stage != lead.stage
+        if moved:
             self.account.move(lead, given.target_stage, at)
+        if self.on_given is not None:
+            self.on_given(lead, at, previous, given.target_stage if moved else "")
         lifecycle.complete(
             row,
             trigger=trigger,
@@ -277,7 +308,16 @@ class Distribution:
         )
         if row.reassign_at is not None:
             self.later(row.reassign_at, ("sla", row.lead_id))
-        self._record(at, row, Outcome.ASSIGNED, given.template_id, given.user, trigger)
+        details = given.details
+        if self.explain:
+            details = {
+                **details,
+                "target_stage": given.target_stage or None,
+                "cascade": given.cascade,
+            }
+        self._record(
+            at, row, Outcome.ASSIGNED, given.user, trigger, given, None, details
+        )
         return Outcome.ASSIGNED
 
     def _record(
@@ -285,13 +325,29 @@ class Distribution:
         at: datetime,
         row: Row,
         outcome: Outcome,
-        template_id: str,
         user: str,
         trigger: Trigger,
+        plan: Plan,
+        reason: Reason | None,
+        details: dict[str, Any],
     ) -> None:
-        self.decisions.append(
-            PushRecord(at, row.lead_id, outcome, template_id, user, trigger)
+        template_id = (
+            plan.template.id if isinstance(plan, attempt.Rotate) else plan.template_id
         )
+        algorithm = (
+            plan.template.algorithm
+            if isinstance(plan, attempt.Rotate)
+            else plan.algorithm
+        )
+        target = plan.target_stage if isinstance(plan, attempt.Give) else ""
+        record = PushRecord(
+            at, row.lead_id, outcome, template_id, user, trigger, target
+        )
+        self.decisions.append(record)
+        if self.journal is not None:
+            self.journal.append(
+                Journaled(record, algorithm, row.group_id, reason, details)
+            )
 
     # -- what the history does to leads in push ----------------------------------
     def changed(self, lead_id: str, at: datetime) -> None:
