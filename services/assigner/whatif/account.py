@@ -9,13 +9,14 @@ not a pass over the history.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.assigner.engine.attempt import LeadFacts
 from services.assigner.engine.lifecycle import Work
 from services.crm import history as h
+from services.crm.reopening import reopening_stage
 
 
 @dataclass(slots=True)
@@ -77,8 +78,14 @@ class Moves:
 class Account:
     """The replayed CRM: applies events, answers push's and the limits' questions."""
 
-    def __init__(self, kinds: Mapping[str, str], technical: Iterable[str]) -> None:
+    def __init__(
+        self,
+        kinds: Mapping[str, str],
+        technical: Iterable[str],
+        order: Mapping[str, Sequence[tuple[str, str]]],
+    ) -> None:
         self.kinds = kinds  # live stage -> open | won | lost
+        self.order = order  # pipeline -> its stages (id, kind) in order
         self.technical = frozenset(technical)
         self.leads: dict[str, Lead] = {}
         self.tasks: dict[str, Task] = {}
@@ -168,6 +175,25 @@ class Account:
         into.setdefault(key, Moves()).add(at, lead.id, key)
         self.changed.add(lead.responsible)
 
+    def reopen(self, lead: Lead, at: datetime) -> None:
+        """As the crm reopens a closed lead: back to an open stage, which is
+        no move into a stage for any limit."""
+        pipeline, stage = lead.stage.split("/", 1)
+        key = reopening_stage(
+            pipeline=pipeline,
+            stage=stage,
+            kind=self.kinds.get(lead.stage, ""),
+            last_open_stage=lead.last_open,
+            stages=self.order.get(pipeline, []),
+        )
+        self._release(lead)
+        lead.stage = key or lead.last_open
+        lead.known = None
+        self._hold(lead)
+        lead.moved_by, lead.moved_at = "", at
+        lead.last_open = lead.stage
+        self.changed.add(lead.responsible)
+
     def apply(self, e: h.CanonicalEvent) -> Lead | None:
         """One history event; returns the lead it concerns, if any."""
         if isinstance(e, h.LeadCreated):
@@ -199,7 +225,7 @@ class Account:
             return lead
         if isinstance(e, h.LeadReopened):
             lead = self.leads[e.lead]
-            self.move(lead, lead.last_open, e.at)
+            self.reopen(lead, e.at)
             return lead
         if isinstance(e, h.ResponsibleChanged):
             lead = self.leads[e.lead]

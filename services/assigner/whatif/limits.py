@@ -130,13 +130,8 @@ class Limits:
             for k in counted
             if (k in group.loss_stages if group.loss_stages else kinds[k] == "lost")
         )
-        opened = frozenset(
-            k
-            for k in counted
-            if kinds[k] == "open"
-            and k not in set(group.sale_stages or ())
-            and k not in set(group.loss_stages or ())
-        )
+        # Limit 2 counts every open stage, also one listed as a sale stage.
+        opened = frozenset(k for k in counted if kinds[k] == "open")
         key = group.key_stage if group.key_stage in counted else None
         self._sets[group.id] = StageSets(counted, sale, loss, opened, key)
         return self._sets[group.id]
@@ -164,7 +159,10 @@ class Limits:
                 overdue.append(t.deadline)
         since = sales_window_start(self.settings(group, user), now)
         first = min(x for x in (cal.prev_month_start, cal.prev_week_start, since) if x)
-        sales_window = sales_last = sales_this = 0
+        # Moves of leads that sit in a counted stage now, each lead once.
+        in_window: set[str] = set()
+        last_month: set[str] = set()
+        this_month: set[str] = set()
         keyed_last: set[str] = set()
         keyed_this: set[str] = set()
         into = a.moves.get(user, {})
@@ -172,17 +170,22 @@ class Limits:
             moves = into.get(stage)
             for i in moves.since(first) if moves is not None else ():
                 assert moves is not None
-                at = moves.at[i]
-                if at > now or leads[moves.lead[i]].deleted:
+                at, lead_id = moves.at[i], moves.lead[i]
+                lead = leads[lead_id]
+                if at > now or lead.deleted or lead.stage not in sets.counted:
                     continue
-                sales_window += since is not None and at >= since
-                sales_last += cal.prev_month_start <= at < cal.month_start
-                sales_this += at >= cal.month_start
+                if since is not None and at >= since:
+                    in_window.add(lead_id)
+                if cal.prev_month_start <= at < cal.month_start:
+                    last_month.add(lead_id)
+                elif at >= cal.month_start:
+                    this_month.add(lead_id)
         keyed = into.get(sets.key_stage) if sets.key_stage is not None else None
         for i in keyed.since(cal.prev_week_start) if keyed is not None else ():
             assert keyed is not None
             at, lead_id = keyed.at[i], keyed.lead[i]
-            if at > now or leads[lead_id].deleted:
+            lead = leads[lead_id]
+            if at > now or lead.deleted or lead.stage not in sets.counted:
                 continue
             if at < cal.week_start:
                 keyed_last.add(lead_id)
@@ -199,11 +202,11 @@ class Limits:
             new_today=len(new_today),
             overdue_tasks=len(overdue),
             oldest_overdue_deadline=min(overdue, default=None),
-            sales_in_window=sales_window,
+            sales_in_window=len(in_window),
             lost_today=sum(1 for at in lost if at >= cal.today_start),
             lost_month=len(lost),
-            sales_last_month=sales_last,
-            sales_this_month=sales_this,
+            sales_last_month=len(last_month),
+            sales_this_month=len(this_month),
             key_stage_last_week=len(keyed_last),
             key_stage_this_week=len(keyed_this),
         )

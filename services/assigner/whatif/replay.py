@@ -77,7 +77,8 @@ class _Replay:
         technical = {u.id for u in ws.users if u.technical}
         for g in ws.groups:
             technical.update(g.exchange_users)
-        self.account = Account(kinds, technical)
+        order = {p.id: [(s.id, s.kind) for s in p.stages] for p in ws.pipelines}
+        self.account = Account(kinds, technical, order)
         self.hours = Hours(
             {s.user: schedule_of(s) for s in ws.schedules},
             [template_of(t) for t in ws.templates],

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from leadrouter.workspace import Workspace, parse_workspace
-from services.assigner.whatif import _Replay
+from services.assigner.whatif.replay import _Replay
 from services.crm.history import parse_event
 
 TOMSK = ZoneInfo("Asia/Tomsk")
@@ -46,12 +46,9 @@ def _ws() -> Workspace:
 
 
 def _replayed(*events: dict[str, Any]) -> _Replay:
-    ws = _ws()
-    r = _Replay(ws=ws, tz=TOMSK, start=NOW, end=NOW)
-    r.kinds = {f"{p.id}/{s.id}": s.kind for p in ws.pipelines for s in p.stages}
-    r.stage_order = {p.id: [(s.id, s.kind) for s in p.stages] for p in ws.pipelines}
+    r = _Replay(_ws(), TOMSK, NOW, NOW, "")
     for e in events:
-        r.apply(parse_event(e))
+        r.account.apply(parse_event(e))
     return r
 
 
@@ -98,11 +95,11 @@ def test_23_1_to_5_the_what_if_counts_sales_active_leads_and_reopening_as_crm() 
         _reopen("W1", "2026-10-29 12:00"),
     )
     (group,) = r.ws.groups
-    activity = r.activity(group, "ursula", NOW.astimezone(ZoneInfo("UTC")))
+    activity = r.limits.activity(group, "ursula", NOW.astimezone(ZoneInfo("UTC")))
     assert activity.sales_last_month == 1
     assert activity.sales_in_window == 0
     # 23.5: W1 went to the last open stage before won, which is excluded.
-    assert r.leads["W1"].stage == "sales/parked"
+    assert r.account.leads["W1"].stage == "sales/parked"
     # 23.4: L1 sits in "taken", a sale stage of the group but an open one: active.
-    assert r.leads["L1"].stage == "sales/taken"
+    assert r.account.leads["L1"].stage == "sales/taken"
     assert activity.open_leads == 1
