@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -40,7 +41,16 @@ def bearer(headers: Any) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+# GraphiQL from the gateway's own copies of its scripts (static/vendor/graphiql),
+# not strawberry's page, which loads them from a CDN: the IDE works offline.
+GRAPHIQL_PAGE = Path(__file__).resolve().parent / "web" / "graphiql.html"
+
+
 class GatewayGraphQL(GraphQL[Context, None]):
+    @property
+    def graphql_ide_html(self) -> str:
+        return GRAPHIQL_PAGE.read_text(encoding="utf-8")
+
     def __init__(self, settings: Settings, clients: Clients, clock: Clock) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.settings = settings
