@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from leadrouter.errors import Problem
@@ -75,6 +76,24 @@ class StageSpec(_Spec):
     id: Id
     name: str = ""
     kind: Literal["open", "won", "lost"] = "open"
+    # Seed 002's "Причины отказа": the reasons a lead may be lost for here.
+    loss_reasons: list[Annotated[str, Field(min_length=1, max_length=200)]] = []
+    require_loss_reason: bool = False
+
+    @model_validator(mode="after")
+    def _reasons(self) -> StageSpec:
+        if self.kind != "lost" and (self.loss_reasons or self.require_loss_reason):
+            raise ValueError("only a lost stage has loss reasons")
+        if self.require_loss_reason and not self.loss_reasons:
+            raise ValueError("require_loss_reason needs loss_reasons to choose from")
+        folded = [r.casefold() for r in self.loss_reasons]
+        if len(set(folded)) != len(folded):
+            raise ValueError("a loss reason is listed twice")
+        if any(r.casefold().startswith("other:") for r in self.loss_reasons):
+            raise ValueError(
+                "a listed reason cannot start with 'other:', the mark of free text"
+            )
+        return self
 
 
 class PipelineSpec(_Spec):

@@ -56,7 +56,13 @@ async def _directory(clients: Clients, ws: Workspace, account: str) -> Directory
                     name=p.name,
                     archived=p.archived,
                     stages=[
-                        StageSpec(id=s.id, name=s.name, kind=stage_kind_name(s.kind))
+                        StageSpec(
+                            id=s.id,
+                            name=s.name,
+                            kind=stage_kind_name(s.kind),
+                            loss_reasons=list(s.loss_reasons),
+                            require_loss_reason=s.require_loss_reason,
+                        )
                         for s in p.stages
                     ],
                 )
@@ -98,6 +104,8 @@ def _requests(
                                         id=s.id,
                                         name=s.name,
                                         kind=STAGE_KIND_CODES[s.kind],
+                                        loss_reasons=s.loss_reasons,
+                                        require_loss_reason=s.require_loss_reason,
                                     )
                                     for s in p.stages
                                 ],

@@ -1,5 +1,5 @@
-"""Leads: the list a head of sales selects from, leads handed in by partners,
-and reopening closed leads."""
+"""Leads: the list a head of sales selects from, one lead, leads handed in by
+partners, moving a lead between stages, and reopening closed leads."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from gateway.schema.manual import LeadFilter
 from gateway.schema.pages import lead_connection, page_args
 from gateway.schema.types import Lead, LeadConnection
 from gateway.visibility import Visibility, allowed
+from leadrouter import messages
 from leadrouter.crm.v1 import crm_pb2
+from leadrouter.errors import NotFound
 
 MAX_PAGE = 200
 LEAD_ROLES = ("admin", "manager")
@@ -76,6 +78,47 @@ class CrmMutations:
         )
         return Lead.of(lead)
 
+    @strawberry.mutation(
+        description="Moves a lead to another stage of the built-in CRM. Into a "
+        "lost stage it takes a loss reason: one of the stage's listed reasons, or "
+        "free text kept as 'other: <text>'; a stage that requires a reason takes "
+        "only a listed one. A closed lead is reopened, not moved. Managers move "
+        "their own leads."
+    )
+    async def move_lead(
+        self,
+        info: Info,
+        lead_id: strawberry.ID,
+        stage: str,
+        loss_reason: str | None = None,
+    ) -> Lead:
+        ctx = info.context
+        rule = ctx.visibility("admin", "manager", "partner")
+        await visible_lead(rule, str(lead_id))
+        lead = await ctx.clients.crm.call(
+            "MoveLead",
+            crm_pb2.MoveLeadRequest(
+                account=rule.caller.account,
+                lead_id=str(lead_id),
+                stage=stage,
+                loss_reason=loss_reason or "",
+                by=rule.caller.user_id,
+            ),
+        )
+        return Lead.of(lead)
+
+
+async def visible_lead(rule: Visibility, lead_id: str) -> crm_pb2.Lead:
+    """The lead, if the caller may see it: a manager only their own."""
+    found = await rule.clients.crm.call(
+        "GetLeads", crm_pb2.GetLeadsRequest(account=rule.caller.account, ids=[lead_id])
+    )
+    lead = next((x for x in found.leads if x.id == lead_id), None)
+    if lead is None or not rule.sees_user(lead.responsible):
+        # Same answer as a missing one: a manager learns nothing of others' leads.
+        raise NotFound(messages.not_found("lead", lead_id))
+    return lead
+
 
 def _lead_filter(
     rule: Visibility,
@@ -90,6 +133,13 @@ def _lead_filter(
 
 @strawberry.type
 class CrmQueries:
+    @strawberry.field(
+        description="One lead. Admins see every lead, managers their own.",
+        extensions=allowed(*LEAD_ROLES),
+    )
+    async def lead(self, info: Info, id: strawberry.ID) -> Lead:
+        return Lead.of(await visible_lead(info.context.visibility(), str(id)))
+
     @strawberry.field(
         description="Leads the filter selects, oldest first, a page at a time; "
         "`responsible` narrows to one user's. Admins see every lead, managers "

@@ -47,6 +47,14 @@ class Stage:
     id: strawberry.ID = strawberry.field(description="'pipeline/stage', as in groups.")
     name: str
     kind: str = strawberry.field(description="open, won or lost.")
+    loss_reasons: list[str] = strawberry.field(
+        default_factory=list,
+        description="A lost stage's reasons to choose from, in their order.",
+    )
+    require_loss_reason: bool = strawberry.field(
+        default=False,
+        description="A move into this stage needs one of its loss reasons.",
+    )
 
 
 @strawberry.type
@@ -146,6 +154,8 @@ class SettingsQueries:
                         id=strawberry.ID(f"{p.id}/{s.id}"),
                         name=s.name or s.id,
                         kind=stage_kind_name(s.kind),
+                        loss_reasons=list(s.loss_reasons),
+                        require_loss_reason=s.require_loss_reason,
                     )
                     for s in p.stages
                 ],

@@ -53,6 +53,7 @@ class StageChanged(_Event):
     to: Id
     pipeline: Id | None = None  # when the lead moves to another pipeline
     loss_reason: str | None = None
+    by: Id | None = None  # who moved it, when the CRM says
 
 
 class ResponsibleChanged(_Event):

@@ -109,7 +109,13 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
                     p.name,
                     p.archived,
                     tuple(
-                        StageSpec(s.id, s.name, stage_kind_name(s.kind))
+                        StageSpec(
+                            s.id,
+                            s.name,
+                            stage_kind_name(s.kind),
+                            tuple(s.loss_reasons),
+                            s.require_loss_reason,
+                        )
                         for s in p.stages
                     ),
                 )
@@ -144,7 +150,11 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
                     archived=p.archived,
                     stages=[
                         crm_pb2.Stage(
-                            id=s.id, name=s.name, kind=STAGE_KIND_CODES[s.kind]
+                            id=s.id,
+                            name=s.name,
+                            kind=STAGE_KIND_CODES[s.kind],
+                            loss_reasons=s.loss_reasons,
+                            require_loss_reason=s.require_loss_reason,
                         )
                         for s in p.stages
                     ],
@@ -284,6 +294,22 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
             self.store.reopen_lead,
             request.account,
             request.lead_id,
+            request.by,
+            optional_ts(request, "at"),
+        )
+        self._notify()
+        return lead_message(view)
+
+    @handles_errors
+    async def MoveLead(
+        self, request: crm_pb2.MoveLeadRequest, context: Ctx
+    ) -> crm_pb2.Lead:
+        view = await self.store.db.run(
+            self.store.move_lead,
+            request.account,
+            request.lead_id,
+            request.stage,
+            request.loss_reason,
             request.by,
             optional_ts(request, "at"),
         )

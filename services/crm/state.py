@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from leadrouter.timestamps import utc
 from services.crm import history as h
+from services.crm.loss_reasons import StageReasons, kept_reason
 from services.crm.reopening import reopening_stage
 from services.crm.tables import (
     CrmUser,
@@ -50,19 +51,35 @@ class Directory:
     users: set[str] = field(default_factory=set)  # users known to exist so far
     session: Session | None = None
     account: str = ""
+    # The lost stages that list loss reasons, by "pipeline/stage".
+    reasons: dict[str, StageReasons] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, account: str) -> Directory:
         stages = session.execute(
-            select(col(Stage.pipeline), col(Stage.id), col(Stage.kind)).where(
-                col(Stage.account) == account
-            )
-        )
+            select(
+                col(Stage.pipeline),
+                col(Stage.id),
+                col(Stage.kind),
+                col(Stage.loss_reasons),
+                col(Stage.require_loss_reason),
+            ).where(col(Stage.account) == account)
+        ).all()
         return cls(
-            stages={f"{p}/{s}": kind for p, s, kind in stages},
+            stages={f"{p}/{s}": kind for p, s, kind, _, _ in stages},
             session=session,
             account=account,
+            reasons={
+                f"{p}/{s}": StageReasons(
+                    kind, tuple(json.loads(listed or "[]")), bool(required)
+                )
+                for p, s, kind, listed, required in stages
+                if kind == "lost" and (listed not in ("", "[]") or required)
+            },
         )
+
+    def stage_reasons(self, key: str) -> StageReasons:
+        return self.reasons.get(key) or StageReasons(self.stages.get(key, ""))
 
     def has_user(self, user_id: str) -> bool:
         if user_id in self.users:
@@ -231,7 +248,12 @@ class Ledger:
     def _on_stage_changed(self, e: h.StageChanged) -> None:
         lead = self.lead(e.lead)
         key = self._stage(e.pipeline or lead.pipeline, e.to)
-        self._move(lead, key, e.at, e.loss_reason or "")
+        # Kept as reports count it: a listed reason in the list's spelling,
+        # other text as "other: <text>" (whoever sent the event).
+        reason = kept_reason(self.directory.stage_reasons(key), e.loss_reason)
+        if reason != (e.loss_reason or ""):
+            e = e.model_copy(update={"loss_reason": reason or None})
+        self._move(lead, key, e.at, reason)
         self._log(e, lead_id=lead.id, stage_to=key, actor=lead.responsible)
 
     def _on_lead_reopened(self, e: h.LeadReopened) -> None:

@@ -21,6 +21,7 @@ from leadrouter.keyset import Page, PageRequest, keyset_page
 from leadrouter.timestamps import utc
 from services.crm import history as h
 from services.crm.activity import StageSettings, UserActivity, Windows, measure
+from services.crm.loss_reasons import ReasonRefused, checked_reason
 from services.crm.state import Directory, EventRejected, Ledger, Moved
 from services.crm.tables import (
     Account,
@@ -41,6 +42,8 @@ class StageSpec:
     id: str
     name: str
     kind: str
+    loss_reasons: tuple[str, ...] = ()
+    require_loss_reason: bool = False
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,13 @@ class CrmStore:
                         p.name,
                         p.archived,
                         tuple(
-                            StageSpec(st.id, st.name, st.kind)
+                            StageSpec(
+                                st.id,
+                                st.name,
+                                st.kind,
+                                tuple(json.loads(st.loss_reasons or "[]")),
+                                st.require_loss_reason,
+                            )
                             for st in stages
                             if st.pipeline == p.id
                         ),
@@ -641,6 +650,63 @@ class CrmStore:
             self._assigned(s, account, ledger.lead(lead_id), False)
             return self._view(s, account, lead_id)
 
+    def move_lead(
+        self,
+        account: str,
+        lead_id: str,
+        stage: str,
+        loss_reason: str,
+        by: str,
+        at: datetime | None,
+    ) -> LeadView:
+        """The built-in CRM's stage change, refused as a person would need it.
+
+        A closed lead is reopened, not moved: reopening is an admin's, and
+        journaled. A lost stage that requires a reason takes one of its own.
+        """
+        when = at or self.clock.now()
+        with self.db.session() as s:
+            ledger = Ledger(s, account)
+            try:
+                lead = ledger.lead(lead_id, for_update=not self.db.is_sqlite)
+            except EventRejected as error:
+                raise NotFound(str(error)) from error
+            key = stage if "/" in stage else f"{lead.pipeline}/{stage}"
+            kind = ledger.directory.stages.get(key)
+            if kind is None:
+                raise BadInput(f"there is no stage '{key}'")
+            closed = ledger.directory.stages.get(lead.stage_key) != "open"
+            if key == lead.stage_key and not closed:
+                # Already there (a repeated request): nothing to change.
+                return self._view(s, account, lead_id)
+            if closed:
+                raise BadInput(
+                    f"lead '{lead_id}' is closed ({lead.stage_key}); reopen it "
+                    "to work on it again"
+                )
+            try:
+                reason = checked_reason(
+                    key, ledger.directory.stage_reasons(key), loss_reason
+                )
+                pipeline, to = key.split("/", 1)
+                event = h.StageChanged(
+                    type="stage_changed",
+                    at=when,
+                    lead=lead_id,
+                    to=to,
+                    pipeline=pipeline if pipeline != lead.pipeline else None,
+                    loss_reason=reason or None,
+                    by=by or None,
+                )
+                ledger.apply(event)
+            except (ReasonRefused, EventRejected) as error:
+                raise BadInput(str(error)) from error
+            except ValidationError as error:  # an id no stage or user can have
+                message = error.errors()[0]["msg"]
+                raise BadInput(f"the move is not valid: {message}") from error
+            self._assigned(s, account, lead, False)
+            return self._view(s, account, lead_id)
+
     def activity(
         self,
         account: str,
@@ -872,6 +938,7 @@ def _upsert_pipeline(s: Session, account: str, p: PipelineSpec, sort: int) -> li
         changes.append(f"pipeline {p.id} updated")
     for stage_sort, st in enumerate(p.stages):
         srow = s.get(Stage, (account, p.id, st.id))
+        reasons = json.dumps(list(st.loss_reasons), ensure_ascii=False)
         if srow is None:
             s.add(
                 Stage(
@@ -881,11 +948,27 @@ def _upsert_pipeline(s: Session, account: str, p: PipelineSpec, sort: int) -> li
                     name=st.name,
                     kind=st.kind,
                     sort=stage_sort,
+                    loss_reasons=reasons,
+                    require_loss_reason=st.require_loss_reason,
                 )
             )
             changes.append(f"stage {p.id}/{st.id} added")
-        elif (srow.name, srow.kind, srow.sort) != (st.name, st.kind, stage_sort):
+        elif (
+            srow.name,
+            srow.kind,
+            srow.sort,
+            json.loads(srow.loss_reasons or "[]"),
+            srow.require_loss_reason,
+        ) != (
+            st.name,
+            st.kind,
+            stage_sort,
+            list(st.loss_reasons),
+            st.require_loss_reason,
+        ):
             srow.name, srow.kind, srow.sort = st.name, st.kind, stage_sort
+            srow.loss_reasons = reasons
+            srow.require_loss_reason = st.require_loss_reason
             changes.append(f"stage {p.id}/{st.id} updated")
     return changes
 

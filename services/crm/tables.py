@@ -48,6 +48,10 @@ class Stage(CrmTable, table=True):
     name: str = ""
     kind: str = "open"  # open | won | lost
     sort: int = 0
+    # A lost stage's reasons as a JSON list (a reason may hold a comma), and
+    # whether a move into the stage needs one of them.
+    loss_reasons: str = "[]"
+    require_loss_reason: bool = False
 
 
 class Lead(CrmTable, table=True):

@@ -79,6 +79,7 @@ async def seed(stack: Stack, account: str | None = None) -> dict[str, str]:
         "inbox_lead": "L06",
         "claim_decision": claimed["claimLead"]["decision"]["id"],
         "widget_decision": widget["claimLead"]["decision"]["id"],
+        "widget_lead": widget["claimLead"]["lead"]["id"],
         "other_managers_decision": others["claimLead"]["decision"]["id"],
         "other_managers_lead": others["claimLead"]["lead"]["id"],
         "refusal_decision": refused["claimLead"]["decision"]["id"],

@@ -49,6 +49,7 @@ ALLOWED: dict[str, set[str]] = {
     "query.eligibility": STAFF,
     "query.pool": STAFF,
     "query.leads": {"admin", *MANAGERS},
+    "query.lead": {"admin", *MANAGERS},
     "query.matchingLeadIds": {"admin", *MANAGERS},
     "query.schedule": STAFF,
     "query.onDuty": EVERYONE,
@@ -64,6 +65,7 @@ ALLOWED: dict[str, set[str]] = {
     "mutation.claimLead": {"admin", *MANAGERS},
     "mutation.submitLead": {"admin", "partner"},
     "mutation.reopenLead": {"admin"},
+    "mutation.moveLead": {"admin", "partner", *MANAGERS},
     "mutation.distributeLead": {"admin", "partner"},
     "mutation.assignLeads": {"admin"},
     "mutation.transferLeads": {"admin"},
@@ -75,7 +77,8 @@ ALLOWED: dict[str, set[str]] = {
 }
 FROM, TO = "2026-10-01T00:00:00+07:00", "2026-11-03T00:00:00+07:00"
 # Arguments that succeed for an allowed caller; "{self}" is the caller's user
-# id and "{own_decision}" a decision about the caller (ursula's for non-managers).
+# id, "{own_decision}" a decision about the caller and "{own_lead}" the lead
+# the caller claimed (ursula's for non-managers).
 ARGS: dict[str, dict[str, Any]] = {
     "query.group": {"id": "main"},
     "query.eligibility": {"groupId": "main"},
@@ -90,6 +93,9 @@ ARGS: dict[str, dict[str, Any]] = {
         "input": {"pipeline": "sales", "stage": "new", "responsible": "pool"}
     },
     "mutation.reopenLead": {"leadId": "L03"},
+    # Where the caller's lead already is: every allowed caller gets it back.
+    "mutation.moveLead": {"leadId": "{own_lead}", "stage": "sales/taken"},
+    "query.lead": {"id": "{own_lead}"},
     "mutation.distributeLead": {"leadId": "L06"},
     "mutation.assignLeads": {"leadIds": ["L04"], "userIds": [MANAGER], "dryRun": True},
     "mutation.transferLeads": {
@@ -186,12 +192,17 @@ def variables(op: Operation, caller: Caller, ids: dict[str, str]) -> dict[str, A
         MANAGER: ids["claim_decision"],
         WIDGET_MANAGER: ids["widget_decision"],
     }.get(caller.user, ids["claim_decision"])
+    own_lead = {WIDGET_MANAGER: ids["widget_lead"]}.get(
+        caller.user, ids["claimed_lead"]
+    )
     out: dict[str, Any] = {}
     for name, value in ARGS.get(op.key, {}).items():
         if value == "{self}":
             value = caller.user or ADMIN
         elif value == "{own_decision}":
             value = own
+        elif value == "{own_lead}":
+            value = own_lead
         out[name] = value
     return out
 

@@ -217,6 +217,19 @@ async def leads(world: World, token: str) -> Items | str:
     return [{e["node"]["responsible"]} for e in data["leads"]["edges"]]
 
 
+def one_lead(which: str) -> Probe:
+    async def probe(world: World, token: str) -> Items | str:
+        data = await _graphql(
+            world,
+            token,
+            "query($id: ID!) { lead(id: $id) { responsible } }",
+            id=world.ids[which],
+        )
+        return data if isinstance(data, str) else [{data["lead"]["responsible"]}]
+
+    return probe
+
+
 async def lead_ids(world: World, token: str) -> Items | str:
     data = await _graphql(world, token, "{ matchingLeadIds }")
     if isinstance(data, str):
@@ -327,6 +340,28 @@ TABLE: list[tuple[str, Probe, dict[str, str]]] = [
             "partner": FORBIDDEN,
             "manager": FORBIDDEN,
             "outsider": FORBIDDEN,
+        },
+    ),
+    (
+        "lead: the manager's own",
+        one_lead("claimed_lead"),
+        {
+            "admin": A,
+            "viewer": FORBIDDEN,
+            "partner": FORBIDDEN,
+            "manager": OWN,
+            "outsider": NOT_FOUND,
+        },
+    ),
+    (
+        "lead: a colleague's",
+        one_lead("other_managers_lead"),
+        {
+            "admin": A,
+            "viewer": FORBIDDEN,
+            "partner": FORBIDDEN,
+            "manager": NOT_FOUND,
+            "outsider": NOT_FOUND,
         },
     ),
     (

@@ -76,20 +76,31 @@ class Stage(_message.Message):
     ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
+    LOSS_REASONS_FIELD_NUMBER: _builtins.int
+    REQUIRE_LOSS_REASON_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """unique within its pipeline"""
     name: _builtins.str
     kind: Global___StageKind.ValueType
+    require_loss_reason: _builtins.bool
+    @_builtins.property
+    def loss_reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """A lost stage's reasons (seed 002's "Причины отказа"), in the file's order,
+        and whether a move into it needs one of them.
+        """
+
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
         name: _builtins.str = ...,
         kind: Global___StageKind.ValueType = ...,
+        loss_reasons: _abc.Iterable[_builtins.str] | None = ...,
+        require_loss_reason: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "kind", b"kind", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "kind", b"kind", "loss_reasons", b"loss_reasons", "name", b"name", "require_loss_reason", b"require_loss_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -691,6 +702,44 @@ class ReopenLeadRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReopenLeadRequest: _TypeAlias = ReopenLeadRequest  # noqa: Y015
+
+@_typing.final
+class MoveLeadRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    LEAD_ID_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    LOSS_REASON_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    lead_id: _builtins.str
+    stage: _builtins.str
+    """"pipeline/stage", or a stage of the lead's pipeline"""
+    loss_reason: _builtins.str
+    """for a lost stage: one of its reasons, or free text"""
+    by: _builtins.str
+    """who moves it"""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        lead_id: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        loss_reason: _builtins.str = ...,
+        by: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "at", b"at", "by", b"by", "lead_id", b"lead_id", "loss_reason", b"loss_reason", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MoveLeadRequest: _TypeAlias = MoveLeadRequest  # noqa: Y015
 
 @_typing.final
 class StageSettings(_message.Message):

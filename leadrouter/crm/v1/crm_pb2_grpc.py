@@ -80,6 +80,11 @@ class CrmStub:
                 request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.ReopenLeadRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.Lead.FromString,
                 _registered_method=True)
+        self.MoveLead = channel.unary_unary(
+                '/leadrouter.crm.v1.Crm/MoveLead',
+                request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.MoveLeadRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.Lead.FromString,
+                _registered_method=True)
         self.GetActivity = channel.unary_unary(
                 '/leadrouter.crm.v1.Crm/GetActivity',
                 request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetActivityRequest.SerializeToString,
@@ -180,6 +185,14 @@ class CrmServicer:
 
     def ReopenLead(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MoveLead(self, request, context):
+        """The built-in CRM's stage change; a lost stage that requires a reason
+        refuses a move without one of its listed reasons.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -287,6 +300,11 @@ def add_CrmServicer_to_server(servicer, server):
             'ReopenLead': grpc.unary_unary_rpc_method_handler(
                     servicer.ReopenLead,
                     request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.ReopenLeadRequest.FromString,
+                    response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.Lead.SerializeToString,
+            ),
+            'MoveLead': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveLead,
+                    request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.MoveLeadRequest.FromString,
                     response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.Lead.SerializeToString,
             ),
             'GetActivity': grpc.unary_unary_rpc_method_handler(
@@ -572,6 +590,33 @@ class Crm:
             target,
             '/leadrouter.crm.v1.Crm/ReopenLead',
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.ReopenLeadRequest.SerializeToString,
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.Lead.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MoveLead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.crm.v1.Crm/MoveLead',
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.MoveLeadRequest.SerializeToString,
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.Lead.FromString,
             options,
             channel_credentials,

@@ -46,6 +46,10 @@ class CrmStub:
     AssignLead: _grpc.UnaryUnaryMultiCallable[_crm_pb2.AssignLeadRequest, _crm_pb2.AssignLeadResponse]
     """Gives one lead to a user (push, manual), guarded by the expected responsible."""
     ReopenLead: _grpc.UnaryUnaryMultiCallable[_crm_pb2.ReopenLeadRequest, _crm_pb2.Lead]
+    MoveLead: _grpc.UnaryUnaryMultiCallable[_crm_pb2.MoveLeadRequest, _crm_pb2.Lead]
+    """The built-in CRM's stage change; a lost stage that requires a reason
+    refuses a move without one of its listed reasons.
+    """
     GetActivity: _grpc.UnaryUnaryMultiCallable[_crm_pb2.GetActivityRequest, _crm_pb2.GetActivityResponse]
     """Per-user activity aggregates for the limits, in one batched call."""
     StreamEvents: _grpc.UnaryStreamMultiCallable[_crm_pb2.StreamEventsRequest, _crm_pb2.CrmEvent]
@@ -82,6 +86,10 @@ class CrmAsyncStub(CrmStub):
     AssignLead: _aio.UnaryUnaryMultiCallable[_crm_pb2.AssignLeadRequest, _crm_pb2.AssignLeadResponse]  # type: ignore[assignment]
     """Gives one lead to a user (push, manual), guarded by the expected responsible."""
     ReopenLead: _aio.UnaryUnaryMultiCallable[_crm_pb2.ReopenLeadRequest, _crm_pb2.Lead]  # type: ignore[assignment]
+    MoveLead: _aio.UnaryUnaryMultiCallable[_crm_pb2.MoveLeadRequest, _crm_pb2.Lead]  # type: ignore[assignment]
+    """The built-in CRM's stage change; a lost stage that requires a reason
+    refuses a move without one of its listed reasons.
+    """
     GetActivity: _aio.UnaryUnaryMultiCallable[_crm_pb2.GetActivityRequest, _crm_pb2.GetActivityResponse]  # type: ignore[assignment]
     """Per-user activity aggregates for the limits, in one batched call."""
     StreamEvents: _aio.UnaryStreamMultiCallable[_crm_pb2.StreamEventsRequest, _crm_pb2.CrmEvent]  # type: ignore[assignment]
@@ -169,6 +177,16 @@ class CrmServicer(metaclass=_abc_1.ABCMeta):
         request: _crm_pb2.ReopenLeadRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_crm_pb2.Lead, _abc.Awaitable[_crm_pb2.Lead]]: ...
+
+    @_abc_1.abstractmethod
+    def MoveLead(
+        self,
+        request: _crm_pb2.MoveLeadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_crm_pb2.Lead, _abc.Awaitable[_crm_pb2.Lead]]:
+        """The built-in CRM's stage change; a lost stage that requires a reason
+        refuses a move without one of its listed reasons.
+        """
 
     @_abc_1.abstractmethod
     def GetActivity(

@@ -59,6 +59,20 @@ class AmoCrmServicer(CrmServicer):
         )
 
     @handles_errors
+    async def MoveLead(
+        self, request: crm_pb2.MoveLeadRequest, context: Ctx
+    ) -> crm_pb2.Lead:
+        # amoCRM asks for the account's own loss reasons when a lead is lost
+        # there; its reasons come back with the lead ("_embedded[loss_reason]
+        # [name] | string | Название причины отказа").
+        raise BadInput(
+            FROM_AMOCRM.format(
+                what="stage changes",
+                todo="move the lead in amoCRM, which asks for its loss reason",
+            )
+        )
+
+    @handles_errors
     async def SubmitLead(
         self, request: crm_pb2.SubmitLeadRequest, context: Ctx
     ) -> crm_pb2.Lead:
