@@ -28,6 +28,7 @@ from services.crm.amocrm.client import (
     OAuth,
     sleeper_for,
 )
+from services.crm.amocrm.connector import HOOK_SETTINGS
 from services.crm.amocrm.emulator import AmoEmulator
 from services.crm.amocrm.sync import Syncer
 from services.crm.store import CrmStore
@@ -179,19 +180,28 @@ async def hook_receiver(syncer: Syncer) -> Served:
     return await serve(Starlette(routes=[Route("/hook", receive, methods=["POST"])]))
 
 
+@pytest.fixture
+async def listening(
+    syncer: Syncer, amo: AmoClient, emulator: AmoEmulator
+) -> AsyncIterator[Syncer]:
+    """A synced mirror whose webhooks amoCRM sends to a receiver that keeps them."""
+    await syncer.initial_sync()
+    receiver = await hook_receiver(syncer)
+    await subscribe(amo, f"{receiver.url}/hook")
+    emulator.log.clear()
+    try:
+        yield syncer
+    finally:
+        await receiver.stop()
+
+
 async def subscribe(amo: AmoClient, destination: str) -> None:
     await amo.request(
         "POST",
         "/api/v4/webhooks",
         body={
             "destination": destination,
-            "settings": [
-                "add_lead",
-                "status_lead",
-                "responsible_lead",
-                "add_task",
-                "update_task",
-            ],
+            "settings": HOOK_SETTINGS,
         },
     )
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -22,8 +20,6 @@ from services.crm.tables import Event, Lead
 from tests.amocrm.conftest import (
     ACCOUNT,
     crm_database,
-    hook_receiver,
-    subscribe,
     syncer_for,
 )
 
@@ -45,21 +41,6 @@ def _last_offset(db: Database) -> int:
     with db.session() as s:
         offsets = s.scalars(select(col(Event.offset))).all()
         return max((o for o in offsets if o is not None), default=0)
-
-
-@pytest.fixture
-async def listening(
-    syncer: Syncer, amo: AmoClient, emulator: AmoEmulator
-) -> AsyncIterator[Syncer]:
-    """A synced mirror whose webhooks amoCRM sends to a receiver that keeps them."""
-    await syncer.initial_sync()
-    receiver = await hook_receiver(syncer)
-    await subscribe(amo, f"{receiver.url}/hook")
-    emulator.log.clear()
-    try:
-        yield syncer
-    finally:
-        await receiver.stop()
 
 
 async def test_a_webhook_for_a_new_lead_puts_it_in_the_pool(

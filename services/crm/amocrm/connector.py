@@ -42,12 +42,18 @@ from services.crm.store import CrmStore
 
 log = logging.getLogger(__name__)
 
+# "Возможные события": what reaches the mirror at once. update_lead tells of a
+# merge's kept lead; delete_lead, restore_lead and delete_task of the trash.
 HOOK_SETTINGS = [
     "add_lead",
+    "update_lead",
     "status_lead",
     "responsible_lead",
+    "delete_lead",
+    "restore_lead",
     "add_task",
     "update_task",
+    "delete_task",
 ]
 
 

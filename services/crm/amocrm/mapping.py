@@ -373,12 +373,26 @@ class Touched:
 
     leads: set[str] = field(default_factory=set)
     tasks: set[str] = field(default_factory=set)
+    # Leads whose tasks are listed again: a restored lead's, and the lead a
+    # merge kept, which took over the other's tasks without a task event.
+    task_leads: set[str] = field(default_factory=set)
     subdomain: str = ""
     # lead -> (stage key, when): the latest stage move amoCRM reported
     moves: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    # "lead 1" / "task 2" -> who deleted or restored it, when the events say
+    actors: dict[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.leads or self.tasks)
+        return bool(self.leads or self.tasks or self.task_leads)
+
+    def add(self, other: Touched) -> None:
+        self.leads |= other.leads
+        self.tasks |= other.tasks
+        self.task_leads |= other.task_leads
+        self.actors.update(other.actors)
+        for lead, move in other.moves.items():
+            if lead not in self.moves or self.moves[lead][1] <= move[1]:
+                self.moves[lead] = move
 
 
 def parse_webhook(body: str) -> Touched:
@@ -400,10 +414,14 @@ def parse_webhook(body: str) -> Touched:
             items[(entity, action, index)][name] = value
     for (entity, action, _), item in items.items():
         ident = item.get("id", "")
-        if not ident.isdigit() or action == "delete":
+        if not ident.isdigit():
             continue
         if entity == "leads":
+            # A deletion is read too: the lead's re-read answering 204 is what
+            # deletes it here, so a forged "delete" costs one read and no lead.
             touched.leads.add(ident)
+            if action == "restore":
+                touched.task_leads.add(ident)
             at = instant(item.get("last_modified")) if action == "status" else None
             stage = f"{item.get('pipeline_id')}/{item.get('status_id')}"
             if at is not None and stage.replace("/", "").isdigit():
@@ -425,6 +443,12 @@ RECONCILED_TYPES = (
     "task_added",
     "task_completed",
     "task_deadline_changed",
+    # "lead_deleted | Сделка удалена", "lead_restored | Сделка восстановлена",
+    # "task_deleted | Задача удалена", "entity_merged | Выполнено объединение"
+    "lead_deleted",
+    "lead_restored",
+    "task_deleted",
+    "entity_merged",
 )
 
 
@@ -441,8 +465,14 @@ def touched_by_events(events: list[dict[str, Any]]) -> Touched:
         if not entity.isdigit():
             continue
         kind = e.get("entity_type")
+        by = str(e.get("created_by") or "")
+        if e["type"] in ("lead_deleted", "lead_restored", "task_deleted") and by:
+            # "created_by | int | ID пользователя, создавший событие"
+            touched.actors[f"{kind} {entity}"] = by
         if kind == "lead":
             touched.leads.add(entity)
+            if e["type"] in ("lead_restored", "entity_merged"):
+                touched.task_leads.add(entity)
             if e["type"] == "lead_status_changed":
                 after = (e.get("value_after") or [{}])[0].get("lead_status") or {}
                 at = instant(e.get("created_at"))

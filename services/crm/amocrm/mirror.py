@@ -25,7 +25,7 @@ from services.crm.amocrm.mapping import (
 )
 from services.crm.amocrm.tables import AmoDepartment, AmoOutbox, AmoUser
 from services.crm.state import EventRejected, Ledger
-from services.crm.tables import Lead, LeadParty, Party, Task
+from services.crm.tables import DeletedLead, Lead, LeadParty, Party, Task
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,13 @@ class Mirror:
             ledger = Ledger(s, self.account)
             for r in remote:
                 row = self._lead(s, r.id)
+                if row is None and s.get(DeletedLead, (self.account, r.id)) is not None:
+                    # Back from amoCRM's trash: as it was, then as it is now.
+                    restored = h.LeadRestored(
+                        type="lead_restored", at=r.updated_at, lead=r.id
+                    )
+                    self._apply(ledger, [restored], applied, f"lead {r.id}")
+                    row = self._lead(s, r.id)
                 local = (
                     LocalLead(row.responsible, row.pipeline, row.stage) if row else None
                 )
@@ -103,6 +110,52 @@ class Mirror:
                 )
             )
 
+    # -- deletions -----------------------------------------------------------
+    def gone(
+        self,
+        leads: Iterable[str],
+        tasks: Iterable[str],
+        at: datetime,
+        actors: dict[str, str] | None = None,
+    ) -> Applied:
+        """Leads and tasks whose re-read amoCRM answered with 204: deleted there
+        ("204 | Сделка с указанным ID не существует"), a merge's absorbed lead
+        too. Ids the mirror never had are nothing to delete."""
+        applied = Applied()
+        actors = actors or {}
+        with self.db.session() as s:
+            ledger = Ledger(s, self.account)
+            for lead_id in leads:
+                if self._lead(s, lead_id) is None:
+                    continue
+                by = actors.get(f"lead {lead_id}")
+                event = h.LeadDeleted(type="lead_deleted", at=at, lead=lead_id, by=by)
+                if self._apply(ledger, [event], applied, f"lead {lead_id}"):
+                    self._drop_writes(s, lead_id, at)
+            for task_id in tasks:
+                row = s.get(Task, (self.account, task_id))
+                if row is None:
+                    continue
+                if row.lead_id and s.get(Lead, (self.account, row.lead_id)) is None:
+                    continue  # its lead is in the trash: the task waits there with it
+                by = actors.get(f"task {task_id}")
+                deleted = h.TaskDeleted(type="task_deleted", at=at, task=task_id, by=by)
+                self._apply(ledger, [deleted], applied, f"task {task_id}")
+        return applied
+
+    def _drop_writes(self, s: Session, lead_id: str, at: datetime) -> None:
+        """A write to a lead deleted in amoCRM has nothing left to change."""
+        for row in s.scalars(
+            select(AmoOutbox).where(
+                col(AmoOutbox.account) == self.account,
+                col(AmoOutbox.lead_id) == lead_id,
+                col(AmoOutbox.sent_at).is_(None),
+                col(AmoOutbox.failed_at).is_(None),
+            )
+        ):
+            row.failed_at = at
+            row.error = "the lead was deleted in amoCRM; nothing to write"
+
     # -- tasks ---------------------------------------------------------------
     def tasks(
         self, remote: Iterable[RemoteTask], after: AfterApply | None = None
@@ -128,6 +181,10 @@ class Mirror:
                 if row is not None and row.completed_at is None:
                     # No canonical event moves a deadline; the overdue limit reads it.
                     row.deadline = r.deadline
+                if row is not None and lead_known and row.lead_id != r.lead:
+                    # guess: a merge moves the absorbed lead's tasks to the lead
+                    # kept without a task event; the task follows its lead here.
+                    row.lead_id = r.lead
             if after is not None:
                 after(s)
         return applied
@@ -247,7 +304,8 @@ class Mirror:
         events: list[h.CanonicalEvent],
         applied: Applied,
         what: str,
-    ) -> None:
+    ) -> bool:
+        """Applies the entity's events in order; False once one is refused."""
         for event in events:
             try:
                 with ledger.session.begin_nested():
@@ -258,5 +316,6 @@ class Mirror:
                 if str(error).startswith(("unknown user", "unknown stage")):
                     applied.stale_directory = True
                 log.warning("amoCRM mirror: %s", problem)
-                return  # the entity's later events build on this one
+                return False  # the entity's later events build on this one
             applied.events[event.type] += 1
+        return True

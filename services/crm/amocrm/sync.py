@@ -25,6 +25,7 @@ from services.crm.amocrm.client import AmoClient
 from services.crm.amocrm.mapping import (
     RECONCILED_TYPES,
     RemoteLead,
+    RemoteTask,
     Touched,
     entry_stages,
     lead_from_api,
@@ -241,11 +242,7 @@ class Syncer:
             if self.subdomain and got.subdomain and got.subdomain != self.subdomain:
                 foreign.append(seq)
                 continue
-            touched.leads |= got.leads
-            touched.tasks |= got.tasks
-            for lead, move in got.moves.items():
-                if lead not in touched.moves or touched.moves[lead][1] <= move[1]:
-                    touched.moves[lead] = move
+            touched.add(got)
         try:
             applied = await self.refresh(touched)
         except Exception as error:
@@ -256,29 +253,62 @@ class Syncer:
 
     # -- reading entities ----------------------------------------------------
     async def refresh(self, touched: Touched) -> Applied:
-        """Reads the named leads and tasks from amoCRM and applies the differences."""
+        """Reads the named leads and tasks from amoCRM and applies the differences;
+        those amoCRM answers 204 for were deleted there."""
         applied = Applied()
         if not touched:
             return applied
-        tasks = []
+        tasks, gone_tasks = [], []
         for task_id in sorted(touched.tasks, key=int):
             data = await self.amo.request("GET", f"/api/v4/tasks/{task_id}")
-            if data is not None:
+            if data is None:
+                gone_tasks.append(task_id)
+            else:
                 tasks.append(task_from_api(data))
+        tasks += await self._tasks_of(touched.task_leads)
         wanted = set(touched.leads)
         task_leads = {t.lead for t in tasks if t.lead is not None}
         wanted |= task_leads - await self.db.run(self.mirror.known_leads, task_leads)
-        leads = []
+        leads, gone_leads = [], []
         for lead_id in sorted(wanted, key=int):
             data = await self.amo.request(
                 "GET", f"/api/v4/leads/{lead_id}", params=LEAD_WITH
             )
-            if data is not None:  # 204: deleted since
+            if data is None:
+                gone_leads.append(lead_id)
+            else:
                 leads.append(lead_from_api(data))
         applied.add(await self._apply_leads(leads, touched.moves))
         if tasks:
             applied.add(await self._retrying(lambda: self.mirror.tasks(tasks)))
+        if gone_leads or gone_tasks:
+            applied.add(
+                await self.db.run(
+                    self.mirror.gone,
+                    gone_leads,
+                    gone_tasks,
+                    self.clock.now(),
+                    touched.actors,
+                )
+            )
         return applied
+
+    async def _tasks_of(self, leads: set[str]) -> list[RemoteTask]:
+        """Every task of these leads: "filter[entity_type]", "filter[entity_id]"."""
+        found: list[RemoteTask] = []
+        ordered = sorted(leads, key=int)
+        for start in range(0, len(ordered), 50):
+            items = await self.amo.all(
+                "/api/v4/tasks",
+                "tasks",
+                {
+                    "limit": 250,
+                    "filter[entity_type]": "leads",
+                    "filter[entity_id][]": ordered[start : start + 50],
+                },
+            )
+            found += [task_from_api(x) for x in items]
+        return found
 
     async def reconcile(self, until: datetime | None = None) -> Applied:
         """Mends what webhooks missed, from amoCRM's events since the last pass."""
