@@ -45,6 +45,11 @@ def public_error(error: GraphQLError) -> GraphQLError:
         extensions: dict[str, object] = {"code": code_of(original)}
         if isinstance(original, RateLimited):
             extensions["retryAfter"] = original.retry_after_seconds
+        if isinstance(original, BadInput) and original.problems:
+            # Each field the caller got wrong, for a form to show beside it.
+            extensions["problems"] = [
+                {"path": p.path, "message": p.message} for p in original.problems
+            ]
         return GraphQLError(
             str(original),
             nodes=error.nodes,

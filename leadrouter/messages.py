@@ -145,9 +145,59 @@ def method_not_allowed() -> str:
     return "GraphQL is asked with GET (queries only) or POST"
 
 
+# -- a lead handed in ------------------------------------------------------------
+
+
+def lead_needs_a_name() -> str:
+    return "give the lead a name, or a contact in 'contacts'"
+
+
+def lead_needs_a_channel() -> str:
+    return "say where the lead came from: call, form, email, chat or your own word"
+
+
+def negative_budget() -> str:
+    return "a budget is zero or more"
+
+
+def tag_with_comma() -> str:
+    return "a tag holds no comma: give each tag as its own item"
+
+
+def no_intake(missing: list[str]) -> str:
+    return (
+        "the account has no distribution group with a source stage and an "
+        f"exchange user to take new leads, so say {listed(missing)}"
+    )
+
+
+def stage_of_other_pipeline(pipeline: str, intake: str) -> str:
+    return (
+        f"new leads start in pipeline '{shown(intake)}'; for pipeline "
+        f"'{shown(pipeline)}' say which of its stages"
+    )
+
+
+def no_such_pipeline(pipeline: str) -> str:
+    return f"the account has no pipeline '{shown(pipeline)}'"
+
+
+def no_such_stage(pipeline: str, stage: str) -> str:
+    return f"pipeline '{shown(pipeline)}' has no stage '{shown(stage)}'"
+
+
+def no_such_user(user: str) -> str:
+    return f"the account has no user '{shown(user)}'"
+
+
 # -- helpers -------------------------------------------------------------------
 
 SHOWN = 40  # characters of a caller's value quoted back in a message
+
+
+def listed(words: list[str]) -> str:
+    """["a", "b", "c"] as "a, b and c"."""
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 
 def shown(value: str) -> str:

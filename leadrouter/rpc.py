@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -28,6 +29,7 @@ from leadrouter.errors import (
     Forbidden,
     LeadrouterError,
     NotFound,
+    Problem,
     Unauthenticated,
     Unavailable,
 )
@@ -44,6 +46,9 @@ LIVENESS = "liveness"
 # message for people, unlike the transport's own ("failed to connect to all
 # addresses; ..."), which a caller replaces with its own words.
 DOMAIN_ERROR = ("leadrouter-error", "1")
+# A bad input's problems, each with the path of the field it is about, so the
+# caller can point at the field (JSON; binary metadata, as messages are UTF-8).
+PROBLEMS = "leadrouter-problems-bin"
 # How soon a client dials a restarted service again: gRPC's default pause
 # grows to two minutes, so claims would stay refused long after it is back.
 RECONNECT_OPTIONS: list[tuple[str, Any]] = [
@@ -132,7 +137,7 @@ def handles_errors(
             check_request(args[1])  # type: ignore[arg-type]
             return await method(*args, **kwargs)
         except LeadrouterError as error:
-            await context.abort(status_for(error), str(error), (DOMAIN_ERROR,))
+            await context.abort(status_for(error), str(error), _trailer(error))
         except asyncio.CancelledError:
             raise
         except DataError as error:
@@ -173,6 +178,22 @@ def handles_errors(
     return wrapper
 
 
+def _trailer(error: LeadrouterError) -> tuple[tuple[str, str | bytes], ...]:
+    """The metadata of a domain error: its mark, and its problems by path."""
+    problems = getattr(error, "problems", None)
+    if not problems:
+        return (DOMAIN_ERROR,)
+    listed = [{"path": p.path, "message": p.message} for p in problems]
+    return (DOMAIN_ERROR, (PROBLEMS, json.dumps(listed).encode()))
+
+
+def _problems(error: grpc.aio.AioRpcError) -> list[Problem]:
+    for key, value in error.trailing_metadata() or ():
+        if key == PROBLEMS and isinstance(value, bytes):
+            return [Problem(p["path"], p["message"]) for p in json.loads(value)]
+    return []
+
+
 def _from_service(error: grpc.aio.AioRpcError) -> bool:
     metadata = error.trailing_metadata() or ()
     return any((key, value) == DOMAIN_ERROR for key, value in metadata)
@@ -183,7 +204,7 @@ def error_from_rpc(error: grpc.aio.AioRpcError, service: str) -> LeadrouterError
     code = error.code()
     detail = error.details() or ""
     if code == grpc.StatusCode.INVALID_ARGUMENT:
-        return BadInput(detail)
+        return BadInput(detail, _problems(error))
     if code == grpc.StatusCode.NOT_FOUND:
         return NotFound(detail)
     if code == grpc.StatusCode.PERMISSION_DENIED:

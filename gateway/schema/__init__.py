@@ -18,6 +18,7 @@ from gateway.query_cache import CachedDocuments
 from gateway.schema.claims import ClaimMutations, DecisionQueries
 from gateway.schema.crm import CrmMutations, CrmQueries
 from gateway.schema.groups import GroupQueries
+from gateway.schema.intake import IntakeMutations
 from gateway.schema.manual import ManualMutations
 from gateway.schema.push import PushMutations
 from gateway.schema.reports import ReportQueries
@@ -49,6 +50,7 @@ Mutation = merge_types(
     (
         ClaimMutations,
         CrmMutations,
+        IntakeMutations,
         PushMutations,
         ManualMutations,
         SchedulingMutations,

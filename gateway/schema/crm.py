@@ -1,5 +1,5 @@
-"""Leads: the list a head of sales selects from, one lead, leads handed in by
-partners, moving a lead between stages, and reopening closed leads."""
+"""Leads: the list a head of sales selects from, one lead, moving a lead between
+stages, and reopening closed leads."""
 
 from __future__ import annotations
 
@@ -18,52 +18,8 @@ MAX_PAGE = 200
 LEAD_ROLES = ("admin", "manager")
 
 
-@strawberry.input
-class LeadInput:
-    id: strawberry.ID | None = None
-    name: str = ""
-    budget: int = 0
-    pipeline: str
-    stage: str
-    responsible: strawberry.ID
-    channel: str = ""
-    contacts: list[strawberry.ID] = strawberry.field(default_factory=list)
-    companies: list[strawberry.ID] = strawberry.field(default_factory=list)
-    tags: list[str] = strawberry.field(default_factory=list)
-
-
 @strawberry.type
 class CrmMutations:
-    @strawberry.mutation(
-        description="A partner system hands in a new lead; the same idempotency key "
-        "creates it once."
-    )
-    async def submit_lead(
-        self, info: Info, input: LeadInput, idempotency_key: str | None = None
-    ) -> Lead:
-        ctx = info.context
-        caller = ctx.require("admin", "partner")
-        created = await ctx.clients.crm.call(
-            "SubmitLead",
-            crm_pb2.SubmitLeadRequest(
-                account=caller.account,
-                operation_id=f"submit:{idempotency_key}" if idempotency_key else "",
-                lead=crm_pb2.Lead(
-                    id=str(input.id or ""),
-                    name=input.name,
-                    budget=input.budget,
-                    pipeline=input.pipeline,
-                    stage=input.stage,
-                    responsible=str(input.responsible),
-                    channel=input.channel,
-                    contacts=[str(c) for c in input.contacts],
-                    companies=[str(c) for c in input.companies],
-                    tags=input.tags,
-                ),
-            ),
-        )
-        return Lead.of(created)
-
     @strawberry.mutation(
         description="Returns a won or lost lead to the open stage it was in."
     )

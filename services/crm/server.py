@@ -16,7 +16,7 @@ from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2, crm_pb2_grpc
 from leadrouter.cursors import decode_lead_cursor, lead_cursor
 from leadrouter.db import Database
-from leadrouter.errors import BadInput
+from leadrouter.errors import BadInput, Problem
 from leadrouter.keyset import Page, page_request
 from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.stage_kinds import STAGE_KIND_CODES, stage_kind_name
@@ -205,11 +205,11 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
             )
         except ValidationError as error:
             # Field and reason only: the validator's own text links to its docs.
-            reasons = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            problems = [
+                Problem(".".join(str(p) for p in e["loc"]), e["msg"])
                 for e in error.errors()
-            )
-            raise BadInput(f"the lead is not valid: {reasons}") from error
+            ]
+            raise BadInput("; ".join(map(str, problems)), problems) from error
         view = await self.store.db.run(
             self.store.submit_lead, request.account, event, request.operation_id
         )

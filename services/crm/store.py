@@ -21,6 +21,7 @@ from leadrouter.keyset import Page, PageRequest, keyset_page
 from leadrouter.timestamps import utc
 from services.crm import history as h
 from services.crm.activity import StageSettings, UserActivity, Windows, measure
+from services.crm.intake import misplaced
 from services.crm.loss_reasons import ReasonRefused, checked_reason
 from services.crm.state import Directory, EventRejected, Ledger, Moved
 from services.crm.tables import (
@@ -322,10 +323,14 @@ class CrmStore:
                 if done is not None:
                     return self._view(s, account, json.loads(done.result)["lead"])
             ledger = Ledger(s, account)
+            problems = misplaced(ledger.directory, event)
+            if problems:
+                raise BadInput("; ".join(map(str, problems)), problems)
             try:
                 ledger.apply(event)
             except EventRejected as error:
-                raise BadInput(str(error)) from error
+                # Where it starts is checked above: what is left is the id.
+                raise BadInput(f"id: {error}", [Problem("id", str(error))]) from error
             if operation_id:
                 s.add(
                     Operation(

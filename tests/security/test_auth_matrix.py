@@ -90,7 +90,13 @@ ARGS: dict[str, dict[str, Any]] = {
     "query.simulate": {"workspaceYaml": SECURITY_WORKSPACE, "from": FROM, "to": TO},
     "mutation.claimLead": {"groupId": "main"},
     "mutation.submitLead": {
-        "input": {"pipeline": "sales", "stage": "new", "responsible": "pool"}
+        "input": {
+            "name": "Website request",
+            "channel": "form",
+            "pipeline": "sales",
+            "stage": "new",
+            "responsible": "pool",
+        }
     },
     "mutation.reopenLead": {"leadId": "L03"},
     # Where the caller's lead already is: every allowed caller gets it back.
