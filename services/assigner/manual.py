@@ -13,6 +13,7 @@ from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import BadInput, NotFound
 from leadrouter.telemetry import current_trace_id
 from leadrouter.timestamps import to_ts
+from services.assigner.engine.reasons import Outcome
 from services.assigner.store import AssignerStore, Group
 from services.assigner.tables import DecisionRow
 
@@ -290,7 +291,7 @@ class ManualMode:
             decision = DecisionRow(
                 account=account,
                 kind="manual",
-                outcome="assigned",
+                outcome=Outcome.ASSIGNED,
                 group_id=p.group_id,
                 actor=job.actor,
                 lead_id=o.lead_id,
