@@ -24,7 +24,7 @@ from gateway.schema import schema
 from gateway.subscriptions import authenticate_connection
 from gateway.web import web_routes
 from gateway.webhooks import amocrm_middleware, amocrm_routes
-from leadrouter.amocrm_token import widget_caller
+from leadrouter.amocrm_token import SpentTokens, widget_caller
 from leadrouter.auth import Caller, verify_token
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock, SystemClock
@@ -57,6 +57,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.clients = clients
         self.clock = clock
         self.rate_limits = RateLimits(settings, clock)
+        # Widget tokens are single-use: a copied one opens no second session.
+        self.spent_widget_tokens = SpentTokens()
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -66,7 +68,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
             raise json.JSONDecodeError("nested too deeply", "", 0) from error
 
     def authenticate(self, headers: Any) -> tuple[Caller | None, str]:
-        widget = widget_caller(self.settings, headers, self.clock.now())
+        widget = widget_caller(
+            self.settings, headers, self.clock.now(), self.spent_widget_tokens
+        )
         if widget is not None:  # amoCRM widget: X-Auth-Token
             return widget
         token = bearer(headers)

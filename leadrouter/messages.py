@@ -80,6 +80,40 @@ def token_invalid(what: str) -> str:
     return f"the {what} is not valid; ask for a new one"
 
 
+# -- the amoCRM widget token ------------------------------------------------
+
+
+def widget_claim_missing(claim: str) -> str:
+    return f"the amoCRM widget token has no valid '{claim}': it is not amoCRM's"
+
+
+def widget_foreign_issuer(subdomain: str) -> str:
+    if not subdomain:
+        return (
+            "amoCRM widget tokens need LEADROUTER_AMOCRM_SUBDOMAIN: the account's "
+            "address is what a token must name"
+        )
+    return f"the amoCRM widget token is not issued by the account {subdomain}"
+
+
+def widget_account_unknown() -> str:
+    return (
+        "amoCRM widget tokens need LEADROUTER_AMOCRM_ACCOUNT_ID, the connected "
+        "account's id (leadrouter prints it once it has read the account)"
+    )
+
+
+def widget_too_long() -> str:
+    return "the amoCRM widget token lives longer than amoCRM's 30 minutes"
+
+
+def widget_token_spent() -> str:
+    return (
+        "the amoCRM widget token was used already: each opens one session; "
+        "reload the amoCRM page"
+    )
+
+
 # -- GraphQL over HTTP -----------------------------------------------------------
 
 

@@ -35,7 +35,11 @@ def web_routes(
         caller, problem = authenticate(request.headers)
         disposable = (request.headers.get("x-auth-token") or "").strip()
         if caller is None and disposable:
-            caller, problem = authenticate({"authorization": f"Bearer {disposable}"})
+            # Our own session token sent the widget's way; if it is not one
+            # either, the widget token's own flaw is what the caller hears.
+            retried, _ = authenticate({"authorization": f"Bearer {disposable}"})
+            if retried is not None:
+                caller, problem = retried, ""
         if caller is None:
             return JSONResponse(
                 {

@@ -122,14 +122,22 @@ async def test_a_widget_token_claims_as_that_amocrm_user(amo_stack: AmoStack) ->
         )
 
     http = amo_stack.stack.http
+    token = widget_token(emulator.account_id)
     reply = await http.post(
         "/graphql",
         json={"query": CLAIM, "variables": {"k": "widget-1"}},
-        headers={"X-Auth-Token": widget_token(emulator.account_id)},
+        headers={"X-Auth-Token": token},
     )
     claimed = reply.json()["data"]["claimLead"]
     assert claimed["__typename"] == "Claimed"
     assert claimed["lead"]["responsible"] == "5003"
+
+    replayed = await http.post(
+        "/graphql",
+        json={"query": CLAIM, "variables": {"k": "widget-3"}},
+        headers={"X-Auth-Token": token},
+    )
+    assert "used already" in replayed.json()["errors"][0]["message"]
 
     foreign = await http.post(
         "/graphql",

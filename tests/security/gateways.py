@@ -40,6 +40,7 @@ def amocrm_settings(stack: Stack) -> Settings:
             "amocrm_client_secret": WIDGET_SECRET,
             "amocrm_redirect_uri": f"{AUDIENCE}/amocrm/oauth",
             "amocrm_account_id": AMO_ACCOUNT,
+            "amocrm_subdomain": "emulated",
         }
     )
 

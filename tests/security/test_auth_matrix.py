@@ -318,6 +318,11 @@ FOR_SOMEONE_ELSE: list[tuple[str, str, dict[str, Any]]] = [
 async def test_a_manager_acts_and_reads_only_for_themselves(stack: Stack) -> None:
     ids = await seed(stack)
     managers = [c for c in callers(stack) if c.name in MANAGERS]
+
+    def headers(caller: Caller) -> dict[str, str]:
+        """Fresh headers per request: a widget token opens one session only."""
+        return next(c for c in callers(stack) if c.name == caller.name).headers
+
     checked = 0
     async with amocrm_gateway(stack) as (app, _), client(app) as http:
         for caller in managers:
@@ -326,7 +331,7 @@ async def test_a_manager_acts_and_reads_only_for_themselves(stack: Stack) -> Non
                     await http.post(
                         "/graphql",
                         json={"query": query, "variables": sent},
-                        headers=caller.headers,
+                        headers=headers(caller),
                     )
                 ).json()
                 assert error_codes(body) == ["FORBIDDEN"], (caller.name, name, body)
@@ -339,7 +344,7 @@ async def test_a_manager_acts_and_reads_only_for_themselves(stack: Stack) -> Non
                     "query": "query($id: ID!) { decision(id: $id) { id } }",
                     "variables": {"id": ids["other_managers_decision"]},
                 },
-                headers=caller.headers,
+                headers=headers(caller),
             )
             assert error_codes(other.json()) == ["NOT_FOUND"], other.json()
             # The journal of their own shows none of another manager's decisions.
@@ -348,7 +353,7 @@ async def test_a_manager_acts_and_reads_only_for_themselves(stack: Stack) -> Non
                 json={
                     "query": "{ decisions { edges { node { id actor assignee } } } }"
                 },
-                headers=caller.headers,
+                headers=headers(caller),
             )
             nodes = [e["node"] for e in journal.json()["data"]["decisions"]["edges"]]
             assert nodes and all(
