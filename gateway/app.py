@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from gateway.context import Context
+from gateway.events import event_routes
 from gateway.exports import export_routes
 from gateway.http import ALL_METHODS, graphql_over_http
 from gateway.request_size import RequestSizeLimit
@@ -145,6 +146,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             *export_routes(settings, clients, clock, graphql.authenticate),
+            *event_routes(settings, clients, clock, graphql.authenticate),
             *amocrm_routes(settings, clients, graphql.rate_limits),
             *web_routes(settings, clock, graphql.authenticate),
         ],

@@ -162,19 +162,30 @@ def loss_reasons_csv(report: LossReasonsReport) -> str:
     )
 
 
+def request_context(
+    settings: Settings,
+    clients: Clients,
+    clock: Clock,
+    authenticate: Authenticate,
+    request: Request,
+) -> Context:
+    """The context of a plain HTTP endpoint, its caller from the headers."""
+    caller, problem = authenticate(request.headers)
+    return Context(
+        settings=settings,
+        clients=clients,
+        clock=clock,
+        caller=caller,
+        auth_error=problem,
+        request=request,
+    )
+
+
 def export_routes(
     settings: Settings, clients: Clients, clock: Clock, authenticate: Authenticate
 ) -> list[Route]:
     def context(request: Request) -> Context:
-        caller, problem = authenticate(request.headers)
-        return Context(
-            settings=settings,
-            clients=clients,
-            clock=clock,
-            caller=caller,
-            auth_error=problem,
-            request=request,
-        )
+        return request_context(settings, clients, clock, authenticate, request)
 
     def endpoint(
         render: Callable[[Request, Context], Awaitable[tuple[str, str]]],

@@ -224,6 +224,39 @@ def no_such_user(user: str) -> str:
     return f"the account has no user '{shown(user)}'"
 
 
+# -- events another CRM feeds ---------------------------------------------------
+
+
+def account_is_empty(account: str) -> str:
+    return f"account '{shown(account)}' has no users yet: apply a workspace first"
+
+
+def event_needs_an_id(limit: int) -> str:
+    return (
+        f"each event needs an 'id' of your own (text, 1 to {limit} characters), "
+        "so that sending it again records it once"
+    )
+
+
+def event_id_reused(event_id: str) -> str:
+    return (
+        f"an event with id '{shown(event_id)}' was recorded before and said "
+        "something else; give a new event a new id"
+    )
+
+
+def events_not_utf8() -> str:
+    return "send the events as UTF-8 text, one JSON object a line"
+
+
+def too_many_events(limit: int) -> str:
+    return f"send at most {limit} events at a time"
+
+
+def no_events() -> str:
+    return "send at least one event"
+
+
 # -- helpers -------------------------------------------------------------------
 
 SHOWN = 40  # characters of a caller's value quoted back in a message

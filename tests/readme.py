@@ -44,3 +44,17 @@ def graphql_payload(containing: str) -> dict[str, Any]:
     assert len(found) == 1, f"README: {len(found)} curl bodies with {containing!r}"
     payload: dict[str, Any] = found[0]
     return payload
+
+
+def heredoc(containing: str) -> str:
+    """The text a README command that names `containing` feeds on its standard
+    input (`<<'EOF'` … `EOF`)."""
+    found = []
+    for block in shell_blocks():
+        lines = block.splitlines()
+        for number, line in enumerate(lines):
+            if containing in line and "<<'EOF'" in line:
+                end = lines.index("EOF", number + 1)
+                found.append("\n".join(lines[number + 1 : end]) + "\n")
+    assert len(found) == 1, f"README: {len(found)} here-documents for {containing!r}"
+    return found[0]

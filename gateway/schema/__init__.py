@@ -18,7 +18,7 @@ from gateway.query_cache import CachedDocuments
 from gateway.schema.claims import ClaimMutations, DecisionQueries
 from gateway.schema.crm import CrmMutations, CrmQueries
 from gateway.schema.groups import GroupQueries
-from gateway.schema.intake import IntakeMutations
+from gateway.schema.intake import EventMutations, IntakeMutations
 from gateway.schema.manual import ManualMutations
 from gateway.schema.push import PushMutations
 from gateway.schema.reports import ReportQueries
@@ -51,6 +51,7 @@ Mutation = merge_types(
         ClaimMutations,
         CrmMutations,
         IntakeMutations,
+        EventMutations,
         PushMutations,
         ManualMutations,
         SchedulingMutations,

@@ -1,13 +1,18 @@
 """What partner systems hand in: new leads, with the account's intake filling in
-where a lead starts (contract.md section 2, `submitLead`)."""
+where a lead starts (contract.md section 2, `submitLead`), and the events of
+any CRM as they happen (`recordEvents`, also `POST /crm/events`)."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import strawberry
+from strawberry.scalars import JSON
 
-from gateway.context import Info
+from gateway.context import Context, Info
 from gateway.schema.types import Lead
 from leadrouter import messages
 from leadrouter.assigner.v1 import assigner_pb2
@@ -149,3 +154,60 @@ class IntakeMutations:
         except BadInput as error:
             raise _as_input(error) from error
         return Lead.of(created)
+
+
+MAX_EVENTS = 1000
+LINE = re.compile(r"^line (\d+)(?:: (.*))?$")
+
+
+@strawberry.type(description="What a batch of events did.")
+class RecordedEvents:
+    recorded: int = strawberry.field(description="Events applied now.")
+    already_recorded: int = strawberry.field(
+        description="Events whose id was recorded before: not applied again."
+    )
+
+
+def as_index(path: str) -> str:
+    """The path "line 3: to" as the third event of a list: "events[2].to"."""
+    found = LINE.match(path)
+    if found is None:
+        return path
+    index = f"events[{int(found.group(1)) - 1}]"
+    return f"{index}.{found.group(2)}" if found.group(2) else index
+
+
+async def record_events(
+    ctx: Context, lines: list[str], where: Callable[[str], str] = str
+) -> RecordedEvents:
+    """Applies a batch of events whole, or refuses it naming each bad one."""
+    caller = ctx.require("admin", "partner")
+    if not lines:
+        raise BadInput(messages.no_events())
+    if len(lines) > MAX_EVENTS:
+        raise BadInput(messages.too_many_events(MAX_EVENTS))
+    reply = await ctx.clients.crm.call(
+        "ImportHistory",
+        crm_pb2.ImportHistoryRequest(
+            account=caller.account, lines=lines, by_event_id=True
+        ),
+    )
+    if reply.problems:
+        raise _refused([Problem(where(p.path), p.message) for p in reply.problems])
+    return RecordedEvents(
+        recorded=reply.applied, already_recorded=reply.already_recorded
+    )
+
+
+@strawberry.type
+class EventMutations:
+    @strawberry.mutation(
+        description="Another CRM's changes as they happen, in the events of a "
+        "history file (stage_changed, responsible_changed, task_created…), each "
+        "with an `id` of the sender's: an id recorded before is not applied "
+        "again. A bad event is refused with its index, and then nothing of the "
+        "batch is applied. Partners and admins; the same as POST /crm/events."
+    )
+    async def record_events(self, info: Info, events: list[JSON]) -> RecordedEvents:
+        lines = [json.dumps(e, ensure_ascii=False) for e in events]
+        return await record_events(info.context, lines, as_index)

@@ -162,12 +162,29 @@ def parse_event(data: Any) -> CanonicalEvent:
 
 def parse_line(line: str, where: str) -> tuple[CanonicalEvent | None, list[Problem]]:
     """One history line as an event, or the problems that keep it from being one."""
+    data, problems = parse_object(line, where)
+    if data is None:
+        return None, problems
+    return parse_data(data, where)
+
+
+def parse_object(line: str, where: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """One line as a JSON object, or why it is not one."""
     try:
         data = json.loads(line)
     except json.JSONDecodeError as error:
         return None, [Problem(where, f"not valid JSON ({error.msg})")]
+    except RecursionError:
+        return None, [Problem(where, "not valid JSON (nested too deeply)")]
     if not isinstance(data, dict):
         return None, [Problem(where, "must be a JSON object")]
+    return data, []
+
+
+def parse_data(
+    data: dict[str, Any], where: str
+) -> tuple[CanonicalEvent | None, list[Problem]]:
+    """A JSON object as an event, or the problems that keep it from being one."""
     try:
         return parse_event(data), []
     except ValidationError as error:

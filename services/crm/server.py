@@ -24,6 +24,7 @@ from leadrouter.streams import tail
 from leadrouter.timestamps import from_ts, optional_ts, set_ts
 from services.crm import history as h
 from services.crm.activity import StageSettings, Windows
+from services.crm.recording import record_events
 from services.crm.store import (
     CrmStore,
     DirectorySpec,
@@ -167,16 +168,28 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     async def ImportHistory(
         self, request: crm_pb2.ImportHistoryRequest, context: Ctx
     ) -> crm_pb2.ImportHistoryResponse:
-        applied, problems = await self.store.db.run(
-            self.store.import_history,
-            request.account,
-            list(request.lines),
-            request.dry_run,
-        )
-        if applied:
+        if request.by_event_id:
+            done = await self.store.db.run(
+                record_events,
+                self.store.db,
+                request.account,
+                list(request.lines),
+                request.dry_run,
+            )
+            applied, already, problems = done.applied, done.already, done.problems
+        else:
+            applied, problems = await self.store.db.run(
+                self.store.import_history,
+                request.account,
+                list(request.lines),
+                request.dry_run,
+            )
+            already = 0
+        if applied and not request.dry_run:
             self._notify()
         return crm_pb2.ImportHistoryResponse(
             applied=applied,
+            already_recorded=already,
             problems=[
                 common_pb2.Problem(path=p.path, message=p.message) for p in problems
             ],

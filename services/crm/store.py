@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlmodel import Session, col
 
+from leadrouter import messages
 from leadrouter.clock import Clock
 from leadrouter.cursors import decode_lead_cursor, lead_cursor
 from leadrouter.db import Database
@@ -294,7 +295,7 @@ class CrmStore:
         applied = 0
         with self.db.session() as s:
             if s.get(Account, account) is None:
-                return 0, [Problem("", f"account '{account}' has no users yet")]
+                return 0, [Problem("", messages.account_is_empty(account))]
             ledger = Ledger(s, account)
             for number, line in enumerate(lines, start=1):
                 if not line.strip():

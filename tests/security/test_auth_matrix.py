@@ -64,6 +64,7 @@ ALLOWED: dict[str, set[str]] = {
     "query.waitingLeads": {"admin", "viewer"},
     "mutation.claimLead": {"admin", *MANAGERS},
     "mutation.submitLead": {"admin", "partner"},
+    "mutation.recordEvents": {"admin", "partner"},
     "mutation.reopenLead": {"admin"},
     "mutation.moveLead": {"admin", "partner", *MANAGERS},
     "mutation.distributeLead": {"admin", "partner"},
@@ -97,6 +98,18 @@ ARGS: dict[str, dict[str, Any]] = {
             "stage": "new",
             "responsible": "pool",
         }
+    },
+    # The same event for each caller: the second one finds it recorded.
+    "mutation.recordEvents": {
+        "events": [
+            {
+                "id": "matrix-1",
+                "type": "contact_created",
+                "at": FROM,
+                "contact": "C-matrix",
+                "responsible": "pool",
+            }
+        ]
     },
     "mutation.reopenLead": {"leadId": "L03"},
     # Where the caller's lead already is: every allowed caller gets it back.

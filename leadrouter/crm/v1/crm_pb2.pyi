@@ -222,8 +222,13 @@ class ImportHistoryRequest(_message.Message):
     ACCOUNT_FIELD_NUMBER: _builtins.int
     LINES_FIELD_NUMBER: _builtins.int
     DRY_RUN_FIELD_NUMBER: _builtins.int
+    BY_EVENT_ID_FIELD_NUMBER: _builtins.int
     account: _builtins.str
     dry_run: _builtins.bool
+    by_event_id: _builtins.bool
+    """Events as another CRM feeds them (recordEvents): each line carries its
+    own "id", and a line whose id was recorded before is not applied again.
+    """
     @_builtins.property
     def lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """JSON Lines of contract.md section 4"""
@@ -234,10 +239,11 @@ class ImportHistoryRequest(_message.Message):
         account: _builtins.str = ...,
         lines: _abc.Iterable[_builtins.str] | None = ...,
         dry_run: _builtins.bool = ...,
+        by_event_id: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "dry_run", b"dry_run", "lines", b"lines"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "by_event_id", b"by_event_id", "dry_run", b"dry_run", "lines", b"lines"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -249,7 +255,10 @@ class ImportHistoryResponse(_message.Message):
 
     APPLIED_FIELD_NUMBER: _builtins.int
     PROBLEMS_FIELD_NUMBER: _builtins.int
+    ALREADY_RECORDED_FIELD_NUMBER: _builtins.int
     applied: _builtins.int
+    already_recorded: _builtins.int
+    """by_event_id: lines recorded by an earlier call"""
     @_builtins.property
     def problems(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Problem]: ...
     def __init__(
@@ -257,10 +266,11 @@ class ImportHistoryResponse(_message.Message):
         *,
         applied: _builtins.int = ...,
         problems: _abc.Iterable[_common_pb2.Problem] | None = ...,
+        already_recorded: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["applied", b"applied", "problems", b"problems"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_recorded", b"already_recorded", "applied", b"applied", "problems", b"problems"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
