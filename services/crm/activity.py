@@ -1,4 +1,4 @@
-"""Per-user activity aggregates for the limits: a fixed number of grouped queries."""
+"""Per-user activity figures for the limits: one statement, however many users."""
 
 from __future__ import annotations
 
@@ -8,19 +8,28 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    Executable,
+    CTE,
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Select,
     and_,
+    any_,
     bindparam,
     case,
+    cast,
     distinct,
     func,
+    literal_column,
+    null,
     or_,
     select,
+    union_all,
 )
+from sqlalchemy.sql.selectable import CompoundSelect
 from sqlmodel import Session, col
 
 from leadrouter.timestamps import utc
-from services.crm.state import stage_key
 from services.crm.tables import Event, Lead, Pipeline, Stage, Task
 
 # Events that move a lead into a stage; their actor is the lead's owner then.
@@ -72,39 +81,19 @@ def measure(
 ) -> dict[str, UserActivity]:
     """Everything the ten limits need, for many users at once.
 
-    Seven statements, however many users and whatever their limit values.
+    One statement, whatever the users and their limit values: a press asks
+    for one manager, and a round trip per figure was most of its cost.
     """
     out = {u: UserActivity() for u in users}
     if not users:
         return out
-    live = {
-        stage_key(pipeline, stage): kind
-        for pipeline, stage, kind in session.execute(
-            _live_stages(), {"account": account}
-        )
-    }
-    counted = sorted(key for key in live if key not in settings.excluded)
-    counted_sale = [
-        k
-        for k in counted
-        if (k in settings.sale if settings.sale else live[k] == "won")
-    ]
-    counted_loss = [
-        k
-        for k in counted
-        if (k in settings.loss if settings.loss else live[k] == "lost")
-    ]
-    # Limit 2 counts every stage whose kind is open, also one the group lists
-    # among its sale or loss stages: the lead is still in work.
-    counted_open = [k for k in counted if live[k] == "open"]
     sinces = sorted({since for u, since in w.sales_since.items() if u in out})
     params: dict[str, Any] = {
         "account": account,
         "users": users,
-        "counted": counted,
-        "counted_open": counted_open,
-        "counted_sale": counted_sale,
-        "counted_loss": counted_loss,
+        "excluded": sorted(settings.excluded),
+        "sale": sorted(settings.sale),
+        "loss": sorted(settings.loss),
         "key_stage": settings.key_stage,
         "now": w.now,
         "today_start": w.today_start,
@@ -115,88 +104,173 @@ def measure(
         "sales_from": min([w.prev_month_start, *sinces]),
         **{f"since_{i}": since for i, since in enumerate(sinces)},
     }
-
-    for user, count in session.execute(_open_leads(), params):
-        out[user].open_leads = count
-    for user, count in session.execute(_new_today(), params):
-        out[user].new_today = count
-    for user, count, oldest in session.execute(_overdue_tasks(), params):
-        out[user].overdue_tasks = count
-        out[user].oldest_overdue_deadline = utc(oldest) if oldest else None
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _figures(
+        postgres, len(sinces), bool(settings.sale), bool(settings.loss)
+    )
     column = {since: i for i, since in enumerate(sinces)}
-    for user, last, current, *windows in session.execute(_sales(len(sinces)), params):
-        out[user].sales_last_month = int(last or 0)
-        out[user].sales_this_month = int(current or 0)
-        since = w.sales_since.get(user)
-        if since is not None:
-            out[user].sales_in_window = int(windows[column[since]] or 0)
-    for user, month, today in session.execute(_losses(), params):
-        out[user].lost_month = month
-        out[user].lost_today = int(today or 0)
-    if settings.key_stage in counted:
-        for user, last, current in session.execute(_key_stage(), params):
-            out[user].key_stage_last_week = last
-            out[user].key_stage_this_week = current
+    for part, user, first, second, at, *windows in session.execute(statement, params):
+        a = out[user]
+        if part == "open":
+            a.open_leads = first
+        elif part == "new":
+            a.new_today = first
+        elif part == "overdue":
+            a.overdue_tasks = first
+            a.oldest_overdue_deadline = utc(at) if at else None
+        elif part == "sales":
+            a.sales_last_month = int(first or 0)
+            a.sales_this_month = int(second or 0)
+            since = w.sales_since.get(user)
+            if since is not None:
+                a.sales_in_window = int(windows[column[since]] or 0)
+        elif part == "losses":
+            a.lost_month = first
+            a.lost_today = int(second or 0)
+        else:  # key stage moves
+            a.key_stage_last_week = first
+            a.key_stage_this_week = second
     return out
 
 
-# The statements are built once and bound to each request's values: building
-# and keying them afresh was most of a press's work in the crm.
+# The statement is built once per shape and bound to each request's values:
+# building and keying it afresh was most of a press's work in the crm.
 
 
 def _in(name: str) -> Any:
     return bindparam(name, expanding=True)
 
 
+class _Keys:
+    """The counted stages of the account, as the statement's own subqueries.
+
+    Stages of archived pipelines count in no limit, like excluded stages:
+    archiving a pipeline is how an account takes its won stages out of sales.
+    """
+
+    def __init__(self, postgres: bool, own_sale: bool, own_loss: bool) -> None:
+        key = (col(Stage.pipeline) + "/" + col(Stage.id)).label("key")
+        self.counted: CTE = (
+            select(key, col(Stage.kind).label("kind"))
+            .join(
+                Pipeline,
+                and_(
+                    col(Pipeline.account) == col(Stage.account),
+                    col(Pipeline.id) == col(Stage.pipeline),
+                ),
+            )
+            .where(
+                col(Stage.account) == bindparam("account"),
+                col(Pipeline.archived).is_(False),
+                key.not_in(_in("excluded")),
+            )
+            .cte("counted")
+        )
+        self.postgres = postgres
+        self.own_sale = own_sale
+        self.own_loss = own_loss
+
+    def _among(self, column: Any, *where: ColumnElement[bool]) -> ColumnElement[bool]:
+        keys = select(self.counted.c.key).where(*where)
+        if self.postgres:
+            # An array built once (an InitPlan) is a condition the planner can
+            # use on an index, where IN (subquery) becomes a join it may not.
+            return column == any_(func.array(keys.scalar_subquery()))
+        return column.in_(keys)
+
+    def counted_(self, column: Any) -> ColumnElement[bool]:
+        return self._among(column)
+
+    def open(self, column: Any) -> ColumnElement[bool]:
+        # Limit 2 counts every stage whose kind is open, also one the group
+        # lists among its sale or loss stages: the lead is still in work.
+        return self._among(column, self.counted.c.kind == "open")
+
+    def sale(self, column: Any) -> ColumnElement[bool]:
+        if self.own_sale:
+            return self._among(column, self.counted.c.key.in_(_in("sale")))
+        return self._among(column, self.counted.c.kind == "won")
+
+    def loss(self, column: Any) -> ColumnElement[bool]:
+        if self.own_loss:
+            return self._among(column, self.counted.c.key.in_(_in("loss")))
+        return self._among(column, self.counted.c.kind == "lost")
+
+    def key_stage(self, column: Any) -> ColumnElement[bool]:
+        # Only while the key stage is itself counted (not excluded, not archived).
+        return self._among(column, self.counted.c.key == bindparam("key_stage"))
+
+
+def _row(
+    part: str,
+    user: Any,
+    first: Any,
+    second: Any = None,
+    at: Any = None,
+    windows: list[Any] | None = None,
+    width: int = 0,
+) -> list[Any]:
+    """One part's columns: (part, user, first, second, at, window 0...)."""
+
+    # Typed NULLs: PostgreSQL types a UNION's columns pair by pair, and two
+    # untyped NULLs make a text column no count or instant can join.
+    def blank() -> Any:
+        return cast(null(), BigInteger)
+
+    return [
+        literal_column(f"'{part}'"),
+        user,
+        first,
+        blank() if second is None else second,
+        cast(null(), DateTime(timezone=True)) if at is None else at,
+        *(windows if windows is not None else [blank() for _ in range(width)]),
+    ]
+
+
 @cache
-def _live_stages() -> Executable:
-    # Stages of archived pipelines count in no limit, like excluded stages:
-    # archiving a pipeline is how an account takes its won stages out of sales.
-    return (
-        select(col(Stage.pipeline), col(Stage.id), col(Stage.kind))
-        .join(
-            Pipeline,
-            and_(
-                col(Pipeline.account) == col(Stage.account),
-                col(Pipeline.id) == col(Stage.pipeline),
-            ),
-        )
-        .where(
-            col(Stage.account) == bindparam("account"),
-            col(Pipeline.archived).is_(False),
-        )
-    )
+def _figures(
+    postgres: bool, windows: int, own_sale: bool, own_loss: bool
+) -> CompoundSelect:
+    keys = _Keys(postgres, own_sale, own_loss)
+    parts: list[Select[Any]] = [
+        _open_leads(keys, windows),
+        _new_today(keys, windows),
+        _overdue_tasks(keys, windows),
+        _sales(keys, windows),
+        _losses(keys, windows),
+        _key_stage(keys, windows),
+    ]
+    return union_all(*parts)
 
 
-def _lead_counts() -> Any:
+def _counted_lead(keys: _Keys) -> ColumnElement[bool]:
     """A lead counts only while it sits in a counted stage."""
     return and_(
-        col(Lead.account) == bindparam("account"),
-        col(Lead.stage_key).in_(_in("counted")),
+        col(Lead.account) == bindparam("account"), keys.counted_(col(Lead.stage_key))
     )
 
 
-@cache
-def _open_leads() -> Executable:
+def _open_leads(keys: _Keys, width: int) -> Select[Any]:
     responsible = col(Lead.responsible)
     return (
-        select(responsible, func.count())
+        select(*_row("open", responsible, func.count(), width=width))
         .where(
-            _lead_counts(),
+            col(Lead.account) == bindparam("account"),
             responsible.in_(_in("users")),
-            col(Lead.stage_key).in_(_in("counted_open")),
+            keys.open(col(Lead.stage_key)),
         )
         .group_by(responsible)
     )
 
 
-@cache
-def _new_today() -> Executable:
+def _new_today(keys: _Keys, width: int) -> Select[Any]:
     """Leads the user became responsible for today, once per lead."""
     at = col(Event.at)
     user_to = col(Event.user_to)
     return (
-        select(user_to, func.count(distinct(col(Event.lead_id))))
+        select(
+            *_row("new", user_to, func.count(distinct(col(Event.lead_id))), width=width)
+        )
         .join(
             Lead,
             and_(
@@ -210,19 +284,20 @@ def _new_today() -> Executable:
             user_to.in_(_in("users")),
             at >= bindparam("today_start"),
             at <= bindparam("now"),
-            _lead_counts(),
+            _counted_lead(keys),
         )
         .group_by(user_to)
     )
 
 
-@cache
-def _overdue_tasks() -> Executable:
+def _overdue_tasks(keys: _Keys, width: int) -> Select[Any]:
     """Tasks not completed whose deadline passed."""
     owner = col(Task.responsible)
     deadline = col(Task.deadline)
     return (
-        select(owner, func.count(), func.min(deadline))
+        select(
+            *_row("overdue", owner, func.count(), at=func.min(deadline), width=width)
+        )
         .outerjoin(
             Lead,
             and_(
@@ -235,7 +310,7 @@ def _overdue_tasks() -> Executable:
             owner.in_(_in("users")),
             col(Task.completed_at).is_(None),
             deadline < bindparam("now"),
-            or_(col(Task.lead_id).is_(None), col(Lead.stage_key).in_(_in("counted"))),
+            or_(col(Task.lead_id).is_(None), keys.counted_(col(Lead.stage_key))),
         )
         .group_by(owner)
     )
@@ -250,7 +325,7 @@ def _moves_into() -> Any:
     )
 
 
-def _of_counted_leads() -> Any:
+def _of_counted_leads(keys: _Keys) -> Any:
     """A move counts only while its lead sits in a counted stage now: a lead
     parked in an excluded stage (or an archived pipeline) since counts in no
     limit at all (seed 000: "не засчитываются ни в каких лимитах"). A deleted
@@ -258,7 +333,7 @@ def _of_counted_leads() -> Any:
     return and_(
         col(Lead.account) == col(Event.account),
         col(Lead.id) == col(Event.lead_id),
-        col(Lead.stage_key).in_(_in("counted")),
+        keys.counted_(col(Lead.stage_key)),
     )
 
 
@@ -267,8 +342,7 @@ def _distinct_leads(condition: Any) -> Any:
     return func.count(distinct(case((condition, col(Event.lead_id)), else_=None)))
 
 
-@cache
-def _sales(windows: int) -> Executable:
+def _sales(keys: _Keys, width: int) -> Select[Any]:
     """Distinct leads moved into a sale stage: in each user's own
     days_without_sales window (one column per distinct window start,
     `since_0`...), in the previous and in the current calendar month."""
@@ -279,36 +353,37 @@ def _sales(windows: int) -> Executable:
     )
     return (
         select(
-            actor,
-            _distinct_leads(last_month),
-            _distinct_leads(at >= bindparam("month_start")),
-            *(_distinct_leads(at >= bindparam(f"since_{i}")) for i in range(windows)),
+            *_row(
+                "sales",
+                actor,
+                _distinct_leads(last_month),
+                _distinct_leads(at >= bindparam("month_start")),
+                windows=[
+                    _distinct_leads(at >= bindparam(f"since_{i}")) for i in range(width)
+                ],
+            )
         )
-        .join(Lead, _of_counted_leads())
+        .join(Lead, _of_counted_leads(keys))
         .where(
             _moves_into(),
-            col(Event.stage_to).in_(_in("counted_sale")),
+            keys.sale(col(Event.stage_to)),
             at >= bindparam("sales_from"),
         )
         .group_by(actor)
     )
 
 
-@cache
-def _losses() -> Executable:
+def _losses(keys: _Keys, width: int) -> Select[Any]:
     """Leads now in a loss stage that the user moved there, this month and today."""
     moved_by = col(Lead.stage_changed_by)
     moved_at = col(Lead.stage_changed_at)
+    today = func.sum(case((moved_at >= bindparam("today_start"), 1), else_=0))
     return (
-        select(
-            moved_by,
-            func.count(),
-            func.sum(case((moved_at >= bindparam("today_start"), 1), else_=0)),
-        )
+        select(*_row("losses", moved_by, func.count(), today, width=width))
         .where(
-            _lead_counts(),
+            col(Lead.account) == bindparam("account"),
             moved_by.in_(_in("users")),
-            col(Lead.stage_key).in_(_in("counted_loss")),
+            keys.loss(col(Lead.stage_key)),
             moved_at >= bindparam("month_start"),
             moved_at <= bindparam("now"),
         )
@@ -316,22 +391,25 @@ def _losses() -> Executable:
     )
 
 
-@cache
-def _key_stage() -> Executable:
+def _key_stage(keys: _Keys, width: int) -> Select[Any]:
     """Distinct leads moved into the key stage, previous and current week."""
     at = col(Event.at)
     this_week = at >= bindparam("week_start")
     lead_id = col(Event.lead_id)
     return (
         select(
-            col(Event.actor),
-            func.count(distinct(case((this_week, None), else_=lead_id))),
-            func.count(distinct(case((this_week, lead_id), else_=None))),
+            *_row(
+                "key",
+                col(Event.actor),
+                func.count(distinct(case((this_week, None), else_=lead_id))),
+                func.count(distinct(case((this_week, lead_id), else_=None))),
+                width=width,
+            )
         )
-        .join(Lead, _of_counted_leads())
+        .join(Lead, _of_counted_leads(keys))
         .where(
             _moves_into(),
-            col(Event.stage_to) == bindparam("key_stage"),
+            keys.key_stage(col(Event.stage_to)),
             at >= bindparam("prev_week_start"),
         )
         .group_by(col(Event.actor))
