@@ -9,7 +9,7 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.request_size import MAX_REQUEST_BYTES
-from leadrouter.config import Settings
+from leadrouter.config import Settings, load_settings
 from leadrouter.logs import configure_logging, secrets_of
 from leadrouter.telemetry import setup_tracing, shutdown_tracing
 
@@ -21,7 +21,7 @@ def secrets_to_redact(settings: Settings) -> list[str]:
 
 
 def main() -> None:
-    settings = Settings()
+    settings = load_settings()
     configure_logging("gateway", secrets=secrets_to_redact(settings))
     setup_tracing("gateway", settings)
     # uvicorn drains requests on SIGTERM, then re-raises the signal to the handler

@@ -11,7 +11,7 @@ from pathlib import Path
 from leadrouter.auth import ROLES, issue_token
 from leadrouter.clients import Clients
 from leadrouter.clock import SystemClock
-from leadrouter.config import Settings
+from leadrouter.config import Settings, load_settings
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import LeadrouterError
 from leadrouter.simulate import comparison_csv, render_comparison, simulate
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     for p in (p_apply, p_import, p_sim, p_token):
         p.add_argument("--account", default=None, help="default: LEADROUTER_ACCOUNT")
     args = parser.parse_args(argv)
-    settings = Settings()
+    settings = load_settings()
     account = getattr(args, "account", None) or settings.account
     try:
         if args.command == "up":

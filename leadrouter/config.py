@@ -7,7 +7,9 @@ import hmac
 import secrets
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("crm", "limits", "scheduler", "assigner", "reports")
@@ -25,6 +27,12 @@ DEFAULT_METRICS_PORTS = {
     "assigner": 9154,
     "reports": 9155,
 }
+
+
+_WEBHOOK_URL_FORM = (
+    "must be an http:// or https:// URL with a host, "
+    "such as https://chat.example.com/hooks/..."
+)
 
 
 class Settings(BaseSettings):
@@ -101,6 +109,49 @@ class Settings(BaseSettings):
     scheduler_metrics_port: int | None = None
     assigner_metrics_port: int | None = None
     reports_metrics_port: int | None = None
+    # An optional chat tool's incoming webhook for the news the alert rules
+    # carry (services/assigner/alerts.py). The URL is a secret as much as the
+    # signing key: chat tools put their token in the path.
+    alert_webhook_url: str = ""
+    alert_webhook_secret: str = ""  # signs each body (X-Leadrouter-Signature)
+    alert_webhook_language: str = "en"  # of the text people read: en or ru
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook_url(cls, url: str) -> str:
+        # The message names what is wrong but never repeats the value: it may
+        # carry the chat tool's token.
+        if not url:
+            return url
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  (a port that is not a number raises here)
+        except ValueError:
+            raise ValueError(_WEBHOOK_URL_FORM) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(_WEBHOOK_URL_FORM)
+        return url
+
+    @field_validator("alert_webhook_language")
+    @classmethod
+    def _webhook_language(cls, language: str) -> str:
+        if language not in ("en", "ru"):
+            raise ValueError("must be en or ru")
+        return language
+
+    @model_validator(mode="after")
+    def _webhook_secret(self) -> Settings:
+        if self.alert_webhook_secret and not self.alert_webhook_url:
+            raise ValueError(
+                "LEADROUTER_ALERT_WEBHOOK_SECRET is set, but "
+                "LEADROUTER_ALERT_WEBHOOK_URL is not: set the URL the alerts go to"
+            )
+        if 0 < len(self.alert_webhook_secret) < 16:
+            raise ValueError(
+                "LEADROUTER_ALERT_WEBHOOK_SECRET must be at least 16 characters "
+                "long; a shorter one is guessable"
+            )
+        return self
 
     def database_url_for(self, service: str) -> str:
         explicit = getattr(self, f"{service}_database_url")
@@ -152,3 +203,23 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(32))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def load_settings() -> Settings:
+    """The settings of this process, or a stop that names each bad variable.
+
+    pydantic's own text repeats the bad value, which may be a secret, and
+    speaks of fields rather than the variables a person sets.
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            if problem["loc"]:
+                name = "LEADROUTER_" + str(problem["loc"][0]).upper()
+                lines.append(f"{name}: {message}")
+            else:
+                lines.append(message)
+        raise SystemExit("configuration: " + "; ".join(lines)) from None

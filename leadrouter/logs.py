@@ -76,7 +76,8 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-_SECRET_SETTING = re.compile(r"secret|token|auth_code|password|dsn")
+# A chat tool's webhook URL carries its token in the path.
+_SECRET_SETTING = re.compile(r"secret|token|auth_code|password|dsn|webhook_url")
 
 
 def secrets_of(settings: Any) -> list[str]:

@@ -70,6 +70,13 @@ PUSH_HOLDS = Counter(
     "template takes the lead now: it waits for a window) or nobody_on_duty.",
     ["account", "group", "reason"],
 )
+ALERT_POSTS = Counter(
+    "leadrouter_alert_webhook_posts",
+    "Attempts to post a message to the alert webhook, by outcome: delivered, "
+    "retried (it will be tried again), refused (a 4xx: not tried again), "
+    "dropped (given up after the last retry, or too many queued).",
+    ["outcome"],
+)
 
 # The CRM of record (crm service).
 CRM_API_CALLS = Counter(
@@ -124,6 +131,10 @@ def _reason_code(reason: Mapping[str, Any]) -> str:
         limit = (reason.get("verdict") or {}).get("limit")
         return str(limit or "limit")
     return str(reason.get("code", "unknown"))
+
+
+def alert_posted(outcome: str) -> None:
+    ALERT_POSTS.labels(outcome).inc()
 
 
 def push_decided(template: str, algorithm: str, outcome: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock, SystemClock
-from leadrouter.config import SERVICES, Settings
+from leadrouter.config import SERVICES, Settings, load_settings
 from leadrouter.db import Database
 from leadrouter.logs import configure_logging, secrets_of
 from leadrouter.metrics import serve_metrics
@@ -53,7 +53,7 @@ def main() -> None:
         gateway()
         return
     builder(service)  # an unknown name stops here, before anything starts
-    settings = Settings()
+    settings = load_settings()
     configure_logging(service, secrets=secrets_of(settings))
     setup_tracing(service, settings)
     serve_metrics(settings.host, settings.metrics_port_for(service))

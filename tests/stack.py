@@ -95,13 +95,14 @@ class Stack:
 
 @asynccontextmanager
 async def running_stack(
-    data_dir: Path, database_url: str | None, now: datetime
+    data_dir: Path, database_url: str | None, now: datetime, **configured: Any
 ) -> AsyncIterator[Stack]:
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
         secret="test-secret-of-at-least-thirty-two-bytes",
         account="acme",
+        **configured,
     )
     clock = FixedClock(now)
     addresses: dict[str, Sequence[str]] = {}

@@ -20,6 +20,7 @@ from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import BadInput, NotFound
 from leadrouter.rpc import ServiceRunner
 from leadrouter.timestamps import from_ts
+from services.assigner.alerts import WaitingAlerts
 from services.assigner.push import PushDistribution
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ class AssignerRunner(ServiceRunner):
     """The gRPC server plus the loops that live and die with it."""
 
     loops: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
+    alerts: WaitingAlerts | None = None  # the alert webhook's, when configured
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def start(self, address: str) -> int:

@@ -28,6 +28,7 @@ from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.streams import tail
 from leadrouter.timestamps import optional_ts, set_ts
 from services.assigner import journal_counts  # noqa: F401  (counts the journal)
+from services.assigner.alerts import WaitingAlerts
 from services.assigner.background import AssignerRunner, CrmFollower, Ticker
 from services.assigner.claim import ClaimLead, pool_query
 from services.assigner.claim_attempts import ClaimAttempts, Settler
@@ -362,10 +363,13 @@ def build(
     ticker = Ticker(servicer.push, TICK_SECONDS)
     # Scrapes read the waiting leads of this process's database.
     metrics.WAITING.source = servicer.waiting.measure
+    alerts = WaitingAlerts.configured(settings, servicer.waiting, clock)
+    loops = [follower.run, ticker.run, servicer.settler.run, servicer.waiting.run]
     runner = AssignerRunner(
         "assigner",
         register,
         healthy,
-        loops=(follower.run, ticker.run, servicer.settler.run, servicer.waiting.run),
+        loops=[*loops, alerts.run] if alerts else loops,
+        alerts=alerts,
     )
     return runner, db

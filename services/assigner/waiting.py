@@ -70,6 +70,7 @@ class WaitingLeads:
         self.clients = clients
         self.clock = clock
         self._pools: dict[str, list[Pool]] = {}  # the last answer, per account
+        self.looked_at: datetime | None = None  # the clock at the last full look
 
     def held(self, account: str = "") -> list[HeldGroup]:
         """Held leads per (account, group, reason), the longest-waiting first."""
@@ -160,7 +161,11 @@ class WaitingLeads:
             self._pools = {}
             for pool in found:
                 self._pools.setdefault(pool.account, []).append(pool)
+            self.looked_at = now
         return found
+
+    def last_pools(self) -> list[Pool]:
+        return [p for pools in list(self._pools.values()) for p in pools]
 
     # -- the metrics ---------------------------------------------------------
     def measure(self) -> metrics.Waiting:
@@ -179,8 +184,7 @@ class WaitingLeads:
             ],
             pools=[
                 metrics.PoolState(p.account, p.group_id, p.leads, p.eligible)
-                for pools in list(self._pools.values())
-                for p in pools
+                for p in self.last_pools()
             ],
         )
 
