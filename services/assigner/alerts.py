@@ -35,6 +35,7 @@ from leadrouter.clock import Clock
 from leadrouter.config import Settings
 from services.assigner import alert_texts
 from services.assigner.alert_texts import ON_DUTY, POOL, WINDOW
+from services.assigner.engine.reasons import Reason
 from services.assigner.waiting import HeldGroup, Pool, WaitingLeads
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,8 @@ class Rule:
 
 
 RULES = (
-    Rule(ON_DUTY, "warning", "nobody_on_duty", timedelta(minutes=15)),
-    Rule(WINDOW, "info", "no_template", timedelta(hours=2)),
+    Rule(ON_DUTY, "warning", Reason.NOBODY_ON_DUTY, timedelta(minutes=15)),
+    Rule(WINDOW, "info", Reason.NO_TEMPLATE, timedelta(hours=2)),
     # The pool rule fires once the pool has been stuck this long.
     Rule(POOL, "warning", threshold=timedelta(minutes=15)),
 )
