@@ -3,6 +3,7 @@
     GET /reports/distribution.csv?from=2026-11-01&to=2026-11-30&bucket=week
         &groupId=main&userId=ursula          (groupId and userId may repeat)
     GET /reports/loss-reasons.csv?from=2026-11-01&to=2026-11-30&groupBy=manager
+    GET /reports/loss-reasons.csv?groupBy=pipeline              (all time)
     POST /reports/whatif.csv?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z
         with a workspace YAML as the body: the what-if comparison (admins)
 
@@ -67,9 +68,16 @@ def to_csv(header: list[str], rows: Iterable[list[object]]) -> str:
 
 
 def _day(request: Request, name: str) -> date:
+    day = _optional_day(request, name)
+    if day is None:
+        raise BadInput(f"'{name}' is required, as a date like 2026-11-01")
+    return day
+
+
+def _optional_day(request: Request, name: str) -> date | None:
     text = request.query_params.get(name)
     if not text:
-        raise BadInput(f"'{name}' is required, as a date like 2026-11-01")
+        return None
     try:
         return date.fromisoformat(text)
     except ValueError as error:
@@ -220,7 +228,8 @@ def export_routes(
         return f"distribution_{first}_{last}.csv", distribution_csv(report)
 
     async def loss_reasons(request: Request, ctx: Context) -> tuple[str, str]:
-        first, last = _day(request, "from"), _day(request, "to")
+        # Without dates the report covers all time, as in GraphQL.
+        first, last = _optional_day(request, "from"), _optional_day(request, "to")
         report = await loss_reasons_report(
             ctx,
             from_=first,
@@ -229,7 +238,8 @@ def export_routes(
             group_ids=request.query_params.getlist("groupId"),
             user_ids=request.query_params.getlist("userId"),
         )
-        return f"loss-reasons_{first}_{last}.csv", loss_reasons_csv(report)
+        span = f"{first or 'start'}_{last or 'now'}"
+        return f"loss-reasons_{span}.csv", loss_reasons_csv(report)
 
     async def whatif(request: Request, ctx: Context) -> tuple[str, str]:
         start, end = _instant(request, "from"), _instant(request, "to")

@@ -3,11 +3,14 @@ stages, and reopening closed leads."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
-from gateway.context import Info
+from gateway.context import Context, Info
 from gateway.schema.manual import LeadFilter
 from gateway.schema.pages import lead_connection, page_args
+from gateway.schema.reports import LossReasonsCell, loss_reasons_leads
 from gateway.schema.types import Lead, LeadConnection
 from gateway.visibility import Visibility, allowed
 from leadrouter import messages
@@ -76,15 +79,35 @@ async def visible_lead(rule: Visibility, lead_id: str) -> crm_pb2.Lead:
     return lead
 
 
-def _lead_filter(
+async def _lead_filter(
+    ctx: Context,
     rule: Visibility,
     lead_filter: LeadFilter | None,
     responsible: strawberry.ID | None,
-) -> crm_pb2.LeadFilter:
-    """The filter as the caller may apply it: a manager's own leads only."""
+    closing: LossReasonsCell | None,
+) -> crm_pb2.LeadFilter | None:
+    """The filter as the caller may apply it: a manager's own leads only.
+
+    None when it selects nothing: a count of the loss-reasons report with no
+    leads behind it (an empty list of ids would select every lead).
+    """
     query = lead_filter.message() if lead_filter else crm_pb2.LeadFilter()
     query.responsible = rule.user(str(responsible or ""), "leads")
+    if closing is not None:
+        ids = await loss_reasons_leads(ctx, closing)
+        if query.lead_ids:
+            wanted = set(query.lead_ids)
+            ids = [x for x in ids if x in wanted]
+        if not ids:
+            return None
+        query.ClearField("lead_ids")
+        query.lead_ids.extend(ids)
     return query
+
+
+CLOSING = strawberry.argument(
+    description="Only the leads behind one count of lossReasonsReport."
+)
 
 
 @strawberry.type
@@ -111,19 +134,19 @@ class CrmQueries:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        closing: Annotated[LossReasonsCell | None, CLOSING] = None,
     ) -> LeadConnection:
         ctx = info.context
         rule = ctx.visibility()
         account = rule.caller.account
         args = page_args(first, after, last, before, default=50, maximum=MAX_PAGE)
+        query = await _lead_filter(ctx, rule, filter, responsible, closing)
+        if query is None:
+            return lead_connection([], has_previous=False, has_next=False, total=0)
         found = await ctx.clients.crm.call(
             "FindLeads",
             args.into(
-                crm_pb2.FindLeadsRequest(
-                    account=account,
-                    filter=_lead_filter(rule, filter, responsible),
-                    ids_only=True,
-                )
+                crm_pb2.FindLeadsRequest(account=account, filter=query, ids_only=True)
             ),
         )
         ids = [x.lead_id for x in found.leads]
@@ -148,15 +171,17 @@ class CrmQueries:
         info: Info,
         filter: LeadFilter | None = None,
         responsible: strawberry.ID | None = None,
+        closing: Annotated[LossReasonsCell | None, CLOSING] = None,
     ) -> list[strawberry.ID]:
         ctx = info.context
         rule = ctx.visibility()
+        query = await _lead_filter(ctx, rule, filter, responsible, closing)
+        if query is None:
+            return []
         found = await ctx.clients.crm.call(
             "FindLeads",
             crm_pb2.FindLeadsRequest(
-                account=rule.caller.account,
-                filter=_lead_filter(rule, filter, responsible),
-                ids_only=True,
+                account=rule.caller.account, filter=query, ids_only=True
             ),
         )
         return [strawberry.ID(x.lead_id) for x in found.leads]

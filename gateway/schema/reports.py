@@ -17,7 +17,7 @@ import strawberry
 from gateway.context import Context, Info
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.crm.v1 import crm_pb2
-from leadrouter.errors import NotFound
+from leadrouter.errors import BadInput, NotFound
 from leadrouter.reports.v1 import reports_pb2
 
 REPORT_ROLES = ("admin", "viewer", "manager")
@@ -30,8 +30,12 @@ class ReportBucket(Enum):
     MONTH = "month"
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="Rows of the loss-reasons report: by pipeline (the seed's sales "
+    "plan), by distribution group, by manager, or one row for everything."
+)
 class LossGrouping(Enum):
+    PIPELINE = "pipeline"
     GROUP = "group"
     MANAGER = "manager"
     NONE = "none"
@@ -94,11 +98,19 @@ class LossReason:
     percent: float = strawberry.field(description="Share of the row's lost leads.")
 
 
-@strawberry.type(description="Closed leads of one group, one manager, or all.")
+@strawberry.enum
+class LossOutcome(Enum):
+    WON = "won"
+    LOST = "lost"
+
+
+@strawberry.type(
+    description="Closed leads of one pipeline, one group, one manager, or all."
+)
 class LossReasonsRow:
     key: strawberry.ID | None = strawberry.field(
-        description="The group or manager id; null for the whole account, or for "
-        "leads no group handed out."
+        description="The pipeline, group or manager id; null for the whole "
+        "account, or for leads no group handed out."
     )
     name: str
     won: int
@@ -113,12 +125,43 @@ class LossReasonsRow:
     "closed again counts once, by its last closing."
 )
 class LossReasonsReport:
-    from_: date = strawberry.field(name="from")
-    to: date
+    from_: date | None = strawberry.field(
+        name="from", description="Null: from the first closing on."
+    )
+    to: date | None = strawberry.field(description="Null: up to now.")
     group_by: LossGrouping
     timezone: str
     rows: list[LossReasonsRow]
     total: LossReasonsRow
+
+
+@strawberry.input(
+    description="One count of lossReasonsReport, to list exactly its leads: the "
+    "report's own from, to, groupBy, groupIds and userIds, the row and the column."
+)
+class LossReasonsCell:
+    from_: date | None = strawberry.field(default=None, name="from")
+    to: date | None = None
+    group_by: LossGrouping = LossGrouping.NONE
+    group_ids: list[strawberry.ID] | None = None
+    user_ids: list[strawberry.ID] | None = None
+    total: bool = strawberry.field(
+        default=False, description="The total row; `key` is then not read."
+    )
+    key: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The row's key as the report gives it (null: the row of "
+        "leads no group handed out, or the only row of groupBy NONE).",
+    )
+    outcome: LossOutcome | None = strawberry.field(
+        default=None, description="Won or lost; null: both (the row's closed leads)."
+    )
+    loss_reason: str | None = strawberry.field(
+        default=None, description="Only the lost leads with this reason."
+    )
+    no_loss_reason: bool = strawberry.field(
+        default=False, description="Only the lost leads without a reason."
+    )
 
 
 @dataclass(frozen=True)
@@ -133,14 +176,23 @@ def scope(ctx: Context, user_ids: list[str]) -> ReportScope:
     return ReportScope(rule.caller.account, rule.users(user_ids, "figures"))
 
 
-async def user_names(ctx: Context, account: str) -> dict[str, str]:
+async def _directory(ctx: Context, account: str) -> crm_pb2.Directory:
     try:
-        d = await ctx.clients.crm.call(
+        reply: crm_pb2.Directory = await ctx.clients.crm.call(
             "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
         )
     except NotFound:
-        return {}
-    return {u.id: u.name or u.id for u in d.users}
+        return crm_pb2.Directory()
+    return reply
+
+
+async def user_names(ctx: Context, account: str) -> dict[str, str]:
+    return {u.id: u.name or u.id for u in (await _directory(ctx, account)).users}
+
+
+async def pipeline_names(ctx: Context, account: str) -> dict[str, str]:
+    d = await _directory(ctx, account)
+    return {p.id: p.name or p.id for p in d.pipelines}
 
 
 async def group_names(ctx: Context, account: str) -> dict[str, str]:
@@ -247,29 +299,43 @@ def _loss_row(r: reports_pb2.LossReasonsRow, name: str) -> LossReasonsRow:
     )
 
 
+def _loss_request(
+    where: ReportScope,
+    from_: date | None,
+    to: date | None,
+    group_by: LossGrouping,
+    group_ids: list[str],
+) -> reports_pb2.LossReasonsReportRequest:
+    return reports_pb2.LossReasonsReportRequest(
+        account=where.account,
+        group_by=group_by.value,
+        group_ids=group_ids,
+        user_ids=where.user_ids,
+        **{
+            "from": from_.isoformat() if from_ else "",
+            "to": to.isoformat() if to else "",
+        },
+    )
+
+
 async def loss_reasons_report(
     ctx: Context,
     *,
-    from_: date,
-    to: date,
+    from_: date | None,
+    to: date | None,
     group_by: LossGrouping,
     group_ids: list[str],
     user_ids: list[str],
 ) -> LossReasonsReport:
-    """The loss-reasons report as the caller may see it."""
+    """The loss-reasons report as the caller may see it; no dates = all time."""
     where = scope(ctx, user_ids)
     reply = await ctx.clients.reports.call(
-        "LossReasonsReport",
-        reports_pb2.LossReasonsReportRequest(
-            account=where.account,
-            group_by=group_by.value,
-            group_ids=group_ids,
-            user_ids=where.user_ids,
-            **{"from": from_.isoformat(), "to": to.isoformat()},
-        ),
+        "LossReasonsReport", _loss_request(where, from_, to, group_by, group_ids)
     )
     names: dict[str, str] = {}
-    if group_by is LossGrouping.GROUP:
+    if group_by is LossGrouping.PIPELINE:
+        names = await pipeline_names(ctx, where.account)
+    elif group_by is LossGrouping.GROUP:
         names = await group_names(ctx, where.account)
     elif group_by is LossGrouping.MANAGER:
         names = await user_names(ctx, where.account)
@@ -285,6 +351,25 @@ async def loss_reasons_report(
         ],
         total=_loss_row(reply.total, "All leads"),
     )
+
+
+async def loss_reasons_leads(ctx: Context, cell: LossReasonsCell) -> list[str]:
+    """The ids of the leads behind one count of the report, as the caller sees it."""
+    if cell.loss_reason is not None and cell.no_loss_reason:
+        raise BadInput("give lossReason or noLossReason, not both")
+    where = scope(ctx, _ids(cell.user_ids))
+    request = reports_pb2.LossReasonsLeadsRequest(
+        report=_loss_request(
+            where, cell.from_, cell.to, cell.group_by, _ids(cell.group_ids)
+        ),
+        outcome=cell.outcome.value if cell.outcome else "",
+    )
+    if not cell.total and cell.group_by is not LossGrouping.NONE:
+        request.key = str(cell.key or "")
+    if cell.loss_reason is not None or cell.no_loss_reason:
+        request.reason = cell.loss_reason or ""
+    reply = await ctx.clients.reports.call("LossReasonsLeads", request)
+    return list(reply.lead_ids)
 
 
 def _ids(values: list[strawberry.ID] | None) -> list[str]:
@@ -318,15 +403,16 @@ class ReportQueries:
 
     @strawberry.field(
         description="Leads closed between the local dates `from` and `to` (both "
-        "included), by their last closing: won and lost counts, their shares, and "
-        "the lost split by reason; grouped by distribution group, by manager (the "
-        "responsible user at closing), or not at all."
+        "included; without them over all time), by their last closing: won and "
+        "lost counts, their shares, and the lost split by reason; grouped by "
+        "pipeline, by distribution group, by manager (the responsible user at "
+        "closing), or not at all. `leads(closing:)` lists the leads of any count."
     )
     async def loss_reasons_report(
         self,
         info: Info,
-        from_: Annotated[date, strawberry.argument(name="from")],
-        to: date,
+        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        to: date | None = None,
         group_by: LossGrouping = LossGrouping.NONE,
         group_ids: list[strawberry.ID] | None = None,
         user_ids: list[strawberry.ID] | None = None,

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from leadrouter.errors import BadInput
 
 BUCKETS = ("day", "week", "month")
-GROUPINGS = ("group", "manager", "none")
+# The seed's "sales plan" is a pipeline (domain.md section 10).
+GROUPINGS = ("pipeline", "group", "manager", "none")
+OUTCOMES = ("won", "lost")
 # Decision kinds as the distribution report splits them.
 KINDS = ("claim", "push", "manual")
 # Outcomes that hand a lead to someone; refusals and holds give nothing out.
@@ -82,6 +84,32 @@ class DayRange:
         return local_midnight(self.first, tz), local_midnight(
             self.last + timedelta(days=1), tz
         )
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days of the loss-reasons report; an open end reaches all time.
+
+    Seed 002: "Можно задать конкретный период для отчета или же не указывать
+    его вовсе. В таком случае в отчет попадут данные за все время."
+    """
+
+    first: date | None = None
+    last: date | None = None
+
+    @classmethod
+    def of(cls, first: str, last: str) -> Period:
+        a = parse_day(first, "from") if first else None
+        b = parse_day(last, "to") if last else None
+        if a is not None and b is not None and b < a:
+            raise BadInput(f"'to' ({b}) is before 'from' ({a})")
+        return cls(a, b)
+
+    def instants(self, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+        """[start, end) as instants; None for an open end."""
+        start = local_midnight(self.first, tz) if self.first else None
+        end = local_midnight(self.last + timedelta(days=1), tz) if self.last else None
+        return start, end
 
 
 def check_bucket(bucket: str) -> str:
@@ -181,6 +209,18 @@ class Closings:
         """(reason, count, percent of lost), most frequent first, then by name."""
         ordered = sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
         return [(r, n, percent(n, self.lost)) for r, n in ordered]
+
+
+def check_outcome(outcome: str) -> str:
+    value = (outcome or "").lower()
+    if value and value not in OUTCOMES:
+        raise BadInput(f"outcome must be won or lost, not '{outcome}'")
+    return value
+
+
+def pipeline_of(stage: str) -> str:
+    """The pipeline of a "pipeline/stage" key."""
+    return stage.split("/", 1)[0]
 
 
 def percent(part: int, whole: int) -> float:

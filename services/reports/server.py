@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeAlias
 
 import grpc
@@ -95,16 +96,15 @@ class ReportsServicer(reports_pb2_grpc.ReportsServicer):
             set_ts(b, "bucket_start", domain.local_midnight(day, tz))
         return reply
 
-    @handles_errors
-    async def LossReasonsReport(
-        self, request: reports_pb2.LossReasonsReportRequest, context: Ctx
-    ) -> reports_pb2.LossReasonsReportResponse:
-        days = domain.DayRange.of(getattr(request, "from"), request.to)
+    async def _closings_asked(
+        self, request: reports_pb2.LossReasonsReportRequest
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The account's zone and the arguments of the store's closing reads."""
+        period = domain.Period.of(getattr(request, "from"), request.to)
         group_by = domain.check_grouping(request.group_by)
         tz_name = await self._timezone(request.account)
-        start, end = days.instants(domain.zone(tz_name))
-        rows = await self.store.db.run(
-            self.store.closings,
+        start, end = period.instants(domain.zone(tz_name))
+        return tz_name, (
             request.account,
             start,
             end,
@@ -112,12 +112,36 @@ class ReportsServicer(reports_pb2_grpc.ReportsServicer):
             list(request.group_ids),
             list(request.user_ids),
         )
+
+    @handles_errors
+    async def LossReasonsReport(
+        self, request: reports_pb2.LossReasonsReportRequest, context: Ctx
+    ) -> reports_pb2.LossReasonsReportResponse:
+        tz_name, args = await self._closings_asked(request)
+        rows = await self.store.db.run(self.store.closings, *args)
         by_key, total = domain.loss_reasons(rows)
         return reports_pb2.LossReasonsReportResponse(
             timezone=tz_name,
             rows=[closings_row(k, c) for k, c in by_key.items()],
             total=closings_row("", total),
         )
+
+    @handles_errors
+    async def LossReasonsLeads(
+        self, request: reports_pb2.LossReasonsLeadsRequest, context: Ctx
+    ) -> reports_pb2.LossReasonsLeadsResponse:
+        _, args = await self._closings_asked(request.report)
+        outcome = domain.check_outcome(request.outcome)
+        ids = await self.store.db.run(
+            partial(
+                self.store.closing_leads,
+                *args,
+                key=request.key if request.HasField("key") else None,
+                outcome=outcome,
+                reason=request.reason if request.HasField("reason") else None,
+            )
+        )
+        return reports_pb2.LossReasonsLeadsResponse(lead_ids=ids)
 
     @handles_errors
     async def GetStreamPositions(

@@ -279,41 +279,114 @@ class ReportsStore:
     def closings(
         self,
         account: str,
-        start: datetime,
-        end: datetime,
+        start: datetime | None,
+        end: datetime | None,
         group_by: str,
         group_ids: Sequence[str],
         user_ids: Sequence[str],
     ) -> list[tuple[str, str, str, int]]:
-        """(key, outcome, reason, leads) for last closings in [start, end)."""
+        """(key, outcome, reason, leads) for last closings in [start, end).
+
+        An open end (None) reaches all time. By pipeline the rows are counted
+        per stage here and folded into their pipeline by the caller's fold
+        (`domain.loss_reasons` sums rows of one key).
+        """
         c = _CLOSINGS.c
-        g = _GROUPS.c
-        group = func.coalesce(g.group_id, "")
-        key: Any = {"group": group, "manager": c.responsible, "none": literal("")}[
-            group_by
-        ]
-        source: Any = _CLOSINGS
-        if group_by == "group" or group_ids:
-            # Only a question about groups needs the lead's group.
-            source = _CLOSINGS.outerjoin(
-                _GROUPS, and_(g.account == c.account, g.lead_id == c.lead_id)
-            )
+        where = _Closings(account, start, end, group_by, group_ids, user_ids)
+        key = c.stage if group_by == "pipeline" else where.key()
         stmt = (
             select(key, c.outcome, c.reason, func.count())
-            .select_from(source)
-            .where(
-                c.account == account,
-                c.closed_at >= utc(start),
-                c.closed_at < utc(end),
-            )
+            .select_from(where.source())
+            .where(*where.conditions())
+            .group_by(key, c.outcome, c.reason)
         )
-        if group_ids:
-            stmt = stmt.where(group.in_(list(group_ids)))
-        if user_ids:
-            stmt = stmt.where(c.responsible.in_(list(user_ids)))
-        stmt = stmt.group_by(key, c.outcome, c.reason)
         with self.db.session() as s:
-            return [(str(k), o, r, int(n)) for k, o, r, n in s.execute(stmt)]
+            rows = [(str(k), o, r, int(n)) for k, o, r, n in s.execute(stmt)]
+        if group_by == "pipeline":
+            return [(domain.pipeline_of(k), o, r, n) for k, o, r, n in rows]
+        return rows
+
+    def closing_leads(
+        self,
+        account: str,
+        start: datetime | None,
+        end: datetime | None,
+        group_by: str,
+        group_ids: Sequence[str],
+        user_ids: Sequence[str],
+        *,
+        key: str | None,
+        outcome: str,
+        reason: str | None,
+    ) -> list[str]:
+        """The leads behind one count of `closings`: the row `key` (None = the
+        total), the outcome (empty = both) and the reason (None = any)."""
+        c = _CLOSINGS.c
+        where = _Closings(account, start, end, group_by, group_ids, user_ids)
+        conditions = where.conditions()
+        if key is not None and group_by == "pipeline":
+            prefix = f"{key}/"
+            conditions.append(func.substr(c.stage, 1, len(prefix)) == prefix)
+        elif key is not None and group_by != "none":
+            conditions.append(where.key() == key)
+        if outcome:
+            conditions.append(c.outcome == outcome)
+        if reason is not None:
+            conditions.append(and_(c.outcome == "lost", c.reason == reason))
+        stmt = (
+            select(c.lead_id)
+            .select_from(where.source())
+            .where(*conditions)
+            .order_by(c.lead_id)
+        )
+        with self.db.session() as s:
+            return [str(x) for x in s.scalars(stmt)]
+
+
+@dataclass(frozen=True)
+class _Closings:
+    """Which last closings one loss-reasons question reads, and its row key."""
+
+    account: str
+    start: datetime | None
+    end: datetime | None
+    group_by: str
+    group_ids: Sequence[str]
+    user_ids: Sequence[str]
+
+    def _group(self) -> Any:
+        return func.coalesce(_GROUPS.c.group_id, "")
+
+    def key(self) -> Any:
+        c = _CLOSINGS.c
+        return {
+            "pipeline": c.stage,
+            "group": self._group(),
+            "manager": c.responsible,
+            "none": literal(""),
+        }[self.group_by]
+
+    def source(self) -> Any:
+        if self.group_by != "group" and not self.group_ids:
+            return _CLOSINGS
+        # Only a question about groups needs the lead's group.
+        c, g = _CLOSINGS.c, _GROUPS.c
+        return _CLOSINGS.outerjoin(
+            _GROUPS, and_(g.account == c.account, g.lead_id == c.lead_id)
+        )
+
+    def conditions(self) -> list[Any]:
+        c = _CLOSINGS.c
+        out: list[Any] = [c.account == self.account, c.deleted.is_(False)]
+        if self.start is not None:
+            out.append(c.closed_at >= utc(self.start))
+        if self.end is not None:
+            out.append(c.closed_at < utc(self.end))
+        if self.group_ids:
+            out.append(self._group().in_(list(self.group_ids)))
+        if self.user_ids:
+            out.append(c.responsible.in_(list(self.user_ids)))
+        return out
 
 
 def _as_date(value: Any) -> date:
@@ -387,6 +460,12 @@ class _Leads:
             )
         elif f.type == "lead_reopened":
             self.closed[(f.account, f.lead_id)] = False
+        elif f.type in ("lead_deleted", "lead_restored"):
+            # A deleted lead leaves the report as it leaves the leads list, so
+            # every count still opens exactly its leads; a restore brings it back.
+            closing = self.closings.get((f.account, f.lead_id))
+            if closing is not None:
+                closing.deleted = f.type == "lead_deleted"
         return False
 
     def _moved(
@@ -414,6 +493,7 @@ class _Leads:
         closing.reason = str(reason or "") if kind == "lost" else ""
         closing.responsible = state.responsible
         closing.stage = where
+        closing.deleted = False
         self.closed[key] = True
         return False
 

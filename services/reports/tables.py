@@ -94,6 +94,7 @@ class LeadClosing(ReportsTable, table=True):
     reason: str = ""
     responsible: str = ""  # the lead's responsible user when it was closed
     stage: str = ""  # "pipeline/stage"
+    deleted: bool = False  # the lead is deleted in the CRM (it may be restored)
 
 
 metadata = ReportsTable.metadata

@@ -173,12 +173,9 @@ def expected_distribution(
     return seen
 
 
-def expected_losses(
-    history: History, first: date, last: date, by: str
-) -> dict[str | None, dict[str, Any]]:
-    """Per key: won, lost and lost by reason, by each lead's last closing."""
+def last_closings(history: History) -> dict[str, tuple[datetime, str, str, str]]:
+    """Each closed lead's last closing: when, won or lost, reason, its owner then."""
     owner = {c.lead: c.user for c in history.claims}
-    group = {c.lead: c.group for c in history.claims}
     closing: dict[str, tuple[datetime, str, str, str]] = {}
     for e in history.events:
         lead = e["lead"]
@@ -191,8 +188,16 @@ def expected_losses(
         elif e["type"] == "stage_changed" and e["to"] in ("won", "lost"):
             at = datetime.fromisoformat(e["at"])
             closing[lead] = (at, e["to"], e.get("loss_reason") or "", owner[lead])
+    return closing
+
+
+def expected_losses(
+    history: History, first: date, last: date, by: str
+) -> dict[str | None, dict[str, Any]]:
+    """Per key: won, lost and lost by reason, by each lead's last closing."""
+    group = {c.lead: c.group for c in history.claims}
     rows: dict[str | None, dict[str, Any]] = {}
-    for lead, (at, outcome, reason, who) in closing.items():
+    for lead, (at, outcome, reason, who) in last_closings(history).items():
         if not first <= local_date(at) <= last:
             continue
         key = {"GROUP": group.get(lead), "MANAGER": who, "NONE": None}[by]

@@ -48,7 +48,7 @@ def test_unknown_buckets_and_groupings_are_refused() -> None:
     with pytest.raises(BadInput):
         domain.check_bucket("year")
     with pytest.raises(BadInput):
-        domain.check_grouping("pipeline")
+        domain.check_grouping("plan")
     assert domain.check_bucket("") == "day"
     assert domain.check_grouping("") == "none"
 

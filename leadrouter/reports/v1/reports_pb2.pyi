@@ -224,6 +224,8 @@ Global___DistributionReportResponse: _TypeAlias = DistributionReportResponse  # 
 
 @_typing.final
 class LossReasonsReportRequest(_message.Message):
+    """`from` and `to` may be empty: an open end, and both empty = all time."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ACCOUNT_FIELD_NUMBER: _builtins.int
@@ -235,7 +237,7 @@ class LossReasonsReportRequest(_message.Message):
     account: _builtins.str
     to: _builtins.str
     group_by: _builtins.str
-    """group | manager | none"""
+    """pipeline | group | manager | none"""
     @_builtins.property
     def group_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """empty = every group"""
@@ -299,7 +301,7 @@ class LossReasonsRow(_message.Message):
     LOST_PERCENT_FIELD_NUMBER: _builtins.int
     REASONS_FIELD_NUMBER: _builtins.int
     key: _builtins.str
-    """group id, manager id, or empty (none / no group)"""
+    """pipeline, group or manager id, or empty (none / no group)"""
     won: _builtins.int
     lost: _builtins.int
     won_percent: _builtins.float
@@ -353,6 +355,67 @@ class LossReasonsReportResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___LossReasonsReportResponse: _TypeAlias = LossReasonsReportResponse  # noqa: Y015
+
+@_typing.final
+class LossReasonsLeadsRequest(_message.Message):
+    """One count of the report: its row (key) and column (outcome, reason)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPORT_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """the row's key; unset = the total row"""
+    outcome: _builtins.str
+    """won | lost | empty = both"""
+    reason: _builtins.str
+    """unset = any; empty = lost without a reason"""
+    @_builtins.property
+    def report(self) -> Global___LossReasonsReportRequest: ...
+    def __init__(
+        self,
+        *,
+        report: Global___LossReasonsReportRequest | None = ...,
+        key: _builtins.str | None = ...,
+        outcome: _builtins.str = ...,
+        reason: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_key", b"_key", "_reason", b"_reason", "key", b"key", "reason", b"reason", "report", b"report"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_key", b"_key", "_reason", b"_reason", "key", b"key", "outcome", b"outcome", "reason", b"reason", "report", b"report"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__key: _TypeAlias = _typing.Literal["key"]  # noqa: Y015
+    _WhichOneofArgType__key: _TypeAlias = _typing.Literal["_key", b"_key"]  # noqa: Y015
+    _WhichOneofReturnType__reason: _TypeAlias = _typing.Literal["reason"]  # noqa: Y015
+    _WhichOneofArgType__reason: _TypeAlias = _typing.Literal["_reason", b"_reason"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__key) -> _WhichOneofReturnType__key | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__reason) -> _WhichOneofReturnType__reason | None: ...
+
+Global___LossReasonsLeadsRequest: _TypeAlias = LossReasonsLeadsRequest  # noqa: Y015
+
+@_typing.final
+class LossReasonsLeadsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAD_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def lead_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        lead_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lead_ids", b"lead_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LossReasonsLeadsResponse: _TypeAlias = LossReasonsLeadsResponse  # noqa: Y015
 
 @_typing.final
 class GetStreamPositionsRequest(_message.Message):

@@ -44,6 +44,11 @@ class ReportsStub:
                 request_serializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportResponse.FromString,
                 _registered_method=True)
+        self.LossReasonsLeads = channel.unary_unary(
+                '/leadrouter.reports.v1.Reports/LossReasonsLeads',
+                request_serializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsLeadsRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsLeadsResponse.FromString,
+                _registered_method=True)
         self.GetStreamPositions = channel.unary_unary(
                 '/leadrouter.reports.v1.Reports/GetStreamPositions',
                 request_serializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.GetStreamPositionsRequest.SerializeToString,
@@ -68,6 +73,14 @@ class ReportsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LossReasonsLeads(self, request, context):
+        """The leads behind one count of the loss-reasons report, so the leads list
+        shows exactly those.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetStreamPositions(self, request, context):
         """How far the read models have read each subscribed stream.
         """
@@ -87,6 +100,11 @@ def add_ReportsServicer_to_server(servicer, server):
                     servicer.LossReasonsReport,
                     request_deserializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportRequest.FromString,
                     response_serializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportResponse.SerializeToString,
+            ),
+            'LossReasonsLeads': grpc.unary_unary_rpc_method_handler(
+                    servicer.LossReasonsLeads,
+                    request_deserializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsLeadsRequest.FromString,
+                    response_serializer=leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsLeadsResponse.SerializeToString,
             ),
             'GetStreamPositions': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStreamPositions,
@@ -148,6 +166,33 @@ class Reports:
             '/leadrouter.reports.v1.Reports/LossReasonsReport',
             leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportRequest.SerializeToString,
             leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LossReasonsLeads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.reports.v1.Reports/LossReasonsLeads',
+            leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsLeadsRequest.SerializeToString,
+            leadrouter_dot_reports_dot_v1_dot_reports__pb2.LossReasonsLeadsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -35,6 +35,10 @@ class ReportsStub:
     """Leads handed out per manager and bucket, from per-day counters."""
     LossReasonsReport: _grpc.UnaryUnaryMultiCallable[_reports_pb2.LossReasonsReportRequest, _reports_pb2.LossReasonsReportResponse]
     """Won and lost leads by their last closing, with the lost split by reason."""
+    LossReasonsLeads: _grpc.UnaryUnaryMultiCallable[_reports_pb2.LossReasonsLeadsRequest, _reports_pb2.LossReasonsLeadsResponse]
+    """The leads behind one count of the loss-reasons report, so the leads list
+    shows exactly those.
+    """
     GetStreamPositions: _grpc.UnaryUnaryMultiCallable[_reports_pb2.GetStreamPositionsRequest, _reports_pb2.GetStreamPositionsResponse]
     """How far the read models have read each subscribed stream."""
 
@@ -45,6 +49,10 @@ class ReportsAsyncStub(ReportsStub):
     """Leads handed out per manager and bucket, from per-day counters."""
     LossReasonsReport: _aio.UnaryUnaryMultiCallable[_reports_pb2.LossReasonsReportRequest, _reports_pb2.LossReasonsReportResponse]  # type: ignore[assignment]
     """Won and lost leads by their last closing, with the lost split by reason."""
+    LossReasonsLeads: _aio.UnaryUnaryMultiCallable[_reports_pb2.LossReasonsLeadsRequest, _reports_pb2.LossReasonsLeadsResponse]  # type: ignore[assignment]
+    """The leads behind one count of the loss-reasons report, so the leads list
+    shows exactly those.
+    """
     GetStreamPositions: _aio.UnaryUnaryMultiCallable[_reports_pb2.GetStreamPositionsRequest, _reports_pb2.GetStreamPositionsResponse]  # type: ignore[assignment]
     """How far the read models have read each subscribed stream."""
 
@@ -64,6 +72,16 @@ class ReportsServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_reports_pb2.LossReasonsReportResponse, _abc.Awaitable[_reports_pb2.LossReasonsReportResponse]]:
         """Won and lost leads by their last closing, with the lost split by reason."""
+
+    @_abc_1.abstractmethod
+    def LossReasonsLeads(
+        self,
+        request: _reports_pb2.LossReasonsLeadsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_reports_pb2.LossReasonsLeadsResponse, _abc.Awaitable[_reports_pb2.LossReasonsLeadsResponse]]:
+        """The leads behind one count of the loss-reasons report, so the leads list
+        shows exactly those.
+        """
 
     @_abc_1.abstractmethod
     def GetStreamPositions(

@@ -13,15 +13,45 @@ import { countList, dayStart, newKey, pipelineSelect } from "./transfer.js";
 const PAGE = 20;
 const BATCH = 50; // the services' batch: one CRM transaction, one amoCRM write
 
-const LEADS = `query($filter: LeadFilter, $responsible: ID, $first: Int!, $after: String) {
-  leads(filter: $filter, responsible: $responsible, first: $first, after: $after) {
+const LEADS = `query($filter: LeadFilter, $responsible: ID, $closing: LossReasonsCell, $first: Int!, $after: String) {
+  leads(filter: $filter, responsible: $responsible, closing: $closing, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { node { id name pipeline stage responsible createdAt } }
+    edges { node { id name pipeline stage responsible createdAt closedAt lossReason } }
   }
 }`;
-const MATCHING = `query($filter: LeadFilter, $responsible: ID) {
-  matchingLeadIds(filter: $filter, responsible: $responsible)
+const MATCHING = `query($filter: LeadFilter, $responsible: ID, $closing: LossReasonsCell) {
+  matchingLeadIds(filter: $filter, responsible: $responsible, closing: $closing)
 }`;
+
+// A count of the loss-reasons report, as its link names it (reports.js).
+export function closingCell(q) {
+  if (!q.has("lossBy")) return null;
+  const cell = { groupBy: q.get("lossBy") };
+  if (q.get("from")) cell.from = q.get("from");
+  if (q.get("to")) cell.to = q.get("to");
+  if (q.getAll("group").length) cell.groupIds = q.getAll("group");
+  if (q.getAll("user").length) cell.userIds = q.getAll("user");
+  if (q.get("total")) cell.total = true;
+  else cell.key = q.get("key") || null;
+  if (q.get("outcome")) cell.outcome = q.get("outcome");
+  if (q.has("reason")) cell.lossReason = q.get("reason");
+  if (q.get("noReason")) cell.noLossReason = true;
+  return cell;
+}
+
+function closingNote(q, cell) {
+  const what = cell.outcome
+    ? t(`reports.${cell.outcome.toLowerCase()}`)
+    : `${t("reports.lost")}: ${cell.lossReason ?? t("reports.noReason")}`;
+  const period = cell.from || cell.to ? `${cell.from ?? "…"} – ${cell.to ?? "…"}` : t("reports.allTime");
+  return h(
+    "p",
+    { class: "notice", id: "ld-closing" },
+    t("leads.fromReport", { name: q.get("name") || "", what, period }),
+    " ",
+    h("a", { href: "#/leads" }, t("leads.everyLead")),
+  );
+}
 const RESULT = "dryRun leads tasks contacts companies leadIds skippedLeadIds batches";
 const ASSIGN = `mutation($ids: [ID!]!, $users: [ID!]!, $cascade: Boolean!, $key: String, $dry: Boolean!) {
   assignLeads(leadIds: $ids, userIds: $users, cascade: $cascade, idempotencyKey: $key, dryRun: $dry) { ${RESULT} }
@@ -56,6 +86,7 @@ export async function render(ctx) {
   // Stage ids are "pipeline/stage" already; a lead names its pipeline and stage apart.
   const stageNames = new Map(pipelines.flatMap((p) => p.stages.map((s) => [s.id, `${p.name}: ${s.name}`])));
   const people = users.filter((u) => !u.technical && u.active);
+  const closing = closingCell(ctx.route.query);
 
   // --- the filter ----------------------------------------------------------------
   const responsible = h(
@@ -86,7 +117,7 @@ export async function render(ctx) {
     if (stage.value) filter.stages = [stage.value];
     if (createdFrom.value) filter.createdFrom = dayStart(createdFrom.value, tz);
     if (createdTo.value) filter.createdTo = dayStart(createdTo.value, tz, 1); // the whole last day
-    return { filter, responsible: responsible.value || null };
+    return { filter, responsible: responsible.value || null, closing };
   }
 
   // --- the list and the selection -----------------------------------------------
@@ -148,6 +179,8 @@ export async function render(ctx) {
         h("td", {}, stageNames.get(`${r.pipeline}/${r.stage}`) || r.stage),
         h("td", { dataset: { responsible: r.responsible } }, names.get(r.responsible) || r.responsible),
         h("td", {}, formatDateTime(r.createdAt, tz)),
+        closing ? h("td", {}, r.closedAt ? formatDateTime(r.closedAt, tz) : "") : null,
+        closing ? h("td", { class: "loss-reason" }, r.lossReason || "") : null,
       );
     };
     replace(
@@ -163,7 +196,9 @@ export async function render(ctx) {
             "tr",
             {},
             h("th", { scope: "col" }, pageBox),
-            ["name", "stage", "responsible", "created"].map((k) => h("th", { scope: "col" }, t(`leads.col.${k}`))),
+            ["name", "stage", "responsible", "created", ...(closing ? ["closed", "lossReason"] : [])].map((k) =>
+              h("th", { scope: "col" }, t(`leads.col.${k}`)),
+            ),
           ),
         ),
         h("tbody", {}, rows.map(row)),
@@ -437,6 +472,7 @@ export async function render(ctx) {
     main,
     h("h1", {}, t("leads.title")),
     h("p", { class: "muted" }, t("leads.intro")),
+    closing ? closingNote(ctx.route.query, closing) : null,
     h(
       "form",
       { class: "card", onsubmit: onFilter, novalidate: true, "aria-label": t("leads.filter") },

@@ -69,6 +69,8 @@ export async function render(ctx) {
   const { main, viewer, features } = ctx;
   const tz = viewer.account.timezone;
   const admin = viewer.role !== "MANAGER";
+  // The leads list is the head of sales' screen.
+  const linksToLeads = viewer.role === "ADMIN" && features.has("matchingLeadIds");
   const meta = admin ? await gql(`{ groups { id name } users { id name technical } }`) : { groups: [], users: [] };
   const now = new Date();
   const p = zonedParts(now, tz);
@@ -79,6 +81,8 @@ export async function render(ctx) {
     to: q.get("to") || localDate(now, tz),
     bucket: q.get("bucket") || "DAY",
     groupBy: q.get("groupBy") || "MANAGER",
+    // Seed 002: the loss-reasons report may have no period at all: all time.
+    lossAll: q.get("lossAll") === "1",
     groups: q.getAll("group"),
     users: q.getAll("user"),
   };
@@ -93,8 +97,9 @@ export async function render(ctx) {
   const groupBy = h(
     "select",
     {},
-    ["NONE", "GROUP", "MANAGER"].map((g) => h("option", { value: g, selected: g === filter.groupBy }, t(`reports.groupBy.${g}`))),
+    ["NONE", "PIPELINE", "GROUP", "MANAGER"].map((g) => h("option", { value: g, selected: g === filter.groupBy }, t(`reports.groupBy.${g}`))),
   );
+  const lossAll = h("input", { type: "checkbox", checked: filter.lossAll });
   const groupChecks = admin && meta.groups.length > 1 ? checks(t("reports.groups"), "group", meta.groups, filter.groups) : null;
   const people = meta.users.filter((u) => !u.technical);
   const userChecks = admin && people.length ? checks(t("reports.users"), "user", people, filter.users) : null;
@@ -107,6 +112,7 @@ export async function render(ctx) {
       onsubmit: (e) => {
         e.preventDefault();
         const params = new URLSearchParams({ from: from.value, to: to.value, bucket: bucket.value, groupBy: groupBy.value });
+        if (lossAll.checked) params.set("lossAll", "1");
         for (const c of form.querySelectorAll("input[name=group]:checked")) params.append("group", c.value);
         for (const c of form.querySelectorAll("input[name=user]:checked")) params.append("user", c.value);
         ctx.navigate(`reports?${params}`);
@@ -119,6 +125,7 @@ export async function render(ctx) {
       field(t("reports.to"), to),
       field(t("reports.bucket"), bucket),
       field(t("reports.groupBy"), groupBy),
+      h("label", { class: "check" }, lossAll, ` ${t("reports.lossAll")}`),
       h("button", { type: "submit", class: "primary" }, t("reports.show")),
     ),
     groupChecks || userChecks ? h("div", { class: "row", style: { marginTop: ".6rem" } }, groupChecks, userChecks) : null,
@@ -133,6 +140,8 @@ export async function render(ctx) {
   const vars = {
     from: filter.from,
     to: filter.to,
+    lossFrom: filter.lossAll ? null : filter.from,
+    lossTo: filter.lossAll ? null : filter.to,
     bucket: filter.bucket,
     groupBy: filter.groupBy,
     groups: filter.groups.length ? filter.groups : null,
@@ -142,13 +151,13 @@ export async function render(ctx) {
 
   async function refresh() {
     const data = await gql(
-      `query($from: Date!, $to: Date!, $bucket: ReportBucket!, $groupBy: LossGrouping!, $groups: [ID!], $users: [ID!]) {
+      `query($from: Date!, $to: Date!, $lossFrom: Date, $lossTo: Date, $bucket: ReportBucket!, $groupBy: LossGrouping!, $groups: [ID!], $users: [ID!]) {
         distributionReport(from: $from, to: $to, bucket: $bucket, groupIds: $groups, userIds: $users) {
           claimed pushed manual total
           managers { userId userName claimed pushed manual total }
           rows { userId userName bucket claimed pushed manual total }
         }
-        lossReasonsReport(from: $from, to: $to, groupBy: $groupBy, groupIds: $groups, userIds: $users) {
+        lossReasonsReport(from: $lossFrom, to: $lossTo, groupBy: $groupBy, groupIds: $groups, userIds: $users) {
           rows { key name won lost wonPercent lostPercent reasons { reason count percent } }
           total { won lost wonPercent lostPercent reasons { reason count percent } }
         }
@@ -231,19 +240,52 @@ export async function render(ctx) {
     }
   }
 
+  // Seed 002: "в один клик можно перейти из отчета прямо в выбранные проваленные
+  // сделки": each count links to the leads list holding exactly those leads.
+  function cellHref(row, total, column) {
+    const params = new URLSearchParams({ lossBy: filter.groupBy, ...column });
+    if (vars.lossFrom) params.set("from", vars.lossFrom);
+    if (vars.lossTo) params.set("to", vars.lossTo);
+    filter.groups.forEach((g) => params.append("group", g));
+    filter.users.forEach((u) => params.append("user", u));
+    if (total) params.set("total", "1");
+    else params.set("key", row.key ?? "");
+    params.set("name", total ? t("reports.total") : row.name || t("none"));
+    return `#/leads?${params}`;
+  }
+
+  function countLink(count, row, total, column) {
+    const text = formatNumber(count);
+    if (!count || !linksToLeads) return text;
+    const what = column.outcome ? t(`reports.${column.outcome.toLowerCase()}`) : `${t("reports.lost")}: ${column.reason ?? t("reports.noReason")}`;
+    const label = t("reports.openLeads", { count, what, name: total ? t("reports.total") : row.name || t("none") });
+    return h("a", { href: cellHref(row, total, column), "aria-label": label, class: "count" }, text);
+  }
+
   async function showLoss(r) {
     const { canvas, box } = chartBox(t("reports.loss"));
+    const totalRow = { ...r.total, name: t("reports.total") };
     const csv = h("button", { type: "button" }, t("reports.csv"));
     csv.addEventListener("click", () => {
-      const params = new URLSearchParams({ from: filter.from, to: filter.to, groupBy: filter.groupBy.toLowerCase() });
+      const params = new URLSearchParams({ groupBy: filter.groupBy.toLowerCase() });
+      if (vars.lossFrom) params.set("from", vars.lossFrom);
+      if (vars.lossTo) params.set("to", vars.lossTo);
       filter.groups.forEach((g) => params.append("groupId", g));
       filter.users.forEach((u) => params.append("userId", u));
-      download(`/reports/loss-reasons.csv?${params}`, `loss-reasons-${filter.from}-${filter.to}.csv`).catch((e) => {
+      const span = filter.lossAll ? "all-time" : `${filter.from}-${filter.to}`;
+      download(`/reports/loss-reasons.csv?${params}`, `loss-reasons-${span}.csv`).catch((e) => {
         error.textContent = t("error.generic", { message: e.message });
       });
     });
-    const reasons = (row) =>
-      row.reasons.map((x) => `${x.reason ?? t("reports.noReason")}: ${x.count} (${Math.round(x.percent)}%)`).join("; ") || t("none");
+    const reasons = (row, total) => {
+      if (!row.reasons.length) return t("none");
+      const parts = row.reasons.map((x) => [
+        `${x.reason ?? t("reports.noReason")}: `,
+        countLink(x.count, row, total, x.reason === null ? { noReason: "1" } : { reason: x.reason }),
+        ` (${Math.round(x.percent)}%)`,
+      ]);
+      return parts.flatMap((part, i) => (i ? ["; ", ...part] : part));
+    };
     const rows = r.rows.length ? r.rows : [];
     replace(
       loss,
@@ -275,11 +317,11 @@ export async function render(ctx) {
                 "tr",
                 {},
                 h("th", { scope: "row" }, row.name || t("none")),
-                h("td", { class: "num" }, formatNumber(row.won)),
-                h("td", { class: "num" }, formatNumber(row.lost)),
+                h("td", { class: "num" }, countLink(row.won, row, false, { outcome: "WON" })),
+                h("td", { class: "num" }, countLink(row.lost, row, false, { outcome: "LOST" })),
                 h("td", { class: "num" }, `${Math.round(row.wonPercent)}%`),
                 h("td", { class: "num" }, `${Math.round(row.lostPercent)}%`),
-                h("td", {}, reasons(row)),
+                h("td", {}, reasons(row, false)),
               ),
             ),
           ),
@@ -290,18 +332,18 @@ export async function render(ctx) {
               "tr",
               {},
               h("th", { scope: "row" }, t("reports.total")),
-              h("td", { class: "num" }, formatNumber(r.total.won)),
-              h("td", { class: "num" }, formatNumber(r.total.lost)),
+              h("td", { class: "num" }, countLink(r.total.won, totalRow, true, { outcome: "WON" })),
+              h("td", { class: "num" }, countLink(r.total.lost, totalRow, true, { outcome: "LOST" })),
               h("td", { class: "num" }, `${Math.round(r.total.wonPercent)}%`),
               h("td", { class: "num" }, `${Math.round(r.total.lostPercent)}%`),
-              h("td", {}, reasons(r.total)),
+              h("td", {}, reasons(totalRow, true)),
             ),
           ),
         ),
       ),
     );
     if (r.total.won + r.total.lost) {
-      const shown = rows.length ? rows : [{ ...r.total, name: t("reports.total") }];
+      const shown = rows.length ? rows : [totalRow];
       const reasonNames = [...new Set(shown.flatMap((row) => row.reasons.map((x) => x.reason ?? t("reports.noReason"))))];
       const palette = ["#a3261b", "#d9534f", "#8c4a00", "#c98a1b", "#6d3b6e", "#4d5661"];
       charts.push(
@@ -321,6 +363,16 @@ export async function render(ctx) {
           options: {
             indexAxis: "y",
             scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } },
+            // The diagram is interactive too: a bar's part opens its leads.
+            onClick: (_event, elements) => {
+              const hit = elements[0];
+              if (!hit || !linksToLeads) return;
+              const row = shown[hit.index];
+              const name = reasonNames[hit.datasetIndex - 1];
+              const noReason = name === t("reports.noReason") && !row.reasons.some((x) => x.reason === name);
+              const column = hit.datasetIndex === 0 ? { outcome: "WON" } : noReason ? { noReason: "1" } : { reason: name };
+              location.hash = cellHref(row, !rows.length, column);
+            },
           },
         }),
       );
