@@ -17,7 +17,7 @@ from leadrouter.reports.v1 import reports_pb2, reports_pb2_grpc
 from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.timestamps import set_ts
 from services.reports import domain
-from services.reports.store import ReportsStore
+from services.reports.store import LossQuestion, ReportsStore
 from services.reports.subscribers import Directories, Subscribers
 from services.reports.tables import metadata
 
@@ -96,15 +96,15 @@ class ReportsServicer(reports_pb2_grpc.ReportsServicer):
             set_ts(b, "bucket_start", domain.local_midnight(day, tz))
         return reply
 
-    async def _closings_asked(
+    async def _loss_question(
         self, request: reports_pb2.LossReasonsReportRequest
-    ) -> tuple[str, tuple[Any, ...]]:
-        """The account's zone and the arguments of the store's closing reads."""
+    ) -> tuple[str, LossQuestion]:
+        """The account's zone, and what the store reads for the request."""
         period = domain.Period.of(getattr(request, "from"), request.to)
         group_by = domain.check_grouping(request.group_by)
         tz_name = await self._timezone(request.account)
         start, end = period.instants(domain.zone(tz_name))
-        return tz_name, (
+        return tz_name, LossQuestion(
             request.account,
             start,
             end,
@@ -117,8 +117,8 @@ class ReportsServicer(reports_pb2_grpc.ReportsServicer):
     async def LossReasonsReport(
         self, request: reports_pb2.LossReasonsReportRequest, context: Ctx
     ) -> reports_pb2.LossReasonsReportResponse:
-        tz_name, args = await self._closings_asked(request)
-        rows = await self.store.db.run(self.store.closings, *args)
+        tz_name, question = await self._loss_question(request)
+        rows = await self.store.db.run(self.store.closings, question)
         by_key, total = domain.loss_reasons(rows)
         return reports_pb2.LossReasonsReportResponse(
             timezone=tz_name,
@@ -130,12 +130,12 @@ class ReportsServicer(reports_pb2_grpc.ReportsServicer):
     async def LossReasonsLeads(
         self, request: reports_pb2.LossReasonsLeadsRequest, context: Ctx
     ) -> reports_pb2.LossReasonsLeadsResponse:
-        _, args = await self._closings_asked(request.report)
+        _, question = await self._loss_question(request.report)
         outcome = domain.check_outcome(request.outcome)
         ids = await self.store.db.run(
             partial(
                 self.store.closing_leads,
-                *args,
+                question,
                 key=request.key if request.HasField("key") else None,
                 outcome=outcome,
                 reason=request.reason if request.HasField("reason") else None,

@@ -276,15 +276,7 @@ class ReportsStore:
                 for b, u, c, p, m in s.execute(stmt)
             ]
 
-    def closings(
-        self,
-        account: str,
-        start: datetime | None,
-        end: datetime | None,
-        group_by: str,
-        group_ids: Sequence[str],
-        user_ids: Sequence[str],
-    ) -> list[tuple[str, str, str, int]]:
+    def closings(self, q: LossQuestion) -> list[tuple[str, str, str, int]]:
         """(key, outcome, reason, leads) for last closings in [start, end).
 
         An open end (None) reaches all time. By pipeline the rows are counted
@@ -292,50 +284,38 @@ class ReportsStore:
         (`domain.loss_reasons` sums rows of one key).
         """
         c = _CLOSINGS.c
-        where = _Closings(account, start, end, group_by, group_ids, user_ids)
-        key = c.stage if group_by == "pipeline" else where.key()
+        key = c.stage if q.group_by == "pipeline" else q.key()
         stmt = (
             select(key, c.outcome, c.reason, func.count())
-            .select_from(where.source())
-            .where(*where.conditions())
+            .select_from(q.source())
+            .where(*q.conditions())
             .group_by(key, c.outcome, c.reason)
         )
         with self.db.session() as s:
             rows = [(str(k), o, r, int(n)) for k, o, r, n in s.execute(stmt)]
-        if group_by == "pipeline":
+        if q.group_by == "pipeline":
             return [(domain.pipeline_of(k), o, r, n) for k, o, r, n in rows]
         return rows
 
     def closing_leads(
-        self,
-        account: str,
-        start: datetime | None,
-        end: datetime | None,
-        group_by: str,
-        group_ids: Sequence[str],
-        user_ids: Sequence[str],
-        *,
-        key: str | None,
-        outcome: str,
-        reason: str | None,
+        self, q: LossQuestion, *, key: str | None, outcome: str, reason: str | None
     ) -> list[str]:
         """The leads behind one count of `closings`: the row `key` (None = the
         total), the outcome (empty = both) and the reason (None = any)."""
         c = _CLOSINGS.c
-        where = _Closings(account, start, end, group_by, group_ids, user_ids)
-        conditions = where.conditions()
-        if key is not None and group_by == "pipeline":
+        conditions = q.conditions()
+        if key is not None and q.group_by == "pipeline":
             prefix = f"{key}/"
             conditions.append(func.substr(c.stage, 1, len(prefix)) == prefix)
-        elif key is not None and group_by != "none":
-            conditions.append(where.key() == key)
+        elif key is not None and q.group_by != "none":
+            conditions.append(q.key() == key)
         if outcome:
             conditions.append(c.outcome == outcome)
         if reason is not None:
             conditions.append(and_(c.outcome == "lost", c.reason == reason))
         stmt = (
             select(c.lead_id)
-            .select_from(where.source())
+            .select_from(q.source())
             .where(*conditions)
             .order_by(c.lead_id)
         )
@@ -344,15 +324,15 @@ class ReportsStore:
 
 
 @dataclass(frozen=True)
-class _Closings:
+class LossQuestion:
     """Which last closings one loss-reasons question reads, and its row key."""
 
     account: str
-    start: datetime | None
+    start: datetime | None  # None: all time before `end`
     end: datetime | None
-    group_by: str
-    group_ids: Sequence[str]
-    user_ids: Sequence[str]
+    group_by: str  # pipeline | group | manager | none
+    group_ids: Sequence[str] = ()
+    user_ids: Sequence[str] = ()
 
     def _group(self) -> Any:
         return func.coalesce(_GROUPS.c.group_id, "")

@@ -5,17 +5,13 @@ nothing, and every count names exactly the leads behind it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from leadrouter.db import Database
 from services.reports import domain
-from services.reports.store import CrmFact, DecisionFact, ReportsStore
-from services.reports.tables import metadata
+from services.reports.store import CrmFact, DecisionFact, LossQuestion, ReportsStore
 
 KINDS = {
     "sales": {"new": "open", "taken": "open", "won": "won", "lost": "lost"},
@@ -41,16 +37,10 @@ CLOSED = {
 
 
 @pytest.fixture
-def store(tmp_path: Path, database_url: str | None) -> Iterator[ReportsStore]:
-    url = database_url or f"sqlite:///{tmp_path / 'reports.db'}"
-    db = Database(url, "reports", metadata)
-    db.create_all()
-    try:
-        s = ReportsStore(db)
-        _close_every_lead(s)
-        yield s
-    finally:
-        db.close()
+def closed(store: ReportsStore) -> ReportsStore:
+    """The store with every lead of CLOSED created and closed."""
+    _close_every_lead(store)
+    return store
 
 
 def _close_every_lead(store: ReportsStore) -> None:
@@ -98,7 +88,7 @@ def report(
 ) -> dict[str, domain.Closings]:
     start, end = domain.Period.of(first, last).instants(domain.zone("Asia/Tomsk"))
     by_key, total = domain.loss_reasons(
-        store.closings("acme", start, end, group_by, [], [])
+        store.closings(LossQuestion("acme", start, end, group_by))
     )
     return {"*": total, **by_key}
 
@@ -108,12 +98,7 @@ def leads(
 ) -> set[str]:
     start, end = domain.Period.of(first, last).instants(domain.zone("Asia/Tomsk"))
     found = store.closing_leads(
-        "acme",
-        start,
-        end,
-        group_by,
-        [],
-        [],
+        LossQuestion("acme", start, end, group_by),
         key=cell.get("key"),
         outcome=cell.get("outcome", ""),
         reason=cell.get("reason"),
@@ -123,26 +108,26 @@ def leads(
 
 
 def test_the_report_covers_all_time_when_no_dates_are_given(
-    store: ReportsStore,
+    closed: ReportsStore,
 ) -> None:
     # Seed 002: "не указывать его вовсе. В таком случае в отчет попадут данные
     # за все время."
-    total = report(store, "none")["*"]
+    total = report(closed, "none")["*"]
     assert (total.won, total.lost) == (2, 5)
     assert total.reasons == {"too expensive": 2, "no answer": 2, "": 1}
-    assert leads(store, "none") == set(CLOSED)
+    assert leads(closed, "none") == set(CLOSED)
     # An open end: from 2025 on, and up to the end of 2024.
-    assert (report(store, "none", "2025-01-01")["*"].lost) == 5
-    assert (report(store, "none", "2025-01-01")["*"].won) == 0
-    assert leads(store, "none", "", "2024-12-31") == {"S1", "R2"}
-    november = report(store, "none", "2026-11-01", "2026-11-30")["*"]
+    assert (report(closed, "none", "2025-01-01")["*"].lost) == 5
+    assert (report(closed, "none", "2025-01-01")["*"].won) == 0
+    assert leads(closed, "none", "", "2024-12-31") == {"S1", "R2"}
+    november = report(closed, "none", "2026-11-01", "2026-11-30")["*"]
     assert (november.won, november.lost) == (0, 4)
 
 
 def test_the_report_groups_by_pipeline_the_seeds_sales_plan(
-    store: ReportsStore,
+    closed: ReportsStore,
 ) -> None:
-    rows = report(store, "pipeline")
+    rows = report(closed, "pipeline")
     assert set(rows) == {"*", "sales", "rent"}
     sales, rent = rows["sales"], rows["rent"]
     assert (sales.won, sales.lost, sales.reasons) == (
@@ -152,46 +137,46 @@ def test_the_report_groups_by_pipeline_the_seeds_sales_plan(
     )
     assert (rent.won, rent.lost, rent.reasons) == (1, 2, {"": 1, "no answer": 1})
     assert (sales.won_percent, sales.lost_percent) == (25.0, 75.0)
-    assert leads(store, "pipeline", key="rent", outcome="lost") == {"R1", "R3"}
-    assert leads(store, "pipeline", key="sales", reason="no answer") == {"S4"}
+    assert leads(closed, "pipeline", key="rent", outcome="lost") == {"R1", "R3"}
+    assert leads(closed, "pipeline", key="sales", reason="no answer") == {"S4"}
 
 
-def test_the_report_groups_by_group_manager_or_nothing(store: ReportsStore) -> None:
-    by_group = report(store, "group")
+def test_the_report_groups_by_group_manager_or_nothing(closed: ReportsStore) -> None:
+    by_group = report(closed, "group")
     assert {k: (r.won, r.lost) for k, r in by_group.items()} == {
         "*": (2, 5),
         "main": (1, 2),
         "vip": (1, 1),
         "": (0, 2),  # no group handed these leads out
     }
-    by_manager = report(store, "manager")
+    by_manager = report(closed, "manager")
     assert {k: (r.won, r.lost) for k, r in by_manager.items()} == {
         "*": (2, 5),
         "ursula": (2, 2),
         "marina": (0, 3),
     }
-    assert leads(store, "group", key="", outcome="lost") == {"S4", "R3"}
-    assert leads(store, "manager", key="marina", reason="too expensive") == {"S3"}
-    assert leads(store, "manager", key="ursula", reason="") == set()
-    assert leads(store, "none", reason="") == {"R1"}
+    assert leads(closed, "group", key="", outcome="lost") == {"S4", "R3"}
+    assert leads(closed, "manager", key="marina", reason="too expensive") == {"S3"}
+    assert leads(closed, "manager", key="ursula", reason="") == set()
+    assert leads(closed, "none", reason="") == {"R1"}
 
 
 @pytest.mark.parametrize("group_by", domain.GROUPINGS)
 @pytest.mark.parametrize("period", [("", ""), ("2026-11-01", "2026-11-30")])
 def test_every_count_of_the_report_opens_exactly_its_leads(
-    store: ReportsStore, group_by: str, period: tuple[str, str]
+    closed: ReportsStore, group_by: str, period: tuple[str, str]
 ) -> None:
     # Seed 002: "в один клик можно перейти из отчета прямо в выбранные
     # проваленные сделки".
-    for key, row in report(store, group_by, *period).items():
+    for key, row in report(closed, group_by, *period).items():
         cell: dict[str, Any] = {} if key == "*" else {"key": key}
-        won = leads(store, group_by, *period, outcome="won", **cell)
-        lost = leads(store, group_by, *period, outcome="lost", **cell)
+        won = leads(closed, group_by, *period, outcome="won", **cell)
+        lost = leads(closed, group_by, *period, outcome="lost", **cell)
         assert (len(won), len(lost)) == (row.won, row.lost)
-        assert leads(store, group_by, *period, **cell) == won | lost
+        assert leads(closed, group_by, *period, **cell) == won | lost
         assert all(CLOSED[x][4] == "won" for x in won)
         by_reason = {
-            reason: leads(store, group_by, *period, reason=reason, **cell)
+            reason: leads(closed, group_by, *period, reason=reason, **cell)
             for reason in row.reasons
         }
         assert {r: len(x) for r, x in by_reason.items()} == row.reasons
@@ -200,14 +185,14 @@ def test_every_count_of_the_report_opens_exactly_its_leads(
 
 
 def test_a_deleted_lead_leaves_the_report_and_comes_back_when_restored(
-    store: ReportsStore,
+    closed: ReportsStore,
 ) -> None:
     at = datetime(2026, 11, 20, 5, tzinfo=UTC)
-    store.apply_crm_events([_event(100, "lead_deleted", "S2", at)], STAGES)
-    assert report(store, "none")["*"].reasons["too expensive"] == 1
-    assert leads(store, "none", reason="too expensive") == {"S3"}
-    store.apply_crm_events([_event(101, "lead_restored", "S2", at)], STAGES)
-    assert leads(store, "none", reason="too expensive") == {"S2", "S3"}
+    closed.apply_crm_events([_event(100, "lead_deleted", "S2", at)], STAGES)
+    assert report(closed, "none")["*"].reasons["too expensive"] == 1
+    assert leads(closed, "none", reason="too expensive") == {"S3"}
+    closed.apply_crm_events([_event(101, "lead_restored", "S2", at)], STAGES)
+    assert leads(closed, "none", reason="too expensive") == {"S2", "S3"}
 
 
 def test_a_period_that_ends_before_it_starts_is_bad_input() -> None:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from leadrouter.db import Database
 from services.reports import domain
 from services.reports.store import (
     CRM_EVENTS,
     DECISIONS,
     CrmFact,
     DecisionFact,
+    LossQuestion,
     ReportsStore,
     UnknownStages,
 )
-from services.reports.tables import metadata
 
 KINDS = {
     "sales/new": "open",
@@ -28,17 +25,6 @@ KINDS = {
     "sales/lost": "lost",
 }
 ZONES = {"acme": "Asia/Tomsk"}
-
-
-@pytest.fixture
-def store(tmp_path: Path, database_url: str | None) -> Iterator[ReportsStore]:
-    url = database_url or f"sqlite:///{tmp_path / 'reports.db'}"
-    db = Database(url, "reports", metadata)
-    db.create_all()
-    try:
-        yield ReportsStore(db)
-    finally:
-        db.close()
 
 
 def decision(
@@ -200,7 +186,7 @@ def _closings(
 ) -> dict[str, tuple[int, int, dict[str, int]]]:
     start = utc(2026, 10, 31, 17)  # 1 November 00:00 in Tomsk
     end = utc(2026, 11, 30, 17)
-    rows = store.closings("acme", start, end, group_by, [], [])
+    rows = store.closings(LossQuestion("acme", start, end, group_by))
     by_key, _ = domain.loss_reasons(rows)
     return {k: (c.won, c.lost, c.reasons) for k, c in by_key.items()}
 
