@@ -85,6 +85,37 @@ def test_a_blocked_manager_sees_each_reason_and_a_live_countdown(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
+def test_a_refusal_stays_on_screen_when_an_older_limits_answer_comes_late(
+    new_page: Any, demo: Demo
+) -> None:
+    """Marina presses before the screen's first read of her limits has come back;
+    when it does, it must not paint the press's reasons over with its older ones."""
+    page = new_page(path="/healthz")
+    held: list[Any] = []
+
+    def hold_first_limits_read(route: Any) -> None:
+        body = route.request.post_data or ""
+        if not held and "eligibility(" in body and "claimLead" not in body:
+            held.append(route)  # answered below, after the press
+        else:
+            route.continue_()
+
+    page.route("**/graphql", hold_first_limits_read)
+    page.goto(f"{demo.url}/?lang=en#token={demo.token('marina')}&route=lead")
+    page.get_by_role("button", name="Get lead").click()
+    reasons = page.locator(".status.blocked")
+    expect(reasons.get_by_text("No lead this time:")).to_be_visible()
+
+    assert len(held) == 1
+    held[0].continue_()
+    # The late answer is drawn (the pool line is its part) ...
+    expect(page.locator("p.pool")).not_to_be_empty()
+    # ... and the press's reasons are still what Marina reads.
+    expect(reasons.get_by_text("No lead this time:")).to_be_visible()
+    expect(reasons.get_by_text("You cannot take a lead right now:")).to_be_hidden()
+    assert page.js_errors == []
+
+
 def test_a_manager_switches_online_and_offline(new_page: Any, demo: Demo) -> None:
     def online() -> bool:
         reply = demo.gql('{ presence(userIds: ["nadezhda"]) { online } }')

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,9 +27,30 @@ mutation($filter: LeadFilter) {
 OPEN = ["sales/new", "sales/taken", "sales/meeting", "sales/offer"]
 
 
+def _import(demo: Demo, tmp_path: Path, events: list[dict[str, Any]]) -> None:
+    history = tmp_path / "events.jsonl"
+    history.write_text("".join(json.dumps(e) + "\n" for e in events))
+    demo.stack.cli("import", str(history))
+
+
 def test_an_admin_previews_and_confirms_a_transfer_of_marinas_open_leads(
-    new_page: Any, demo: Demo
+    new_page: Any, demo: Demo, tmp_path: Path
 ) -> None:
+    # An open task on one of Marina's open deals, whatever the demo's own tasks
+    # are: the transfer carries it along.
+    (first,) = demo.gql(TRANSFER, {"filter": {"stages": OPEN}})["transferLeads"][
+        "leadIds"
+    ][:1]
+    now = datetime.now(UTC)
+    task = {"task": "MRT001", "lead": first, "responsible": "marina"}
+    _import(
+        demo,
+        tmp_path,
+        [
+            {"type": "task_created", "at": now.isoformat(), **task}
+            | {"deadline": (now + timedelta(days=1)).isoformat()}
+        ],
+    )
     expected = demo.gql(TRANSFER, {"filter": {"stages": OPEN}})["transferLeads"]
     assert expected["leads"] > 0 and expected["tasks"] > 0
     stage_names = {
@@ -94,21 +115,37 @@ def test_an_admin_previews_and_confirms_a_transfer_of_marinas_open_leads(
         {"l": expected["leadIds"]},
     )["assignLeads"]
     assert back == {"leads": n["leads"], "tasks": n["tasks"]}
+    _import(
+        demo,
+        tmp_path,
+        [
+            {
+                "type": "task_completed",
+                "at": datetime.now(UTC).isoformat(),
+                "task": "MRT001",
+            }
+        ],
+    )
 
 
 PAVELS = 70  # more than a page of the list, and more than one batch of 50
+TZ = ZoneInfo("Asia/Tomsk")
+# Pavel's deals are all created on one day long before the demo's own history,
+# so a list filtered on that day shows them and nothing the demo made.
+PAVELS_DAY = (datetime.now(TZ) - timedelta(days=60)).date()
 
 
 def _give_pavel_leads(demo: Demo, tmp_path: Path) -> list[str]:
     """Pavel's open deals, with a contact each and an open task on every tenth."""
     now = datetime.now(UTC)
+    noon = datetime.combine(PAVELS_DAY, time(12), TZ)
     leads = [f"PV{i:03d}" for i in range(PAVELS)]
     events: list[dict[str, Any]] = []
     for i, lead in enumerate(leads):
         events.append(
             {
                 "type": "lead_created",
-                "at": (now - timedelta(days=2, minutes=-i)).isoformat(),
+                "at": (noon + timedelta(minutes=i)).isoformat(),
                 "lead": lead,
                 "name": f"Pavel's deal #{i}",
                 "pipeline": "sales",
@@ -129,14 +166,12 @@ def _give_pavel_leads(demo: Demo, tmp_path: Path) -> list[str]:
                     "deadline": (now + timedelta(days=1)).isoformat(),
                 }
             )
-    history = tmp_path / "pavel.jsonl"
-    history.write_text("".join(json.dumps(e) + "\n" for e in events))
-    demo.stack.cli("import", str(history))
+    _import(demo, tmp_path, events)
     return leads
 
 
 def _manual_this_month(demo: Demo, user: str) -> int:
-    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Tomsk")).date()
+    today = datetime.now(UTC).astimezone(TZ).date()
     report = demo.gql(
         "query($f: Date!, $t: Date!, $u: [ID!]) { distributionReport(from: $f, "
         "to: $t, userIds: $u) { managers { userId manual } } }",
@@ -163,6 +198,8 @@ def test_an_admin_selects_all_matching_leads_and_transfers_them_in_batches(
     expect(page.get_by_role("heading", name="Leads", exact=True)).to_be_visible()
     page.get_by_label("Responsible").select_option(label="Pavel")
     page.get_by_label("Stage").select_option(label="Sales: Meeting held")
+    page.get_by_label("Created from").fill(PAVELS_DAY.isoformat())
+    page.get_by_label("Created to").fill(PAVELS_DAY.isoformat())
     page.get_by_role("button", name="Show leads").click()
     expect(page.locator("#ld-summary")).to_have_text(f"{PAVELS} leads match.")
     rows = page.locator("tbody tr")
@@ -255,6 +292,8 @@ def test_an_admin_selects_all_matching_leads_and_transfers_them_in_batches(
     page.get_by_role("link", name="Leads", exact=True).click()
     page.get_by_label("Responsible").select_option(label="Nadezhda")
     page.get_by_label("Stage").select_option(label="Sales: Meeting held")
+    page.get_by_label("Created from").fill(PAVELS_DAY.isoformat())
+    page.get_by_label("Created to").fill(PAVELS_DAY.isoformat())
     page.get_by_role("button", name="Show leads").click()
     expect(page.locator("#ld-summary")).to_have_text(f"{PAVELS} leads match.")
     page.get_by_label("Select the leads on this page").check()

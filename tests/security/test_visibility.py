@@ -246,6 +246,15 @@ async def pool(world: World, token: str) -> Items | str:
     return [{"pool"}]
 
 
+async def waiting(world: World, token: str) -> Items | str:
+    data = await _graphql(
+        world, token, "{ waitingLeads { total stuckPools { leads } } }"
+    )
+    if isinstance(data, str):
+        return data
+    return [{"pool"}]  # held and stuck leads wait for somebody: they are nobody's
+
+
 def export(path: str, column: str) -> Probe:
     async def probe(world: World, token: str) -> Items | str:
         reply = await world.stack.http.get(
@@ -448,6 +457,17 @@ TABLE: list[tuple[str, Probe, dict[str, str]]] = [
             "viewer": A,
             "partner": FORBIDDEN,
             "manager": A,
+            "outsider": FORBIDDEN,
+        },
+    ),
+    (
+        "waitingLeads",
+        waiting,
+        {
+            "admin": A,
+            "viewer": A,
+            "partner": FORBIDDEN,
+            "manager": FORBIDDEN,
             "outsider": FORBIDDEN,
         },
     ),

@@ -57,8 +57,13 @@ export async function render(ctx) {
     stopCountdowns = startCountdowns(list, () => refreshEligibility());
   }
 
+  // Each answer drawn into the status is numbered: an eligibility read that was
+  // asked before a later press answered must not overwrite that press's reasons.
+  let drawn = 0;
+
   async function refreshEligibility() {
     if (!groupId) return;
+    const asked = ++drawn;
     const reply = await gql(
       `query($g: ID!, $me: ID!) {
         eligibility(groupId: $g, userIds: [$me]) {
@@ -68,9 +73,10 @@ export async function render(ctx) {
       }`,
       { g: groupId, me },
     );
+    showPool(reply.pool.totalCount);
+    if (asked !== drawn) return;
     const mineNow = reply.eligibility[0];
     showReasons(mineNow?.limits ?? [], t("lead.blocked"), mineNow?.eligible);
-    showPool(reply.pool.totalCount);
   }
 
   function showPool(count) {
@@ -92,6 +98,7 @@ export async function render(ctx) {
         await refreshEligibility();
       } else {
         replace(result);
+        drawn += 1;
         showReasons(reply.reasons, t("lead.refused"), false);
         announce(t("lead.refused"));
       }
