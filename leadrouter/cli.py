@@ -14,8 +14,8 @@ from leadrouter.clock import SystemClock
 from leadrouter.config import Settings, load_settings
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import LeadrouterError
+from leadrouter.setup_changes import ChangeReport, apply_file
 from leadrouter.simulate import comparison_csv, render_comparison, simulate
-from leadrouter.workspace_apply import apply_workspace
 
 
 def _read(path: str) -> str:
@@ -25,26 +25,37 @@ def _read(path: str) -> str:
         raise SystemExit(f"cannot read {path}: {error.strerror}") from error
 
 
-async def _apply(settings: Settings, path: str, account: str, dry_run: bool) -> int:
-    clients = Clients.from_settings(settings)
-    try:
-        report = await apply_workspace(clients, _read(path), account, dry_run=dry_run)
-    finally:
-        await clients.close()
+def print_report(where: str, report: ChangeReport, *, dry_run: bool) -> int:
+    """The change list (removals first) or every problem; the exit code."""
     if report.problems:
-        print(f"{path}: {len(report.problems)} problem(s); nothing was changed:")
+        print(f"{where}: {len(report.problems)} problem(s); nothing was changed:")
         for p in report.problems:
             print(f"  {p}")
         return 1
-    if dry_run:
-        print(f"{path}: valid")
-    elif report.changes:
-        print(f"applied {path}:")
-        for change in report.changes:
-            print(f"  {change}")
-    else:
-        print(f"applied {path}: no changes")
+    if not report.changes:
+        print(f"{where}: no changes")
+        return 0
+    print(
+        f"{where}: would change (dry run, nothing written):"
+        if dry_run
+        else f"{where}: changed:"
+    )
+    for change in report.changes:
+        print(f"  {change}")
     return 0
+
+
+async def _apply(
+    settings: Settings, path: str, account: str, dry_run: bool, prune: bool
+) -> int:
+    clients = Clients.from_settings(settings)
+    try:
+        report = await apply_file(
+            clients, _read(path), account, dry_run=dry_run, allow_removals=prune
+        )
+    finally:
+        await clients.close()
+    return print_report(path, report, dry_run=dry_run)
 
 
 async def import_lines(
@@ -110,7 +121,14 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("up", help="start every service and the gateway on this machine")
     p_apply = sub.add_parser("apply", help="validate and apply a workspace file")
     p_apply.add_argument("file")
-    p_apply.add_argument("--dry-run", action="store_true", help="only validate")
+    p_apply.add_argument(
+        "--dry-run", action="store_true", help="show what would change, write nothing"
+    )
+    p_apply.add_argument(
+        "--prune",
+        action="store_true",
+        help="the file is the whole setup: remove what it leaves out",
+    )
     p_import = sub.add_parser("import", help="load CRM history into the built-in CRM")
     p_import.add_argument("file")
     p_sim = sub.add_parser(
@@ -135,7 +153,11 @@ def main(argv: list[str] | None = None) -> None:
 
             sys.exit(up(settings))
         if args.command == "apply":
-            sys.exit(asyncio.run(_apply(settings, args.file, account, args.dry_run)))
+            sys.exit(
+                asyncio.run(
+                    _apply(settings, args.file, account, args.dry_run, args.prune)
+                )
+            )
         if args.command == "import":
             sys.exit(asyncio.run(_import(settings, args.file, account)))
         if args.command == "simulate":

@@ -11,10 +11,12 @@ from gateway.schema.scheduling import Duty
 from gateway.schema.types import Problem
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import NotFound
-from leadrouter.limits.v1 import limits_pb2
+from leadrouter.errors import Problem as ProblemData
 from leadrouter.scheduler.v1 import scheduler_pb2
+from leadrouter.setup_changes import change_setup, member_edit
 from leadrouter.stage_kinds import stage_kind_name
 from leadrouter.timestamps import to_ts
+from leadrouter.workspace import LimitsSpec, MemberSpec, Workspace
 
 # Spec order (domain.md section 4); the table shows its columns in this order.
 LIMIT_NAMES = (
@@ -215,47 +217,30 @@ class SettingsMutations:
                     message="an exchange user owns the pool and cannot be a member",
                 )
             )
-        stored = await ctx.clients.limits.call(
-            "GetGroupLimits", limits_pb2.GetGroupLimitsRequest(account=caller.account)
+        row = MemberSpec(
+            user=str(user_id), enabled=enabled, limits=LimitsSpec(**values)
         )
-        groups = list(stored.groups)
-        group = next((g for g in groups if g.group_id == str(group_id)), None)
-        if group is None:
-            raise NotFound(f"no distribution group '{group_id}'")
-        if str(user_id) in group.exchange_users:
-            problems.append(
-                Problem(
-                    path="userId",
-                    message="this user is the group's exchange user and cannot be "
-                    "a member",
-                )
+        change = member_edit(str(group_id), row)
+
+        def edit(current: Workspace) -> tuple[Workspace | None, list[ProblemData]]:
+            # The group is looked up first: an unknown group is NOT_FOUND.
+            desired, found = change(current)
+            mine = [ProblemData(p.path, p.message) for p in problems]
+            return (None, mine + found) if mine else (desired, found)
+
+        report = await change_setup(ctx.clients, caller.account, edit, dry_run=False)
+        if report.problems:
+            return MemberLimitsResult(
+                ok=False,
+                member=None,
+                problems=[
+                    Problem(path=p.path, message=p.message) for p in report.problems
+                ],
             )
-        if problems:
-            return MemberLimitsResult(ok=False, member=None, problems=problems)
-        row = limits_pb2.MemberLimits(
-            user_id=str(user_id), enabled=enabled, limits=values
-        )
-        members = list(group.members)
-        at = next((i for i, m in enumerate(members) if m.user_id == row.user_id), None)
-        if at is None:
-            members.append(row)
-        else:
-            members[at] = row
-        del group.members[:]
-        group.members.extend(members)
-        # ApplyLimits makes the stored groups exactly the given ones: send them all.
-        await ctx.clients.limits.call(
-            "ApplyLimits",
-            limits_pb2.ApplyLimitsRequest(
-                account=caller.account,
-                timezone=d.timezone or "UTC",
-                groups=groups,
-            ),
-        )
         return MemberLimitsResult(
             ok=True,
             member=Member(
-                user_id=strawberry.ID(row.user_id),
+                user_id=strawberry.ID(row.user),
                 enabled=row.enabled,
                 limits=[
                     LimitSetting(limit=k, value=v) for k, v in sorted(values.items())

@@ -13,6 +13,8 @@ from strawberry.scalars import JSON
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.limits.v1 import limits_pb2
+from leadrouter.setup_changes import ChangeReport
+from leadrouter.setup_diff import Change
 from leadrouter.timestamps import from_ts, optional_ts
 
 
@@ -47,11 +49,56 @@ class Problem:
     message: str
 
 
+@strawberry.type(description="One change of the setup: what, and field from → to.")
+class SetupChange:
+    text: str = strawberry.field(
+        description="The change in words: 'group main: cascade true → false'."
+    )
+    kind: str = strawberry.field(description="added, changed, removed or reordered.")
+    what: str = strawberry.field(description="The thing: 'group main', 'template x'.")
+    field: str | None = strawberry.field(description="The setting that changes.")
+    before: str | None = strawberry.field(name="from")
+    after: str | None = strawberry.field(name="to")
+    removal: bool = strawberry.field(
+        description="Something goes (removed, deactivated, archived): needs leave."
+    )
+
+    @classmethod
+    def of(cls, c: Change) -> SetupChange:
+        return cls(
+            text=str(c),
+            kind=c.kind,
+            what=c.what,
+            field=c.field or None,
+            before=c.before or None,
+            after=c.after or None,
+            removal=c.removal,
+        )
+
+
 @strawberry.type
 class ApplyResult:
     ok: bool
-    changes: list[str]
+    applied: bool = strawberry.field(
+        description="The setup was changed (false for a dry run or a refusal)."
+    )
+    changes: list[str] = strawberry.field(
+        description="The change list in words, removals first."
+    )
+    change_list: list[SetupChange] = strawberry.field(
+        description="The same changes, field by field with old and new values."
+    )
     problems: list[Problem]
+
+    @classmethod
+    def of(cls, report: ChangeReport) -> ApplyResult:
+        return cls(
+            ok=report.ok,
+            applied=report.applied,
+            changes=report.lines,
+            change_list=[SetupChange.of(c) for c in report.changes],
+            problems=[Problem(path=p.path, message=p.message) for p in report.problems],
+        )
 
 
 @strawberry.type

@@ -1,13 +1,13 @@
-"""Applying a workspace file from the UI or any admin client."""
+"""Changing the setup from the UI or any admin client: preview, apply."""
 
 from __future__ import annotations
 
 import strawberry
 
 from gateway.context import Info
-from gateway.schema.types import ApplyResult, Problem
+from gateway.schema.types import ApplyResult
 from leadrouter.errors import BadInput
-from leadrouter.workspace_apply import apply_workspace
+from leadrouter.setup_changes import apply_file
 
 MAX_WORKSPACE_BYTES = 1_000_000
 
@@ -15,21 +15,28 @@ MAX_WORKSPACE_BYTES = 1_000_000
 @strawberry.type
 class WorkspaceMutations:
     @strawberry.mutation(
-        description="Validates and applies a workspace YAML (all or nothing); "
-        "with dryRun only validates."
+        description="Checks a workspace YAML and applies it, all or nothing. It "
+        "changes only what the file names; with allowRemovals the file is the whole "
+        "setup and what it leaves out is removed (removals are listed first). With "
+        "dryRun nothing is written and the answer is exactly the change list the "
+        "same call without dryRun makes."
     )
     async def apply_workspace(
-        self, info: Info, yaml: str, dry_run: bool = False
+        self,
+        info: Info,
+        yaml: str,
+        dry_run: bool = False,
+        allow_removals: bool = False,
     ) -> ApplyResult:
         ctx = info.context
         caller = ctx.require("admin")
         if len(yaml.encode()) > MAX_WORKSPACE_BYTES:
             raise BadInput("the workspace file is larger than 1 MB")
-        report = await apply_workspace(
-            ctx.clients, yaml, caller.account, dry_run=dry_run
+        report = await apply_file(
+            ctx.clients,
+            yaml,
+            caller.account,
+            dry_run=dry_run,
+            allow_removals=allow_removals,
         )
-        return ApplyResult(
-            ok=report.ok,
-            changes=report.changes,
-            problems=[Problem(path=p.path, message=p.message) for p in report.problems],
-        )
+        return ApplyResult.of(report)

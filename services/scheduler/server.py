@@ -113,6 +113,17 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
         return common_pb2.ApplyResult(changes=changes)
 
     @handles_errors
+    async def GetSchedules(
+        self, request: scheduler_pb2.GetSchedulesRequest, context: Ctx
+    ) -> scheduler_pb2.GetSchedulesResponse:
+        timezone, schedules, templates = await self.store.db.run(
+            self.store.setup, request.account
+        )
+        return scheduler_pb2.GetSchedulesResponse(
+            timezone=timezone, schedules_json=schedules, templates_json=templates
+        )
+
+    @handles_errors
     async def SetPresence(
         self, request: scheduler_pb2.SetPresenceRequest, context: Ctx
     ) -> scheduler_pb2.UserDuty:

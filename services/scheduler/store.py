@@ -105,7 +105,7 @@ class SchedulerStore:
                     select(ScheduleRow).where(ScheduleRow.account == account)  # type: ignore[arg-type]
                 )
             }
-            for spec in schedules:
+            for sort, spec in enumerate(schedules):
                 text = spec.model_dump_json(by_alias=True)
                 follow = spec.presence == "follow_schedule"
                 row = stored.pop(spec.user, None)
@@ -116,11 +116,12 @@ class SchedulerStore:
                             user_id=spec.user,
                             spec=text,
                             follow_schedule=follow,
+                            sort=sort,
                         )
                     )
                     changes.append(f"schedule of {spec.user} added")
-                elif (row.spec, row.follow_schedule) != (text, follow):
-                    row.spec, row.follow_schedule = text, follow
+                elif (row.spec, row.follow_schedule, row.sort) != (text, follow, sort):
+                    row.spec, row.follow_schedule, row.sort = text, follow, sort
                     changes.append(f"schedule of {spec.user} changed")
             for row in stored.values():
                 s.delete(row)
@@ -146,6 +147,26 @@ class SchedulerStore:
             if dry_run:
                 s.rollback()
         return changes
+
+    def setup(self, account: str) -> tuple[str, str, str]:
+        """Timezone, schedules and templates in force, as workspace JSON."""
+        with self.db.session() as s:
+            zone = s.get(AccountZone, account)
+            schedules = s.scalars(
+                select(ScheduleRow)
+                .where(ScheduleRow.account == account)  # type: ignore[arg-type]
+                .order_by(ScheduleRow.sort)  # type: ignore[arg-type]
+            )
+            templates = s.scalars(
+                select(TemplateRow)
+                .where(TemplateRow.account == account)  # type: ignore[arg-type]
+                .order_by(TemplateRow.sort)  # type: ignore[arg-type]
+            )
+            return (
+                zone.timezone if zone else "UTC",
+                "[" + ",".join(r.spec for r in schedules) + "]",
+                "[" + ",".join(t.spec for t in templates) + "]",
+            )
 
     def roster(self, account: str) -> Roster:
         with self.db.session() as s:

@@ -27,6 +27,7 @@ class ScheduleRow(SchedulerTable, table=True):
     user_id: str = Field(primary_key=True)
     spec: str = Field(sa_column=Column(Text, nullable=False))
     follow_schedule: bool = False
+    sort: int = 0  # the workspace's order, so that an export reads as it was written
 
 
 class TemplateRow(SchedulerTable, table=True):

@@ -38,7 +38,7 @@ def test_cli_applies_imports_issues_tokens_and_services_stop_on_sigterm(
         assert "nothing was changed" in problems
 
         first = stack.cli("apply", str(workspace))
-        assert "user ursula added" in first and "group main added" in first
+        assert "user ursula: added" in first and "group main: added" in first
         assert stack.cli("apply", str(workspace)).strip().endswith("no changes")
 
         refused = stack.cli("import", str(bad_history), ok=False)

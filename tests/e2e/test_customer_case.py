@@ -198,8 +198,8 @@ async def test_the_example_applies_on_each_database_and_again_without_changes(
     text = EXAMPLE.read_text(encoding="utf-8")
     first = await any_stack.apply(text)
     assert first["ok"], first["problems"]
-    assert "template calls-evening added" in first["changes"]
-    assert "schedule of marina added" in first["changes"]
+    assert "template calls-evening: added" in first["changes"]
+    assert "schedule of marina: added" in first["changes"]
     again = await any_stack.apply(text)
     assert again == {"ok": True, "changes": [], "problems": []}
     answer = await on_duty(any_stack, tomsk("2026-11-07 08:59"), "call")
@@ -239,8 +239,8 @@ async def test_leadrouter_apply_accepts_the_example(
 
     code, out = await leadrouter_apply()
     assert code == 0, out
-    assert "template calls-evening added" in out
+    assert "template calls-evening: added" in out
     code, out = await leadrouter_apply()
-    assert (code, out.strip()) == (0, f"applied {EXAMPLE}: no changes")
+    assert (code, out.strip()) == (0, f"{EXAMPLE}: no changes")
     answer = await on_duty(stack, tomsk("2026-11-02 16:00"), "call")
     assert answer["template"]["id"] == "calls-evening"

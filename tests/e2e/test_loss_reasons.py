@@ -232,7 +232,9 @@ async def test_23_10_a_lost_stage_shows_its_reasons_and_only_a_lost_stage_has_th
     # Applying the same file again changes nothing; a changed list is a change.
     assert (await stack.apply(WORKSPACE))["changes"] == []
     changed = WORKSPACE.replace("[Duplicate]", "[Duplicate, Test lead]")
-    assert "stage sales/spam updated" in (await stack.apply(changed))["changes"]
+    assert (await stack.apply(changed))["changes"] == [
+        "stage sales/spam: loss_reasons [Duplicate] → [Duplicate, Test lead]"
+    ]
 
     bad = WORKSPACE.replace(
         "{id: won, kind: won}", "{id: won, kind: won, loss_reasons: [Cheap]}"

@@ -14,9 +14,9 @@ async def test_applying_the_same_workspace_twice_changes_nothing(
 ) -> None:
     first = await any_stack.apply(WORKSPACE)
     assert first["ok"]
-    assert "user ursula added" in first["changes"]
-    assert "group main added" in first["changes"]
-    assert "stage sales/won added" in first["changes"]
+    assert "user ursula: added" in first["changes"]
+    assert "group main: added" in first["changes"]
+    assert "pipeline sales: added" in first["changes"]
     second = await any_stack.apply(WORKSPACE)
     assert second == {"ok": True, "changes": [], "problems": []}
 

@@ -80,10 +80,10 @@ async def test_a_good_file_applies_and_again_changes_nothing(any_stack: Stack) -
     first = await apply(any_stack, GOOD)
     assert first["ok"], first["problems"]
     assert {
-        "schedule of ursula added",
-        "schedule of marina added",
-        "template calls added",
-        "template nights added",
+        "schedule of ursula: added",
+        "schedule of marina: added",
+        "template calls: added",
+        "template nights: added",
     } <= set(first["changes"])
     assert await apply(any_stack, GOOD) == {"ok": True, "changes": [], "problems": []}
 
@@ -98,17 +98,22 @@ async def test_changes_are_reported_per_schedule_and_template(stack: Stack) -> N
     )
     result = await apply(stack, edited)
     assert result["ok"], result["problems"]
-    assert sorted(
-        c for c in result["changes"] if "schedule" in c or "template" in c
-    ) == [
-        "schedule of ursula changed",
-        "template nights changed",
+    assert result["changes"] == [
+        "schedule of ursula: weekly.mon ['09:00-18:00'] → ['10:00-18:00']",
+        "template nights: participants [{user: marina, weight: 2}] → "
+        "[{user: marina, weight: 3}]",
     ]
     renamed = replace(edited, "  - id: calls\n", "  - id: calls-day\n")
     result = await apply(stack, renamed)
     assert result["ok"], result["problems"]
-    assert "template calls removed" in result["changes"]
-    assert "template calls-day added" in result["changes"]
+    # Without leave to remove, the template the file no longer names stays.
+    assert result["changes"] == ["template calls-day: added"]
+    result = await stack.data(
+        "mutation($y: String!) { applyWorkspace(yaml: $y, allowRemovals: true) "
+        "{ changes } }",
+        {"y": renamed},
+    )
+    assert result["applyWorkspace"]["changes"] == ["template calls: removed"]
 
 
 @pytest.mark.parametrize(

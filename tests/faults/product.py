@@ -34,7 +34,7 @@ INTERNALS = ("Traceback", 'File "', "grpc", "sqlalchemy", "psycopg", "sqlite")
 def apply_open_workspace(stack: ProcessStack, tmp: Path) -> None:
     workspace = tmp / "workspace.yaml"
     workspace.write_text(OPEN_WORKSPACE)
-    assert "group main added" in stack.cli("apply", str(workspace))
+    assert "group main: added" in stack.cli("apply", str(workspace))
 
 
 # Lead n was created n minutes after this, so the oldest has the lowest id.

@@ -291,7 +291,7 @@ def test_two_replicas_of_everything_claim_and_push_each_lead_once(
             tmp_path / "var", postgres_url, LEADROUTER_OTLP_ENDPOINT=endpoint
         ) as stack,
     ):
-        assert "group main added" in stack.cli("apply", str(workspace))
+        assert "group main: added" in stack.cli("apply", str(workspace))
         assert f"imported {leads} events" in stack.cli("import", str(history))
         first = asyncio.run(first_claim_trace(stack.gateways[0]))
         results = asyncio.run(presses(stack.gateways))

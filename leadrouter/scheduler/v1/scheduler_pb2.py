@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from leadrouter.common.v1 import common_pb2 as leadrouter_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'leadrouter/scheduler/v1/scheduler.proto\x12\x17leadrouter.scheduler.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!leadrouter/common/v1/common.proto\"{\n\x15\x41pplySchedulesRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x10\n\x08timezone\x18\x02 \x01(\t\x12\x16\n\x0eschedules_json\x18\x03 \x01(\t\x12\x16\n\x0etemplates_json\x18\x04 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x05 \x01(\x08\"n\n\x12SetPresenceRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0e\n\x06online\x18\x03 \x01(\x08\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x08UserDuty\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07working\x18\x02 \x01(\x08\x12\x0e\n\x06online\x18\x03 \x01(\x08\x12\x0f\n\x07on_duty\x18\x04 \x01(\x08\"[\n\x0eGetDutyRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x10\n\x08user_ids\x18\x02 \x03(\t\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x0fGetDutyResponse\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x05users\x18\x02 \x03(\x0b\x32!.leadrouter.scheduler.v1.UserDuty\"^\n\x08Interval\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\rUserIntervals\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x34\n\tintervals\x18\x02 \x03(\x0b\x32!.leadrouter.scheduler.v1.Interval\"\x91\x01\n\x1aGetWorkingIntervalsRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x10\n\x08user_ids\x18\x02 \x03(\t\x12(\n\x04\x66rom\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"T\n\x1bGetWorkingIntervalsResponse\x12\x35\n\x05users\x18\x01 \x03(\x0b\x32&.leadrouter.scheduler.v1.UserIntervals\"<\n\tLeadFacts\x12\x0f\n\x07\x63hannel\x18\x01 \x01(\t\x12\x10\n\x08pipeline\x18\x02 \x01(\t\x12\x0c\n\x04tags\x18\x03 \x03(\t\"_\n\x0bParticipant\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x05\x12/\n\x04\x64uty\x18\x03 \x01(\x0b\x32!.leadrouter.scheduler.v1.UserDuty\"\x94\x02\n\x08Template\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\talgorithm\x18\x02 \x01(\t\x12\x1a\n\x12\x66\x61llback_algorithm\x18\x03 \x01(\t\x12\x16\n\x0erespect_limits\x18\x04 \x01(\x08\x12\x14\n\x0ctarget_stage\x18\x05 \x01(\t\x12\x0c\n\x04hold\x18\x06 \x01(\x08\x12\x15\n\rfallback_user\x18\x07 \x01(\t\x12#\n\x16reassign_after_minutes\x18\x08 \x01(\x05H\x00\x88\x01\x01\x12:\n\x0cparticipants\x18\t \x03(\x0b\x32$.leadrouter.scheduler.v1.ParticipantB\x19\n\x17_reassign_after_minutes\"\x81\x01\n\x14MatchTemplateRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x30\n\x04lead\x18\x02 \x01(\x0b\x32\".leadrouter.scheduler.v1.LeadFacts\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8f\x01\n\x15MatchTemplateResponse\x12\x0f\n\x07matched\x18\x01 \x01(\x08\x12\x33\n\x08template\x18\x02 \x01(\x0b\x32!.leadrouter.scheduler.v1.Template\x12\x30\n\x0cnext_opening\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xa0\x04\n\tScheduler\x12\x63\n\x0e\x41pplySchedules\x12..leadrouter.scheduler.v1.ApplySchedulesRequest\x1a!.leadrouter.common.v1.ApplyResult\x12]\n\x0bSetPresence\x12+.leadrouter.scheduler.v1.SetPresenceRequest\x1a!.leadrouter.scheduler.v1.UserDuty\x12\\\n\x07GetDuty\x12\'.leadrouter.scheduler.v1.GetDutyRequest\x1a(.leadrouter.scheduler.v1.GetDutyResponse\x12\x80\x01\n\x13GetWorkingIntervals\x12\x33.leadrouter.scheduler.v1.GetWorkingIntervalsRequest\x1a\x34.leadrouter.scheduler.v1.GetWorkingIntervalsResponse\x12n\n\rMatchTemplate\x12-.leadrouter.scheduler.v1.MatchTemplateRequest\x1a..leadrouter.scheduler.v1.MatchTemplateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'leadrouter/scheduler/v1/scheduler.proto\x12\x17leadrouter.scheduler.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!leadrouter/common/v1/common.proto\"{\n\x15\x41pplySchedulesRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x10\n\x08timezone\x18\x02 \x01(\t\x12\x16\n\x0eschedules_json\x18\x03 \x01(\t\x12\x16\n\x0etemplates_json\x18\x04 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x05 \x01(\x08\"&\n\x13GetSchedulesRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\"X\n\x14GetSchedulesResponse\x12\x10\n\x08timezone\x18\x01 \x01(\t\x12\x16\n\x0eschedules_json\x18\x02 \x01(\t\x12\x16\n\x0etemplates_json\x18\x03 \x01(\t\"n\n\x12SetPresenceRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0e\n\x06online\x18\x03 \x01(\x08\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x08UserDuty\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07working\x18\x02 \x01(\x08\x12\x0e\n\x06online\x18\x03 \x01(\x08\x12\x0f\n\x07on_duty\x18\x04 \x01(\x08\"[\n\x0eGetDutyRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x10\n\x08user_ids\x18\x02 \x03(\t\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x0fGetDutyResponse\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x05users\x18\x02 \x03(\x0b\x32!.leadrouter.scheduler.v1.UserDuty\"^\n\x08Interval\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\rUserIntervals\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x34\n\tintervals\x18\x02 \x03(\x0b\x32!.leadrouter.scheduler.v1.Interval\"\x91\x01\n\x1aGetWorkingIntervalsRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x10\n\x08user_ids\x18\x02 \x03(\t\x12(\n\x04\x66rom\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"T\n\x1bGetWorkingIntervalsResponse\x12\x35\n\x05users\x18\x01 \x03(\x0b\x32&.leadrouter.scheduler.v1.UserIntervals\"<\n\tLeadFacts\x12\x0f\n\x07\x63hannel\x18\x01 \x01(\t\x12\x10\n\x08pipeline\x18\x02 \x01(\t\x12\x0c\n\x04tags\x18\x03 \x03(\t\"_\n\x0bParticipant\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x05\x12/\n\x04\x64uty\x18\x03 \x01(\x0b\x32!.leadrouter.scheduler.v1.UserDuty\"\x94\x02\n\x08Template\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\talgorithm\x18\x02 \x01(\t\x12\x1a\n\x12\x66\x61llback_algorithm\x18\x03 \x01(\t\x12\x16\n\x0erespect_limits\x18\x04 \x01(\x08\x12\x14\n\x0ctarget_stage\x18\x05 \x01(\t\x12\x0c\n\x04hold\x18\x06 \x01(\x08\x12\x15\n\rfallback_user\x18\x07 \x01(\t\x12#\n\x16reassign_after_minutes\x18\x08 \x01(\x05H\x00\x88\x01\x01\x12:\n\x0cparticipants\x18\t \x03(\x0b\x32$.leadrouter.scheduler.v1.ParticipantB\x19\n\x17_reassign_after_minutes\"\x81\x01\n\x14MatchTemplateRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x30\n\x04lead\x18\x02 \x01(\x0b\x32\".leadrouter.scheduler.v1.LeadFacts\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8f\x01\n\x15MatchTemplateResponse\x12\x0f\n\x07matched\x18\x01 \x01(\x08\x12\x33\n\x08template\x18\x02 \x01(\x0b\x32!.leadrouter.scheduler.v1.Template\x12\x30\n\x0cnext_opening\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\x8d\x05\n\tScheduler\x12\x63\n\x0e\x41pplySchedules\x12..leadrouter.scheduler.v1.ApplySchedulesRequest\x1a!.leadrouter.common.v1.ApplyResult\x12k\n\x0cGetSchedules\x12,.leadrouter.scheduler.v1.GetSchedulesRequest\x1a-.leadrouter.scheduler.v1.GetSchedulesResponse\x12]\n\x0bSetPresence\x12+.leadrouter.scheduler.v1.SetPresenceRequest\x1a!.leadrouter.scheduler.v1.UserDuty\x12\\\n\x07GetDuty\x12\'.leadrouter.scheduler.v1.GetDutyRequest\x1a(.leadrouter.scheduler.v1.GetDutyResponse\x12\x80\x01\n\x13GetWorkingIntervals\x12\x33.leadrouter.scheduler.v1.GetWorkingIntervalsRequest\x1a\x34.leadrouter.scheduler.v1.GetWorkingIntervalsResponse\x12n\n\rMatchTemplate\x12-.leadrouter.scheduler.v1.MatchTemplateRequest\x1a..leadrouter.scheduler.v1.MatchTemplateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,32 +35,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_APPLYSCHEDULESREQUEST']._serialized_start=136
   _globals['_APPLYSCHEDULESREQUEST']._serialized_end=259
-  _globals['_SETPRESENCEREQUEST']._serialized_start=261
-  _globals['_SETPRESENCEREQUEST']._serialized_end=371
-  _globals['_USERDUTY']._serialized_start=373
-  _globals['_USERDUTY']._serialized_end=450
-  _globals['_GETDUTYREQUEST']._serialized_start=452
-  _globals['_GETDUTYREQUEST']._serialized_end=543
-  _globals['_GETDUTYRESPONSE']._serialized_start=545
-  _globals['_GETDUTYRESPONSE']._serialized_end=652
-  _globals['_INTERVAL']._serialized_start=654
-  _globals['_INTERVAL']._serialized_end=748
-  _globals['_USERINTERVALS']._serialized_start=750
-  _globals['_USERINTERVALS']._serialized_end=836
-  _globals['_GETWORKINGINTERVALSREQUEST']._serialized_start=839
-  _globals['_GETWORKINGINTERVALSREQUEST']._serialized_end=984
-  _globals['_GETWORKINGINTERVALSRESPONSE']._serialized_start=986
-  _globals['_GETWORKINGINTERVALSRESPONSE']._serialized_end=1070
-  _globals['_LEADFACTS']._serialized_start=1072
-  _globals['_LEADFACTS']._serialized_end=1132
-  _globals['_PARTICIPANT']._serialized_start=1134
-  _globals['_PARTICIPANT']._serialized_end=1229
-  _globals['_TEMPLATE']._serialized_start=1232
-  _globals['_TEMPLATE']._serialized_end=1508
-  _globals['_MATCHTEMPLATEREQUEST']._serialized_start=1511
-  _globals['_MATCHTEMPLATEREQUEST']._serialized_end=1640
-  _globals['_MATCHTEMPLATERESPONSE']._serialized_start=1643
-  _globals['_MATCHTEMPLATERESPONSE']._serialized_end=1786
-  _globals['_SCHEDULER']._serialized_start=1789
-  _globals['_SCHEDULER']._serialized_end=2333
+  _globals['_GETSCHEDULESREQUEST']._serialized_start=261
+  _globals['_GETSCHEDULESREQUEST']._serialized_end=299
+  _globals['_GETSCHEDULESRESPONSE']._serialized_start=301
+  _globals['_GETSCHEDULESRESPONSE']._serialized_end=389
+  _globals['_SETPRESENCEREQUEST']._serialized_start=391
+  _globals['_SETPRESENCEREQUEST']._serialized_end=501
+  _globals['_USERDUTY']._serialized_start=503
+  _globals['_USERDUTY']._serialized_end=580
+  _globals['_GETDUTYREQUEST']._serialized_start=582
+  _globals['_GETDUTYREQUEST']._serialized_end=673
+  _globals['_GETDUTYRESPONSE']._serialized_start=675
+  _globals['_GETDUTYRESPONSE']._serialized_end=782
+  _globals['_INTERVAL']._serialized_start=784
+  _globals['_INTERVAL']._serialized_end=878
+  _globals['_USERINTERVALS']._serialized_start=880
+  _globals['_USERINTERVALS']._serialized_end=966
+  _globals['_GETWORKINGINTERVALSREQUEST']._serialized_start=969
+  _globals['_GETWORKINGINTERVALSREQUEST']._serialized_end=1114
+  _globals['_GETWORKINGINTERVALSRESPONSE']._serialized_start=1116
+  _globals['_GETWORKINGINTERVALSRESPONSE']._serialized_end=1200
+  _globals['_LEADFACTS']._serialized_start=1202
+  _globals['_LEADFACTS']._serialized_end=1262
+  _globals['_PARTICIPANT']._serialized_start=1264
+  _globals['_PARTICIPANT']._serialized_end=1359
+  _globals['_TEMPLATE']._serialized_start=1362
+  _globals['_TEMPLATE']._serialized_end=1638
+  _globals['_MATCHTEMPLATEREQUEST']._serialized_start=1641
+  _globals['_MATCHTEMPLATEREQUEST']._serialized_end=1770
+  _globals['_MATCHTEMPLATERESPONSE']._serialized_start=1773
+  _globals['_MATCHTEMPLATERESPONSE']._serialized_end=1916
+  _globals['_SCHEDULER']._serialized_start=1919
+  _globals['_SCHEDULER']._serialized_end=2572
 # @@protoc_insertion_point(module_scope)

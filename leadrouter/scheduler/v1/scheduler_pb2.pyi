@@ -53,6 +53,52 @@ class ApplySchedulesRequest(_message.Message):
 Global___ApplySchedulesRequest: _TypeAlias = ApplySchedulesRequest  # noqa: Y015
 
 @_typing.final
+class GetSchedulesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSchedulesRequest: _TypeAlias = GetSchedulesRequest  # noqa: Y015
+
+@_typing.final
+class GetSchedulesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIMEZONE_FIELD_NUMBER: _builtins.int
+    SCHEDULES_JSON_FIELD_NUMBER: _builtins.int
+    TEMPLATES_JSON_FIELD_NUMBER: _builtins.int
+    timezone: _builtins.str
+    schedules_json: _builtins.str
+    """in the order they were given"""
+    templates_json: _builtins.str
+    """in their order of precedence"""
+    def __init__(
+        self,
+        *,
+        timezone: _builtins.str = ...,
+        schedules_json: _builtins.str = ...,
+        templates_json: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["schedules_json", b"schedules_json", "templates_json", b"templates_json", "timezone", b"timezone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSchedulesResponse: _TypeAlias = GetSchedulesResponse  # noqa: Y015
+
+@_typing.final
 class SetPresenceRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

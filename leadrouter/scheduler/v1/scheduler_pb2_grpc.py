@@ -40,6 +40,11 @@ class SchedulerStub:
                 request_serializer=leadrouter_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySchedulesRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_common_dot_v1_dot_common__pb2.ApplyResult.FromString,
                 _registered_method=True)
+        self.GetSchedules = channel.unary_unary(
+                '/leadrouter.scheduler.v1.Scheduler/GetSchedules',
+                request_serializer=leadrouter_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSchedulesRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSchedulesResponse.FromString,
+                _registered_method=True)
         self.SetPresence = channel.unary_unary(
                 '/leadrouter.scheduler.v1.Scheduler/SetPresence',
                 request_serializer=leadrouter_dot_scheduler_dot_v1_dot_scheduler__pb2.SetPresenceRequest.SerializeToString,
@@ -67,6 +72,13 @@ class SchedulerServicer:
 
     def ApplySchedules(self, request, context):
         """Schedules and templates of an account, as the workspace document's JSON.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSchedules(self, request, context):
+        """The schedules and templates in force, as ApplySchedules took them.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -106,6 +118,11 @@ def add_SchedulerServicer_to_server(servicer, server):
                     servicer.ApplySchedules,
                     request_deserializer=leadrouter_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySchedulesRequest.FromString,
                     response_serializer=leadrouter_dot_common_dot_v1_dot_common__pb2.ApplyResult.SerializeToString,
+            ),
+            'GetSchedules': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSchedules,
+                    request_deserializer=leadrouter_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSchedulesRequest.FromString,
+                    response_serializer=leadrouter_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSchedulesResponse.SerializeToString,
             ),
             'SetPresence': grpc.unary_unary_rpc_method_handler(
                     servicer.SetPresence,
@@ -155,6 +172,33 @@ class Scheduler:
             '/leadrouter.scheduler.v1.Scheduler/ApplySchedules',
             leadrouter_dot_scheduler_dot_v1_dot_scheduler__pb2.ApplySchedulesRequest.SerializeToString,
             leadrouter_dot_common_dot_v1_dot_common__pb2.ApplyResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSchedules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.scheduler.v1.Scheduler/GetSchedules',
+            leadrouter_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSchedulesRequest.SerializeToString,
+            leadrouter_dot_scheduler_dot_v1_dot_scheduler__pb2.GetSchedulesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -34,6 +34,8 @@ class SchedulerStub:
     def __new__(cls, channel: _aio.Channel) -> SchedulerAsyncStub: ...
     ApplySchedules: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.ApplySchedulesRequest, _common_pb2.ApplyResult]
     """Schedules and templates of an account, as the workspace document's JSON."""
+    GetSchedules: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.GetSchedulesRequest, _scheduler_pb2.GetSchedulesResponse]
+    """The schedules and templates in force, as ApplySchedules took them."""
     SetPresence: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.SetPresenceRequest, _scheduler_pb2.UserDuty]
     GetDuty: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.GetDutyRequest, _scheduler_pb2.GetDutyResponse]
     """Duty state of many users at one instant."""
@@ -47,6 +49,8 @@ class SchedulerAsyncStub(SchedulerStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ApplySchedules: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.ApplySchedulesRequest, _common_pb2.ApplyResult]  # type: ignore[assignment]
     """Schedules and templates of an account, as the workspace document's JSON."""
+    GetSchedules: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.GetSchedulesRequest, _scheduler_pb2.GetSchedulesResponse]  # type: ignore[assignment]
+    """The schedules and templates in force, as ApplySchedules took them."""
     SetPresence: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.SetPresenceRequest, _scheduler_pb2.UserDuty]  # type: ignore[assignment]
     GetDuty: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.GetDutyRequest, _scheduler_pb2.GetDutyResponse]  # type: ignore[assignment]
     """Duty state of many users at one instant."""
@@ -63,6 +67,14 @@ class SchedulerServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_common_pb2.ApplyResult, _abc.Awaitable[_common_pb2.ApplyResult]]:
         """Schedules and templates of an account, as the workspace document's JSON."""
+
+    @_abc_1.abstractmethod
+    def GetSchedules(
+        self,
+        request: _scheduler_pb2.GetSchedulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduler_pb2.GetSchedulesResponse, _abc.Awaitable[_scheduler_pb2.GetSchedulesResponse]]:
+        """The schedules and templates in force, as ApplySchedules took them."""
 
     @_abc_1.abstractmethod
     def SetPresence(

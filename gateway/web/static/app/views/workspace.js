@@ -4,8 +4,10 @@ import { gql } from "../api.js";
 import { h, replace, announce } from "../dom.js";
 import { t } from "../i18n.js";
 
-const APPLY = `mutation($y: String!, $dry: Boolean!) {
-  applyWorkspace(yaml: $y, dryRun: $dry) { ok changes problems { path message } }
+const APPLY = `mutation($y: String!, $dry: Boolean!, $prune: Boolean!) {
+  applyWorkspace(yaml: $y, dryRun: $dry, allowRemovals: $prune) {
+    ok changes changeList { removal } problems { path message }
+  }
 }`;
 
 export async function render(ctx) {
@@ -15,6 +17,7 @@ export async function render(ctx) {
   const report = h("div", { id: "ws-report", tabindex: "-1" });
   const check = h("button", { type: "button" }, t("workspace.check"));
   const apply = h("button", { type: "button", class: "primary" }, t("workspace.apply"));
+  const prune = h("input", { id: "ws-prune", type: "checkbox" });
 
   file.addEventListener("change", async () => {
     const chosen = file.files?.[0];
@@ -23,13 +26,9 @@ export async function render(ctx) {
 
   async function run(dryRun) {
     const yaml = text.value;
-    if (!yaml.trim()) {
-      text.focus();
-      return;
-    }
     check.disabled = apply.disabled = true;
     try {
-      const result = (await gql(APPLY, { y: yaml, dry: dryRun })).applyWorkspace;
+      const result = (await gql(APPLY, { y: yaml, dry: dryRun, prune: prune.checked })).applyWorkspace;
       showReport(result, dryRun);
     } catch (error) {
       replace(report, h("p", { class: "notice bad", role: "alert" }, t("error.generic", { message: error.message })));
@@ -66,7 +65,11 @@ export async function render(ctx) {
         h("p", { class: "notice ok", role: "status" }, dryRun ? t("workspace.okDry") : t("workspace.ok")),
         h("h2", {}, t("workspace.changes")),
         result.changes.length
-          ? h("ul", {}, result.changes.map((c) => h("li", {}, c)))
+          ? h(
+              "ul",
+              { class: "changes" },
+              result.changes.map((c, i) => h("li", { class: result.changeList[i].removal ? "removal" : "" }, c)),
+            )
           : h("p", { class: "muted" }, t("workspace.noChanges")),
       );
     }
@@ -83,6 +86,7 @@ export async function render(ctx) {
       { class: "card" },
       h("div", { class: "field" }, h("label", { for: "ws-file" }, t("workspace.file")), file),
       h("div", { class: "field", style: { marginTop: ".8rem" } }, h("label", { for: "ws-text" }, t("workspace.text")), text),
+      h("div", { class: "field", style: { marginTop: ".8rem" } }, h("label", { for: "ws-prune" }, prune, " ", t("workspace.prune"))),
       h("div", { class: "row", style: { marginTop: ".8rem" } }, check, apply),
     ),
     report,
