@@ -25,15 +25,18 @@ from gateway.schema import schema
 from gateway.subscriptions import authenticate_connection
 from gateway.web import web_routes
 from gateway.webhooks import amocrm_middleware, amocrm_routes
+from leadrouter import messages
 from leadrouter.amocrm_token import SpentTokens, widget_caller
 from leadrouter.auth import Caller, verify_token
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock, SystemClock
 from leadrouter.config import SERVICES, Settings
-from leadrouter.errors import Unauthenticated
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.errors import LeadrouterError, Unauthenticated
 from leadrouter.metrics import exposition
 from leadrouter.ratelimit import RateLimits
 from leadrouter.rpc import wait_for_health
+from leadrouter.timestamps import optional_ts
 
 
 def bearer(headers: Any) -> str | None:
@@ -103,6 +106,23 @@ class GatewayGraphQL(GraphQL[Context, None]):
         await authenticate_connection(context, self.authenticate)
 
 
+async def amocrm_health(clients: Clients, account: str) -> str:
+    try:
+        msg = await clients.crm.call(
+            "GetConnection", crm_pb2.GetConnectionRequest(account=account), timeout=1.0
+        )
+    except LeadrouterError as error:
+        return f"amoCRM state unknown: {error}"
+    return messages.amocrm_health(
+        block=msg.block,
+        next_attempt=optional_ts(msg, "next_attempt_at"),
+        waiting=msg.waiting_writes,
+        synced=msg.synced,
+        progress=msg.sync_progress,
+        webhook=msg.webhook,
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     clients: Clients | None = None,
@@ -125,7 +145,12 @@ def create_app(
                 except TimeoutError:
                     down.append(service)
         status = 503 if down else 200
-        return JSONResponse({"ready": not down, "down": down}, status_code=status)
+        body: dict[str, Any] = {"ready": not down, "down": down}
+        if settings.crm == "amocrm" and "crm" not in down:
+            # amoCRM refusing the account does not make this service unready:
+            # changes wait and go later. The line says so to whoever looks.
+            body["amocrm"] = await amocrm_health(clients, settings.account)
+        return JSONResponse(body, status_code=status)
 
     async def metrics(_: Request) -> Response:
         body, content_type = exposition()

@@ -7,6 +7,8 @@ replace this module's wording without touching the code that raises them.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 # -- who sees what -----------------------------------------------------------
 
 
@@ -112,6 +114,51 @@ def widget_token_spent() -> str:
         "the amoCRM widget token was used already: each opens one session; "
         "reload the amoCRM page"
     )
+
+
+# -- amoCRM, as the health answer says it -----------------------------------
+
+HOOK_WORDS = {
+    "working": "webhooks work",
+    "missing": "the webhook is missing; events are read every minute",
+    "disabled": "amoCRM switched the webhook off; events are read every minute",
+    "not_allowed": (
+        "the account's plan allows no API webhooks; events are read every minute"
+    ),
+    "no_public_url": (
+        "no public URL for webhooks (LEADROUTER_AMOCRM_PUBLIC_URL); events are "
+        "read every minute"
+    ),
+    "unknown": "webhooks not checked yet",
+}
+
+
+def _changes(count: int) -> str:
+    return f"{count} change waits" if count == 1 else f"{count} changes wait"
+
+
+def amocrm_health(
+    *,
+    block: str,
+    next_attempt: datetime | None,
+    waiting: int,
+    synced: bool,
+    progress: str,
+    webhook: str,
+) -> str:
+    """One line: "amoCRM has blocked this account until 07:05 UTC; 3 changes wait"."""
+    when = f"{next_attempt:%H:%M} UTC" if next_attempt is not None else "later"
+    if block == "blocked":
+        return f"amoCRM has blocked this account until {when}; {_changes(waiting)}"
+    if block == "not_paid":
+        return (
+            "amoCRM takes no changes: the account's subscription has ended; next "
+            f"try at {when}; {_changes(waiting)}"
+        )
+    if not synced:
+        return progress
+    hooks = HOOK_WORDS.get(webhook, webhook)
+    return f"amoCRM connected; {hooks}; {_changes(waiting)}"
 
 
 # -- GraphQL over HTTP -----------------------------------------------------------

@@ -94,6 +94,19 @@ OUTBOX_DEPTH = Gauge(
     "Changes waiting in the outbox to be written to the external CRM.",
     ["account"],
 )
+AMOCRM_BLOCKED = Gauge(
+    "leadrouter_amocrm_blocked",
+    "1 while amoCRM refuses the whole account: reason blocked (403 after "
+    "overruns of the rate limit) or not_paid (402, the subscription ended). "
+    "Writes wait meanwhile; none is given up.",
+    ["account", "reason"],
+)
+AMOCRM_NEXT_ATTEMPT = Gauge(
+    "leadrouter_amocrm_next_attempt_timestamp_seconds",
+    "While amoCRM refuses the account: when it is asked again (Unix time); 0 "
+    "while it serves the account.",
+    ["account"],
+)
 
 # Every gRPC server (filled in by the tracing interceptor).
 RPC_SERVED = Histogram(

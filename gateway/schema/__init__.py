@@ -16,6 +16,7 @@ from strawberry.types import ExecutionContext
 from gateway.errors import ErrorCodes
 from gateway.query_cache import CachedDocuments
 from gateway.schema.claims import ClaimMutations, DecisionQueries
+from gateway.schema.connection import ConnectionQueries
 from gateway.schema.crm import CrmMutations, CrmQueries
 from gateway.schema.groups import GroupQueries
 from gateway.schema.intake import EventMutations, IntakeMutations
@@ -43,6 +44,7 @@ Query = merge_types(
         SettingsQueries,
         WhatIfQueries,
         WaitingQueries,
+        ConnectionQueries,
     ),
 )
 Mutation = merge_types(

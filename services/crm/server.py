@@ -429,6 +429,12 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         )
 
     @handles_errors
+    async def GetConnection(
+        self, request: crm_pb2.GetConnectionRequest, context: Ctx
+    ) -> crm_pb2.Connection:
+        return crm_pb2.Connection(crm="builtin")  # the CRM of record is this one
+
+    @handles_errors
     async def AcceptWebhook(
         self, request: crm_pb2.AcceptWebhookRequest, context: Ctx
     ) -> crm_pb2.AcceptWebhookResponse:

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from leadrouter.clock import FixedClock
+from leadrouter.config import Settings
 from leadrouter.db import Database
 from services.crm.amocrm.client import (
     AmoClient,
@@ -28,7 +29,7 @@ from services.crm.amocrm.client import (
     OAuth,
     sleeper_for,
 )
-from services.crm.amocrm.connector import HOOK_SETTINGS
+from services.crm.amocrm.connector import HOOK_SETTINGS, AmoConnector
 from services.crm.amocrm.emulator import AmoEmulator
 from services.crm.amocrm.sync import Syncer
 from services.crm.store import CrmStore
@@ -162,6 +163,33 @@ def syncer_for(
         subdomain="emulated",
         **kwargs,
     )
+
+
+def connector_settings(emulator: AmoEmulator, **changes: Any) -> Settings:
+    """The crm service's amoCRM settings for the emulated account."""
+    values: dict[str, Any] = {
+        "crm": "amocrm",
+        "account": ACCOUNT,
+        "amocrm_subdomain": emulator.subdomain,
+        "amocrm_base_url": emulator.url,
+        "amocrm_long_lived_token": emulator.issue_long_lived_token(),
+        "amocrm_account_id": emulator.account_id,
+        "amocrm_technical_users": str(emulator.exchange_user),
+        **changes,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+async def connector(
+    emulator: AmoEmulator, crm_db: Database, clock: FixedClock
+) -> AsyncIterator[AmoConnector]:
+    """The crm service's amoCRM worker, driven step by step on the test's clock."""
+    worker = AmoConnector(connector_settings(emulator), crm_db, clock)
+    try:
+        yield worker
+    finally:
+        await worker.stop()
 
 
 @pytest.fixture

@@ -62,6 +62,7 @@ ALLOWED: dict[str, set[str]] = {
     "query.presence": STAFF,
     "query.simulate": {"admin"},
     "query.waitingLeads": {"admin", "viewer"},
+    "query.crmConnection": EVERYONE,
     "mutation.claimLead": {"admin", *MANAGERS},
     "mutation.submitLead": {"admin", "partner"},
     "mutation.recordEvents": {"admin", "partner"},

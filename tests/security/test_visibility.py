@@ -543,9 +543,11 @@ TABLE: list[tuple[str, Probe, dict[str, str]]] = [
     ),
 ]
 # Root fields that read no one's figures: the caller, the setup and the
-# directory, a proposal's replay (admins only), and mutations.
+# directory, a proposal's replay (admins only), how the CRM is reached, and
+# mutations.
 NOT_PERSONAL = {
     "query.viewer",
+    "query.crmConnection",
     "query.groups",
     "query.group",
     "query.users",

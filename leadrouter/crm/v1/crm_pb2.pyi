@@ -1641,3 +1641,94 @@ class AssignLeadsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AssignLeadsResponse: _TypeAlias = AssignLeadsResponse  # noqa: Y015
+
+@_typing.final
+class GetConnectionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConnectionRequest: _TypeAlias = GetConnectionRequest  # noqa: Y015
+
+@_typing.final
+class Connection(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CRM_FIELD_NUMBER: _builtins.int
+    SUBDOMAIN_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    SYNCED_FIELD_NUMBER: _builtins.int
+    SYNC_PROGRESS_FIELD_NUMBER: _builtins.int
+    BLOCK_FIELD_NUMBER: _builtins.int
+    BLOCKED_SINCE_FIELD_NUMBER: _builtins.int
+    NEXT_ATTEMPT_AT_FIELD_NUMBER: _builtins.int
+    WAITING_WRITES_FIELD_NUMBER: _builtins.int
+    WEBHOOK_FIELD_NUMBER: _builtins.int
+    WEBHOOK_CHECKED_AT_FIELD_NUMBER: _builtins.int
+    RECONCILE_EVERY_SECONDS_FIELD_NUMBER: _builtins.int
+    RECONCILED_UNTIL_FIELD_NUMBER: _builtins.int
+    crm: _builtins.str
+    """builtin | amocrm"""
+    subdomain: _builtins.str
+    account_id: _builtins.int
+    """amoCRM's id of the account, once read"""
+    synced: _builtins.bool
+    """the first sync has finished"""
+    sync_progress: _builtins.str
+    """"amoCRM sync: tasks, page 3 next (...)" """
+    block: _builtins.str
+    """"" while amoCRM serves the account; "blocked" after a 403 block of the
+    whole account, "not_paid" after a 402 (the subscription has ended).
+    """
+    waiting_writes: _builtins.int
+    """changes kept for amoCRM, none given up"""
+    webhook: _builtins.str
+    """working | missing | disabled | not_allowed (the plan forbids API webhooks)
+    | no_public_url | unknown (not checked yet)
+    """
+    reconcile_every_seconds: _builtins.float
+    @_builtins.property
+    def blocked_since(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def next_attempt_at(self) -> _timestamp_pb2.Timestamp:
+        """when amoCRM is asked again"""
+
+    @_builtins.property
+    def webhook_checked_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def reconciled_until(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        crm: _builtins.str = ...,
+        subdomain: _builtins.str = ...,
+        account_id: _builtins.int = ...,
+        synced: _builtins.bool = ...,
+        sync_progress: _builtins.str = ...,
+        block: _builtins.str = ...,
+        blocked_since: _timestamp_pb2.Timestamp | None = ...,
+        next_attempt_at: _timestamp_pb2.Timestamp | None = ...,
+        waiting_writes: _builtins.int = ...,
+        webhook: _builtins.str = ...,
+        webhook_checked_at: _timestamp_pb2.Timestamp | None = ...,
+        reconcile_every_seconds: _builtins.float = ...,
+        reconciled_until: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["blocked_since", b"blocked_since", "next_attempt_at", b"next_attempt_at", "reconciled_until", b"reconciled_until", "webhook_checked_at", b"webhook_checked_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "block", b"block", "blocked_since", b"blocked_since", "crm", b"crm", "next_attempt_at", b"next_attempt_at", "reconcile_every_seconds", b"reconcile_every_seconds", "reconciled_until", b"reconciled_until", "subdomain", b"subdomain", "sync_progress", b"sync_progress", "synced", b"synced", "waiting_writes", b"waiting_writes", "webhook", b"webhook", "webhook_checked_at", b"webhook_checked_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Connection: _TypeAlias = Connection  # noqa: Y015

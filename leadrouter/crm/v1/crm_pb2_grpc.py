@@ -125,6 +125,11 @@ class CrmStub:
                 request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsResponse.FromString,
                 _registered_method=True)
+        self.GetConnection = channel.unary_unary(
+                '/leadrouter.crm.v1.Crm/GetConnection',
+                request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetConnectionRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.Connection.FromString,
+                _registered_method=True)
 
 
 class CrmServicer:
@@ -254,6 +259,14 @@ class CrmServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetConnection(self, request, context):
+        """How the CRM of record is reached: in amoCRM mode, a block of the account,
+        the writes that wait, and whether webhooks work.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CrmServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -346,6 +359,11 @@ def add_CrmServicer_to_server(servicer, server):
                     servicer.AssignLeads,
                     request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsRequest.FromString,
                     response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsResponse.SerializeToString,
+            ),
+            'GetConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConnection,
+                    request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetConnectionRequest.FromString,
+                    response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.Connection.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -834,6 +852,33 @@ class Crm:
             '/leadrouter.crm.v1.Crm/AssignLeads',
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsRequest.SerializeToString,
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.AssignLeadsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.crm.v1.Crm/GetConnection',
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetConnectionRequest.SerializeToString,
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.Connection.FromString,
             options,
             channel_credentials,
             insecure,

@@ -68,6 +68,10 @@ class CrmStub:
     """Manual mode: one batch of assignments in one transaction, each exactly
     once per operation id.
     """
+    GetConnection: _grpc.UnaryUnaryMultiCallable[_crm_pb2.GetConnectionRequest, _crm_pb2.Connection]
+    """How the CRM of record is reached: in amoCRM mode, a block of the account,
+    the writes that wait, and whether webhooks work.
+    """
 
 @_typing.type_check_only
 class CrmAsyncStub(CrmStub):
@@ -107,6 +111,10 @@ class CrmAsyncStub(CrmStub):
     AssignLeads: _aio.UnaryUnaryMultiCallable[_crm_pb2.AssignLeadsRequest, _crm_pb2.AssignLeadsResponse]  # type: ignore[assignment]
     """Manual mode: one batch of assignments in one transaction, each exactly
     once per operation id.
+    """
+    GetConnection: _aio.UnaryUnaryMultiCallable[_crm_pb2.GetConnectionRequest, _crm_pb2.Connection]  # type: ignore[assignment]
+    """How the CRM of record is reached: in amoCRM mode, a block of the account,
+    the writes that wait, and whether webhooks work.
     """
 
 class CrmServicer(metaclass=_abc_1.ABCMeta):
@@ -252,6 +260,16 @@ class CrmServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_crm_pb2.AssignLeadsResponse, _abc.Awaitable[_crm_pb2.AssignLeadsResponse]]:
         """Manual mode: one batch of assignments in one transaction, each exactly
         once per operation id.
+        """
+
+    @_abc_1.abstractmethod
+    def GetConnection(
+        self,
+        request: _crm_pb2.GetConnectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_crm_pb2.Connection, _abc.Awaitable[_crm_pb2.Connection]]:
+        """How the CRM of record is reached: in amoCRM mode, a block of the account,
+        the writes that wait, and whether webhooks work.
         """
 
 def add_CrmServicer_to_server(servicer: CrmServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

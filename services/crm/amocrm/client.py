@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 Sleeper = Callable[[float], Awaitable[None]]
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
+# The whole account refused: "403 | Аккаунт заблокирован, за неоднократное
+# превышение количества запросов в секунду", "402 | Подписка закончилась".
+BLOCKING = frozenset({402, 403})
 BATCH = 50  # amoCRM takes 250 at most and recommends 50
 
 
@@ -37,6 +40,16 @@ class AmoUnavailable(Unavailable):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class AmoBlocked(AmoUnavailable):
+    """amoCRM refuses the whole account (403 block, 402 not paid), not a request."""
+
+    def __init__(
+        self, message: str, status: int, not_before: datetime | None = None
+    ) -> None:
+        super().__init__(message, status)
+        self.not_before = not_before
 
 
 class AmoRefused(LeadrouterError):
@@ -347,9 +360,9 @@ def refusal(method: str, path: str, reply: httpx.Response) -> AmoRefused:
                 f"{e.get('code')} ({e.get('detail')})"
             )
     if status == 402:
-        parts.append("the amoCRM account is not paid")
+        parts.append("the amoCRM account is not paid (the subscription has ended)")
     if status == 403:
-        parts.append("amoCRM blocked the integration (too many requests or no rights)")
+        parts.append("amoCRM has blocked the account (too many requests or no rights)")
     message = "; ".join(parts)
     if status == 401:
         return AmoAuthFailed(message, status)
@@ -465,9 +478,22 @@ class AmoClient:
                 continue
             if reply.status_code == 204:
                 return None
+            if reply.status_code in BLOCKING:
+                raise AmoBlocked(
+                    str(refusal(method, shown, reply)),
+                    reply.status_code,
+                    self._retry_after(reply),
+                )
             if reply.status_code >= 300:
                 raise refusal(method, shown, reply)
             return reply.json()
+
+    def _retry_after(self, reply: httpx.Response) -> datetime | None:
+        try:
+            seconds = float(reply.headers.get("retry-after", ""))
+        except ValueError:
+            return None
+        return self.clock.now() + timedelta(seconds=seconds)
 
     def _url(self, path: str) -> str:
         """Links amoCRM returns are followed on the configured host only."""

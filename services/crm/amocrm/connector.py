@@ -21,10 +21,13 @@ from sqlalchemy.engine import Connection
 
 from leadrouter.clock import Clock
 from leadrouter.config import Settings
+from leadrouter.crm.v1 import crm_pb2
 from leadrouter.crm_api import CrmApiTransport
 from leadrouter.db import Database
 from leadrouter.timestamps import utc
+from services.crm.amocrm.block import Block, BlockRecord, started
 from services.crm.amocrm.client import (
+    AmoBlocked,
     AmoClient,
     Auth,
     DbTokenStore,
@@ -35,8 +38,12 @@ from services.crm.amocrm.client import (
     TokenStore,
     sleeper_for,
 )
+from services.crm.amocrm.connection import (
+    connection_message,
+    sync_state,
+)
 from services.crm.amocrm.outbox import Outbox, backoff
-from services.crm.amocrm.sync import Syncer
+from services.crm.amocrm.sync import Progress, Syncer
 from services.crm.amocrm.tables import AmoSync
 from services.crm.store import CrmStore
 
@@ -125,6 +132,9 @@ class AmoConnector:
             ),
         )
         self.synced = False
+        self.blocks = BlockRecord(db, self.account)
+        self.block: Block | None = None
+        self._block_loaded = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._leader: Connection | None = None
@@ -166,17 +176,72 @@ class AmoConnector:
 
     # -- one pass ------------------------------------------------------------
     async def step(self) -> None:
-        """Everything due, in order; a failing job waits, the others go on."""
+        """Everything due, in order; a failing job waits, the others go on.
+        While amoCRM refuses the whole account, nothing is sent at all."""
         if not await self.db.run(self._leading):
             return
-        await self._job("authorize", self._authorize)
-        await self._job("sync", self._sync)
-        if not self.synced:
+        if not await self._served():
             return
-        await self._job("webhook", self._register_webhook)
-        await self._job("outbox", self._flush)
-        await self._job("inbox", self._inbox)
-        await self._job("reconcile", self._reconcile)
+        jobs: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("authorize", self._authorize),
+            ("sync", self._sync),
+            ("webhook", self._register_webhook),
+            ("outbox", self._flush),
+            ("inbox", self._inbox),
+            ("reconcile", self._reconcile),
+        ]
+        for name, job in jobs:
+            if self.block is not None or (name == "webhook" and not self.synced):
+                return
+            await self._job(name, job)
+
+    # -- blocks of the whole account ------------------------------------------
+    async def _served(self) -> bool:
+        """False while amoCRM blocks the account; once the pause is over, one
+        cheap request asks whether the block has ended."""
+        if not self._block_loaded:
+            self.block = await self.db.run(self.blocks.load)
+            self.blocks.show(self.block)
+            self._block_loaded = True
+        block = self.block
+        if block is None:
+            return True
+        if self.clock.now() < block.until:
+            return False
+        try:
+            await self.amo.request("GET", "/api/v4/account")
+        except AmoBlocked as error:
+            await self._blocked(error)
+            return False
+        except Exception as error:  # amoCRM unreachable: the block stands
+            log.warning("amoCRM: asking whether the block ended failed: %s", error)
+            return False
+        self.block = None
+        await self.db.run(self.blocks.save, None)
+        waiting = await self.outbox.pending()
+        log.warning(
+            "amoCRM serves the account again after %s; %d changes wait and go now",
+            self.clock.now() - block.since,
+            waiting,
+        )
+        return True
+
+    async def _blocked(self, error: AmoBlocked) -> None:
+        now = self.clock.now()
+        status = error.status or 403
+        if self.block is None:
+            self.block = started(status, now, str(error), error.not_before)
+        else:
+            self.block = self.block.next(status, now, str(error), error.not_before)
+        await self.db.run(self.blocks.save, self.block)
+        waiting = await self.outbox.pending()
+        log.warning(
+            "amoCRM refuses the whole account (%s); %d changes wait, none is given "
+            "up; asking again at %s",
+            error,
+            waiting,
+            self.block.until.isoformat(timespec="seconds"),
+        )
 
     async def _job(self, name: str, job: Callable[[], Awaitable[None]]) -> None:
         now = self.clock.now()
@@ -186,6 +251,9 @@ class AmoConnector:
             await job()
         except asyncio.CancelledError:
             raise
+        except AmoBlocked as error:
+            await self._blocked(error)
+            return
         except Exception as error:
             failures = self._failures.get(name, 0) + 1
             self._failures[name] = failures
@@ -203,8 +271,18 @@ class AmoConnector:
             log.info("amoCRM integration authorized")
 
     async def _sync(self) -> None:
-        if not self.synced:
-            self.synced = (await self.syncer.initial_sync()).finished
+        if self.synced:
+            return
+        self.synced = (await self.syncer.initial_sync()).finished
+        state = await self.db.run(sync_state, self.db, self.account)
+        expected = self.settings.amocrm_account_id
+        if state is not None and expected and state.amo_account_id != expected:
+            log.error(
+                "amoCRM account %s is not LEADROUTER_AMOCRM_ACCOUNT_ID=%s: widget "
+                "tokens of this account will be refused",
+                state.amo_account_id,
+                expected,
+            )
 
     async def _register_webhook(self) -> None:
         if not self.settings.amocrm_public_url:
@@ -238,6 +316,24 @@ class AmoConnector:
         if last is not None and utc(last) + every > self.clock.now():
             return
         await self.syncer.reconcile()
+
+    # -- how amoCRM is reached ---------------------------------------------------
+    async def connection(self) -> crm_pb2.Connection:
+        """What health, metrics and the widget say of amoCRM: read from the
+        rows, so any replica answers, not only the one that works."""
+        state = await self.db.run(sync_state, self.db, self.account)
+        progress = (
+            str(Progress(state.step, state.page, state.counts))
+            if state is not None
+            else "amoCRM sync: not started"
+        )
+        return connection_message(
+            state,
+            subdomain=self.settings.amocrm_subdomain,
+            waiting_writes=await self.outbox.pending(),
+            progress=progress,
+            reconcile_every=self.settings.amocrm_reconcile_seconds,
+        )
 
     # -- the leader ----------------------------------------------------------
     def _leading(self) -> bool:

@@ -4,7 +4,9 @@ An assignment changes the mirror and adds an outbox row in one transaction, so
 the lead leaves the pool at once and for good, whether amoCRM is quick, slow
 or down. The worker sends what is waiting in batches of at most 50 per entity
 type; while amoCRM fails, the whole outbox waits with growing pauses, so a
-newer write of a lead never overtakes an older one.
+newer write of a lead never overtakes an older one. A block of the whole
+account (403, 402) is not a failure of the rows: they wait, untouched, until
+the account is served again (block.py).
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from leadrouter import metrics
 from leadrouter.clock import Clock
 from leadrouter.db import Database
 from leadrouter.timestamps import utc
-from services.crm.amocrm.client import AmoAuthFailed, AmoClient, AmoRefused
+from services.crm.amocrm.client import (
+    AmoAuthFailed,
+    AmoBlocked,
+    AmoClient,
+    AmoRefused,
+)
 from services.crm.amocrm.tables import AmoOutbox
 from services.crm.tables import Lead, LeadParty, Task
 
@@ -136,6 +143,8 @@ class Outbox:
             return Flushed()
         try:
             await self._send(amo, [payload for _, payload in rows])
+        except AmoBlocked:
+            raise  # the whole account waits, these rows untouched with it
         except AmoAuthFailed as error:
             return await self._later(rows, error)
         except AmoRefused:
@@ -173,6 +182,8 @@ class Outbox:
         for n, (seq, payload) in enumerate(rows):
             try:
                 await self._send(amo, [payload])
+            except AmoBlocked:
+                raise
             except AmoAuthFailed as error:
                 done.waiting += (await self._later(rows[n:], error)).waiting
                 return done

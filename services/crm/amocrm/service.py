@@ -40,6 +40,12 @@ class AmoCrmServicer(CrmServicer):
         return crm_pb2.AcceptWebhookResponse(id=seq)
 
     @handles_errors
+    async def GetConnection(
+        self, request: crm_pb2.GetConnectionRequest, context: Ctx
+    ) -> crm_pb2.Connection:
+        return await self.connector.connection()
+
+    @handles_errors
     async def ApplyDirectory(
         self, request: crm_pb2.ApplyDirectoryRequest, context: Ctx
     ) -> common_pb2.ApplyResult:

@@ -109,6 +109,9 @@ class Syncer:
         users = await self.amo.all("/api/v4/users", "users", {"limit": 250})
         pipelines = await self._pipelines()
         embedded = (account or {}).get("_embedded") or {}
+        if (account or {}).get("id"):
+            # Widget tokens name this id: "account_id | int | ID аккаунта".
+            await self.db.run(self._remember_account, int(account["id"]))
         timezone = (embedded.get("datetime_settings") or {}).get("timezone") or "UTC"
         spec = DirectorySpec(
             account=self.account,
@@ -364,6 +367,13 @@ class Syncer:
                 row.finished_at = self.clock.now()
                 # Changes made while the sync ran are caught by reconciliation.
                 row.reconciled_until = row.reconciled_until or row.started_at
+
+    def _remember_account(self, account_id: int) -> None:
+        self.state()  # the row, if this is the first thing the sync writes
+        with self.db.session() as s:
+            row = s.get(AmoSync, self.account)
+            assert row is not None
+            row.amo_account_id = account_id
 
     def _reconciled(self, until: datetime) -> None:
         with self.db.session() as s:

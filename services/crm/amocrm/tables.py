@@ -62,6 +62,19 @@ class AmoSync(CrmTable, table=True):
         default=None, sa_column=_when(nullable=True)
     )
     webhook: str = ""  # the destination registered with amoCRM
+    amo_account_id: int = 0  # GET /api/v4/account's id, read by the first sync
+    # What the last look at GET /api/v4/webhooks found (connection.py's words).
+    hook_state: str = "unknown"
+    hook_checked_at: datetime | None = Field(
+        default=None, sa_column=_when(nullable=True)
+    )
+    # A block of the whole account (403, or 402 once the subscription ends):
+    # while block_status is set, nothing is sent before blocked_until.
+    block_status: int = 0
+    blocked_since: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    blocked_until: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    block_attempts: int = 0
+    block_detail: str = ""
 
 
 class AmoInbox(CrmTable, table=True):

@@ -4,6 +4,7 @@ import { gql, live, session, GraphQLError, NetworkError } from "./api.js";
 import { h, replace, announce } from "./dom.js";
 import { initialLang, setLang, lang, t, LANGS } from "./i18n.js";
 import { waitingBanner } from "./waiting.js";
+import { connectionBanner } from "./connection.js";
 
 const params = new URLSearchParams(location.search);
 const embed = params.get("embed") === "amocrm" ? { crm: params.get("crm") || "" } : null;
@@ -126,7 +127,14 @@ function shell(active) {
     links.length > 1 ? h("nav", { "aria-label": t("nav.label") }, links) : null,
   );
   const ticket = ++bannerTicket;
+  if (viewer) showConnection(header, ticket, viewer.account.timezone);
   if (viewer && allowed("waiting") && active !== "waiting") showWaiting(header, ticket);
+}
+
+// Everyone is told while amoCRM does not take the account's changes.
+async function showConnection(header, ticket, tz) {
+  const banner = await connectionBanner(tz);
+  if (banner && ticket === bannerTicket) header.append(banner);
 }
 
 // The head of sales is told when leads wait, on every screen; a banner that
