@@ -5,52 +5,21 @@ by itself once the block is over."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from leadrouter.clock import FixedClock
-from services.crm.amocrm.emulator import AmoEmulator
-from tests.amocrm.harness import AmoStack, eventually, running_amo_stack
-from tests.amocrm.test_e2e import WORKSPACE
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_problem
+from tests.amocrm.harness import AmoStack, eventually
+from tests.amocrm.test_e2e import amo_stack
+from tests.browser.conftest import DESKTOP, _browser_problem
+from tests.waiting.test_banner import browser
+
+__all__ = ["amo_stack", "browser"]  # fixtures
 
 EMULATED_LEADS = 40
 CONNECTION = "{ crmConnection { block nextAttemptAt waitingChanges webhook } }"
-
-
-@pytest.fixture
-async def amo_stack(
-    emulator: AmoEmulator,
-    clock: FixedClock,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> AsyncIterator[AmoStack]:
-    async with running_amo_stack(
-        emulator, clock, tmp_path, monkeypatch, WORKSPACE
-    ) as amo:
-        yield amo
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    problem = _browser_problem()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(problem)
-        pytest.skip(problem)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        yield chromium
-        await chromium.close()
 
 
 BANNER = {
@@ -64,6 +33,11 @@ async def test_a_block_is_shown_everywhere_and_its_write_goes_afterwards(
 ) -> None:
     from playwright.async_api import expect
 
+    problem = _browser_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
     emulator, clock, stack = amo_stack.emulator, amo_stack.clock, amo_stack.stack
     emulator.block(120)
 
