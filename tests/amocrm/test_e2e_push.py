@@ -78,3 +78,20 @@ async def test_a_lead_added_in_amocrm_is_pushed_to_a_manager_and_written_back(
     assert {x: before[x] for x in before} == {
         x: emulator.leads[x].responsible_user_id for x in before
     }
+
+
+async def test_a_form_in_unsorted_is_pushed_and_accepted_not_moved(
+    amo_stack: AmoStack,
+) -> None:
+    emulator = amo_stack.emulator
+    lead = await emulator.add_unsorted_lead("Form in Unsorted", tags=["webform"])
+
+    await eventually(lambda: emulator.unsorted_of(lead.id) is None)
+
+    await eventually(lambda: emulator.leads[lead.id].responsible_user_id != 5007)
+    remote = emulator.leads[lead.id]
+    assert remote.status_id == 70012
+    assert remote.responsible_user_id in (5002, 5003)
+    accepts = [r for r in emulator.log if r.path.endswith("/accept")]
+    assert [r.status for r in accepts] == [200]
+    assert not [r for r in emulator.log if r.method == "PATCH" and r.status >= 400]

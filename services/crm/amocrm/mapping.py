@@ -173,6 +173,17 @@ def pipelines_from_api(pipelines: list[dict[str, Any]]) -> tuple[PipelineSpec, .
     return tuple(specs)
 
 
+def unsorted_stages(pipelines: list[dict[str, Any]]) -> frozenset[str]:
+    """ "pipeline/status" of each Unsorted stage: "Тип статуса (1 – неразобранное,
+    0 – обычный статус)"."""
+    return frozenset(
+        f"{p['id']}/{s['id']}"
+        for p in pipelines
+        for s in (p.get("_embedded") or {}).get("statuses") or []
+        if s.get("type") == UNSORTED
+    )
+
+
 def entry_stages(pipelines: list[dict[str, Any]]) -> dict[str, str]:
     """Per pipeline, the first open stage after Unsorted: where a lead begins."""
     entry: dict[str, str] = {}

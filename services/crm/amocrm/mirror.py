@@ -23,7 +23,12 @@ from services.crm.amocrm.mapping import (
     party_events,
     task_events,
 )
-from services.crm.amocrm.tables import AmoDepartment, AmoOutbox, AmoUser
+from services.crm.amocrm.tables import (
+    AmoDepartment,
+    AmoOutbox,
+    AmoUnsortedLead,
+    AmoUser,
+)
 from services.crm.state import EventRejected, Ledger
 from services.crm.tables import DeletedLead, Lead, LeadParty, Party, Task
 
@@ -65,11 +70,13 @@ class Mirror:
         entry: dict[str, str],
         moves: dict[str, tuple[str, datetime]] | None = None,
         after: AfterApply | None = None,
+        unsorted: frozenset[str] = frozenset(),
     ) -> Applied:
         applied = Applied()
         with self.db.session() as s:
             ledger = Ledger(s, self.account)
             for r in remote:
+                self._unsorted(s, r, r.stage_key in unsorted)
                 row = self._lead(s, r.id)
                 if row is None and s.get(DeletedLead, (self.account, r.id)) is not None:
                     # Back from amoCRM's trash: as it was, then as it is now.
@@ -142,6 +149,21 @@ class Mirror:
                 deleted = h.TaskDeleted(type="task_deleted", at=at, task=task_id, by=by)
                 self._apply(ledger, [deleted], applied, f"task {task_id}")
         return applied
+
+    def _unsorted(self, s: Session, r: RemoteLead, inside: bool) -> None:
+        """Keeps the list of leads amoCRM holds in Unsorted up to date."""
+        row = s.get(AmoUnsortedLead, (self.account, r.id))
+        if inside and row is None:
+            s.add(
+                AmoUnsortedLead(
+                    account=self.account,
+                    lead_id=r.id,
+                    pipeline=r.pipeline,
+                    stage=r.status,
+                )
+            )
+        elif not inside and row is not None:
+            s.delete(row)
 
     def _drop_writes(self, s: Session, lead_id: str, at: datetime) -> None:
         """A write to a lead deleted in amoCRM has nothing left to change."""

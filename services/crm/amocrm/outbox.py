@@ -30,7 +30,8 @@ from services.crm.amocrm.client import (
     AmoClient,
     AmoRefused,
 )
-from services.crm.amocrm.tables import AmoOutbox
+from services.crm.amocrm.tables import AmoOutbox, AmoUnsortedLead
+from services.crm.amocrm.unsorted import Unsorted
 from services.crm.tables import Lead, LeadParty, Task
 
 log = logging.getLogger(__name__)
@@ -47,19 +48,40 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 5 * 2 ** max(attempts - 1, 0)))
 
 
-def lead_write(s: Session, account: str, lead: Lead, cascade: bool) -> dict[str, Any]:
-    """The PATCH items that make amoCRM's lead (and its parties, tasks) match ours."""
+def lead_write(
+    s: Session,
+    account: str,
+    lead: Lead,
+    cascade: bool,
+    unsorted: AmoUnsortedLead | None = None,
+) -> dict[str, Any]:
+    """The items that make amoCRM's lead (and its parties, tasks) match ours.
+
+    A lead amoCRM holds in Unsorted is accepted into the target stage, not
+    PATCHed there: amoCRM refuses that with NotSupportedChoice (amocrm-api-php
+    issue #156). Its contacts are reachable only once it is accepted."""
     user = int(lead.responsible)
-    write: dict[str, Any] = {
-        "leads": [
+    item: dict[str, Any] = {"id": int(lead.id), "responsible_user_id": user}
+    write: dict[str, Any] = {"leads": [item]}
+    if unsorted is None:
+        item.update(pipeline_id=int(lead.pipeline), status_id=int(lead.stage))
+    else:
+        same = unsorted.pipeline == lead.pipeline
+        moving = same and lead.stage != unsorted.stage
+        write["accept"] = [
             {
                 "id": int(lead.id),
-                "responsible_user_id": user,
-                "pipeline_id": int(lead.pipeline),
-                "status_id": int(lead.stage),
+                "uid": unsorted.uid,
+                "pipeline": unsorted.pipeline,
+                "user_id": user,
+                # "status_id | int | ID статуса, в котором окажется сделка
+                # после принятия": the same pipeline's stages only.
+                "status_id": int(lead.stage) if moving else None,
+                "cascade": cascade,
             }
         ]
-    }
+        if not same:  # accepted in its own pipeline, then moved to ours
+            item.update(pipeline_id=int(lead.pipeline), status_id=int(lead.stage))
     if cascade:
         parties = s.execute(
             select(col(LeadParty.kind), col(LeadParty.party_id))
@@ -93,8 +115,11 @@ def lead_write(s: Session, account: str, lead: Lead, cascade: bool) -> dict[str,
 
 
 def coalesce(writes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Per entity the latest write wins; entity types in a fixed order."""
-    latest: dict[str, dict[int, dict[str, Any]]] = {kind: {} for kind in PATHS}
+    """Per entity the latest write wins; entity types in a fixed order, the
+    accepts of Unsorted leads first (their contacts are reachable only after)."""
+    latest: dict[str, dict[int, dict[str, Any]]] = {
+        kind: {} for kind in ("accept", *PATHS)
+    }
     for write in writes:
         for kind, items in write.items():
             for item in items:
@@ -116,6 +141,7 @@ class Outbox:
         self.db = db
         self.account = account
         self.clock = clock
+        self.unsorted = Unsorted(db, account)
 
     def record(self, s: Session, account: str, lead: Lead, cascade: bool) -> None:
         """CrmStore's hook: runs inside the transaction that assigned the lead."""
@@ -126,11 +152,12 @@ class Outbox:
             log.warning("lead %s has ids amoCRM cannot know; not written", lead.id)
             return
         now = self.clock.now()
+        unsorted = s.get(AmoUnsortedLead, (account, lead.id))
         s.add(
             AmoOutbox(
                 account=account,
                 lead_id=lead.id,
-                payload=json.dumps(lead_write(s, account, lead, cascade)),
+                payload=json.dumps(lead_write(s, account, lead, cascade, unsorted)),
                 created_at=now,
                 next_attempt_at=now,
             )
@@ -164,8 +191,19 @@ class Outbox:
         return waiting
 
     async def _send(self, amo: AmoClient, writes: list[dict[str, Any]]) -> None:
-        for kind, items in coalesce(writes).items():
-            await amo.patch(PATHS[kind], items)
+        batches = coalesce(writes)
+        for accept in batches.pop("accept", []):
+            for kind, more in (await self.unsorted.accept(amo, accept)).items():
+                # What the accept leaves to write joins the entity's own item.
+                mine = {x["id"]: x for x in batches.setdefault(kind, [])}
+                for item in more:
+                    if item["id"] in mine:
+                        mine[item["id"]].update(item)
+                    else:
+                        batches[kind].append(item)
+        for kind, items in batches.items():
+            if items:
+                await amo.patch(PATHS[kind], items)
 
     async def _later(
         self, rows: list[tuple[int, dict[str, Any]]], error: Exception

@@ -34,6 +34,7 @@ from services.crm.amocrm.mapping import (
     pipelines_from_api,
     task_from_api,
     touched_by_events,
+    unsorted_stages,
     users_from_api,
 )
 from services.crm.amocrm.mirror import AfterApply, Applied, Mirror
@@ -99,6 +100,7 @@ class Syncer:
         self.on_progress = on_progress
         self.mirror = Mirror(db, account)
         self._entry: dict[str, str] | None = None
+        self._unsorted: frozenset[str] = frozenset()
 
     # -- the directory -------------------------------------------------------
     async def sync_directory(self) -> list[str]:
@@ -142,6 +144,7 @@ class Syncer:
             "pipelines"
         ) or []
         self._entry = entry_stages(pipelines)
+        self._unsorted = unsorted_stages(pipelines)
         return pipelines
 
     async def _entry_stages(self) -> dict[str, str]:
@@ -203,8 +206,9 @@ class Syncer:
         after: AfterApply | None = None,
     ) -> Applied:
         entry = await self._entry_stages()
+        unsorted = self._unsorted
         return await self._retrying(
-            lambda: self.mirror.leads(leads, entry, moves, after)
+            lambda: self.mirror.leads(leads, entry, moves, after, unsorted)
         )
 
     async def _retrying(self, apply: Callable[[], Applied]) -> Applied:

@@ -106,3 +106,16 @@ class AmoOutbox(CrmTable, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     failed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     error: str = ""
+
+
+class AmoUnsortedLead(CrmTable, table=True):
+    """A lead amoCRM holds in Unsorted (a status of `type: 1`): it is accepted,
+    never moved ("POST /api/v4/leads/unsorted/{uid}/accept"). The uid is
+    learnt from GET /api/v4/leads/unsorted when a write first needs it."""
+
+    __tablename__ = "amocrm_unsorted_leads"
+    account: str = Field(primary_key=True)
+    lead_id: str = Field(primary_key=True)
+    pipeline: str = ""
+    stage: str = ""  # the Unsorted status of that pipeline
+    uid: str = ""

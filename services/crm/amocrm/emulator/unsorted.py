@@ -34,6 +34,7 @@ class UnsortedApi(LeadsApi):
         pipeline_id: int | None = None,
         category: str = "forms",
         responsible_user_id: int | None = None,
+        tags: list[str] | None = None,
         notify: bool = True,
     ) -> Lead:
         """A request from a form lands in the pipeline's Unsorted stage with a
@@ -44,7 +45,14 @@ class UnsortedApi(LeadsApi):
         assert status is not None, f"pipeline {pipeline} has no Unsorted stage"
         owner = responsible_user_id or self.exchange_user
         lead = self.new_lead(
-            name, pipeline, status, owner, 0, [], self.now(), self.integration_user
+            name,
+            pipeline,
+            status,
+            owner,
+            0,
+            list(tags or []),
+            self.now(),
+            self.integration_user,
         )
         party = self.new_party(self.contacts, f"Contact of {name}", owner)
         lead.contacts.append(party.id)
