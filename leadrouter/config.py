@@ -84,7 +84,8 @@ class Settings(BaseSettings):
     amocrm_public_url: str = ""
     amocrm_webhook_secret: str | None = None  # default: derived from `secret`
     amocrm_rate_per_second: int = 7
-    amocrm_reconcile_seconds: float = 300.0
+    amocrm_reconcile_seconds: float = 300.0  # every minute while no webhook works
+    amocrm_hook_check_seconds: float = 300.0  # GET /api/v4/webhooks this often
     amocrm_poll_seconds: float = 1.0
     # amoCRM users (ids, comma-separated) that hold leads nobody works yet, such
     # as a lead exchange: technical, never a person (push takes their leads).

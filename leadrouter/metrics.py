@@ -107,6 +107,14 @@ AMOCRM_NEXT_ATTEMPT = Gauge(
     "while it serves the account.",
     ["account"],
 )
+AMOCRM_WEBHOOK = Gauge(
+    "leadrouter_amocrm_webhook",
+    "1 for the state the account's amoCRM webhook was last found in: working, "
+    "missing, disabled (by amoCRM after failed answers), not_allowed (the plan "
+    "forbids API webhooks), no_public_url or unknown. While it is not working, "
+    "amoCRM's events are read every minute.",
+    ["account", "state"],
+)
 
 # Every gRPC server (filled in by the tracing interceptor).
 RPC_SERVED = Histogram(

@@ -21,6 +21,14 @@ HOOK_DISABLED = "disabled"
 HOOK_NOT_ALLOWED = "not_allowed"
 HOOK_NO_PUBLIC_URL = "no_public_url"
 HOOK_UNKNOWN = "unknown"
+HOOK_STATES = (
+    HOOK_WORKING,
+    HOOK_MISSING,
+    HOOK_DISABLED,
+    HOOK_NOT_ALLOWED,
+    HOOK_NO_PUBLIC_URL,
+    HOOK_UNKNOWN,
+)
 
 
 @dataclass(frozen=True)

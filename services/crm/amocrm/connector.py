@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 from sqlalchemy import text
@@ -42,31 +42,12 @@ from services.crm.amocrm.connection import (
     connection_message,
     sync_state,
 )
+from services.crm.amocrm.hooks import WebhookWatch
 from services.crm.amocrm.outbox import Outbox, backoff
 from services.crm.amocrm.sync import Progress, Syncer
-from services.crm.amocrm.tables import AmoSync
 from services.crm.store import CrmStore
 
 log = logging.getLogger(__name__)
-
-# "Возможные события": what reaches the mirror at once. update_lead tells of a
-# merge's kept lead; delete_lead, restore_lead and delete_task of the trash.
-HOOK_SETTINGS = [
-    "add_lead",
-    "update_lead",
-    "status_lead",
-    "responsible_lead",
-    "delete_lead",
-    "restore_lead",
-    "add_task",
-    "update_task",
-    "delete_task",
-]
-
-
-def webhook_destination(settings: Settings) -> str:
-    base = settings.amocrm_public_url.rstrip("/")
-    return f"{base}/webhooks/amocrm/{settings.amocrm_hook_secret}"
 
 
 class AmoConnector:
@@ -133,6 +114,7 @@ class AmoConnector:
         )
         self.synced = False
         self.blocks = BlockRecord(db, self.account)
+        self.hooks = WebhookWatch(settings, db, self.account)
         self.block: Block | None = None
         self._block_loaded = False
         self._wake = asyncio.Event()
@@ -185,7 +167,7 @@ class AmoConnector:
         jobs: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("authorize", self._authorize),
             ("sync", self._sync),
-            ("webhook", self._register_webhook),
+            ("webhook", self._check_webhook),
             ("outbox", self._flush),
             ("inbox", self._inbox),
             ("reconcile", self._reconcile),
@@ -284,20 +266,8 @@ class AmoConnector:
                 expected,
             )
 
-    async def _register_webhook(self) -> None:
-        if not self.settings.amocrm_public_url:
-            return
-        destination = webhook_destination(self.settings)
-        state = await self.db.run(self.syncer.state)
-        if state.webhook == destination:
-            return
-        await self.amo.request(
-            "POST",
-            "/api/v4/webhooks",
-            body={"destination": destination, "settings": HOOK_SETTINGS},
-        )
-        await self.db.run(self._remember_webhook, destination)
-        log.info("amoCRM webhooks go to %s", destination.rsplit("/", 1)[0] + "/…")
+    async def _check_webhook(self) -> None:
+        await self.hooks.check(self.amo, self.clock.now())
 
     async def _flush(self) -> None:
         flushed = await self.outbox.flush(self.amo)
@@ -311,7 +281,7 @@ class AmoConnector:
 
     async def _reconcile(self) -> None:
         state = await self.db.run(self.syncer.state)
-        every = timedelta(seconds=self.settings.amocrm_reconcile_seconds)
+        every = self.hooks.reconcile_every(state.hook_state)
         last = state.reconciled_until
         if last is not None and utc(last) + every > self.clock.now():
             return
@@ -332,7 +302,9 @@ class AmoConnector:
             subdomain=self.settings.amocrm_subdomain,
             waiting_writes=await self.outbox.pending(),
             progress=progress,
-            reconcile_every=self.settings.amocrm_reconcile_seconds,
+            reconcile_every=self.hooks.reconcile_every(
+                state.hook_state if state is not None else ""
+            ).total_seconds(),
         )
 
     # -- the leader ----------------------------------------------------------
@@ -350,10 +322,3 @@ class AmoConnector:
             return True
         conn.close()
         return False
-
-    # -- state ---------------------------------------------------------------
-    def _remember_webhook(self, destination: str) -> None:
-        with self.db.session() as s:
-            row = s.get(AmoSync, self.account)
-            if row is not None:
-                row.webhook = destination
