@@ -30,8 +30,8 @@ from services.crm.amocrm.client import (
     sleeper_for,
 )
 from services.crm.amocrm.connector import AmoConnector
-from services.crm.amocrm.hooks import HOOK_SETTINGS
 from services.crm.amocrm.emulator import AmoEmulator
+from services.crm.amocrm.hooks import HOOK_SETTINGS
 from services.crm.amocrm.sync import Syncer
 from services.crm.store import CrmStore
 from services.crm.tables import metadata
