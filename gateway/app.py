@@ -20,6 +20,7 @@ from gateway.context import Context
 from gateway.events import event_routes
 from gateway.exports import export_routes
 from gateway.http import ALL_METHODS, graphql_over_http
+from gateway.language import RequestLanguage
 from gateway.request_size import RequestSizeLimit
 from gateway.schema import schema
 from gateway.subscriptions import authenticate_connection
@@ -175,6 +176,10 @@ def create_app(
             *amocrm_routes(settings, clients, graphql.rate_limits),
             *web_routes(settings, clock, graphql.authenticate),
         ],
-        middleware=[*amocrm_middleware(settings), Middleware(RequestSizeLimit)],
+        middleware=[
+            *amocrm_middleware(settings),
+            Middleware(RequestLanguage),
+            Middleware(RequestSizeLimit),
+        ],
         lifespan=lifespan,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from strawberry.types import Info as _Info
 
 from gateway.visibility import Visibility
+from leadrouter import messages
 from leadrouter.auth import Caller
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
@@ -34,14 +35,9 @@ class Context:
     def require(self, *roles: str) -> Caller:
         """The caller, if authenticated and in one of the roles."""
         if self.caller is None:
-            raise Unauthenticated(
-                self.auth_error or "sign in: send 'Authorization: Bearer <token>'"
-            )
+            raise Unauthenticated(self.auth_error or messages.sign_in())
         if roles and self.caller.role not in roles:
-            raise Forbidden(
-                f"the {self.caller.role} role may not do this "
-                f"(allowed: {', '.join(roles)})"
-            )
+            raise Forbidden(messages.role_may_not(self.caller.role, list(roles)))
         return self.caller
 
     def visibility(self, *roles: str) -> Visibility:
@@ -56,7 +52,7 @@ class Context:
         """Admins act on anyone; other allowed roles only on themselves."""
         caller = self.require(*roles)
         if not caller.is_admin and user_id != caller.user_id:
-            raise Forbidden(f"a {caller.role} may act only for themselves")
+            raise Forbidden(messages.only_for_themselves(caller.role))
         return caller
 
 

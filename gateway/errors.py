@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from leadrouter import messages
 from leadrouter.errors import (
     BadInput,
     Conflict,
@@ -67,7 +68,7 @@ def public_error(error: GraphQLError) -> GraphQLError:
         )
     log.error("unexpected error in a resolver", exc_info=original)
     return GraphQLError(
-        "Unexpected error; it has been logged.",
+        messages.unexpected_error(),
         nodes=error.nodes,
         path=error.path,
         extensions={"code": "INTERNAL_SERVER_ERROR"},

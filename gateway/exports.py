@@ -33,6 +33,7 @@ from gateway.schema.reports import (
     loss_reasons_report,
 )
 from gateway.schema.whatif import run_simulation
+from leadrouter import messages
 from leadrouter.auth import Caller
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
@@ -70,7 +71,7 @@ def to_csv(header: list[str], rows: Iterable[list[object]]) -> str:
 def _day(request: Request, name: str) -> date:
     day = _optional_day(request, name)
     if day is None:
-        raise BadInput(f"'{name}' is required, as a date like 2026-11-01")
+        raise BadInput(messages.date_required(name))
     return day
 
 
@@ -81,7 +82,7 @@ def _optional_day(request: Request, name: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError as error:
-        raise BadInput(f"'{name}' must be a date like 2026-11-01") from error
+        raise BadInput(messages.not_a_date(name)) from error
 
 
 def _instant(request: Request, name: str) -> datetime:
@@ -89,11 +90,9 @@ def _instant(request: Request, name: str) -> datetime:
     try:
         at = datetime.fromisoformat(text)
     except ValueError as error:
-        raise BadInput(
-            f"'{name}' must be an instant like 2026-11-01T00:00:00Z"
-        ) from error
+        raise BadInput(messages.not_an_instant(name)) from error
     if at.tzinfo is None:
-        raise BadInput(f"'{name}' needs a UTC offset, like 2026-11-01T00:00:00Z")
+        raise BadInput(messages.needs_offset(name))
     return at
 
 
@@ -104,8 +103,8 @@ def _choice(request: Request, name: str, enum: Any, default: Any) -> Any:
     try:
         return enum[text.upper()]
     except KeyError as error:
-        names = ", ".join(m.name.lower() for m in enum)
-        raise BadInput(f"'{name}' must be one of {names}, not '{text}'") from error
+        names = [m.name.lower() for m in enum]
+        raise BadInput(messages.one_of(name, names, text)) from error
 
 
 def distribution_csv(report: DistributionReport) -> str:
@@ -247,8 +246,9 @@ def export_routes(
         result = await run_simulation(ctx, yaml, start, end)
         if isinstance(result, list):
             raise BadInput(
-                "the workspace has problems: "
-                + "; ".join(f"{p.path or '-'}: {p.message}" for p in result)
+                messages.workspace_has_problems(
+                    "; ".join(f"{p.path or '-'}: {p.message}" for p in result)
+                )
             )
         name = f"whatif_{start.date()}_{end.date()}.csv"
         return name, to_csv(CSV_HEADER, comparison_rows(result))

@@ -12,11 +12,13 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from leadrouter import messages
+
 MAX_REQUEST_BYTES = 2 << 20
 
 
 def _too_large(limit: int) -> bytes:
-    message = f"the request body is larger than {limit // (1 << 20)} MiB; send less"
+    message = messages.body_too_large(limit // (1 << 20))
     return json.dumps(
         {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}
     ).encode()

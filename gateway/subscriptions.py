@@ -21,6 +21,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from gateway.context import Context, Info
 from gateway.errors import code_of
 from gateway.schema.types import Decision, Lead
+from leadrouter import messages
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.auth import Caller
 from leadrouter.crm.v1 import crm_pb2
@@ -103,9 +104,7 @@ async def _crm_position(ctx: Context) -> int:
             "GetStreamPositions", reports_pb2.GetStreamPositionsRequest()
         )
     except Unavailable as error:
-        raise Unavailable(
-            "pool changes cannot be followed right now; try again in a moment"
-        ) from error
+        raise Unavailable(messages.pool_changes_unavailable()) from error
     return next((p.offset for p in reply.positions if p.stream == "crm.events"), 0)
 
 
@@ -232,7 +231,7 @@ async def _pool_changes(ctx: Context, group: str) -> AsyncGenerator[PoolChanged,
                         at=ctx.clock.now(),
                     )
             if e is None:
-                raise Unavailable("the crm's event stream ended; subscribe again")
+                raise Unavailable(messages.event_stream_ended())
     finally:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

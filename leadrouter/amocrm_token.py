@@ -123,18 +123,16 @@ def verify_widget_token(
     if "account_id" not in claims:
         raise Unauthenticated(messages.widget_claim_missing("account_id"))
     if _claim_int(claims, "account_id") != account_id:
-        raise Unauthenticated("the amoCRM widget token is for another amoCRM account")
+        raise Unauthenticated(messages.widget_other_account())
     user = _claim_int(claims, "user_id")
     issued, starts, expires = (_claim_int(claims, n) for n in ("iat", "nbf", "exp"))
     moment = now.timestamp()
     if issued > moment + LEEWAY.total_seconds():
-        raise Unauthenticated("the amoCRM widget token is issued in the future")
+        raise Unauthenticated(messages.widget_from_the_future())
     if starts > moment + LEEWAY.total_seconds():
-        raise Unauthenticated("the amoCRM widget token is not valid yet")
+        raise Unauthenticated(messages.widget_not_yet_valid())
     if expires <= moment - LEEWAY.total_seconds():
-        raise Unauthenticated(
-            "the amoCRM widget token has expired; reload the amoCRM page"
-        )
+        raise Unauthenticated(messages.widget_expired())
     if expires - issued > (LIFETIME + LEEWAY).total_seconds():
         raise Unauthenticated(messages.widget_too_long())
     keep_until = expires + LEEWAY.total_seconds()

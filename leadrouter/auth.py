@@ -104,8 +104,8 @@ def verify_token(secret: str, token: str, now: datetime) -> Caller:
         raise Unauthenticated(token_problem(error, token, "bearer token")) from error
     # Expiry is checked against the injected clock, not the system's.
     if int(claims["exp"]) <= int(now.timestamp()):
-        raise Unauthenticated("the bearer token has expired; ask for a new one")
+        raise Unauthenticated(messages.token_expired())
     role = claims.get("role")
     if role not in ROLES or not isinstance(claims.get("acc"), str):
-        raise Unauthenticated("the bearer token names no known role or account")
+        raise Unauthenticated(messages.token_without_role())
     return Caller(account=claims["acc"], user_id=str(claims["sub"]), role=role)

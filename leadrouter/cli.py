@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from leadrouter import i18n
 from leadrouter.auth import ROLES, issue_token
 from leadrouter.clients import Clients
 from leadrouter.clock import SystemClock
@@ -145,6 +146,9 @@ def main(argv: list[str] | None = None) -> None:
     for p in (p_apply, p_import, p_sim, p_token):
         p.add_argument("--account", default=None, help="default: LEADROUTER_ACCOUNT")
     args = parser.parse_args(argv)
+    # What a head of sales reads here, and what the services answer, speaks
+    # LEADROUTER_LANGUAGE or the shell's locale.
+    i18n.set_language(i18n.from_environment())
     settings = load_settings()
     account = getattr(args, "account", None) or settings.account
     try:

@@ -10,6 +10,7 @@ import grpc
 from leadrouter.assigner.v1 import assigner_pb2_grpc
 from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2_grpc
+from leadrouter.i18n import call_metadata
 from leadrouter.limits.v1 import limits_pb2_grpc
 from leadrouter.reports.v1 import reports_pb2_grpc
 from leadrouter.rpc import RECONNECT_OPTIONS, error_from_rpc
@@ -57,7 +58,7 @@ class Client(Generic[S]):
     ) -> Any:
         try:
             return await getattr(self.stub, method)(
-                request, timeout=timeout or self.timeout
+                request, timeout=timeout or self.timeout, metadata=call_metadata()
             )
         except grpc.aio.AioRpcError as error:
             raise error_from_rpc(error, self.service) from error

@@ -1,140 +1,240 @@
-"""Person-facing messages of the read paths, in English, in one place.
+"""Person-facing messages, in the language of the request, in one place.
 
-Each function words one situation a caller can act on. They are kept here,
-not inline where they are raised, so that a catalogue of languages can
-replace this module's wording without touching the code that raises them.
+Each function words one situation a caller can act on, in English inside
+`_()`; the catalogue (`leadrouter/locale/`, see `leadrouter.i18n`) holds the
+other languages. A message names the caller's values with `{name}`
+placeholders, so that a translation can place them where its grammar wants.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+
+from leadrouter.i18n import _, ngettext
 
 # -- who sees what -----------------------------------------------------------
 
 
 def only_own(what: str) -> str:
-    return f"a manager sees only their own {what}"
+    sentences = {
+        "leads": _("a manager sees only their own leads"),
+        "decisions": _("a manager sees only their own decisions"),
+        "eligibility": _("a manager sees only their own limits"),
+        "presence": _("a manager sees only their own presence"),
+        "schedule": _("a manager sees only their own schedule"),
+        "figures": _("a manager sees only their own figures"),
+    }
+    return sentences.get(what) or _("a manager sees only their own data")
 
 
 def not_a_member(group: str) -> str:
-    return f"you are not a member of group '{group}', so its pool is not yours to see"
+    return _(
+        "you are not a member of group '{group}', so its pool is not yours to see"
+    ).format(group=shown(group))
 
 
 def not_found(kind: str, value: str) -> str:
-    return f"there is no {kind} '{shown(value)}'"
+    sentences = {
+        "lead": _("there is no lead '{value}'"),
+        "decision": _("there is no decision '{value}'"),
+        "group": _("there is no distribution group '{value}'"),
+        "user": _("there is no user '{value}' in this account"),
+    }
+    return sentences.get(kind, _("there is no '{value}'")).format(value=shown(value))
 
 
 # -- ids and cursors -----------------------------------------------------------
 
 
 def id_too_long(name: str, limit: int) -> str:
-    return f"'{name}' is longer than any id here ({limit} characters at most)"
+    return _("'{name}' is longer than any id here ({limit} characters at most)").format(
+        name=name, limit=limit
+    )
 
 
 def has_nul(name: str) -> str:
-    return f"'{name}' contains a NUL character, which no text here may hold"
+    return _("'{name}' contains a NUL character, which no text here may hold").format(
+        name=name
+    )
 
 
 def not_a_number_id(kind: str, value: str) -> str:
-    return f"'{shown(value)}' is not a {kind} id: {kind} ids are whole numbers"
+    # Decisions are the one kind numbered by the service.
+    return _("'{value}' is not a decision id: decision ids are whole numbers").format(
+        value=shown(value)
+    )
 
 
 def value_out_of_range() -> str:
-    return "a value in the request is out of the range this service stores"
+    return _("a value in the request is out of the range this service stores")
 
 
 def bad_cursor(name: str) -> str:
-    return f"'{name}' is not a cursor this list gave out; start again from the top"
+    return _(
+        "'{name}' is not a cursor this list gave out; start again from the top"
+    ).format(name=name)
 
 
 def page_size(name: str, limit: int) -> str:
-    return f"'{name}' must be a whole number from 0 to {limit}"
+    return _("'{name}' must be a whole number from 0 to {limit}").format(
+        name=name, limit=limit
+    )
 
 
 # -- the bearer token ----------------------------------------------------------
 
+TOKENS = {
+    "bearer token": lambda: _("the bearer token"),
+    "amoCRM widget token": lambda: _("the amoCRM widget token"),
+}
+
+
+def _token(what: str) -> str:
+    named = TOKENS.get(what)
+    return named() if named else what
+
 
 def token_malformed(what: str) -> str:
-    return f"the {what} is malformed: it is not a token this service gives out"
+    return _("{token} is malformed: it is not a token this service gives out").format(
+        token=_token(what)
+    )
 
 
 def token_truncated(what: str) -> str:
-    return f"the {what} is cut short: copy the whole token again"
+    return _("{token} is cut short: copy the whole token again").format(
+        token=_token(what)
+    )
 
 
 def token_wrongly_signed(what: str) -> str:
-    return f"the {what} is not signed with this service's key"
+    return _("{token} is not signed with this service's key").format(token=_token(what))
 
 
 def token_wrong_algorithm(what: str) -> str:
-    return f"the {what} is signed in a way this service does not accept"
+    return _("{token} is signed in a way this service does not accept").format(
+        token=_token(what)
+    )
 
 
 def token_not_ours(what: str) -> str:
-    return f"the {what} was not issued for this service"
+    return _("{token} was not issued for this service").format(token=_token(what))
 
 
 def token_incomplete(what: str) -> str:
-    return f"the {what} does not say whom it is for or until when it is valid"
+    return _("{token} does not say whom it is for or until when it is valid").format(
+        token=_token(what)
+    )
 
 
 def token_invalid(what: str) -> str:
-    return f"the {what} is not valid; ask for a new one"
+    return _("{token} is not valid; ask for a new one").format(token=_token(what))
+
+
+def token_expired() -> str:
+    return _("the bearer token has expired; ask for a new one")
+
+
+def token_without_role() -> str:
+    return _("the bearer token names no known role or account")
+
+
+def sign_in() -> str:
+    return _("sign in: send 'Authorization: Bearer <token>'")
+
+
+def role_may_not(role: str, allowed: list[str]) -> str:
+    return _("the {role} role may not do this (allowed: {allowed})").format(
+        role=role, allowed=", ".join(allowed)
+    )
+
+
+def only_for_themselves(role: str) -> str:
+    return _("a {role} may act only for themselves").format(role=role)
+
+
+def claim_only_for_themselves() -> str:
+    return _("a manager can claim only for themselves")
 
 
 # -- the amoCRM widget token ------------------------------------------------
 
 
 def widget_claim_missing(claim: str) -> str:
-    return f"the amoCRM widget token has no valid '{claim}': it is not amoCRM's"
+    return _(
+        "the amoCRM widget token has no valid '{claim}': it is not amoCRM's"
+    ).format(claim=claim)
 
 
 def widget_foreign_issuer(subdomain: str) -> str:
     if not subdomain:
-        return (
+        return _(
             "amoCRM widget tokens need LEADROUTER_AMOCRM_SUBDOMAIN: the account's "
             "address is what a token must name"
         )
-    return f"the amoCRM widget token is not issued by the account {subdomain}"
+    return _("the amoCRM widget token is not issued by the account {account}").format(
+        account=subdomain
+    )
 
 
 def widget_account_unknown() -> str:
-    return (
+    return _(
         "amoCRM widget tokens need LEADROUTER_AMOCRM_ACCOUNT_ID, the connected "
         "account's id (leadrouter prints it once it has read the account)"
     )
 
 
 def widget_too_long() -> str:
-    return "the amoCRM widget token lives longer than amoCRM's 30 minutes"
+    return _("the amoCRM widget token lives longer than amoCRM's 30 minutes")
 
 
 def widget_token_spent() -> str:
-    return (
+    return _(
         "the amoCRM widget token was used already: each opens one session; "
         "reload the amoCRM page"
     )
 
 
+def widget_other_account() -> str:
+    return _("the amoCRM widget token is for another amoCRM account")
+
+
+def widget_from_the_future() -> str:
+    return _("the amoCRM widget token is issued in the future")
+
+
+def widget_not_yet_valid() -> str:
+    return _("the amoCRM widget token is not valid yet")
+
+
+def widget_expired() -> str:
+    return _("the amoCRM widget token has expired; reload the amoCRM page")
+
+
 # -- amoCRM, as the health answer says it -----------------------------------
 
-HOOK_WORDS = {
-    "working": "webhooks work",
-    "missing": "the webhook is missing; events are read every minute",
-    "disabled": "amoCRM switched the webhook off; events are read every minute",
-    "not_allowed": (
-        "the account's plan allows no API webhooks; events are read every minute"
-    ),
-    "no_public_url": (
-        "no public URL for webhooks (LEADROUTER_AMOCRM_PUBLIC_URL); events are "
-        "read every minute"
-    ),
-    "unknown": "webhooks not checked yet",
-}
+
+def _hook_words(webhook: str) -> str:
+    words = {
+        "working": _("webhooks work"),
+        "missing": _("the webhook is missing; events are read every minute"),
+        "disabled": _("amoCRM switched the webhook off; events are read every minute"),
+        "not_allowed": _(
+            "the account's plan allows no API webhooks; events are read every minute"
+        ),
+        "no_public_url": _(
+            "no public URL for webhooks (LEADROUTER_AMOCRM_PUBLIC_URL); events are "
+            "read every minute"
+        ),
+        "unknown": _("webhooks not checked yet"),
+    }
+    return words.get(webhook, webhook)
 
 
 def _changes(count: int) -> str:
-    return f"{count} change waits" if count == 1 else f"{count} changes wait"
+    return ngettext("{count} change waits", "{count} changes wait", count).format(
+        count=count
+    )
 
 
 def amocrm_health(
@@ -147,161 +247,299 @@ def amocrm_health(
     webhook: str,
 ) -> str:
     """One line: "amoCRM has blocked this account until 07:05 UTC; 3 changes wait"."""
-    when = f"{next_attempt:%H:%M} UTC" if next_attempt is not None else "later"
+    when = f"{next_attempt:%H:%M} UTC" if next_attempt is not None else _("later")
     if block == "blocked":
-        return f"amoCRM has blocked this account until {when}; {_changes(waiting)}"
-    if block == "not_paid":
-        return (
-            "amoCRM takes no changes: the account's subscription has ended; next "
-            f"try at {when}; {_changes(waiting)}"
+        return _("amoCRM has blocked this account until {when}; {changes}").format(
+            when=when, changes=_changes(waiting)
         )
+    if block == "not_paid":
+        return _(
+            "amoCRM takes no changes: the account's subscription has ended; next "
+            "try at {when}; {changes}"
+        ).format(when=when, changes=_changes(waiting))
     if not synced:
         return progress
-    hooks = HOOK_WORDS.get(webhook, webhook)
-    return f"amoCRM connected; {hooks}; {_changes(waiting)}"
+    return _("amoCRM connected; {hooks}; {changes}").format(
+        hooks=_hook_words(webhook), changes=_changes(waiting)
+    )
 
 
 # -- GraphQL over HTTP -----------------------------------------------------------
 
 
 def mutation_over_get() -> str:
-    return "a mutation changes data, so it must be sent with POST, not GET"
+    return _("a mutation changes data, so it must be sent with POST, not GET")
 
 
 def unsupported_media_type() -> str:
-    return "send the request as JSON, with 'Content-Type: application/json'"
+    return _("send the request as JSON, with 'Content-Type: application/json'")
 
 
 def not_acceptable() -> str:
-    return (
+    return _(
         "this endpoint answers in application/graphql-response+json or "
         "application/json; ask for one of them in the Accept header"
     )
 
 
 def body_not_json() -> str:
-    return "the request body is not valid JSON"
+    return _("the request body is not valid JSON")
 
 
 def body_not_text() -> str:
-    return "the request holds characters that are no text (a lone surrogate)"
+    return _("the request holds characters that are no text (a lone surrogate)")
 
 
 def body_not_an_object() -> str:
-    return "the request must be a JSON object with a 'query' string"
+    return _("the request must be a JSON object with a 'query' string")
 
 
 def no_query() -> str:
-    return "the request has no 'query': send the GraphQL document as a string"
+    return _("the request has no 'query': send the GraphQL document as a string")
 
 
 def query_not_a_string() -> str:
-    return "'query' must be a string holding the GraphQL document"
+    return _("'query' must be a string holding the GraphQL document")
 
 
 def variables_not_an_object() -> str:
-    return "'variables' must be a JSON object mapping names to values"
+    return _("'variables' must be a JSON object mapping names to values")
 
 
 def operation_name_not_a_string() -> str:
-    return "'operationName' must be a string"
+    return _("'operationName' must be a string")
 
 
 def extensions_not_an_object() -> str:
-    return "'extensions' must be a JSON object"
+    return _("'extensions' must be a JSON object")
 
 
 def no_such_operation(name: str) -> str:
-    return f"the document has no operation named '{shown(name)}'"
+    return _("the document has no operation named '{name}'").format(name=shown(name))
 
 
 def operation_not_chosen() -> str:
-    return (
+    return _(
         "the document holds several operations (or none): name the one to run "
         "in 'operationName'"
     )
 
 
 def method_not_allowed() -> str:
-    return "GraphQL is asked with GET (queries only) or POST"
+    return _("GraphQL is asked with GET (queries only) or POST")
+
+
+def database_read_only(service: str) -> str:
+    return _(
+        "the {service} database is read-only; nothing was changed, try again "
+        "once it accepts writes"
+    ).format(service=service)
+
+
+def database_full(service: str) -> str:
+    return _(
+        "the {service} database is out of disk space; nothing was changed, try "
+        "again once space is freed"
+    ).format(service=service)
+
+
+def database_unreachable(service: str) -> str:
+    return _(
+        "the {service} database is not reachable; nothing was changed, try "
+        "again in a moment"
+    ).format(service=service)
+
+
+def service_unreachable(service: str) -> str:
+    return _("the {service} service is not reachable; try again in a moment").format(
+        service=service
+    )
+
+
+def service_too_slow(service: str) -> str:
+    return _(
+        "the {service} service did not answer in time; try again in a moment"
+    ).format(service=service)
+
+
+def service_failed(service: str, code: str) -> str:
+    return _("the {service} service failed to answer ({code})").format(
+        service=service, code=code
+    )
+
+
+def body_too_large(mebibytes: int) -> str:
+    return _("the request body is larger than {size} MiB; send less").format(
+        size=mebibytes
+    )
+
+
+def pool_changes_unavailable() -> str:
+    return _("pool changes cannot be followed right now; try again in a moment")
+
+
+def event_stream_ended() -> str:
+    return _("the crm's event stream ended; subscribe again")
+
+
+def unexpected_error() -> str:
+    return _("Unexpected error; it has been logged.")
+
+
+# -- arguments -----------------------------------------------------------------
+
+
+def needs_offset(name: str) -> str:
+    return _("'{name}' needs a UTC offset, like 2026-11-01T00:00:00Z").format(name=name)
+
+
+def needs_offset_like(name: str, local: str) -> str:
+    return _("'{name}' needs a UTC offset, e.g. {local}+07:00 or {local}Z").format(
+        name=name, local=local
+    )
+
+
+def key_length(name: str, limit: int) -> str:
+    return _("'{name}' must be 1 to {limit} characters").format(name=name, limit=limit)
+
+
+def whole_number_from(name: str, low: int, high: int) -> str:
+    return _("'{name}' must be a whole number from {low} to {high}").format(
+        name=name, low=low, high=high
+    )
+
+
+def date_required(name: str) -> str:
+    return _("'{name}' is required, as a date like 2026-11-01").format(name=name)
+
+
+def not_a_date(name: str) -> str:
+    return _("'{name}' must be a date like 2026-11-01").format(name=name)
+
+
+def not_an_instant(name: str) -> str:
+    return _("'{name}' must be an instant like 2026-11-01T00:00:00Z").format(name=name)
+
+
+def one_of(name: str, choices: list[str], given: str) -> str:
+    return _("'{name}' must be one of {choices}, not '{given}'").format(
+        name=name, choices=", ".join(choices), given=shown(given)
+    )
+
+
+def workspace_too_large() -> str:
+    return _("the workspace file is larger than 1 MB")
+
+
+def workspace_has_problems(problems: str) -> str:
+    return _("the workspace has problems: {problems}").format(problems=problems)
+
+
+# -- limits of a member ---------------------------------------------------------
+
+
+def no_such_limit(limit: str, names: Sequence[str]) -> str:
+    return _("there is no limit '{limit}'; the limits are {names}").format(
+        limit=shown(limit), names=", ".join(names)
+    )
+
+
+def limit_twice() -> str:
+    return _("this limit is given twice")
+
+
+def limit_value(maximum: int) -> str:
+    return _(
+        "must be a whole number from 0 to {maximum}, or empty to switch the limit off"
+    ).format(maximum=f"{maximum:,}")
+
+
+def exchange_user_not_member() -> str:
+    return _("an exchange user owns the pool and cannot be a member")
 
 
 # -- a lead handed in ------------------------------------------------------------
 
 
 def lead_needs_a_name() -> str:
-    return "give the lead a name, or a contact in 'contacts'"
+    return _("give the lead a name, or a contact in 'contacts'")
 
 
 def lead_needs_a_channel() -> str:
-    return "say where the lead came from: call, form, email, chat or your own word"
+    return _("say where the lead came from: call, form, email, chat or your own word")
 
 
 def negative_budget() -> str:
-    return "a budget is zero or more"
+    return _("a budget is zero or more")
 
 
 def tag_with_comma() -> str:
-    return "a tag holds no comma: give each tag as its own item"
+    return _("a tag holds no comma: give each tag as its own item")
 
 
 def no_intake(missing: list[str]) -> str:
-    return (
+    return _(
         "the account has no distribution group with a source stage and an "
-        f"exchange user to take new leads, so say {listed(missing)}"
-    )
+        "exchange user to take new leads, so say {fields}"
+    ).format(fields=listed(missing))
 
 
 def stage_of_other_pipeline(pipeline: str, intake: str) -> str:
-    return (
-        f"new leads start in pipeline '{shown(intake)}'; for pipeline "
-        f"'{shown(pipeline)}' say which of its stages"
-    )
+    return _(
+        "new leads start in pipeline '{intake}'; for pipeline '{pipeline}' say "
+        "which of its stages"
+    ).format(intake=shown(intake), pipeline=shown(pipeline))
 
 
 def no_such_pipeline(pipeline: str) -> str:
-    return f"the account has no pipeline '{shown(pipeline)}'"
+    return _("the account has no pipeline '{pipeline}'").format(
+        pipeline=shown(pipeline)
+    )
 
 
 def no_such_stage(pipeline: str, stage: str) -> str:
-    return f"pipeline '{shown(pipeline)}' has no stage '{shown(stage)}'"
+    return _("pipeline '{pipeline}' has no stage '{stage}'").format(
+        pipeline=shown(pipeline), stage=shown(stage)
+    )
 
 
 def no_such_user(user: str) -> str:
-    return f"the account has no user '{shown(user)}'"
+    return _("the account has no user '{user}'").format(user=shown(user))
 
 
 # -- events another CRM feeds ---------------------------------------------------
 
 
 def account_is_empty(account: str) -> str:
-    return f"account '{shown(account)}' has no users yet: apply a workspace first"
+    return _("account '{account}' has no users yet: apply a workspace first").format(
+        account=shown(account)
+    )
 
 
 def event_needs_an_id(limit: int) -> str:
-    return (
-        f"each event needs an 'id' of your own (text, 1 to {limit} characters), "
+    return _(
+        "each event needs an 'id' of your own (text, 1 to {limit} characters), "
         "so that sending it again records it once"
-    )
+    ).format(limit=limit)
 
 
 def event_id_reused(event_id: str) -> str:
-    return (
-        f"an event with id '{shown(event_id)}' was recorded before and said "
-        "something else; give a new event a new id"
-    )
+    return _(
+        "an event with id '{id}' was recorded before and said something else; "
+        "give a new event a new id"
+    ).format(id=shown(event_id))
 
 
 def events_not_utf8() -> str:
-    return "send the events as UTF-8 text, one JSON object a line"
+    return _("send the events as UTF-8 text, one JSON object a line")
 
 
 def too_many_events(limit: int) -> str:
-    return f"send at most {limit} events at a time"
+    return _("send at most {limit} events at a time").format(limit=limit)
 
 
 def no_events() -> str:
-    return "send at least one event"
+    return _("send at least one event")
 
 
 # -- helpers -------------------------------------------------------------------
@@ -310,8 +548,10 @@ SHOWN = 40  # characters of a caller's value quoted back in a message
 
 
 def listed(words: list[str]) -> str:
-    """["a", "b", "c"] as "a, b and c"."""
-    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+    """["a", "b", "c"] as "a, b and c" (in the request's language)."""
+    if len(words) < 2:
+        return "".join(words)
+    return _("{first} and {last}").format(first=", ".join(words[:-1]), last=words[-1])
 
 
 def shown(value: str) -> str:

@@ -99,19 +99,10 @@ def database_problem(error: DBAPIError, service: str) -> Unavailable:
     code = str(getattr(error.orig, "sqlstate", "") or "")
     text = str(error.orig).lower()
     if code == "25006" or "readonly database" in text or "read-only" in text:
-        return Unavailable(
-            f"the {service} database is read-only; nothing was changed, "
-            "try again once it accepts writes"
-        )
+        return Unavailable(messages.database_read_only(service))
     if code == "53100" or "disk is full" in text or "disk full" in text:
-        return Unavailable(
-            f"the {service} database is out of disk space; nothing was changed, "
-            "try again once space is freed"
-        )
-    return Unavailable(
-        f"the {service} database is not reachable; nothing was changed, "
-        "try again in a moment"
-    )
+        return Unavailable(messages.database_full(service))
+    return Unavailable(messages.database_unreachable(service))
 
 
 def _is_database_fault(error: DBAPIError) -> bool:
@@ -214,14 +205,10 @@ def error_from_rpc(error: grpc.aio.AioRpcError, service: str) -> LeadrouterError
     if code == grpc.StatusCode.UNAVAILABLE and _from_service(error):
         return Unavailable(detail)  # e.g. a service further down is not reachable
     if code == grpc.StatusCode.UNAVAILABLE:
-        return Unavailable(
-            f"the {service} service is not reachable; try again in a moment"
-        )
+        return Unavailable(messages.service_unreachable(service))
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return Unavailable(
-            f"the {service} service did not answer in time; try again in a moment"
-        )
-    return Unavailable(f"the {service} service failed to answer ({code.name.lower()})")
+        return Unavailable(messages.service_too_slow(service))
+    return Unavailable(messages.service_failed(service, code.name.lower()))
 
 
 @dataclass

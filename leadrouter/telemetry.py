@@ -22,7 +22,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.propagators.textmap import Setter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from leadrouter import metrics
+from leadrouter import i18n, metrics
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("leadrouter")
@@ -137,6 +137,8 @@ class TracingServerInterceptor(grpc.aio.ServerInterceptor):
         ) -> Any:
             account = getattr(request, "account", "")
             token = current_account.set(account if isinstance(account, str) else "")
+            # The caller's language: the messages this call raises speak it.
+            said = i18n.set_language(carrier.get(i18n.METADATA_KEY, i18n.SOURCE))
             started = time.perf_counter()
             with tracer.start_as_current_span(
                 span_name,
@@ -174,6 +176,7 @@ class TracingServerInterceptor(grpc.aio.ServerInterceptor):
                         seconds * 1000,
                     )
                     current_account.reset(token)
+                    i18n.restore(said)
 
         return grpc.unary_unary_rpc_method_handler(
             traced,

@@ -47,9 +47,9 @@ class ClaimMutations:
         caller = ctx.require("admin", "manager")
         who = str(user_id) if user_id is not None else caller.user_id
         if who != caller.user_id and not caller.is_admin:
-            raise Forbidden("a manager can claim only for themselves")
+            raise Forbidden(messages.claim_only_for_themselves())
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_KEY:
-            raise BadInput(f"idempotencyKey must be 1..{MAX_KEY} characters")
+            raise BadInput(messages.key_length("idempotencyKey", MAX_KEY))
         if ctx.rate_limits is not None:
             # Per person pressing: an admin claiming for others spends their own.
             ctx.rate_limits.claims.take((caller.account, caller.user_id))
@@ -103,7 +103,7 @@ class DecisionQueries:
         for name, value in (("from", from_), ("to", to)):
             if value is not None:
                 if value.tzinfo is None:
-                    raise BadInput(f"'{name}' needs a UTC offset")
+                    raise BadInput(messages.needs_offset(name))
                 getattr(request, name).CopyFrom(to_ts(value))
         page = await ctx.clients.assigner.call("ListDecisions", request)
         cursors = [decision_cursor(int(d.id)) for d in page.decisions]

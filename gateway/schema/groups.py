@@ -11,6 +11,7 @@ from gateway.context import Info
 from gateway.schema.pages import lead_connection, page_args
 from gateway.schema.types import LeadConnection, LimitVerdict
 from gateway.visibility import allowed
+from leadrouter import messages
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.errors import BadInput, NotFound
 from leadrouter.limits.v1 import limits_pb2
@@ -126,7 +127,7 @@ class GroupQueries:
     async def group(self, info: Info, id: strawberry.ID) -> Group:
         found = await load_groups(info, [str(id)])
         if not found:
-            raise NotFound(f"no distribution group '{id}'")
+            raise NotFound(messages.not_found("group", str(id)))
         return found[0]
 
     @strawberry.field(
@@ -147,7 +148,7 @@ class GroupQueries:
         caller = rule.caller
         users = rule.users([str(u) for u in user_ids or []], "eligibility")
         if at is not None and at.tzinfo is None:
-            raise BadInput("'at' needs a UTC offset")
+            raise BadInput(messages.needs_offset("at"))
         request = limits_pb2.GetEligibilityRequest(
             account=caller.account, group_id=str(group_id), user_ids=users
         )

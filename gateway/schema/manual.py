@@ -8,6 +8,7 @@ import strawberry
 
 from gateway.context import Info
 from gateway.schema.types import Decision
+from leadrouter import messages
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import BadInput
@@ -49,7 +50,7 @@ class LeadFilter:
         ):
             if value is not None:
                 if value.tzinfo is None:
-                    raise BadInput(f"'{name}' needs a UTC offset")
+                    raise BadInput(messages.needs_offset(name))
                 getattr(msg, name).CopyFrom(to_ts(value))
         return msg
 

@@ -6,6 +6,7 @@ import strawberry
 
 from gateway.context import Info
 from gateway.schema.types import Decision
+from leadrouter import messages
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.errors import BadInput
 
@@ -29,7 +30,7 @@ class PushMutations:
         ctx = info.context
         caller = ctx.require("admin", "partner")
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_KEY:
-            raise BadInput(f"idempotencyKey must be 1..{MAX_KEY} characters")
+            raise BadInput(messages.key_length("idempotencyKey", MAX_KEY))
         decision = await ctx.clients.assigner.call(
             "DistributeLead",
             assigner_pb2.DistributeLeadRequest(

@@ -9,6 +9,7 @@ import strawberry
 
 from gateway.context import Context, Info
 from gateway.visibility import allowed
+from leadrouter import messages
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import BadInput, NotFound
@@ -69,10 +70,7 @@ class OnDuty:
 
 def _aware(name: str, value: datetime | None) -> None:
     if value is not None and value.tzinfo is None:
-        raise BadInput(
-            f"'{name}' needs a UTC offset, e.g. {value.isoformat()}+07:00 or "
-            f"{value.isoformat()}Z"
-        )
+        raise BadInput(messages.needs_offset_like(name, value.isoformat()))
 
 
 async def _require_user(ctx: Context, account: str, user_id: str) -> None:
@@ -84,7 +82,7 @@ async def _require_user(ctx: Context, account: str, user_id: str) -> None:
     except NotFound:
         directory = None
     if directory is None or all(u.id != user_id for u in directory.users):
-        raise NotFound(f"there is no user '{user_id}' in this account")
+        raise NotFound(messages.not_found("user", user_id))
 
 
 @strawberry.type

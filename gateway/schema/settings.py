@@ -9,6 +9,7 @@ from gateway.context import Info
 from gateway.schema.groups import LimitSetting, Member
 from gateway.schema.scheduling import Duty
 from gateway.schema.types import Problem
+from leadrouter import messages
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import NotFound
 from leadrouter.errors import Problem as ProblemData
@@ -105,22 +106,13 @@ def check_limits(limits: list[LimitValueInput]) -> tuple[dict[str, int], list[Pr
     for item in limits:
         path = f"limits.{item.limit}"
         if item.limit not in LIMIT_NAMES:
-            problems.append(
-                Problem(
-                    path=path,
-                    message=f"there is no limit '{item.limit}'; the limits are "
-                    + ", ".join(LIMIT_NAMES),
-                )
-            )
+            message = messages.no_such_limit(item.limit, LIMIT_NAMES)
+            problems.append(Problem(path=path, message=message))
         elif item.limit in seen:
-            problems.append(Problem(path=path, message="this limit is given twice"))
+            problems.append(Problem(path=path, message=messages.limit_twice()))
         elif item.value is not None and not 0 <= item.value <= MAX_LIMIT_VALUE:
             problems.append(
-                Problem(
-                    path=path,
-                    message=f"must be a whole number from 0 to {MAX_LIMIT_VALUE:,}, "
-                    "or empty to switch the limit off",
-                )
+                Problem(path=path, message=messages.limit_value(MAX_LIMIT_VALUE))
             )
         elif item.value is not None:
             values[item.limit] = item.value
@@ -208,14 +200,11 @@ class SettingsMutations:
         user = next((u for u in d.users if u.id == str(user_id)), None)
         if user is None:
             problems.append(
-                Problem(path="userId", message=f"there is no user '{user_id}'")
+                Problem(path="userId", message=messages.no_such_user(str(user_id)))
             )
         elif user.technical:
             problems.append(
-                Problem(
-                    path="userId",
-                    message="an exchange user owns the pool and cannot be a member",
-                )
+                Problem(path="userId", message=messages.exchange_user_not_member())
             )
         row = MemberSpec(
             user=str(user_id), enabled=enabled, limits=LimitsSpec(**values)

@@ -12,6 +12,7 @@ import strawberry
 
 from gateway.context import Info
 from gateway.schema.types import Lead
+from leadrouter import messages
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import BadInput
@@ -83,7 +84,7 @@ class WaitingQueries:
         ctx = info.context
         caller = ctx.require("admin", "viewer")
         if not 0 < first <= MAX_LEADS:
-            raise BadInput(f"first must be 1..{MAX_LEADS}")
+            raise BadInput(messages.whole_number_from("first", 1, MAX_LEADS))
         waiting = await ctx.clients.assigner.call(
             "GetWaiting",
             assigner_pb2.GetWaitingRequest(account=caller.account, first=first),

@@ -11,6 +11,7 @@ import strawberry
 from gateway.context import Context, Info
 from gateway.schema.types import Problem
 from gateway.schema.workspace import MAX_WORKSPACE_BYTES
+from leadrouter import messages
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.errors import BadInput
 from leadrouter.simulate import Reply, fairness, simulate
@@ -305,9 +306,9 @@ async def run_simulation(
     """Checks the caller and the input, then replays; problems when it cannot."""
     caller = ctx.require("admin")
     if len(yaml.encode()) > MAX_WORKSPACE_BYTES:
-        raise BadInput("the workspace file is larger than 1 MB")
+        raise BadInput(messages.workspace_too_large())
     if start.tzinfo is None or end.tzinfo is None:
-        raise BadInput("from and to need a UTC offset")
+        raise BadInput(messages.needs_offset("from" if start.tzinfo is None else "to"))
     result, problems = await simulate(ctx.clients, caller.account, yaml, start, end)
     if result is None:
         return [Problem(path=p.path, message=p.message) for p in problems]

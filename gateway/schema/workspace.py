@@ -6,6 +6,7 @@ import strawberry
 
 from gateway.context import Info
 from gateway.schema.types import ApplyResult
+from leadrouter import messages
 from leadrouter.errors import BadInput
 from leadrouter.setup_changes import apply_file
 
@@ -31,7 +32,7 @@ class WorkspaceMutations:
         ctx = info.context
         caller = ctx.require("admin")
         if len(yaml.encode()) > MAX_WORKSPACE_BYTES:
-            raise BadInput("the workspace file is larger than 1 MB")
+            raise BadInput(messages.workspace_too_large())
         report = await apply_file(
             ctx.clients,
             yaml,

@@ -1,5 +1,7 @@
 // GraphQL over HTTP and graphql-transport-ws, with the bearer token of the session.
 
+import { lang } from "./i18n.js";
+
 const TOKEN_KEY = "leadrouter.token";
 
 export class GraphQLError extends Error {
@@ -23,6 +25,14 @@ export const session = {
   onExpired: () => {},
 };
 
+// The bearer token and the language of the screen, for a plain HTTP call.
+export function authHeaders() {
+  return {
+    "accept-language": lang(),
+    ...(session.token ? { authorization: `Bearer ${session.token}` } : {}),
+  };
+}
+
 export async function gql(query, variables = {}) {
   let reply;
   try {
@@ -31,6 +41,9 @@ export async function gql(query, variables = {}) {
       headers: {
         "content-type": "application/json",
         accept: "application/json",
+        // The server's messages in the language of the screen (also the
+        // amoCRM user's, in the widget).
+        "accept-language": lang(),
         ...(session.token ? { authorization: `Bearer ${session.token}` } : {}),
       },
       body: JSON.stringify({ query, variables }),
@@ -54,13 +67,12 @@ export async function gql(query, variables = {}) {
 
 // A GET of a CSV export with the bearer token, saved as a file.
 export async function download(path, filename) {
-  const reply = await fetch(path, {
-    headers: session.token ? { authorization: `Bearer ${session.token}` } : {},
-  });
+  const reply = await fetch(path, { headers: authHeaders() });
   if (!reply.ok) {
     let message = `HTTP ${reply.status}`;
     try {
-      message = (await reply.json()).message ?? message;
+      const body = await reply.json();
+      message = body.error ?? body.message ?? message;
     } catch {
       /* not JSON */
     }
