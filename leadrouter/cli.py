@@ -15,6 +15,7 @@ from leadrouter.clock import SystemClock
 from leadrouter.config import Settings, load_settings
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import LeadrouterError
+from leadrouter.i18n import _, ngettext
 from leadrouter.setup_changes import ChangeReport, apply_file
 from leadrouter.simulate import comparison_csv, render_comparison, simulate
 
@@ -23,23 +24,32 @@ def _read(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except OSError as error:
-        raise SystemExit(f"cannot read {path}: {error.strerror}") from error
+        raise SystemExit(
+            _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from error
 
 
 def print_report(where: str, report: ChangeReport, *, dry_run: bool) -> int:
     """The change list (removals first) or every problem; the exit code."""
     if report.problems:
-        print(f"{where}: {len(report.problems)} problem(s); nothing was changed:")
+        count = len(report.problems)
+        print(
+            ngettext(
+                "{path}: {count} problem; nothing was changed:",
+                "{path}: {count} problems; nothing was changed:",
+                count,
+            ).format(path=where, count=count)
+        )
         for p in report.problems:
             print(f"  {p}")
         return 1
     if not report.changes:
-        print(f"{where}: no changes")
+        print(_("{path}: no changes").format(path=where))
         return 0
     print(
-        f"{where}: would change (dry run, nothing written):"
+        _("{path}: would change (dry run, nothing written):").format(path=where)
         if dry_run
-        else f"{where}: changed:"
+        else _("{path}: changed:").format(path=where)
     )
     for change in report.changes:
         print(f"  {change}")
@@ -66,11 +76,24 @@ async def import_lines(
         "ImportHistory", crm_pb2.ImportHistoryRequest(account=account, lines=lines)
     )
     if reply.problems:
-        print(f"{where}: {len(reply.problems)} problem(s); nothing was imported:")
+        count = len(reply.problems)
+        print(
+            ngettext(
+                "{path}: {count} problem; nothing was imported:",
+                "{path}: {count} problems; nothing was imported:",
+                count,
+            ).format(path=where, count=count)
+        )
         for p in reply.problems:
             print(f"  {p.path}: {p.message}" if p.path else f"  {p.message}")
         return 1
-    print(f"imported {reply.applied} events from {where}")
+    print(
+        ngettext(
+            "imported {count} event from {path}",
+            "imported {count} events from {path}",
+            reply.applied,
+        ).format(count=reply.applied, path=where)
+    )
     return 0
 
 
@@ -96,21 +119,27 @@ async def _simulate(
     finally:
         await clients.close()
     if result is None:
-        print(f"{path}: {len(problems)} problem(s):")
+        print(
+            ngettext(
+                "{path}: {count} problem:", "{path}: {count} problems:", len(problems)
+            ).format(path=path, count=len(problems))
+        )
         for p in problems:
             print(f"  {p}")
         return 1
     print(render_comparison(result))
     if csv_path:
         Path(csv_path).write_text(comparison_csv(result), encoding="utf-8")
-        print(f"comparison written to {csv_path}")
+        print(_("comparison written to {path}").format(path=csv_path))
     return 0
 
 
 def _instant(text: str) -> datetime:
     at = datetime.fromisoformat(text)
     if at.tzinfo is None:
-        raise argparse.ArgumentTypeError("needs a UTC offset, e.g. 2026-11-01T00:00Z")
+        raise argparse.ArgumentTypeError(
+            _("needs a UTC offset, e.g. 2026-11-01T00:00Z")
+        )
     return at
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from leadrouter.i18n import _
+
 MINUTES_PER_DAY = 1440
 
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
@@ -27,11 +29,17 @@ class Window:
 
     def __post_init__(self) -> None:
         if not 0 <= self.start < MINUTES_PER_DAY:
-            raise ValueError(f"window start {self.start} is outside 0..1439 minutes")
+            raise ValueError(
+                _("window start {start} is outside 0..1439 minutes").format(
+                    start=self.start
+                )
+            )
         if not 0 <= self.end <= MINUTES_PER_DAY:
-            raise ValueError(f"window end {self.end} is outside 0..1440 minutes")
+            raise ValueError(
+                _("window end {end} is outside 0..1440 minutes").format(end=self.end)
+            )
         if self.start == self.end:
-            raise ValueError(f"window '{self}': start equals end, ambiguous")
+            raise ValueError(_ambiguous().format(window=self))
 
     @property
     def crosses_midnight(self) -> bool:
@@ -56,13 +64,19 @@ def parse_window(text: str) -> Window:
     """
     parts = text.strip().split("-")
     if len(parts) != 2:
-        raise ValueError(f"window '{text}': expected HH:MM-HH:MM, e.g. 09:00-18:00")
+        raise ValueError(
+            _("window '{window}': expected HH:MM-HH:MM, e.g. 09:00-18:00").format(
+                window=text
+            )
+        )
     start = _parse_minutes(text, parts[0])
     end = _parse_minutes(text, parts[1])
     if start == MINUTES_PER_DAY:
-        raise ValueError(f"window '{text}': 24:00 is only valid as an end")
+        raise ValueError(
+            _("window '{window}': 24:00 is only valid as an end").format(window=text)
+        )
     if start == end:
-        raise ValueError(f"window '{text}': start equals end, ambiguous")
+        raise ValueError(_ambiguous().format(window=text))
     return Window(start, MINUTES_PER_DAY if end == END_OF_DAY else end)
 
 
@@ -70,15 +84,23 @@ def _parse_minutes(window: str, text: str) -> int:
     match = _TIME.fullmatch(text.strip())
     if match is None:
         raise ValueError(
-            f"window '{window}': bad time '{text.strip()}', expected HH:MM"
+            _("window '{window}': bad time '{time}', expected HH:MM").format(
+                window=window, time=text.strip()
+            )
         )
     hours, minutes = int(match[1]), int(match[2])
     if (hours, minutes) != (24, 0) and (hours > 23 or minutes > 59):
         raise ValueError(
-            f"window '{window}': bad time '{text.strip()}', "
-            "expected 00:00..23:59 (or 24:00 as an end)"
+            _(
+                "window '{window}': bad time '{time}', expected 00:00..23:59 (or "
+                "24:00 as an end)"
+            ).format(window=window, time=text.strip())
         )
     return hours * 60 + minutes
+
+
+def _ambiguous() -> str:
+    return _("window '{window}': start equals end, ambiguous")
 
 
 def _format_minutes(minutes: int) -> str:

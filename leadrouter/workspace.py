@@ -22,6 +22,8 @@ from pydantic import (
 )
 
 from leadrouter.errors import Problem
+from leadrouter.i18n import _
+from leadrouter.validation import field_message
 from leadrouter.windows import parse_window
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -61,7 +63,9 @@ class AccountSpec(_Spec):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown timezone '{value}'") from error
+            raise ValueError(
+                _("unknown timezone '{zone}'").format(zone=value)
+            ) from error
         return value
 
 
@@ -83,15 +87,15 @@ class StageSpec(_Spec):
     @model_validator(mode="after")
     def _reasons(self) -> StageSpec:
         if self.kind != "lost" and (self.loss_reasons or self.require_loss_reason):
-            raise ValueError("only a lost stage has loss reasons")
+            raise ValueError(_("only a lost stage has loss reasons"))
         if self.require_loss_reason and not self.loss_reasons:
-            raise ValueError("require_loss_reason needs loss_reasons to choose from")
+            raise ValueError(_("require_loss_reason needs loss_reasons to choose from"))
         folded = [r.casefold() for r in self.loss_reasons]
         if len(set(folded)) != len(folded):
-            raise ValueError("a loss reason is listed twice")
+            raise ValueError(_("a loss reason is listed twice"))
         if any(r.casefold().startswith("other:") for r in self.loss_reasons):
             raise ValueError(
-                "a listed reason cannot start with 'other:', the mark of free text"
+                _("a listed reason cannot start with 'other:', the mark of free text")
             )
         return self
 
@@ -254,18 +258,9 @@ def _path(loc: Sequence[int | str]) -> str:
 
 
 def _message(error: Any) -> str:
-    msg = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        return "unknown field"
-    if error["type"] == "greater_than_equal":
-        return f"must be >= {error['ctx']['ge']}"
-    if error["type"] in ("int_type", "int_parsing", "int_from_float"):
-        return "must be a whole number"
-    if error["type"] == "literal_error":
-        return f"unknown value {error['input']!r}: expected {error['ctx']['expected']}"
     if error["type"] == "model_type" and "when_nobody" in error["loc"]:
-        return "expected 'hold' or {user: ID}"
-    return msg
+        return _("expected 'hold' or {user: ID}")
+    return field_message(error)
 
 
 class _WorkspaceLoader(yaml.SafeLoader):
@@ -299,14 +294,23 @@ def parse_workspace(text: str) -> tuple[Workspace | None, list[Problem]]:
         data = yaml.load(text, Loader=_WorkspaceLoader)  # a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "file"
+        where = (
+            _("line {number}").format(number=mark.line + 1)
+            if mark is not None
+            else _("file")
+        )
         return None, [
-            Problem(where, f"not valid YAML ({getattr(error, 'problem', error)})")
+            Problem(
+                where,
+                _("not valid YAML ({detail})").format(
+                    detail=getattr(error, "problem", error)
+                ),
+            )
         ]
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return None, [Problem("", "the workspace must be a YAML mapping")]
+        return None, [Problem("", _("the workspace must be a YAML mapping"))]
     try:
         ws = Workspace.model_validate(data)
     except ValidationError as error:
@@ -330,19 +334,35 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
 
     def user(path: str, user_id: str) -> None:
         if user_id not in directory.users:
-            problems.append(Problem(path, f"unknown user '{user_id}'"))
+            problems.append(
+                Problem(path, _("unknown user '{user}'").format(user=user_id))
+            )
 
     def stage(path: str, key: str) -> None:
         if "/" not in key:
-            problems.append(Problem(path, f"'{key}' must be written pipeline/stage"))
+            problems.append(
+                Problem(
+                    path,
+                    _("'{stage}' must be written pipeline/stage").format(stage=key),
+                )
+            )
         elif key not in directory.stages:
-            problems.append(Problem(path, f"unknown stage '{key}'"))
+            problems.append(
+                Problem(path, _("unknown stage '{stage}'").format(stage=key))
+            )
 
     def unique(path: str, ids: list[str], what: str) -> None:
         seen: set[str] = set()
+        twice = {
+            "user": _("duplicate user '{id}'"),
+            "pipeline": _("duplicate pipeline '{id}'"),
+            "stage": _("duplicate stage '{id}'"),
+            "group": _("duplicate group '{id}'"),
+            "template": _("duplicate template '{id}'"),
+        }[what]
         for i, x in enumerate(ids):
             if x in seen:
-                problems.append(Problem(f"{path}[{i}].id", f"duplicate {what} '{x}'"))
+                problems.append(Problem(f"{path}[{i}].id", twice.format(id=x)))
             seen.add(x)
 
     unique("users", [u.id for u in ws.users], "user")
@@ -370,10 +390,14 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
             user(f"{mat}.user", m.user)
             if m.user in g.exchange_users:
                 problems.append(
-                    Problem(f"{mat}.user", "an exchange user cannot be a member")
+                    Problem(f"{mat}.user", _("an exchange user cannot be a member"))
                 )
             if m.user in seen:
-                problems.append(Problem(f"{mat}.user", f"'{m.user}' is listed twice"))
+                problems.append(
+                    Problem(
+                        f"{mat}.user", _("'{user}' is listed twice").format(user=m.user)
+                    )
+                )
             seen.add(m.user)
     scheduled: set[str] = set()
     for si, s in enumerate(ws.schedules):
@@ -382,8 +406,10 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
             problems.append(
                 Problem(
                     f"schedules[{si}].user",
-                    f"'{s.user}' already has a schedule; "
-                    "put all of a user's working time in one entry",
+                    _(
+                        "'{user}' already has a schedule; put all of a user's "
+                        "working time in one entry"
+                    ).format(user=s.user),
                 )
             )
         scheduled.add(s.user)
@@ -391,7 +417,8 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
             if e.to < e.from_:
                 problems.append(
                     Problem(
-                        f"schedules[{si}].exceptions[{ei}].to", "ends before 'from'"
+                        f"schedules[{si}].exceptions[{ei}].to",
+                        _("ends before 'from'"),
                     )
                 )
     for ti, t in enumerate(ws.templates):
@@ -401,14 +428,21 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
             pat = f"{at}.participants[{pi}].user"
             user(pat, participant.user)
             if participant.user in taking:
-                problems.append(Problem(pat, f"'{participant.user}' is listed twice"))
+                problems.append(
+                    Problem(
+                        pat,
+                        _("'{user}' is listed twice").format(user=participant.user),
+                    )
+                )
             taking.add(participant.user)
             known = directory.users.get(participant.user)
             if known is not None and known.technical:
                 problems.append(
                     Problem(
                         pat,
-                        f"'{participant.user}' is a technical user; it takes no leads",
+                        _("'{user}' is a technical user; it takes no leads").format(
+                            user=participant.user
+                        ),
                     )
                 )
         if t.target_stage:
@@ -417,14 +451,15 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
             if pipeline not in directory.pipelines:
                 problems.append(
                     Problem(
-                        f"{at}.match.pipelines[{pi}]", f"unknown pipeline '{pipeline}'"
+                        f"{at}.match.pipelines[{pi}]",
+                        _("unknown pipeline '{pipeline}'").format(pipeline=pipeline),
                     )
                 )
         if isinstance(t.when_nobody, FallbackUser):
             user(f"{at}.when_nobody.user", t.when_nobody.user)
         if t.fallback_algorithm and t.algorithm != "linked":
             problems.append(
-                Problem(f"{at}.fallback_algorithm", "only a linked template has one")
+                Problem(f"{at}.fallback_algorithm", _("only a linked template has one"))
             )
     return problems
 

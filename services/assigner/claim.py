@@ -15,6 +15,7 @@ from leadrouter.clients import Clients
 from leadrouter.clock import Clock
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import LeadrouterError, Unavailable
+from leadrouter.i18n import _
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.telemetry import current_trace_id
 from leadrouter.timestamps import to_ts
@@ -162,8 +163,10 @@ class ClaimLead:
                 raise
             # Not "nothing was changed": the lead is the manager's already.
             raise Unavailable(
-                f"lead {lead.id} is yours, but the journal could not record it yet; "
-                "it will, as soon as the database answers"
+                _(
+                    "lead {lead} is yours, but the journal could not record it yet; "
+                    "it will, as soon as the database answers"
+                ).format(lead=lead.id)
             ) from error
         if recorded is not decision:
             return await self._replayed(recorded)

@@ -7,10 +7,12 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from leadrouter import messages
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import BadInput, NotFound
+from leadrouter.i18n import _
 from leadrouter.telemetry import current_trace_id
 from leadrouter.timestamps import to_ts
 from services.assigner.engine.reasons import Outcome
@@ -147,13 +149,13 @@ class ManualMode:
         """Leads to one user, or round robin over several in the order given."""
         leads = list(dict.fromkeys(lead_ids))
         if not leads:
-            raise BadInput("which leads? leadIds is empty")
+            raise BadInput(_("which leads? leadIds is empty"))
         if not users:
-            raise BadInput("to whom? userIds is empty")
+            raise BadInput(_("to whom? userIds is empty"))
         if len(set(users)) != len(users):
-            raise BadInput("userIds lists a user twice")
+            raise BadInput(_("userIds lists a user twice"))
         if len(leads) > MAX_LEADS:
-            raise BadInput(f"at most {MAX_LEADS} leads at once")
+            raise BadInput(_("at most {limit} leads at once").format(limit=MAX_LEADS))
         batch_id = _batch_id(key)
         await self._check_receivers(account, users)
         found = await self.clients.crm.call(
@@ -163,7 +165,9 @@ class ManualMode:
             ),
         )
         if found.missing:
-            raise NotFound(f"no such leads: {', '.join(found.missing)}")
+            raise NotFound(
+                _("no such leads: {leads}").format(leads=", ".join(found.missing))
+            )
         scopes = {x.lead_id: x for x in found.leads}
         groups = await self.store.db.run(self.store.groups, account, [])
         plan = [
@@ -187,13 +191,13 @@ class ManualMode:
     ) -> ManualOutcome:
         """A user's leads, all or those the filter selects, to another user."""
         if not from_user or not to_user:
-            raise BadInput("a transfer needs fromUserId and toUserId")
+            raise BadInput(_("a transfer needs fromUserId and toUserId"))
         if from_user == to_user:
-            raise BadInput("fromUserId and toUserId are the same user")
+            raise BadInput(_("fromUserId and toUserId are the same user"))
         batch_id = _batch_id(key)
         directory = await self._check_receivers(account, [to_user])
         if from_user not in directory:
-            raise NotFound(f"no user '{from_user}'")
+            raise NotFound(messages.not_found("user", from_user))
         query = crm_pb2.LeadFilter()
         query.CopyFrom(lead_filter)
         query.responsible = from_user
@@ -221,12 +225,14 @@ class ManualMode:
         known = {u.id: u for u in directory.users}
         unknown = [u for u in users if u not in known]
         if unknown:
-            raise NotFound(f"no such users: {', '.join(unknown)}")
+            raise NotFound(_("no such users: {users}").format(users=", ".join(unknown)))
         for u in users:
             if known[u].technical:
-                raise BadInput(f"'{u}' is an exchange user; leads go to people")
+                raise BadInput(
+                    _("'{user}' is an exchange user; leads go to people").format(user=u)
+                )
             if not known[u].active:
-                raise BadInput(f"'{u}' is not an active user")
+                raise BadInput(_("'{user}' is not an active user").format(user=u))
         return known
 
     async def _carry_out(
@@ -333,5 +339,5 @@ def _planned(lead: str, user: str, stage: str, groups: Sequence[Group]) -> Plann
 
 def _batch_id(key: str) -> str:
     if key and not 0 < len(key) <= MAX_KEY:
-        raise BadInput(f"idempotencyKey must be 1..{MAX_KEY} characters")
+        raise BadInput(messages.key_length("idempotencyKey", MAX_KEY))
     return key or uuid.uuid4().hex

@@ -23,6 +23,7 @@ from leadrouter.common.v1 import common_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.db import Database
 from leadrouter.errors import BadInput, Problem
+from leadrouter.i18n import _
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.timestamps import from_ts, to_ts
 from leadrouter.workspace import parse_workspace
@@ -72,8 +73,10 @@ def keep(db: Database, account: str, recorded: Recorded) -> int:
         )
         if journaled:
             raise BadInput(
-                f"account '{account}' already has a journal: a past can only be "
-                "recorded into an account that has none"
+                _(
+                    "account '{account}' already has a journal: a past can only be "
+                    "recorded into an account that has none"
+                ).format(account=account)
             )
         decisions = [_decision(account, e) for e in recorded.journal]
         s.add_all(decisions)
@@ -134,7 +137,7 @@ class RecordPast:
             return _refused(problems)
         start, end = from_ts(getattr(request, "from")), from_ts(request.to)
         if start >= end:
-            return _refused([Problem("from", "must be before 'to'")])
+            return _refused([Problem("from", _("must be before 'to'"))])
         presses = [
             ClaimPress(from_ts(p.at), p.user_id, p.group_id) for p in request.presses
         ]

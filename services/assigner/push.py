@@ -29,12 +29,13 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
-from leadrouter import metrics
+from leadrouter import messages, metrics
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.db import Database
 from leadrouter.errors import BadInput, NotFound
+from leadrouter.i18n import _
 from leadrouter.telemetry import current_trace_id
 from leadrouter.timestamps import from_ts, to_ts
 from services.assigner.engine import arrival, attempt, lifecycle, timers
@@ -170,17 +171,21 @@ class PushDistribution:
     async def _on_demand(self, account: str, lead_id: str, actor: str) -> DecisionRow:
         lead = await self.facts.lead(account, lead_id)
         if lead is None:
-            raise NotFound(f"no lead '{lead_id}'")
+            raise NotFound(messages.not_found("lead", lead_id))
         row = await self.db.run(self.pushes.get, account, lead_id)
         now = self.clock.now()
         if row is None:
             if not is_open(lead):
-                raise BadInput(f"lead '{lead_id}' is closed; reopen it first")
+                raise BadInput(
+                    _("lead '{lead}' is closed; reopen it first").format(lead=lead_id)
+                )
             if not await self.facts.technical(account, lead.responsible):
                 raise BadInput(
-                    f"lead '{lead_id}' already belongs to {lead.responsible}; push "
-                    "distribution hands out leads owned by a technical user "
-                    "(the inbox or lead exchange)"
+                    _(
+                        "lead '{lead}' already belongs to {owner}; push distribution "
+                        "hands out leads owned by a technical user (the inbox or "
+                        "lead exchange)"
+                    ).format(lead=lead_id, owner=lead.responsible)
                 )
             row = await self._admit(account, lead)
         if row.state == lifecycle.ASSIGNING:
@@ -194,7 +199,7 @@ class PushDistribution:
             if reason:
                 reason = "closed" if not is_open(lead) else reason
                 await self.db.run(self.pushes.finish, row, reason)
-                raise BadInput(f"lead '{lead_id}' left push distribution: {reason}")
+                raise BadInput(_left().format(lead=lead_id, reason=reason))
             decision = await self._attempt(
                 row, lead, Trigger.ON_DEMAND, actor, now, force_journal=True
             )
@@ -212,7 +217,7 @@ class PushDistribution:
         latest = await self.db.run(self.pushes.latest_decision, account, lead_id)
         if latest is None:
             reason = row.done_reason if row is not None else "unknown"
-            raise BadInput(f"lead '{lead_id}' left push distribution: {reason}")
+            raise BadInput(_left().format(lead=lead_id, reason=reason))
         return latest
 
     async def _situation(
@@ -547,3 +552,7 @@ class PushDistribution:
             return None
         found = await self.db.run(self.store.groups, account, [group_id])
         return found[0] if found else None
+
+
+def _left() -> str:
+    return _("lead '{lead}' left push distribution: {reason}")

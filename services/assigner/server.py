@@ -11,7 +11,7 @@ from typing import Any, TypeAlias
 import grpc
 from google.protobuf.json_format import ParseDict
 
-from leadrouter import metrics
+from leadrouter import messages, metrics
 from leadrouter.assigner.v1 import assigner_pb2, assigner_pb2_grpc
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
@@ -21,6 +21,7 @@ from leadrouter.crm.v1 import crm_pb2
 from leadrouter.cursors import decision_cursor, decode_decision_cursor
 from leadrouter.db import Database
 from leadrouter.errors import BadInput
+from leadrouter.i18n import _
 from leadrouter.ids import decision_number
 from leadrouter.keyset import page_request
 from leadrouter.limits.v1 import limits_pb2
@@ -187,7 +188,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         self, request: assigner_pb2.ClaimLeadRequest, context: Ctx
     ) -> assigner_pb2.ClaimLeadResponse:
         if not request.user_id:
-            raise BadInput("a claim needs the claiming user")
+            raise BadInput(_("a claim needs the claiming user"))
         outcome = await self.claim(
             request.account, request.group_id, request.user_id, request.idempotency_key
         )
@@ -206,7 +207,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         self, request: assigner_pb2.DistributeLeadRequest, context: Ctx
     ) -> assigner_pb2.Decision:
         if not request.lead_id:
-            raise BadInput("which lead? leadId is empty")
+            raise BadInput(_("which lead? leadId is empty"))
         decision = await self.push.on_demand(
             request.account, request.lead_id, request.idempotency_key, request.actor
         )
@@ -287,10 +288,10 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         self, request: assigner_pb2.GetWaitingRequest, context: Ctx
     ) -> assigner_pb2.Waiting:
         if not request.account:
-            raise BadInput("whose waiting leads? account is empty")
+            raise BadInput(_("whose waiting leads? account is empty"))
         first = request.first if request.first > 0 else 50
         if first > 500:
-            raise BadInput("first must be at most 500")
+            raise BadInput(messages.whole_number_from("first", 1, 500))
         now = self.clock.now()
         held = await self.store.db.run(self.waiting.held, request.account)
         leads = await self.store.db.run(self.waiting.held_leads, request.account, first)

@@ -19,6 +19,7 @@ from leadrouter.clients import Clients
 from leadrouter.common.v1 import common_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import NotFound, Problem
+from leadrouter.i18n import _
 from leadrouter.timestamps import from_ts, set_ts
 from leadrouter.workspace import parse_workspace
 from services.assigner.store import AssignerStore
@@ -70,10 +71,17 @@ class Simulation:
         if ws is None:
             return _refused(problems)
         if start >= end:
-            return _refused([Problem("from", "must be before 'to'")])
+            return _refused([Problem("from", _("must be before 'to'"))])
         if end - start > MAX_RANGE:
             return _refused(
-                [Problem("to", f"the range is at most {MAX_RANGE.days} days")]
+                [
+                    Problem(
+                        "to",
+                        _("the range is at most {days} days").format(
+                            days=MAX_RANGE.days
+                        ),
+                    )
+                ]
             )
         events = await self._history(request.account, end)
         rows = await self.store.db.run(self.store.journal, request.account, start, end)

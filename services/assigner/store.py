@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
+from leadrouter import messages
 from leadrouter.db import Database
 from leadrouter.errors import NotFound
 from leadrouter.keyset import Page, PageRequest, keyset_page
@@ -112,7 +113,7 @@ class AssignerStore:
     def group(self, account: str, group_id: str) -> Group:
         found = self.groups(account, [group_id])
         if not found:
-            raise NotFound(f"no distribution group '{group_id}'")
+            raise NotFound(messages.not_found("group", group_id))
         return found[0]
 
     def replay(self, account: str, scope: str, key: str) -> DecisionRow | None:
@@ -170,7 +171,7 @@ class AssignerStore:
         with self.db.session() as s:
             row = s.get(DecisionRow, seq)
             if row is None or row.account != account:
-                raise NotFound(f"no decision '{seq}'")
+                raise NotFound(messages.not_found("decision", str(seq)))
             return row
 
     def decisions(

@@ -16,11 +16,13 @@ from pydantic import (
 )
 
 from leadrouter.errors import Problem
+from leadrouter.i18n import _
+from leadrouter.validation import field_message
 
 
 def _aware(at: datetime) -> datetime:
     if at.tzinfo is None:
-        raise ValueError("needs a UTC offset, e.g. 2026-11-02T09:00:00+07:00")
+        raise ValueError(_("needs a UTC offset, e.g. 2026-11-02T09:00:00+07:00"))
     return at.astimezone(UTC)
 
 
@@ -173,11 +175,13 @@ def parse_object(line: str, where: str) -> tuple[dict[str, Any] | None, list[Pro
     try:
         data = json.loads(line)
     except json.JSONDecodeError as error:
-        return None, [Problem(where, f"not valid JSON ({error.msg})")]
+        return None, [
+            Problem(where, _("not valid JSON ({detail})").format(detail=error.msg))
+        ]
     except RecursionError:
-        return None, [Problem(where, "not valid JSON (nested too deeply)")]
+        return None, [Problem(where, _("not valid JSON: nested too deeply"))]
     if not isinstance(data, dict):
-        return None, [Problem(where, "must be a JSON object")]
+        return None, [Problem(where, _("must be a JSON object"))]
     return data, []
 
 
@@ -199,10 +203,12 @@ def parse_data(
 
 def _plain(error: Any) -> str:
     if error["type"] == "union_tag_invalid":
-        return f"unknown event type {error['input'].get('type')!r}"
+        return _("unknown event type {type}").format(
+            type=repr(error["input"].get("type"))
+        )
     if error["type"] == "union_tag_not_found":
-        return "missing 'type'"
-    return str(error["msg"]).removeprefix("Value error, ")
+        return _("missing 'type'")
+    return field_message(error)
 
 
 def to_json(event: _Event) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leadrouter.i18n import _
+
 OTHER = "other: "
 MAX_REASON = 200
 
@@ -58,17 +60,27 @@ def checked_reason(stage_key: str, stage: StageReasons, given: str | None) -> st
     if stage.kind != "lost":
         if text:
             raise ReasonRefused(
-                f"'{stage_key}' is not a lost stage; only a lost lead has a loss reason"
+                _(
+                    "'{stage}' is not a lost stage; only a lost lead has a loss reason"
+                ).format(stage=stage_key)
             )
         return ""
     if len(text) > MAX_REASON:
-        raise ReasonRefused(f"a loss reason has at most {MAX_REASON} characters")
+        raise ReasonRefused(
+            _("a loss reason has at most {limit} characters").format(limit=MAX_REASON)
+        )
     kept = kept_reason(stage, text)
     if stage.required and kept not in stage.reasons:
         listed = ", ".join(f"'{r}'" for r in stage.reasons)
-        what = f"'{text}' is not one of them" if text else "none was given"
-        raise ReasonRefused(
-            f"a lead moved to '{stage_key}' needs one of its loss reasons "
-            f"({listed}); {what}"
-        )
+        if text:
+            refusal = _(
+                "a lead moved to '{stage}' needs one of its loss reasons "
+                "({listed}); '{given}' is not one of them"
+            )
+        else:
+            refusal = _(
+                "a lead moved to '{stage}' needs one of its loss reasons "
+                "({listed}); none was given"
+            )
+        raise ReasonRefused(refusal.format(stage=stage_key, listed=listed, given=text))
     return kept

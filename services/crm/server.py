@@ -17,11 +17,13 @@ from leadrouter.crm.v1 import crm_pb2, crm_pb2_grpc
 from leadrouter.cursors import decode_lead_cursor, lead_cursor
 from leadrouter.db import Database
 from leadrouter.errors import BadInput, Problem
+from leadrouter.i18n import _
 from leadrouter.keyset import Page, page_request
 from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.stage_kinds import STAGE_KIND_CODES, stage_kind_name
 from leadrouter.streams import tail
 from leadrouter.timestamps import from_ts, optional_ts, set_ts
+from leadrouter.validation import field_message
 from services.crm import history as h
 from services.crm.activity import StageSettings, Windows
 from services.crm.recording import record_events
@@ -219,7 +221,7 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         except ValidationError as error:
             # Field and reason only: the validator's own text links to its docs.
             problems = [
-                Problem(".".join(str(p) for p in e["loc"]), e["msg"])
+                Problem(".".join(str(p) for p in e["loc"]), field_message(e))
                 for e in error.errors()
             ]
             raise BadInput("; ".join(map(str, problems)), problems) from error
@@ -438,7 +440,7 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     async def AcceptWebhook(
         self, request: crm_pb2.AcceptWebhookRequest, context: Ctx
     ) -> crm_pb2.AcceptWebhookResponse:
-        raise BadInput("amoCRM webhooks are taken only with LEADROUTER_CRM=amocrm")
+        raise BadInput(_("amoCRM webhooks are taken only with LEADROUTER_CRM=amocrm"))
 
     @handles_errors
     async def FindLeads(
@@ -455,7 +457,7 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
             no_open_task=f.no_open_task,
         )
         if request.offset < 0 or request.limit < 0:
-            raise BadInput("offset and limit must not be negative")
+            raise BadInput(_("offset and limit must not be negative"))
         if request.ids_only and (request.HasField("first") or request.HasField("last")):
             page, total = await self.store.db.run(
                 self.store.lead_ids_page,
@@ -511,7 +513,11 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         self, request: crm_pb2.AssignLeadsRequest, context: Ctx
     ) -> crm_pb2.AssignLeadsResponse:
         if len(request.assignments) > MAX_MANUAL_BATCH:
-            raise BadInput(f"at most {MAX_MANUAL_BATCH} assignments per batch")
+            raise BadInput(
+                _("at most {limit} assignments per batch").format(
+                    limit=MAX_MANUAL_BATCH
+                )
+            )
         outcomes = await self.store.db.run(
             self.store.assign_leads,
             request.account,

@@ -12,6 +12,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
+from leadrouter.i18n import _
 from leadrouter.timestamps import utc
 from services.crm import history as h
 from services.crm.loss_reasons import StageReasons, kept_reason
@@ -30,6 +31,18 @@ from services.crm.tables import (
 
 class EventRejected(Exception):
     """The event does not fit the CRM's current state (unknown lead, stage, user…)."""
+
+
+class UnknownLead(EventRejected):
+    """The event names a lead the account does not have."""
+
+
+class UnknownUser(EventRejected):
+    """The event names a user the account does not have (yet)."""
+
+
+class UnknownStage(EventRejected):
+    """The event names a stage the account does not have (yet)."""
 
 
 @dataclass
@@ -122,24 +135,24 @@ class Ledger:
             # taken from the session without another round trip.
             found = self.session.get(Lead, (self.account, lead_id))
         if found is None:
-            raise EventRejected(f"unknown lead '{lead_id}'")
+            raise UnknownLead(_("unknown lead '{lead}'").format(lead=lead_id))
         return found
 
     def _user(self, user_id: str) -> str:
         if not self.directory.has_user(user_id):
-            raise EventRejected(f"unknown user '{user_id}'")
+            raise UnknownUser(_("unknown user '{user}'").format(user=user_id))
         return user_id
 
     def _stage(self, pipeline: str, stage: str) -> str:
         key = stage_key(pipeline, stage)
         if key not in self.directory.stages:
-            raise EventRejected(f"unknown stage '{key}'")
+            raise UnknownStage(_("unknown stage '{stage}'").format(stage=key))
         return key
 
     def _task(self, task_id: str) -> Task:
         task = self.session.get(Task, (self.account, task_id))
         if task is None:
-            raise EventRejected(f"unknown task '{task_id}'")
+            raise EventRejected(_("unknown task '{task}'").format(task=task_id))
         return task
 
     # -- the log -----------------------------------------------------------
@@ -181,9 +194,11 @@ class Ledger:
 
     def _on_lead_created(self, e: h.LeadCreated) -> None:
         if self.session.get(Lead, (self.account, e.lead)) is not None:
-            raise EventRejected(f"lead '{e.lead}' already exists")
+            raise EventRejected(_("lead '{lead}' already exists").format(lead=e.lead))
         if self.session.get(DeletedLead, (self.account, e.lead)) is not None:
-            raise EventRejected(f"lead '{e.lead}' was deleted; restore it instead")
+            raise EventRejected(
+                _("lead '{lead}' was deleted; restore it instead").format(lead=e.lead)
+            )
         key = self._stage(e.pipeline, e.stage)
         self._user(e.responsible)
         kind = self.directory.stages[key]
@@ -259,7 +274,7 @@ class Ledger:
     def _on_lead_reopened(self, e: h.LeadReopened) -> None:
         lead = self.lead(e.lead)
         if self.directory.stages.get(lead.stage_key) == "open":
-            raise EventRejected(f"lead '{e.lead}' is not closed")
+            raise EventRejected(_("lead '{lead}' is not closed").format(lead=e.lead))
         key = self.reopening_stage(lead)
         self._move(lead, key, e.at, "")
         # Reopening is nobody's move into the stage (domain.md section 9).
@@ -285,8 +300,10 @@ class Ledger:
         )
         if key is None:
             raise EventRejected(
-                f"lead '{lead.id}' cannot be reopened: pipeline '{lead.pipeline}' "
-                "has no open stage"
+                _(
+                    "lead '{lead}' cannot be reopened: pipeline '{pipeline}' has "
+                    "no open stage"
+                ).format(lead=lead.id, pipeline=lead.pipeline)
             )
         return key
 
@@ -298,7 +315,7 @@ class Ledger:
 
     def _on_task_created(self, e: h.TaskCreated) -> None:
         if self.session.get(Task, (self.account, e.task)) is not None:
-            raise EventRejected(f"task '{e.task}' already exists")
+            raise EventRejected(_("task '{task}' already exists").format(task=e.task))
         if e.lead is not None:
             self.lead(e.lead)
         self._user(e.responsible)
@@ -317,7 +334,9 @@ class Ledger:
     def _on_task_completed(self, e: h.TaskCompleted) -> None:
         task = self._task(e.task)
         if task.completed_at is not None:
-            raise EventRejected(f"task '{e.task}' is already completed")
+            raise EventRejected(
+                _("task '{task}' is already completed").format(task=e.task)
+            )
         task.completed_at = e.at
         self._log(e, lead_id=task.lead_id or "", actor=task.responsible)
 
@@ -328,7 +347,11 @@ class Ledger:
 
     def _party_created(self, kind: str, party_id: str, responsible: str) -> None:
         if self.session.get(Party, (self.account, kind, party_id)) is not None:
-            raise EventRejected(f"{kind} '{party_id}' already exists")
+            exists = {
+                "contact": _("contact '{id}' already exists"),
+                "company": _("company '{id}' already exists"),
+            }
+            raise EventRejected(exists[kind].format(id=party_id))
         self.session.add(
             Party(
                 account=self.account,
@@ -349,7 +372,11 @@ class Ledger:
     def _party_moved(self, kind: str, party_id: str, to: str) -> None:
         party = self.session.get(Party, (self.account, kind, party_id))
         if party is None:
-            raise EventRejected(f"unknown {kind} '{party_id}'")
+            unknown = {
+                "contact": _("unknown contact '{id}'"),
+                "company": _("unknown company '{id}'"),
+            }
+            raise EventRejected(unknown[kind].format(id=party_id))
         party.responsible = self._user(to)
 
     def _on_contact_responsible_changed(self, e: h.ContactResponsibleChanged) -> None:
@@ -378,9 +405,9 @@ class Ledger:
     def _on_lead_restored(self, e: h.LeadRestored) -> None:
         gone = self.session.get(DeletedLead, (self.account, e.lead))
         if gone is None:
-            raise EventRejected(f"lead '{e.lead}' is not deleted")
+            raise EventRejected(_("lead '{lead}' is not deleted").format(lead=e.lead))
         if self.session.get(Lead, (self.account, e.lead)) is not None:
-            raise EventRejected(f"lead '{e.lead}' already exists")
+            raise EventRejected(_("lead '{lead}' already exists").format(lead=e.lead))
         lead = _lead_from_json(gone.row)
         self.session.delete(gone)
         self.session.flush()  # the tombstone goes before the lead comes back

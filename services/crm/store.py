@@ -18,13 +18,15 @@ from leadrouter.clock import Clock
 from leadrouter.cursors import decode_lead_cursor, lead_cursor
 from leadrouter.db import Database
 from leadrouter.errors import BadInput, NotFound, Problem
+from leadrouter.i18n import _
 from leadrouter.keyset import Page, PageRequest, keyset_page
 from leadrouter.timestamps import utc
+from leadrouter.validation import field_message
 from services.crm import history as h
 from services.crm.activity import StageSettings, UserActivity, Windows, measure
 from services.crm.intake import misplaced
 from services.crm.loss_reasons import ReasonRefused, checked_reason
-from services.crm.state import Directory, EventRejected, Ledger, Moved
+from services.crm.state import Directory, EventRejected, Ledger, Moved, UnknownLead
 from services.crm.tables import (
     Account,
     CrmUser,
@@ -242,7 +244,9 @@ class CrmStore:
         with self.db.session() as s:
             acc = s.get(Account, account)
             if acc is None:
-                raise NotFound(f"account '{account}' has no CRM data yet")
+                raise NotFound(
+                    _("account '{account}' has no CRM data yet").format(account=account)
+                )
             stmt = select(CrmUser).where(col(CrmUser.account) == account)
             if user_ids:
                 stmt = stmt.where(col(CrmUser.id).in_(user_ids))
@@ -644,14 +648,14 @@ class CrmStore:
         try:
             event = h.LeadReopened(type="lead_reopened", at=when, lead=lead_id, by=by)
         except ValidationError as error:  # an id no lead can have: empty, too long
-            raise NotFound(f"no lead '{lead_id[:200]}'") from error
+            raise NotFound(messages.not_found("lead", lead_id)) from error
         with self.db.session() as s:
             ledger = Ledger(s, account)
             try:
                 ledger.apply(event)
+            except UnknownLead as error:
+                raise NotFound(str(error)) from error
             except EventRejected as error:
-                if "unknown lead" in str(error):
-                    raise NotFound(str(error)) from error
                 raise BadInput(str(error)) from error
             self._assigned(s, account, ledger.lead(lead_id), False)
             return self._view(s, account, lead_id)
@@ -680,15 +684,17 @@ class CrmStore:
             key = stage if "/" in stage else f"{lead.pipeline}/{stage}"
             kind = ledger.directory.stages.get(key)
             if kind is None:
-                raise BadInput(f"there is no stage '{key}'")
+                raise BadInput(_("there is no stage '{stage}'").format(stage=key))
             closed = ledger.directory.stages.get(lead.stage_key) != "open"
             if key == lead.stage_key and not closed:
                 # Already there (a repeated request): nothing to change.
                 return self._view(s, account, lead_id)
             if closed:
                 raise BadInput(
-                    f"lead '{lead_id}' is closed ({lead.stage_key}); reopen it "
-                    "to work on it again"
+                    _(
+                        "lead '{lead}' is closed ({stage}); reopen it to work on "
+                        "it again"
+                    ).format(lead=lead_id, stage=lead.stage_key)
                 )
             try:
                 reason = checked_reason(
@@ -708,8 +714,10 @@ class CrmStore:
             except (ReasonRefused, EventRejected) as error:
                 raise BadInput(str(error)) from error
             except ValidationError as error:  # an id no stage or user can have
-                message = error.errors()[0]["msg"]
-                raise BadInput(f"the move is not valid: {message}") from error
+                message = field_message(error.errors()[0])
+                raise BadInput(
+                    _("the move is not valid: {problem}").format(problem=message)
+                ) from error
             self._assigned(s, account, lead, False)
             return self._view(s, account, lead_id)
 
@@ -856,7 +864,7 @@ class CrmStore:
     def _view(self, s: Session, account: str, lead_id: str) -> LeadView:
         lead = s.get(Lead, (account, lead_id))
         if lead is None:
-            raise NotFound(f"unknown lead '{lead_id}'")
+            raise NotFound(_("unknown lead '{lead}'").format(lead=lead_id))
         return self._views(s, account, [lead])[0]
 
     def _views(self, s: Session, account: str, leads: list[Lead]) -> list[LeadView]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from leadrouter import messages
 from leadrouter.db import Database
 from leadrouter.errors import NotFound
 from leadrouter.timestamps import utc
@@ -144,7 +145,7 @@ class LimitsStore:
         with self.db.session() as s:
             found = _groups(s, account, [group_id], users)
             if not found:
-                raise NotFound(f"no distribution group '{group_id}'")
+                raise NotFound(messages.not_found("group", group_id))
             group = found[0]
             wanted = users or [m.user_id for m in group.members]
             zone = s.get(AccountZone, account)

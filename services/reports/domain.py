@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from leadrouter import messages
 from leadrouter.errors import BadInput
+from leadrouter.i18n import _
 
 BUCKETS = ("day", "week", "month")
 # The seed's "sales plan" is a pipeline (domain.md section 10).
@@ -59,7 +61,9 @@ def parse_day(text: str, name: str) -> date:
         return date.fromisoformat(text)
     except ValueError as error:
         raise BadInput(
-            f"'{name}' must be a date like 2026-11-01, not '{text}'"
+            _("'{name}' must be a date like 2026-11-01, not '{given}'").format(
+                name=name, given=text
+            )
         ) from error
 
 
@@ -74,9 +78,11 @@ class DayRange:
     def of(cls, first: str, last: str) -> DayRange:
         a, b = parse_day(first, "from"), parse_day(last, "to")
         if b < a:
-            raise BadInput(f"'to' ({b}) is before 'from' ({a})")
+            raise BadInput(
+                _("'to' ({to}) is before 'from' ({start})").format(to=b, start=a)
+            )
         if (b - a).days > LONGEST_RANGE_DAYS:
-            raise BadInput("a report covers at most three years; narrow 'from'-'to'")
+            raise BadInput(_("a report covers at most three years; narrow 'from'-'to'"))
         return cls(a, b)
 
     def instants(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -115,16 +121,14 @@ class Period:
 def check_bucket(bucket: str) -> str:
     value = (bucket or "day").lower()
     if value not in BUCKETS:
-        raise BadInput(f"bucket must be one of {', '.join(BUCKETS)}, not '{bucket}'")
+        raise BadInput(messages.one_of("bucket", list(BUCKETS), bucket))
     return value
 
 
 def check_grouping(group_by: str) -> str:
     value = (group_by or "none").lower()
     if value not in GROUPINGS:
-        raise BadInput(
-            f"groupBy must be one of {', '.join(GROUPINGS)}, not '{group_by}'"
-        )
+        raise BadInput(messages.one_of("groupBy", list(GROUPINGS), group_by))
     return value
 
 

@@ -15,6 +15,7 @@ from leadrouter.common.v1 import common_pb2
 from leadrouter.config import Settings
 from leadrouter.db import Database
 from leadrouter.errors import BadInput
+from leadrouter.i18n import _
 from leadrouter.rpc import ServiceRunner, handles_errors
 from leadrouter.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from leadrouter.timestamps import from_ts, optional_ts, set_ts, to_ts
@@ -50,7 +51,9 @@ def domain_problems(
             problems.append(
                 common_pb2.Problem(
                     path=f"schedules[{i}].user",
-                    message=f"'{schedule.user}' already has a schedule",
+                    message=_("'{user}' already has a schedule").format(
+                        user=schedule.user
+                    ),
                 )
             )
         users.add(schedule.user)
@@ -66,7 +69,7 @@ def domain_problems(
             problems.append(
                 common_pb2.Problem(
                     path=f"templates[{i}].id",
-                    message=f"duplicate template '{template.id}'",
+                    message=_("duplicate template '{id}'").format(id=template.id),
                 )
             )
         ids.add(template.id)
@@ -98,7 +101,11 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
             schedules = schedules_json(request.schedules_json)
             templates = templates_json(request.templates_json)
         except (ValidationError, ValueError) as error:
-            raise BadInput(f"schedules or templates are not valid: {error}") from error
+            raise BadInput(
+                _("schedules or templates are not valid: {problem}").format(
+                    problem=error
+                )
+            ) from error
         problems = domain_problems(schedules, templates)
         if problems:
             return common_pb2.ApplyResult(problems=problems)
@@ -155,9 +162,9 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
     ) -> scheduler_pb2.GetWorkingIntervalsResponse:
         start, end = from_ts(getattr(request, "from")), from_ts(request.to)
         if end <= start:
-            raise BadInput("'to' must be after 'from'")
+            raise BadInput(_("'to' must be after 'from'"))
         if end - start > MAX_RANGE:
-            raise BadInput("ask for at most a year of working intervals at once")
+            raise BadInput(_("ask for at most a year of working intervals at once"))
         roster = await self.store.db.run(self.store.roster, request.account)
         reply = scheduler_pb2.GetWorkingIntervalsResponse()
         for user in request.user_ids:

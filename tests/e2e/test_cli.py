@@ -44,7 +44,7 @@ def test_cli_applies_imports_issues_tokens_and_services_stop_on_sigterm(
         refused = stack.cli("import", str(bad_history), ok=False)
         assert "line 2" in refused and "unknown event type 'nope'" in refused
         assert "nothing was imported" in refused
-        assert "imported 1 events" in stack.cli("import", str(history))
+        assert "imported 1 event from" in stack.cli("import", str(history))
 
         token = stack.cli("token", "--user", "ursula", "--role", "manager").strip()
         caller = verify_token(SECRET, token, datetime.now(UTC))

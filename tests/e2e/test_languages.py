@@ -20,8 +20,41 @@ CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 RUSSIAN = {"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"}
 SUBMIT = "mutation($i: LeadInput!) { submitLead(input: $i) { id } }"
 
+RECORD = "mutation($e: [JSON!]!) { recordEvents(events: $e) { recorded } }"
+BAD_STAGE = {
+    "id": "e1",
+    "type": "stage_changed",
+    "at": "2026-11-02T09:00:00+07:00",
+    "lead": "nobody",
+    "to": "x",
+}
+
 # A request with one mistake each: (who asks, the body, the code expected).
 MISTAKES: list[tuple[str, dict[str, Any], str]] = [
+    # Worded by the assigner, the crm and the reports in the language passed on.
+    ("admin", {"query": '{ decision(id: "999999") { id } }'}, "NOT_FOUND"),
+    ("partner", {"query": RECORD, "variables": {"e": [BAD_STAGE]}}, "BAD_USER_INPUT"),
+    (
+        "admin",
+        {"query": 'mutation { moveLead(leadId: "nope", stage: "won") { id } }'},
+        "NOT_FOUND",
+    ),
+    (
+        "admin",
+        {
+            "query": 'mutation { assignLeads(leadIds: [], userIds: ["ursula"]) '
+            "{ dryRun } }"
+        },
+        "BAD_USER_INPUT",
+    ),
+    (
+        "admin",
+        {
+            "query": '{ distributionReport(from: "2026-11-01", to: "2026-10-01") '
+            "{ rows { total } } }"
+        },
+        "BAD_USER_INPUT",
+    ),
     ("nobody", {"query": "{ viewer { role } }"}, "UNAUTHENTICATED"),
     ("garbage", {"query": "{ viewer { role } }"}, "UNAUTHENTICATED"),
     ("manager", {"query": 'mutation { applyWorkspace(yaml: "") { ok } }'}, "FORBIDDEN"),
@@ -108,3 +141,44 @@ async def test_events_over_http_are_refused_in_the_language_asked(
     )
     assert reply.status_code == 400
     assert reply.json()["error"] == "отправьте хотя бы одно событие"
+
+
+async def test_workspace_problems_come_in_the_language_asked(stack: Stack) -> None:
+    await stack.apply(DEMO.read_text(encoding="utf-8"))
+    body = {
+        "query": "mutation($y: String!) { applyWorkspace(yaml: $y, dryRun: true) "
+        "{ ok problems { path message } } }",
+        "variables": {
+            "y": "account: {timezone: Mars/Olympus}\n"
+            "users: [{id: ursula, nick: U}]\n"
+            "groups: [{id: g, source_stages: [nowhere], members: [{user: olga}]}]\n"
+        },
+    }
+    reply = await stack.http.post(
+        "/graphql", json=body, headers={**_headers(stack, "admin"), **RUSSIAN}
+    )
+    result = reply.json()["data"]["applyWorkspace"]
+    assert not result["ok"]
+    assert result["problems"]
+    for problem in result["problems"]:
+        assert CYRILLIC.search(problem["message"]), problem
+
+
+def test_the_command_line_speaks_the_language_of_the_shell(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from leadrouter import cli
+
+    monkeypatch.setenv("LEADROUTER_DATA_DIR", str(tmp_path))
+    missing = str(tmp_path / "missing.yaml")
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.delenv("LEADROUTER_LANGUAGE", raising=False)
+    with pytest.raises(SystemExit) as said:
+        cli.main(["apply", missing])
+    assert str(said.value).startswith(f"не удаётся прочитать {missing}: ")
+    monkeypatch.setenv("LEADROUTER_LANGUAGE", "en")
+    with pytest.raises(SystemExit) as said:
+        cli.main(["apply", missing])
+    assert str(said.value).startswith(f"cannot read {missing}: ")

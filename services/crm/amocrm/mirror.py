@@ -29,7 +29,7 @@ from services.crm.amocrm.tables import (
     AmoUnsortedLead,
     AmoUser,
 )
-from services.crm.state import EventRejected, Ledger
+from services.crm.state import EventRejected, Ledger, UnknownStage, UnknownUser
 from services.crm.tables import DeletedLead, Lead, LeadParty, Party, Task
 
 log = logging.getLogger(__name__)
@@ -335,7 +335,7 @@ class Mirror:
             except EventRejected as error:
                 problem = f"{what}: {event.type} refused ({error})"
                 applied.problems.append(problem)
-                if str(error).startswith(("unknown user", "unknown stage")):
+                if isinstance(error, UnknownUser | UnknownStage):
                     applied.stale_directory = True
                 log.warning("amoCRM mirror: %s", problem)
                 return False  # the entity's later events build on this one
