@@ -206,7 +206,9 @@ class SettingsMutations:
             problems.append(
                 Problem(path="userId", message=messages.exchange_user_not_member())
             )
-        row = MemberSpec(
+        # Unchecked: a user id no user has (even "") is a problem listed above,
+        # and with problems the row is never written.
+        row = MemberSpec.model_construct(
             user=str(user_id), enabled=enabled, limits=LimitsSpec(**values)
         )
         change = member_edit(str(group_id), row)
