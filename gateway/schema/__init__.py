@@ -20,6 +20,7 @@ from gateway.schema.connection import ConnectionQueries
 from gateway.schema.crm import CrmMutations, CrmQueries
 from gateway.schema.groups import GroupQueries
 from gateway.schema.intake import EventMutations, IntakeMutations
+from gateway.schema.lead_history import LeadHistoryQueries
 from gateway.schema.manual import ManualMutations
 from gateway.schema.push import PushMutations
 from gateway.schema.reports import ReportQueries
@@ -38,6 +39,7 @@ Query = merge_types(
         ViewerQueries,
         GroupQueries,
         CrmQueries,
+        LeadHistoryQueries,
         SchedulingQueries,
         DecisionQueries,
         ReportQueries,

@@ -14,6 +14,7 @@ from gateway.schema.reports import LossReasonsCell, loss_reasons_leads
 from gateway.schema.types import Lead, LeadConnection
 from gateway.visibility import Visibility, allowed
 from leadrouter import messages
+from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import NotFound
 
@@ -24,18 +25,22 @@ LEAD_ROLES = ("admin", "manager")
 @strawberry.type
 class CrmMutations:
     @strawberry.mutation(
-        description="Returns a won or lost lead to the open stage it was in."
+        description="Admins: returns a won or lost lead to an open stage (seed "
+        '002 "Отозвать сделку"): from lost, the stage it was lost from; from '
+        "won, the last open stage before the won stage. leadHistory says which "
+        "before. Journaled as a decision of kind 'reopen' (who, when) and shown "
+        "in the lead's history."
     )
     async def reopen_lead(self, info: Info, lead_id: strawberry.ID) -> Lead:
         ctx = info.context
         caller = ctx.require("admin")
-        lead = await ctx.clients.crm.call(
+        reply = await ctx.clients.assigner.call(
             "ReopenLead",
-            crm_pb2.ReopenLeadRequest(
-                account=caller.account, lead_id=str(lead_id), by=caller.user_id
+            assigner_pb2.ReopenLeadRequest(
+                account=caller.account, lead_id=str(lead_id), actor=caller.user_id
             ),
         )
-        return Lead.of(lead)
+        return Lead.of(reply.lead)
 
     @strawberry.mutation(
         description="Moves a lead to another stage of the built-in CRM. Into a "

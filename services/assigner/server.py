@@ -37,6 +37,7 @@ from services.assigner.manual import ManualMode, ManualOutcome
 from services.assigner.past import RecordPast
 from services.assigner.push import PushDistribution
 from services.assigner.push_store import PushStore
+from services.assigner.reopening import Reopening
 from services.assigner.simulate import Simulation
 from services.assigner.store import AssignerStore, DecisionFilter, Group
 from services.assigner.tables import DecisionRow, metadata
@@ -128,6 +129,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
             store, PushStore(store.db), clients, clock, self._recorded.set
         )
         self.manual = ManualMode(store, clients, clock, self._recorded.set)
+        self.reopening = Reopening(store, clients, clock, self._recorded.set)
         self.waiting = WaitingLeads(store.db, clients, clock)
         self.simulation = Simulation(store, clients)
         self.past = RecordPast(store.db, clients)
@@ -282,6 +284,17 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
             dry_run=request.dry_run,
         )
         return manual_message(outcome)
+
+    @handles_errors
+    async def ReopenLead(
+        self, request: assigner_pb2.ReopenLeadRequest, context: Ctx
+    ) -> assigner_pb2.ReopenLeadResponse:
+        lead, decision = await self.reopening.reopen(
+            request.account, request.lead_id, request.actor
+        )
+        return assigner_pb2.ReopenLeadResponse(
+            lead=lead, decision=decision_message(decision)
+        )
 
     @handles_errors
     async def GetWaiting(

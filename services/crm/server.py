@@ -26,6 +26,7 @@ from leadrouter.timestamps import from_ts, optional_ts, set_ts
 from leadrouter.validation import field_message
 from services.crm import history as h
 from services.crm.activity import StageSettings, Windows
+from services.crm.lead_history import lead_history
 from services.crm.recording import record_events
 from services.crm.store import (
     CrmStore,
@@ -299,6 +300,27 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
             reply.lead.CopyFrom(lead_message(result.lead))
         if not result.conflict:
             self._notify()
+        return reply
+
+    @handles_errors
+    async def GetLeadHistory(
+        self, request: crm_pb2.GetLeadHistoryRequest, context: Ctx
+    ) -> crm_pb2.LeadHistory:
+        entries, reopens_to = await self.store.db.run(
+            lead_history, self.store.db, request.account, request.lead_id
+        )
+        reply = crm_pb2.LeadHistory(reopens_to=reopens_to)
+        for e in entries:
+            m = reply.entries.add(
+                offset=e.offset,
+                type=e.type,
+                by=e.by,
+                stage=e.stage,
+                responsible=e.responsible,
+                loss_reason=e.loss_reason,
+                task=e.task,
+            )
+            set_ts(m, "at", e.at)
         return reply
 
     @handles_errors

@@ -141,6 +141,8 @@ class Event(CrmTable, table=True):
         # stage first, a press reads those moves only, not all the manager's.
         Index("ix_events_moves_into", "account", "actor", "stage_to", "type", "at"),
         Index("ix_events_new", "account", "user_to", "at"),
+        # A lead's history reads its own events, not the account's.
+        Index("ix_events_lead", "account", "lead_id", "offset"),
     )
     offset: int | None = Field(
         default=None,

@@ -352,7 +352,7 @@ class Decision(_message.Message):
     id: _builtins.str
     account: _builtins.str
     kind: _builtins.str
-    """claim | push | manual"""
+    """claim | push | manual | reopen"""
     outcome: _builtins.str
     """claimed | refused | assigned | held | kept"""
     group_id: _builtins.str
@@ -572,6 +572,60 @@ class AssignLeadsRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AssignLeadsRequest: _TypeAlias = AssignLeadsRequest  # noqa: Y015
+
+@_typing.final
+class ReopenLeadRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    LEAD_ID_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    actor: _builtins.str
+    """the admin; journaled"""
+    lead_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        lead_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "actor", b"actor", "lead_id", b"lead_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReopenLeadRequest: _TypeAlias = ReopenLeadRequest  # noqa: Y015
+
+@_typing.final
+class ReopenLeadResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAD_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def lead(self) -> _crm_pb2.Lead:
+        """as it is after the reopening"""
+
+    @_builtins.property
+    def decision(self) -> Global___Decision:
+        """the journal's entry"""
+
+    def __init__(
+        self,
+        *,
+        lead: _crm_pb2.Lead | None = ...,
+        decision: Global___Decision | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "lead", b"lead"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "lead", b"lead"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReopenLeadResponse: _TypeAlias = ReopenLeadResponse  # noqa: Y015
 
 @_typing.final
 class TransferLeadsRequest(_message.Message):

@@ -91,6 +91,11 @@ class AssignerStub:
                 request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TransferLeadsRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.FromString,
                 _registered_method=True)
+        self.ReopenLead = channel.unary_unary(
+                '/leadrouter.assigner.v1.Assigner/ReopenLead',
+                request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ReopenLeadRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ReopenLeadResponse.FromString,
+                _registered_method=True)
         self.GetWaiting = channel.unary_unary(
                 '/leadrouter.assigner.v1.Assigner/GetWaiting',
                 request_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.GetWaitingRequest.SerializeToString,
@@ -182,6 +187,14 @@ class AssignerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReopenLead(self, request, context):
+        """Admins: a won or lost lead back to an open stage, in the crm and journaled
+        (kind "reopen": who, when, from and to which stage).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetWaiting(self, request, context):
         """Leads that wait: held by push (per group and why) and pools nobody may
         take a lead from, at the clock's now.
@@ -266,6 +279,11 @@ def add_AssignerServicer_to_server(servicer, server):
                     servicer.TransferLeads,
                     request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TransferLeadsRequest.FromString,
                     response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.SerializeToString,
+            ),
+            'ReopenLead': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReopenLead,
+                    request_deserializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ReopenLeadRequest.FromString,
+                    response_serializer=leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ReopenLeadResponse.SerializeToString,
             ),
             'GetWaiting': grpc.unary_unary_rpc_method_handler(
                     servicer.GetWaiting,
@@ -580,6 +598,33 @@ class Assigner:
             '/leadrouter.assigner.v1.Assigner/TransferLeads',
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.TransferLeadsRequest.SerializeToString,
             leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ManualResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReopenLead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.assigner.v1.Assigner/ReopenLead',
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ReopenLeadRequest.SerializeToString,
+            leadrouter_dot_assigner_dot_v1_dot_assigner__pb2.ReopenLeadResponse.FromString,
             options,
             channel_credentials,
             insecure,

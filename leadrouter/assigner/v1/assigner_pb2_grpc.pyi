@@ -50,6 +50,10 @@ class AssignerStub:
     """Manual mode (admins): leads by hand to one user or round robin over several."""
     TransferLeads: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.TransferLeadsRequest, _assigner_pb2.ManualResult]
     """Manual mode (admins): a user's leads, all or filtered, to another user."""
+    ReopenLead: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.ReopenLeadRequest, _assigner_pb2.ReopenLeadResponse]
+    """Admins: a won or lost lead back to an open stage, in the crm and journaled
+    (kind "reopen": who, when, from and to which stage).
+    """
     GetWaiting: _grpc.UnaryUnaryMultiCallable[_assigner_pb2.GetWaitingRequest, _assigner_pb2.Waiting]
     """Leads that wait: held by push (per group and why) and pools nobody may
     take a lead from, at the clock's now.
@@ -86,6 +90,10 @@ class AssignerAsyncStub(AssignerStub):
     """Manual mode (admins): leads by hand to one user or round robin over several."""
     TransferLeads: _aio.UnaryUnaryMultiCallable[_assigner_pb2.TransferLeadsRequest, _assigner_pb2.ManualResult]  # type: ignore[assignment]
     """Manual mode (admins): a user's leads, all or filtered, to another user."""
+    ReopenLead: _aio.UnaryUnaryMultiCallable[_assigner_pb2.ReopenLeadRequest, _assigner_pb2.ReopenLeadResponse]  # type: ignore[assignment]
+    """Admins: a won or lost lead back to an open stage, in the crm and journaled
+    (kind "reopen": who, when, from and to which stage).
+    """
     GetWaiting: _aio.UnaryUnaryMultiCallable[_assigner_pb2.GetWaitingRequest, _assigner_pb2.Waiting]  # type: ignore[assignment]
     """Leads that wait: held by push (per group and why) and pools nobody may
     take a lead from, at the clock's now.
@@ -185,6 +193,16 @@ class AssignerServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_assigner_pb2.ManualResult, _abc.Awaitable[_assigner_pb2.ManualResult]]:
         """Manual mode (admins): a user's leads, all or filtered, to another user."""
+
+    @_abc_1.abstractmethod
+    def ReopenLead(
+        self,
+        request: _assigner_pb2.ReopenLeadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assigner_pb2.ReopenLeadResponse, _abc.Awaitable[_assigner_pb2.ReopenLeadResponse]]:
+        """Admins: a won or lost lead back to an open stage, in the crm and journaled
+        (kind "reopen": who, when, from and to which stage).
+        """
 
     @_abc_1.abstractmethod
     def GetWaiting(

@@ -714,6 +714,100 @@ class ReopenLeadRequest(_message.Message):
 Global___ReopenLeadRequest: _TypeAlias = ReopenLeadRequest  # noqa: Y015
 
 @_typing.final
+class GetLeadHistoryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    LEAD_ID_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    lead_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        lead_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "lead_id", b"lead_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLeadHistoryRequest: _TypeAlias = GetLeadHistoryRequest  # noqa: Y015
+
+@_typing.final
+class LeadHistoryEntry(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFSET_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    LOSS_REASON_FIELD_NUMBER: _builtins.int
+    TASK_FIELD_NUMBER: _builtins.int
+    offset: _builtins.int
+    type: _builtins.str
+    """the canonical event's type: stage_changed, lead_reopened …"""
+    by: _builtins.str
+    """who did it, when the event says (a reopening always does)"""
+    stage: _builtins.str
+    """"pipeline/stage" the lead is in after it, for moves"""
+    responsible: _builtins.str
+    """the lead's responsible user after it"""
+    loss_reason: _builtins.str
+    task: _builtins.str
+    """task events: the task's id"""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        offset: _builtins.int = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        type: _builtins.str = ...,
+        by: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+        loss_reason: _builtins.str = ...,
+        task: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "by", b"by", "loss_reason", b"loss_reason", "offset", b"offset", "responsible", b"responsible", "stage", b"stage", "task", b"task", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeadHistoryEntry: _TypeAlias = LeadHistoryEntry  # noqa: Y015
+
+@_typing.final
+class LeadHistory(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    REOPENS_TO_FIELD_NUMBER: _builtins.int
+    reopens_to: _builtins.str
+    """"pipeline/stage" a reopening returns the lead to; empty when it is open
+    or its pipeline has no open stage.
+    """
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeadHistoryEntry]: ...
+    def __init__(
+        self,
+        *,
+        entries: _abc.Iterable[Global___LeadHistoryEntry] | None = ...,
+        reopens_to: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries", "reopens_to", b"reopens_to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeadHistory: _TypeAlias = LeadHistory  # noqa: Y015
+
+@_typing.final
 class MoveLeadRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

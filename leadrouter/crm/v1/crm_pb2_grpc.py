@@ -80,6 +80,11 @@ class CrmStub:
                 request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.ReopenLeadRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.Lead.FromString,
                 _registered_method=True)
+        self.GetLeadHistory = channel.unary_unary(
+                '/leadrouter.crm.v1.Crm/GetLeadHistory',
+                request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadHistoryRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.LeadHistory.FromString,
+                _registered_method=True)
         self.MoveLead = channel.unary_unary(
                 '/leadrouter.crm.v1.Crm/MoveLead',
                 request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.MoveLeadRequest.SerializeToString,
@@ -190,6 +195,13 @@ class CrmServicer:
 
     def ReopenLead(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLeadHistory(self, request, context):
+        """A lead's own events, oldest first, and where reopening would return it.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -314,6 +326,11 @@ def add_CrmServicer_to_server(servicer, server):
                     servicer.ReopenLead,
                     request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.ReopenLeadRequest.FromString,
                     response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.Lead.SerializeToString,
+            ),
+            'GetLeadHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLeadHistory,
+                    request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadHistoryRequest.FromString,
+                    response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.LeadHistory.SerializeToString,
             ),
             'MoveLead': grpc.unary_unary_rpc_method_handler(
                     servicer.MoveLead,
@@ -609,6 +626,33 @@ class Crm:
             '/leadrouter.crm.v1.Crm/ReopenLead',
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.ReopenLeadRequest.SerializeToString,
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.Lead.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLeadHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.crm.v1.Crm/GetLeadHistory',
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetLeadHistoryRequest.SerializeToString,
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.LeadHistory.FromString,
             options,
             channel_credentials,
             insecure,

@@ -46,6 +46,8 @@ class CrmStub:
     AssignLead: _grpc.UnaryUnaryMultiCallable[_crm_pb2.AssignLeadRequest, _crm_pb2.AssignLeadResponse]
     """Gives one lead to a user (push, manual), guarded by the expected responsible."""
     ReopenLead: _grpc.UnaryUnaryMultiCallable[_crm_pb2.ReopenLeadRequest, _crm_pb2.Lead]
+    GetLeadHistory: _grpc.UnaryUnaryMultiCallable[_crm_pb2.GetLeadHistoryRequest, _crm_pb2.LeadHistory]
+    """A lead's own events, oldest first, and where reopening would return it."""
     MoveLead: _grpc.UnaryUnaryMultiCallable[_crm_pb2.MoveLeadRequest, _crm_pb2.Lead]
     """The built-in CRM's stage change; a lost stage that requires a reason
     refuses a move without one of its listed reasons.
@@ -90,6 +92,8 @@ class CrmAsyncStub(CrmStub):
     AssignLead: _aio.UnaryUnaryMultiCallable[_crm_pb2.AssignLeadRequest, _crm_pb2.AssignLeadResponse]  # type: ignore[assignment]
     """Gives one lead to a user (push, manual), guarded by the expected responsible."""
     ReopenLead: _aio.UnaryUnaryMultiCallable[_crm_pb2.ReopenLeadRequest, _crm_pb2.Lead]  # type: ignore[assignment]
+    GetLeadHistory: _aio.UnaryUnaryMultiCallable[_crm_pb2.GetLeadHistoryRequest, _crm_pb2.LeadHistory]  # type: ignore[assignment]
+    """A lead's own events, oldest first, and where reopening would return it."""
     MoveLead: _aio.UnaryUnaryMultiCallable[_crm_pb2.MoveLeadRequest, _crm_pb2.Lead]  # type: ignore[assignment]
     """The built-in CRM's stage change; a lost stage that requires a reason
     refuses a move without one of its listed reasons.
@@ -185,6 +189,14 @@ class CrmServicer(metaclass=_abc_1.ABCMeta):
         request: _crm_pb2.ReopenLeadRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_crm_pb2.Lead, _abc.Awaitable[_crm_pb2.Lead]]: ...
+
+    @_abc_1.abstractmethod
+    def GetLeadHistory(
+        self,
+        request: _crm_pb2.GetLeadHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_crm_pb2.LeadHistory, _abc.Awaitable[_crm_pb2.LeadHistory]]:
+        """A lead's own events, oldest first, and where reopening would return it."""
 
     @_abc_1.abstractmethod
     def MoveLead(

@@ -40,6 +40,7 @@ class Outcome(StrEnum):
     ASSIGNED = "assigned"
     HELD = "held"
     KEPT = "kept"  # SLA found nobody else: it stays, the timer restarts
+    REOPENED = "reopened"  # an admin returned a closed lead to an open stage
 
 
 class Standing(StrEnum):
