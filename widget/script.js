@@ -3,8 +3,9 @@
  *
  * In the lead card and the leads list (lcard-1, llist-1) it shows a "Get lead"
  * button in its block of the right column; the button opens leadrouter's own
- * web UI in amoCRM's modal window. On the advanced settings page it shows the
- * UI's settings screens.
+ * web UI in amoCRM's modal window. In the card of a saved lead a second button
+ * opens that lead's view: its history and, for admins, reopening it. On the
+ * advanced settings page it shows the UI's settings screens.
  *
  * It draws only inside what amoCRM gives it: its block of the right column,
  * the body of the modal window it opens, the body of its settings window and
@@ -185,9 +186,18 @@ define(["lib/components/base/modal"], function (Modal) {
       }
     }
 
+    // The lead of the open card; none on the page of a new lead. amoCRM's
+    // script.js docs: "if (APP.data.current_card.id == 0) { return false; }
+    // // не рендерить на contacts/add || leads/add".
+    function cardLead() {
+      var data = (window.APP && window.APP.data) || {};
+      var card = data.current_card;
+      return card && card.id ? String(card.id) : "";
+    }
+
     // amoCRM's own modal window (lib/components/base/modal); the widget draws
     // only into its body.
-    function openModal() {
+    function openModal(route) {
       var t = texts();
       closeModal();
       modal = new Modal({
@@ -206,7 +216,7 @@ define(["lib/components/base/modal"], function (Modal) {
             "</div>";
           body.querySelector(".leadrouter-close").addEventListener("click", closeModal);
           body.querySelector(".leadrouter-close").focus();
-          openFrame(body.querySelector(".leadrouter-body"), "lead");
+          openFrame(body.querySelector(".leadrouter-body"), route || "lead");
         },
         destroy: function () {
           modal = null;
@@ -214,14 +224,21 @@ define(["lib/components/base/modal"], function (Modal) {
       });
     }
 
-    function buttonHtml() {
+    function buttonHtml(area) {
       var t = texts();
       return (
         '<div class="leadrouter-widget" style="padding:8px 0">' +
         '<button type="button" class="leadrouter-get-lead button-input button-input_blue" ' +
         'style="width:100%;padding:10px;font-weight:600;cursor:pointer">' +
         escapeHtml(t.button) +
-        "</button></div>"
+        "</button>" +
+        (area === "lcard" && cardLead()
+          ? '<button type="button" class="leadrouter-lead-view button-input" ' +
+            'style="width:100%;margin-top:6px;padding:8px;cursor:pointer">' +
+            escapeHtml(t.lead_button) +
+            "</button>"
+          : "") +
+        "</div>"
       );
     }
 
@@ -232,7 +249,7 @@ define(["lib/components/base/modal"], function (Modal) {
           self.render_template({
             caption: { class_name: "leadrouter-caption", html: escapeHtml(texts().caption) },
             body: "",
-            render: buttonHtml(),
+            render: buttonHtml(area),
           });
         }
         return true;
@@ -246,7 +263,17 @@ define(["lib/components/base/modal"], function (Modal) {
         for (var i = 0; i < buttons.length; i++) {
           if (buttons[i].dataset.bound) continue;
           buttons[i].dataset.bound = "1";
-          buttons[i].addEventListener("click", openModal);
+          buttons[i].addEventListener("click", function () {
+            openModal("lead");
+          });
+        }
+        var views = document.querySelectorAll(".leadrouter-lead-view");
+        for (var j = 0; j < views.length; j++) {
+          if (views[j].dataset.bound) continue;
+          views[j].dataset.bound = "1";
+          views[j].addEventListener("click", function () {
+            openModal("card/" + encodeURIComponent(cardLead()));
+          });
         }
         return true;
       },

@@ -294,3 +294,87 @@ def test_only_the_backends_exact_origin_gets_a_fresh_session(
     evil_frame = page.locator(".modal-body iframe").element_handle().content_frame()
     assert evil_frame is not None
     assert evil_frame.evaluate("got") == []
+
+
+LEAD_HISTORY = """query($id: ID!) { leadHistory(leadId: $id) {
+  lead { id name responsible } reopensTo } }"""
+
+
+def test_an_admin_reopens_a_lead_from_its_card_seeing_the_stage_it_returns_to(
+    new_page: Callable[..., Any], demo: Demo, archive: Path
+) -> None:
+    """Seed 002: "При нажатии на кнопку "Отозвать сделку" и подтверждении отмены
+    сделки, сделка вернется в промежуточные статусы", with who and when in the
+    journal. The lead's card in amoCRM opens its view in the widget."""
+    from tests.browser.test_loss_reasons import every_lead
+
+    closed = sorted(
+        (x for x in every_lead(demo) if x["closedAt"] and x["responsible"] != "marina"),
+        key=lambda x: (x["closedAt"], x["id"]),
+    )
+    lead_id = closed[0]["id"]
+    before = demo.gql(LEAD_HISTORY, {"id": lead_id})["leadHistory"]
+    pipelines = demo.gql("{ pipelines { name stages { id name } } }")["pipelines"]
+    names = {
+        s["id"]: f"{p['name']}: {s['name']}" for p in pipelines for s in p["stages"]
+    }
+    returns_to = names[before["reopensTo"]]
+
+    page = new_page(path="/healthz")
+    host(page, demo, archive, demo.token("head", "admin"))
+    page.evaluate(
+        """id => { APP.data = {current_card: {id}}; const w = makeWidget("lcard");
+           w.callbacks.render(); w.callbacks.init(); w.callbacks.bind_actions(); }""",
+        lead_id,
+    )
+    page.locator("#widgets").get_by_role(
+        "button", name="История сделки и отзыв"
+    ).click()
+    ui = page.get_by_role("dialog").frame_locator("iframe")
+    name = before["lead"]["name"] or lead_id
+    expect(ui.get_by_role("heading", name=name)).to_be_visible()
+    ui.get_by_role("button", name="Отозвать сделку").click()
+    expect(ui.locator(".question")).to_have_text(
+        f"Сделка вернётся на этап «{returns_to}». Отозвать её?"
+    )
+    # Named, not done: nothing changes before the admin confirms.
+    assert demo.gql(LEAD_HISTORY, {"id": lead_id})["leadHistory"] == before
+    ui.get_by_role("button", name="Отозвать", exact=True).click()
+    expect(ui.locator(".notice.ok")).to_have_text(
+        f"Сделка отозвана и снова на этапе «{returns_to}»."
+    )
+    last = ui.locator("table.history tbody tr").last
+    expect(last).to_contain_text(f"Отозвана: снова на этапе «{returns_to}»")
+    expect(last).to_contain_text("Helga (head of sales)")
+    expect(ui.get_by_role("button", name="Отозвать сделку")).to_have_count(0)
+
+    ui.get_by_role("link", name="Решения по этой сделке в журнале").click()
+    entry = ui.locator("table.journal tbody tr").first
+    expect(entry).to_contain_text("отзыв сделки")
+    expect(entry).to_contain_text("отозвана")
+    expect(entry).to_contain_text("Helga (head of sales)")
+    assert page.evaluate("foreignChanges") == []
+
+
+def test_a_manager_sees_their_leads_history_but_no_reopen_button(
+    new_page: Callable[..., Any], demo: Demo, archive: Path
+) -> None:
+    from tests.browser.test_loss_reasons import every_lead
+
+    theirs = next(
+        x for x in every_lead(demo) if x["closedAt"] and x["responsible"] == "ursula"
+    )
+    page = new_page(path="/healthz")
+    host(page, demo, archive, demo.token("ursula"))
+    page.evaluate(
+        """id => { APP.data = {current_card: {id}}; const w = makeWidget("lcard");
+           w.callbacks.render(); w.callbacks.init(); w.callbacks.bind_actions(); }""",
+        theirs["id"],
+    )
+    page.locator("#widgets").get_by_role(
+        "button", name="История сделки и отзыв"
+    ).click()
+    ui = page.get_by_role("dialog").frame_locator("iframe")
+    expect(ui.get_by_role("heading", name="История")).to_be_visible()
+    expect(ui.locator("table.history tbody tr").first).to_contain_text("Создана")
+    expect(ui.get_by_role("button", name="Отозвать сделку")).to_have_count(0)

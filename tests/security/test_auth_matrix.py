@@ -50,6 +50,7 @@ ALLOWED: dict[str, set[str]] = {
     "query.pool": STAFF,
     "query.leads": {"admin", *MANAGERS},
     "query.lead": {"admin", *MANAGERS},
+    "query.leadHistory": {"admin", *MANAGERS},
     "query.matchingLeadIds": {"admin", *MANAGERS},
     "query.schedule": STAFF,
     "query.onDuty": EVERYONE,
@@ -116,6 +117,7 @@ ARGS: dict[str, dict[str, Any]] = {
     # Where the caller's lead already is: every allowed caller gets it back.
     "mutation.moveLead": {"leadId": "{own_lead}", "stage": "sales/taken"},
     "query.lead": {"id": "{own_lead}"},
+    "query.leadHistory": {"leadId": "{own_lead}"},
     "mutation.distributeLead": {"leadId": "L06"},
     "mutation.assignLeads": {"leadIds": ["L04"], "userIds": [MANAGER], "dryRun": True},
     "mutation.transferLeads": {

@@ -230,6 +230,21 @@ def one_lead(which: str) -> Probe:
     return probe
 
 
+def lead_history(which: str) -> Probe:
+    async def probe(world: World, token: str) -> Items | str:
+        data = await _graphql(
+            world,
+            token,
+            "query($id: ID!) { leadHistory(leadId: $id) { lead { responsible } } }",
+            id=world.ids[which],
+        )
+        if isinstance(data, str):
+            return data
+        return [{data["leadHistory"]["lead"]["responsible"]}]
+
+    return probe
+
+
 async def lead_ids(world: World, token: str) -> Items | str:
     data = await _graphql(world, token, "{ matchingLeadIds }")
     if isinstance(data, str):
@@ -365,6 +380,28 @@ TABLE: list[tuple[str, Probe, dict[str, str]]] = [
     (
         "lead: a colleague's",
         one_lead("other_managers_lead"),
+        {
+            "admin": A,
+            "viewer": FORBIDDEN,
+            "partner": FORBIDDEN,
+            "manager": NOT_FOUND,
+            "outsider": NOT_FOUND,
+        },
+    ),
+    (
+        "leadHistory: the manager's own lead",
+        lead_history("claimed_lead"),
+        {
+            "admin": A,
+            "viewer": FORBIDDEN,
+            "partner": FORBIDDEN,
+            "manager": OWN,
+            "outsider": NOT_FOUND,
+        },
+    ),
+    (
+        "leadHistory: a colleague's lead",
+        lead_history("other_managers_lead"),
         {
             "admin": A,
             "viewer": FORBIDDEN,

@@ -35,6 +35,8 @@ const ROUTES = {
   },
   whatif: { module: "./views/whatif.js", nav: "nav.whatif", roles: ["ADMIN"], needs: "simulate" },
   journal: { module: "./views/journal.js", nav: "nav.journal", roles: ["ADMIN", "VIEWER", "MANAGER", "PARTNER"] },
+  // One lead: reached from the leads list and the widget in the lead's card.
+  card: { module: "./views/card.js", nav: "nav.card", roles: ["ADMIN", "MANAGER"], needs: "leadHistory", menu: false },
   // Reached from the banner that says leads wait, not from the menu.
   waiting: { module: "./views/waiting.js", nav: "nav.waiting", roles: ["ADMIN", "VIEWER"], needs: "waitingLeads", menu: false },
 };

@@ -175,7 +175,7 @@ export async function render(ctx) {
         "tr",
         { dataset: { lead: r.id } },
         h("td", {}, box),
-        h("td", {}, r.name || r.id),
+        h("td", {}, h("a", { href: `#/card/${encodeURIComponent(r.id)}` }, r.name || r.id)),
         h("td", {}, stageNames.get(`${r.pipeline}/${r.stage}`) || r.stage),
         h("td", { dataset: { responsible: r.responsible } }, names.get(r.responsible) || r.responsible),
         h("td", {}, formatDateTime(r.createdAt, tz)),
