@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     amocrm_rate_per_second: int = 7
     amocrm_reconcile_seconds: float = 300.0  # every minute while no webhook works
     amocrm_hook_check_seconds: float = 300.0  # GET /api/v4/webhooks this often
+    # The first sync reads open tasks and the completed ones of this many days.
+    amocrm_completed_tasks_days: int = 30
     amocrm_poll_seconds: float = 1.0
     # amoCRM users (ids, comma-separated) that hold leads nobody works yet, such
     # as a lead exchange: technical, never a person (push takes their leads).

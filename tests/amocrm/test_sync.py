@@ -57,7 +57,9 @@ async def test_initial_sync_copies_users_pipelines_leads_and_open_tasks(
 
     with crm_db.session() as s:
         leads = {x.id: x for x in s.scalars(select(Lead))}
-        open_tasks = {t.id for t in s.scalars(select(Task))}
+        tasks = list(s.scalars(select(Task)))
+        open_tasks = {t.id for t in tasks if t.completed_at is None}
+        done_tasks = {t.id for t in tasks if t.completed_at is not None}
     assert len(leads) == 300
     for remote in emulator.leads.values():
         mine = leads[str(remote.id)]
@@ -72,6 +74,14 @@ async def test_initial_sync_copies_users_pipelines_leads_and_open_tasks(
     assert open_tasks == {
         str(t.id) for t in emulator.tasks.values() if not t.is_completed
     }
+    # Completed tasks of the last 30 days only: push asks what was done since.
+    month_ago = emulator.now() - 30 * 86400
+    assert done_tasks == {
+        str(t.id)
+        for t in emulator.tasks.values()
+        if t.is_completed and t.updated_at >= month_ago
+    }
+    assert 0 < len(done_tasks) < sum(t.is_completed for t in emulator.tasks.values())
 
     kinds = Counter(str(e["type"]) for e in _events(crm_db))
     closed = sum(1 for x in emulator.leads.values() if x.closed_at)
@@ -88,8 +98,11 @@ async def test_initial_sync_copies_users_pipelines_leads_and_open_tasks(
 async def test_sync_reads_whole_lists_without_api_filters(
     emulator: AmoEmulator, syncer: Syncer
 ) -> None:
+    """API filtering is a paid add-on; the task filters are not part of it."""
     await syncer.initial_sync()
-    listed = [r for r in emulator.log if r.method == "GET"]
+    listed = [
+        r for r in emulator.log if r.method == "GET" and r.path != "/api/v4/tasks"
+    ]
     assert listed and not [r for r in listed if "filter" in r.query]
 
 
@@ -122,11 +135,16 @@ async def test_sync_resumes_from_the_last_finished_page(
     resumed = syncer_for(amo, crm_db, clock, page_size=100)
     done = await resumed.initial_sync()
 
+    month_ago = emulator.now() - 30 * 86400
     assert done.counts == {
         "contacts": contacts,
         "companies": companies,
         "leads": 300,
-        "tasks": len(emulator.tasks),
+        "tasks": sum(not t.is_completed for t in emulator.tasks.values()),
+        "completed_tasks": sum(
+            t.is_completed and t.updated_at >= month_ago
+            for t in emulator.tasks.values()
+        ),
     }
     lead_pages = [r.query for r in emulator.log if r.path == "/api/v4/leads"]
     assert lead_pages[0] == "with=contacts%2Closs_reason&limit=100&page=3"
@@ -162,3 +180,44 @@ async def test_a_new_amocrm_user_is_added_when_a_lead_names_them(
     with crm_db.session() as s:
         row = s.get(Lead, (ACCOUNT, str(lead)))
         assert row is not None and row.responsible == "5009"
+
+
+async def test_a_big_account_is_read_by_its_open_and_recent_tasks_only(
+    emulator: AmoEmulator, amo: AmoClient, crm_db: Database, clock: FixedClock
+) -> None:
+    """50,000 tasks, most completed long ago: the first sync asks for the open
+    ones and the last month's completed ones, a page of 250 at a time, and
+    goes on from its last page when it is interrupted."""
+    emulator.seed_tasks(50_000)
+    month_ago = emulator.now() - 30 * 86400
+    open_ = sum(not t.is_completed for t in emulator.tasks.values())
+    recent = sum(
+        t.is_completed and t.updated_at >= month_ago for t in emulator.tasks.values()
+    )
+    assert len(emulator.tasks) > 50_000 and open_ + recent < 9_000
+    lines: list[str] = []
+
+    def stop_in_the_completed_tasks(progress: Progress) -> None:
+        lines.append(str(progress))
+        if progress.step == "completed_tasks" and progress.page == 4:
+            raise RuntimeError("the process was stopped")
+
+    first = syncer_for(amo, crm_db, clock, on_progress=stop_in_the_completed_tasks)
+    with pytest.raises(RuntimeError):
+        await first.initial_sync()
+    assert lines[-1].startswith("amoCRM sync: completed_tasks, page 4 next (")
+    assert f"{open_} tasks, 750 completed_tasks)" in lines[-1]
+    again = syncer_for(amo, crm_db, clock)
+    done = await again.initial_sync()
+
+    assert (done.counts["tasks"], done.counts["completed_tasks"]) == (open_, recent)
+    task_pages = [r for r in emulator.log if r.path == "/api/v4/tasks"]
+    pages = -(-open_ // 250) + -(-recent // 250)
+    assert len(task_pages) == pages  # reading every task would take 201 pages
+    assert pages <= 36
+    print(
+        f"\n50,000-task account: {len(task_pages)} task pages, "
+        f"{len(emulator.log)} calls in all"
+    )
+    with crm_db.session() as s:
+        assert len(s.scalars(select(col(Task.id))).all()) == open_ + recent

@@ -166,7 +166,7 @@ async def test_reconciliation_mends_what_webhooks_missed(
     await syncer.initial_sync()
     lead = emulator.pool()[0]
     clock.advance(timedelta(minutes=5))
-    moved_at = clock.now()
+    moved_at = clock.now().replace(microsecond=0)  # amoCRM keeps whole seconds
     await emulator.move_lead(lead.id, 142, notify=False)
     clock.advance(timedelta(minutes=5))
     await emulator.give_lead(lead.id, 5004, notify=False)  # later: updated_at moves

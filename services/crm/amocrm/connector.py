@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import text
@@ -111,6 +111,7 @@ class AmoConnector:
                 for u in settings.amocrm_technical_users.split(",")
                 if u.strip()
             ),
+            completed_window=timedelta(days=settings.amocrm_completed_tasks_days),
         )
         self.synced = False
         self.blocks = BlockRecord(db, self.account)

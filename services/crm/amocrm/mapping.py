@@ -295,9 +295,7 @@ def task_events(
     hold_assignment: bool = False,
 ) -> list[h.CanonicalEvent]:
     if local is None:
-        if remote.completed:
-            return []  # the mirror keeps open tasks; a closed one it never saw is moot
-        return [
+        created: list[h.CanonicalEvent] = [
             h.TaskCreated(
                 type="task_created",
                 at=remote.created_at,
@@ -308,6 +306,16 @@ def task_events(
                 text=remote.text,
             )
         ]
+        if remote.completed:
+            if not lead_known:
+                return []  # done, and on nothing the mirror has: moot
+            # Done already: push asks whether a lead's tasks were done since.
+            created.append(
+                h.TaskCompleted(
+                    type="task_completed", at=remote.updated_at, task=remote.id
+                )
+            )
+        return created
     events: list[h.CanonicalEvent] = []
     if (
         not hold_assignment
