@@ -4,7 +4,8 @@ The product runs in this test's process with its clock pinned (a Saturday
 noon in Tomsk, when the weekday template is closed), and the gateway is
 served on a loopback port to Chromium, so "the oldest for 2 h" is two hours
 of the injected clock, not of waiting. Screenshots go to
-test-results/screenshots/ (waiting-banner-ru.png, waiting-banner-en.png).
+test-results/screenshots/ (waiting-banner-ru.png, waiting-banner-en.png,
+waiting-pool-ru.png, waiting-pool-en.png).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_pr
 from tests.browser.helpers import SCREENSHOTS
 from tests.e2e.push_support import pushed, tick, tomsk
 from tests.e2e.test_push import WORKSPACE
+from tests.fixtures import WORKSPACE as POOL_WORKSPACE
+from tests.fixtures import lead_created
 from tests.stack import Stack, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,4 +173,67 @@ async def test_the_banner_goes_when_the_leads_go_and_managers_never_see_it(
     await expect(after.locator(".waiting-banner")).to_have_count(0)
     await after.evaluate("location.hash = '#/waiting'")
     await expect(after.get_by_text("No lead waits now.")).to_be_visible()
+    await context.close()
+
+
+POOL_BANNER = {
+    "ru": "В очереди группы «main» 2 заявки, и сейчас никто не может взять ни одной",
+    "en": "2 leads wait in the pool of main, and nobody may take one now",
+}
+POOL_CAPTION = {
+    "ru": "Очередь группы «main»: 2 заявки, которые никто не может взять сейчас; "
+    "первые 2 — в том порядке, в каком их выдаёт «Получить заявку»",
+    "en": "The pool of main: 2 leads nobody may take now; the first 2 in the order "
+    "Get lead hands them out",
+}
+
+
+async def a_pool_nobody_may_take_from(stack: Stack) -> str:
+    """Two leads in the pool; every member of the group is switched off."""
+    closed = POOL_WORKSPACE.replace("{user: ursula}", "{user: ursula, enabled: false}")
+    closed = closed.replace("{user: nadezhda}", "{user: nadezhda, enabled: false}")
+    closed = closed.replace("limits: {max_active: 2}}", "enabled: false}")
+    assert (await stack.apply(closed))["ok"]
+    now = stack.clock.now()
+    await stack.import_history(
+        [lead_created(f"P{i}", now - timedelta(days=2, minutes=i)) for i in range(2)]
+    )
+    return closed
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+async def test_the_head_of_sales_sees_a_pool_nobody_may_take_from_and_its_leads(
+    served: Served, browser: Any, lang: str
+) -> None:
+    from playwright.async_api import expect
+
+    stack = served.stack
+    closed = await a_pool_nobody_may_take_from(stack)
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    head = stack.token("head", "admin")
+    await page.goto(f"{served.url}/?lang={lang}#token={head}&route=settings")
+    banner = page.locator(".waiting-banner")
+    await expect(banner.locator("li")).to_have_text([POOL_BANNER[lang]])
+
+    # "Show them" lists the pool's leads in the order a press takes them.
+    await banner.get_by_role(
+        "link", name={"ru": "Показать их", "en": "Show them"}[lang]
+    ).click()
+    pool = page.get_by_role("table", name=POOL_CAPTION[lang])
+    rows = pool.locator("tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(rows.nth(0)).to_contain_text("Lead P1 (P1)")
+    await expect(rows.nth(1)).to_contain_text("Lead P0 (P0)")
+    history = rows.nth(0).get_by_role("link")
+    await expect(history).to_have_attribute("href", "#/journal?lead=P1")
+    await expect(page.locator("table.waiting")).to_have_count(0)  # none is held
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"waiting-pool-{lang}.png"))
+
+    # Ursula is let back in: she may take one, and the banner goes.
+    assert (await stack.apply(closed.replace("ursula, enabled: false", "ursula")))["ok"]
+    await page.evaluate("location.hash = '#/schedules'")
+    await expect(page.locator("main .view h1")).to_be_visible()
+    await expect(page.locator(".waiting-banner")).to_have_count(0)
     await context.close()

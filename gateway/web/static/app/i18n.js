@@ -408,6 +408,8 @@ const ru = {
   "waiting.col.for": "Ждёт",
   "waiting.col.since": "С",
   "waiting.col.history": "История",
+  "waiting.col.created": "Создана",
+  "waiting.poolCaption": "Очередь группы «{group}»: {count, plural, one {# заявка} few {# заявки} many {# заявок} other {# заявки}}, которые никто не может взять сейчас; первые {shown} — в том порядке, в каком их выдаёт «Получить заявку»",
   "waiting.history": "История решений",
 };
 
@@ -816,6 +818,8 @@ const en = {
   "waiting.col.for": "Waiting for",
   "waiting.col.since": "Since",
   "waiting.col.history": "History",
+  "waiting.col.created": "Created",
+  "waiting.poolCaption": "The pool of {group}: {count, plural, one {# lead} other {# leads}} nobody may take now; the first {shown} in the order Get lead hands them out",
   "waiting.history": "Decision history",
 };
 

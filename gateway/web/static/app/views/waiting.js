@@ -1,5 +1,5 @@
 // Leads that wait: those push distribution holds (why, and for how long) and
-// pools nobody may take a lead from now. The banner links here.
+// pools nobody may take a lead from now, with their leads. The banner links here.
 
 import { gql } from "../api.js";
 import { h, replace } from "../dom.js";
@@ -15,6 +15,52 @@ const LIST = `{
   }
 }`;
 
+// The first leads of each pool nobody may take from, in claim order: one
+// request for all such pools.
+const POOL_LEADS = 20;
+
+async function poolLeads(pools) {
+  if (!pools.length) return [];
+  const fields = pools.map(
+    (p, i) =>
+      `p${i}: pool(groupId: ${JSON.stringify(p.groupId)}, first: ${POOL_LEADS}) { totalCount edges { node { id name createdAt } } }`,
+  );
+  const found = await gql(`{ ${fields.join("\n")} }`);
+  return pools.map((p, i) => ({ pool: p, page: found[`p${i}`] }));
+}
+
+function historyLink(leadId) {
+  return h("a", { href: `#/journal?lead=${encodeURIComponent(leadId)}` }, t("waiting.history"));
+}
+
+function table(className, caption, columns, rows) {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: className },
+      h("caption", {}, caption),
+      h("thead", {}, h("tr", {}, columns.map((k) => h("th", { scope: "col" }, t(k))))),
+      h("tbody", {}, rows),
+    ),
+  );
+}
+
+function poolTable({ pool, page }, tz) {
+  const rows = page.edges.map(({ node }) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, `${node.name} (${node.id})`),
+      h("td", {}, formatDateTime(node.createdAt, tz)),
+      h("td", {}, historyLink(node.id)),
+    ),
+  );
+  const caption = t("waiting.poolCaption", { group: pool.groupName, count: page.totalCount, shown: rows.length });
+  return table("waiting-pool", caption, ["waiting.col.lead", "waiting.col.created", "waiting.col.history"], rows);
+}
+
 function why(reason) {
   const key = `waiting.reason.${reason}`;
   const text = t(key);
@@ -25,6 +71,7 @@ export async function render(ctx) {
   const { main, viewer } = ctx;
   const tz = viewer.account.timezone;
   const waiting = (await gql(LIST)).waitingLeads;
+  const pools = await poolLeads(waiting.stuckPools);
   const lines = sentences(waiting);
   const rows = waiting.leads.map((x) =>
     h(
@@ -35,7 +82,7 @@ export async function render(ctx) {
       h("td", {}, why(x.reason)),
       h("td", {}, formatAge(x.waitSeconds)),
       h("td", {}, formatDateTime(x.since, tz)),
-      h("td", {}, h("a", { href: `#/journal?lead=${encodeURIComponent(x.leadId)}` }, t("waiting.history"))),
+      h("td", {}, historyLink(x.leadId)),
     ),
   );
   replace(
@@ -45,28 +92,14 @@ export async function render(ctx) {
       ? h("ul", { class: "waiting-summary" }, lines.map((line) => h("li", {}, line)))
       : h("p", { class: "muted" }, t("waiting.none")),
     rows.length
-      ? h(
-          "div",
-          { class: "table-wrap" },
-          h(
-            "table",
-            { class: "waiting" },
-            h("caption", {}, t("waiting.caption")),
-            h(
-              "thead",
-              {},
-              h(
-                "tr",
-                {},
-                ["waiting.col.lead", "waiting.col.group", "waiting.col.why", "waiting.col.for", "waiting.col.since", "waiting.col.history"].map(
-                  (k) => h("th", { scope: "col" }, t(k)),
-                ),
-              ),
-            ),
-            h("tbody", {}, rows),
-          ),
+      ? table(
+          "waiting",
+          t("waiting.caption"),
+          ["waiting.col.lead", "waiting.col.group", "waiting.col.why", "waiting.col.for", "waiting.col.since", "waiting.col.history"],
+          rows,
         )
       : null,
+    pools.map((found) => poolTable(found, tz)),
   );
   return null;
 }
