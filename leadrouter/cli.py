@@ -1,4 +1,5 @@
-"""The `leadrouter` command: up, apply, import, simulate, token."""
+"""The `leadrouter` command: up, apply, export, history, restore, import, simulate,
+token."""
 
 from __future__ import annotations
 
@@ -8,65 +9,16 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from leadrouter import i18n
+from leadrouter import cli_setup, i18n
 from leadrouter.auth import ROLES, issue_token
+from leadrouter.cli_setup import read_file as _read
 from leadrouter.clients import Clients
 from leadrouter.clock import SystemClock
 from leadrouter.config import Settings, load_settings
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import LeadrouterError
 from leadrouter.i18n import _, ngettext
-from leadrouter.setup_changes import ChangeReport, apply_file
 from leadrouter.simulate import comparison_csv, render_comparison, simulate
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise SystemExit(
-            _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
-        ) from error
-
-
-def print_report(where: str, report: ChangeReport, *, dry_run: bool) -> int:
-    """The change list (removals first) or every problem; the exit code."""
-    if report.problems:
-        count = len(report.problems)
-        print(
-            ngettext(
-                "{path}: {count} problem; nothing was changed:",
-                "{path}: {count} problems; nothing was changed:",
-                count,
-            ).format(path=where, count=count)
-        )
-        for p in report.problems:
-            print(f"  {p}")
-        return 1
-    if not report.changes:
-        print(_("{path}: no changes").format(path=where))
-        return 0
-    print(
-        _("{path}: would change (dry run, nothing written):").format(path=where)
-        if dry_run
-        else _("{path}: changed:").format(path=where)
-    )
-    for change in report.changes:
-        print(f"  {change}")
-    return 0
-
-
-async def _apply(
-    settings: Settings, path: str, account: str, dry_run: bool, prune: bool
-) -> int:
-    clients = Clients.from_settings(settings)
-    try:
-        report = await apply_file(
-            clients, _read(path), account, dry_run=dry_run, allow_removals=prune
-        )
-    finally:
-        await clients.close()
-    return print_report(path, report, dry_run=dry_run)
 
 
 async def import_lines(
@@ -159,6 +111,23 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="the file is the whole setup: remove what it leaves out",
     )
+    p_export = sub.add_parser(
+        "export", help="write the setup in force as a workspace file"
+    )
+    p_export.add_argument("file", nargs="?", default=None, help="default: stdout")
+    p_history = sub.add_parser(
+        "history", help="list the kept versions of the setup, newest first"
+    )
+    p_restore = sub.add_parser("restore", help="go back to a kept version of the setup")
+    p_restore.add_argument("version", type=int)
+    p_restore.add_argument(
+        "--dry-run", action="store_true", help="show what would change, write nothing"
+    )
+    p_restore.add_argument(
+        "--prune",
+        action="store_true",
+        help="also remove what was added after that version",
+    )
     p_import = sub.add_parser("import", help="load CRM history into the built-in CRM")
     p_import.add_argument("file")
     p_sim = sub.add_parser(
@@ -172,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     p_token.add_argument("--user", required=True)
     p_token.add_argument("--role", required=True, choices=ROLES)
     p_token.add_argument("--hours", type=int, default=None, help="lifetime")
-    for p in (p_apply, p_import, p_sim, p_token):
+    for p in (p_apply, p_export, p_history, p_restore, p_import, p_sim, p_token):
         p.add_argument("--account", default=None, help="default: LEADROUTER_ACCOUNT")
     args = parser.parse_args(argv)
     # What a head of sales reads here, and what the services answer, speaks
@@ -188,7 +157,21 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "apply":
             sys.exit(
                 asyncio.run(
-                    _apply(settings, args.file, account, args.dry_run, args.prune)
+                    cli_setup.apply(
+                        settings, args.file, account, args.dry_run, args.prune
+                    )
+                )
+            )
+        if args.command == "export":
+            sys.exit(asyncio.run(cli_setup.export(settings, args.file, account)))
+        if args.command == "history":
+            sys.exit(asyncio.run(cli_setup.history(settings, account)))
+        if args.command == "restore":
+            sys.exit(
+                asyncio.run(
+                    cli_setup.restore(
+                        settings, args.version, account, args.dry_run, args.prune
+                    )
                 )
             )
         if args.command == "import":

@@ -4,8 +4,8 @@ Every change of the setup goes through `change_setup`: it reads the setup
 in force, lets the caller say what the setup becomes, lists the changes
 between the two, and has each service rehearse its part in a transaction
 that is rolled back. A dry run stops there; an apply runs the very same
-steps and then writes. So a preview is, by construction, what the apply
-then does.
+steps, then writes, then keeps the result as the next numbered version.
+So a preview is, by construction, what the apply then does.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from leadrouter import messages, setup_messages
 from leadrouter.clients import Clients
-from leadrouter.errors import NotFound, Problem
+from leadrouter.errors import NotFound, Problem, Unavailable
+from leadrouter.limits.v1 import limits_pb2
 from leadrouter.setup_diff import Change, changes_between
+from leadrouter.setup_export import workspace_yaml
 from leadrouter.setup_merge import merged
 from leadrouter.setup_services import read_setup, write_setup
 from leadrouter.workspace import (
@@ -26,20 +29,35 @@ from leadrouter.workspace import (
     parse_workspace,
 )
 
-# What the setup becomes, given the setup in force; or why it cannot.
-Edit = Callable[[Workspace], tuple[Workspace | None, list[Problem]]]
 
-EMPTY_FILE = (
-    "the file sets nothing (it is empty or only comments), so nothing was "
-    "changed; `leadrouter export` writes the setup in force to start from"
-)
+@dataclass(frozen=True)
+class Actor:
+    """Who changes the setup and by what: kept with the version."""
+
+    author: str
+    source: str
+
+
+@dataclass
+class Plan:
+    """What the setup becomes, or why it cannot; and what is left as it is."""
+
+    setup: Workspace | None
+    problems: list[Problem] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+# What the setup becomes, given the setup in force.
+Edit = Callable[[Workspace], Plan]
 
 
 @dataclass
 class ChangeReport:
     changes: list[Change] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
     applied: bool = False
+    version: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -59,71 +77,110 @@ def _touches_directory(changes: list[Change]) -> bool:
 
 
 async def change_setup(
-    clients: Clients, account: str, edit: Edit, *, dry_run: bool
+    clients: Clients, account: str, edit: Edit, *, dry_run: bool, actor: Actor
 ) -> ChangeReport:
     """Changes the setup as `edit` says; with `dry_run` only says what would change."""
     current = await read_setup(clients, account)
-    desired, problems = edit(current)
-    if desired is None or problems:
-        return ChangeReport(problems=problems)
-    changes = changes_between(current, desired)
+    plan = edit(current)
+    if plan.setup is None or plan.problems:
+        return ChangeReport(problems=plan.problems)
+    changes = changes_between(current, plan.setup)
+    report = ChangeReport(changes=changes, kept=plan.kept)
     if not changes:
-        return ChangeReport(applied=not dry_run)
-    problems = await write_setup(
-        clients,
-        desired,
-        account,
-        dry_run=dry_run,
-        directory=_touches_directory(changes),
-    )
-    if problems:
-        return ChangeReport(problems=problems)
-    return ChangeReport(changes=changes, applied=not dry_run)
+        report.applied = not dry_run
+        return report
+    try:
+        report.problems = await write_setup(
+            clients,
+            plan.setup,
+            account,
+            dry_run=dry_run,
+            directory=_touches_directory(changes),
+        )
+    except Unavailable as error:
+        raise Unavailable(setup_messages.changed_in_part(str(error))) from error
+    if report.problems:
+        report.changes = []
+        return report
+    if not dry_run:
+        version = await clients.limits.call(
+            "RecordSetupVersion",
+            limits_pb2.RecordSetupVersionRequest(
+                account=account,
+                author=actor.author,
+                source=actor.source,
+                changes=report.lines,
+                workspace_yaml=workspace_yaml(plan.setup),
+                previous_yaml=workspace_yaml(current) if _has_setup(current) else "",
+            ),
+        )
+        report.applied, report.version = True, version.number
+    return report
+
+
+def _has_setup(ws: Workspace) -> bool:
+    return bool(ws.users or ws.pipelines or ws.groups or ws.schedules or ws.templates)
 
 
 def file_edit(text: str, account: str, *, allow_removals: bool) -> Edit:
     """The setup a workspace file asks for (see `setup_merge` for what it keeps)."""
 
-    def edit(current: Workspace) -> tuple[Workspace | None, list[Problem]]:
+    def edit(current: Workspace) -> Plan:
         ws, problems = parse_workspace(text)
         if ws is None:
-            return None, problems
+            return Plan(None, problems)
         if not ws.model_fields_set:
-            return None, [Problem("", EMPTY_FILE)]
+            return Plan(None, [Problem("", setup_messages.file_sets_nothing())])
         if ws.account.id is not None and ws.account.id != account:
-            return None, [
-                Problem(
-                    "account.id",
-                    f"this file is for account '{ws.account.id}', not '{account}'; "
-                    "nothing was changed",
-                )
-            ]
+            return Plan(
+                None,
+                [
+                    Problem(
+                        "account.id",
+                        setup_messages.file_for_another(ws.account.id, account),
+                    )
+                ],
+            )
         # References may name what the file declares and what is in force.
         known = Directory.of(
             [*current.users, *ws.users], [*current.pipelines, *ws.pipelines]
         )
         problems = check_references(ws, known)
         if problems:
-            return None, problems
-        return merged(current, ws, prune=allow_removals), []
+            return Plan(None, problems)
+        if allow_removals:
+            return Plan(merged(current, ws, prune=True))
+        whole = changes_between(current, merged(current, ws, prune=True))
+        return Plan(
+            merged(current, ws, prune=False),
+            kept=[c.what for c in whole if c.removal],
+        )
 
     return edit
 
 
-def member_edit(group_id: str, member: MemberSpec) -> Edit:
-    """One member's row of one group set as given (the limits editor)."""
+def member_edit(group_id: str, member: MemberSpec | None) -> Edit:
+    """One member's row of one group set as given (the limits editor).
 
-    def edit(current: Workspace) -> tuple[Workspace | None, list[Problem]]:
+    With no member it only checks that the group exists.
+    """
+
+    def edit(current: Workspace) -> Plan:
         group = next((g for g in current.groups if g.id == group_id), None)
         if group is None:
-            raise NotFound(f"no distribution group '{group_id}'")
+            raise NotFound(messages.not_found("group", group_id))
+        if member is None:
+            return Plan(current)
         if member.user in group.exchange_users:
-            return None, [
-                Problem(
-                    "userId",
-                    "this user is the group's exchange user and cannot be a member",
-                )
-            ]
+            return Plan(
+                None,
+                [
+                    Problem(
+                        "userId",
+                        "this user is the group's exchange user and cannot be a member",
+                    )
+                ],
+            )
         members = list(group.members)
         at = next((i for i, m in enumerate(members) if m.user == member.user), None)
         if at is None:
@@ -132,7 +189,7 @@ def member_edit(group_id: str, member: MemberSpec) -> Edit:
             members[at] = member
         changed = group.model_copy(update={"members": members})
         groups = [changed if g.id == group_id else g for g in current.groups]
-        return current.model_copy(update={"groups": groups}), []
+        return Plan(current.model_copy(update={"groups": groups}))
 
     return edit
 
@@ -142,6 +199,7 @@ async def apply_file(
     text: str,
     account: str,
     *,
+    actor: Actor,
     dry_run: bool = False,
     allow_removals: bool = False,
 ) -> ChangeReport:
@@ -151,4 +209,49 @@ async def apply_file(
         account,
         file_edit(text, account, allow_removals=allow_removals),
         dry_run=dry_run,
+        actor=actor,
     )
+
+
+async def restore_version(
+    clients: Clients,
+    account: str,
+    number: int,
+    *,
+    actor: Actor,
+    dry_run: bool = False,
+    allow_removals: bool = False,
+) -> ChangeReport:
+    """Back to version `number`: its whole setup applied as a file is.
+
+    Without leave to remove, what was added since stays (the answer lists it
+    as kept); with it, the setup becomes exactly that version's.
+    """
+    version = await clients.limits.call(
+        "GetSetupVersion",
+        limits_pb2.GetSetupVersionRequest(account=account, number=number),
+    )
+    return await apply_file(
+        clients,
+        version.workspace_yaml,
+        account,
+        actor=actor,
+        dry_run=dry_run,
+        allow_removals=allow_removals,
+    )
+
+
+async def export_setup(clients: Clients, account: str) -> str:
+    """The setup in force as a workspace file; applied back, it changes nothing."""
+    ws = await read_setup(clients, account)
+    versions = await clients.limits.call(
+        "ListSetupVersions", limits_pb2.ListSetupVersionsRequest(account=account)
+    )
+    seen = f" (version {versions.versions[0].number})" if versions.versions else ""
+    header = (
+        f"The setup of account '{account}' as it stands{seen}.\n"
+        "Edit it, preview with `leadrouter apply FILE --dry-run`, apply with\n"
+        "`leadrouter apply FILE`. It changes only what it names; with --prune the\n"
+        "file is the whole setup and what it leaves out is removed."
+    )  # a file's comment, for whoever edits it: in the file's language, English
+    return workspace_yaml(ws, header)

@@ -19,7 +19,7 @@ from leadrouter.demo import WORKSPACE
 from leadrouter.demo.history import record_demo
 from leadrouter.errors import NotFound
 from leadrouter.rpc import wait_for_health
-from leadrouter.setup_changes import apply_file
+from leadrouter.setup_changes import Actor, apply_file
 
 
 def start_processes(settings: Settings) -> list[subprocess.Popen[bytes]]:
@@ -89,7 +89,12 @@ async def load_demo_if_empty(settings: Settings) -> bool:
         except NotFound:
             pass
         yaml = WORKSPACE.read_text(encoding="utf-8")
-        report = await apply_file(clients, yaml, settings.account)
+        report = await apply_file(
+            clients,
+            yaml,
+            settings.account,
+            actor=Actor("leadrouter up", "demo workspace"),
+        )
         if report.problems:
             raise SystemExit(f"the demo workspace does not apply: {report.problems}")
         problems = await record_demo(

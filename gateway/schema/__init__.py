@@ -29,7 +29,7 @@ from gateway.schema.settings import SettingsMutations, SettingsQueries
 from gateway.schema.viewer import ViewerQueries
 from gateway.schema.waiting import WaitingQueries
 from gateway.schema.whatif import WhatIfQueries
-from gateway.schema.workspace import WorkspaceMutations
+from gateway.schema.workspace import WorkspaceMutations, WorkspaceQueries
 from gateway.subscriptions import Subscription
 from gateway.tracing import TracedOperation
 
@@ -47,6 +47,7 @@ Query = merge_types(
         WhatIfQueries,
         WaitingQueries,
         ConnectionQueries,
+        WorkspaceQueries,
     ),
 )
 Mutation = merge_types(

@@ -14,7 +14,7 @@ from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import NotFound
 from leadrouter.errors import Problem as ProblemData
 from leadrouter.scheduler.v1 import scheduler_pb2
-from leadrouter.setup_changes import change_setup, member_edit
+from leadrouter.setup_changes import Actor, Plan, change_setup, member_edit
 from leadrouter.stage_kinds import stage_kind_name
 from leadrouter.timestamps import to_ts
 from leadrouter.workspace import LimitsSpec, MemberSpec, Workspace
@@ -206,20 +206,24 @@ class SettingsMutations:
             problems.append(
                 Problem(path="userId", message=messages.exchange_user_not_member())
             )
-        # Unchecked: a user id no user has (even "") is a problem listed above,
-        # and with problems the row is never written.
-        row = MemberSpec.model_construct(
-            user=str(user_id), enabled=enabled, limits=LimitsSpec(**values)
+
+        def edit(current: Workspace) -> Plan:
+            if problems:
+                # The group is looked up first: an unknown group is NOT_FOUND.
+                member_edit(str(group_id), None)(current)
+                return Plan(None, [ProblemData(p.path, p.message) for p in problems])
+            row = MemberSpec(
+                user=str(user_id), enabled=enabled, limits=LimitsSpec(**values)
+            )
+            return member_edit(str(group_id), row)(current)
+
+        report = await change_setup(
+            ctx.clients,
+            caller.account,
+            edit,
+            dry_run=False,
+            actor=Actor(caller.user_id, "updateMemberLimits"),
         )
-        change = member_edit(str(group_id), row)
-
-        def edit(current: Workspace) -> tuple[Workspace | None, list[ProblemData]]:
-            # The group is looked up first: an unknown group is NOT_FOUND.
-            desired, found = change(current)
-            mine = [ProblemData(p.path, p.message) for p in problems]
-            return (None, mine + found) if mine else (desired, found)
-
-        report = await change_setup(ctx.clients, caller.account, edit, dry_run=False)
         if report.problems:
             return MemberLimitsResult(
                 ok=False,
@@ -231,8 +235,8 @@ class SettingsMutations:
         return MemberLimitsResult(
             ok=True,
             member=Member(
-                user_id=strawberry.ID(row.user),
-                enabled=row.enabled,
+                user_id=user_id,
+                enabled=enabled,
                 limits=[
                     LimitSetting(limit=k, value=v) for k, v in sorted(values.items())
                 ],

@@ -89,12 +89,21 @@ class ApplyResult:
         description="The same changes, field by field with old and new values."
     )
     problems: list[Problem]
+    kept: list[str] = strawberry.field(
+        description="What the file leaves out and stays as it is; allowRemovals "
+        "would remove it."
+    )
+    version: int | None = strawberry.field(
+        description="The number the applied change is kept under."
+    )
 
     @classmethod
     def of(cls, report: ChangeReport) -> ApplyResult:
         return cls(
             ok=report.ok,
             applied=report.applied,
+            kept=report.kept,
+            version=report.version,
             changes=report.lines,
             change_list=[SetupChange.of(c) for c in report.changes],
             problems=[Problem(path=p.path, message=p.message) for p in report.problems],

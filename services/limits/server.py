@@ -26,6 +26,7 @@ from services.limits.domain import (
 )
 from services.limits.store import GroupRules, LimitsStore, Member
 from services.limits.tables import metadata
+from services.limits.versions import SetupVersion, SetupVersions
 
 Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
@@ -69,6 +70,7 @@ def _activity(msg: crm_pb2.UserActivity, last_claim: Any) -> Activity:
 class LimitsServicer(limits_pb2_grpc.LimitsServicer):
     def __init__(self, store: LimitsStore, clients: Clients, clock: Clock) -> None:
         self.store = store
+        self.versions = SetupVersions(store.db)
         self.clients = clients
         self.clock = clock
 
@@ -200,6 +202,51 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
             from_ts(request.at),
         )
         return limits_pb2.RecordClaimResponse()
+
+    @handles_errors
+    async def RecordSetupVersion(
+        self, request: limits_pb2.RecordSetupVersionRequest, context: Ctx
+    ) -> limits_pb2.SetupVersion:
+        version = await self.store.db.run(
+            self.versions.record,
+            request.account,
+            self.clock.now(),
+            request.author,
+            request.source,
+            list(request.changes),
+            request.workspace_yaml,
+            request.previous_yaml,
+        )
+        return version_message(version)
+
+    @handles_errors
+    async def ListSetupVersions(
+        self, request: limits_pb2.ListSetupVersionsRequest, context: Ctx
+    ) -> limits_pb2.ListSetupVersionsResponse:
+        found = await self.store.db.run(self.versions.versions, request.account)
+        return limits_pb2.ListSetupVersionsResponse(
+            versions=[version_message(v) for v in found]
+        )
+
+    @handles_errors
+    async def GetSetupVersion(
+        self, request: limits_pb2.GetSetupVersionRequest, context: Ctx
+    ) -> limits_pb2.SetupVersion:
+        version = await self.store.db.run(
+            self.versions.version, request.account, request.number
+        )
+        return version_message(version)
+
+
+def version_message(v: SetupVersion) -> limits_pb2.SetupVersion:
+    return limits_pb2.SetupVersion(
+        number=v.number,
+        at=to_ts(v.at),
+        author=v.author,
+        source=v.source,
+        changes=v.changes,
+        workspace_yaml=v.workspace_yaml,
+    )
 
 
 def build(

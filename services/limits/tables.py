@@ -49,4 +49,17 @@ class LastClaim(LimitsTable, table=True):
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class SetupVersionRow(LimitsTable, table=True):
+    """One applied change of an account's setup and the whole setup it left."""
+
+    __tablename__ = "setup_versions"
+    account: str = Field(primary_key=True)
+    number: int = Field(primary_key=True)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    author: str = ""
+    source: str = ""
+    changes: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    workspace_yaml: str = Field(sa_column=Column(Text, nullable=False))
+
+
 metadata = LimitsTable.metadata

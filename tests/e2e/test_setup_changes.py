@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from leadrouter import cli
+from leadrouter import cli_setup
 from leadrouter.demo import WORKSPACE as DEMO_FILE
 from leadrouter.setup_diff import canonical
 from leadrouter.setup_services import read_setup
@@ -217,16 +217,20 @@ async def test_the_command_line_previews_and_applies_the_same_list(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(cli.Clients, "from_settings", lambda _s: demo.clients)
+    monkeypatch.setattr(cli_setup.Clients, "from_settings", lambda _s: demo.clients)
     path = tmp_path / "team.yaml"
     path.write_text(ONE_GROUP)
-    assert await cli._apply(demo.settings, str(path), "acme", True, False) == 0
+    assert await cli_setup.apply(demo.settings, str(path), "acme", True, False) == 0
     preview = capsys.readouterr().out
-    assert await cli._apply(demo.settings, str(path), "acme", False, False) == 0
+    assert await cli_setup.apply(demo.settings, str(path), "acme", False, False) == 0
     applied = capsys.readouterr().out
     line = "  group main, member marina: max_active 5 → 12\n"
-    assert preview == f"{path}: would change (dry run, nothing written):\n{line}"
-    assert applied == f"{path}: changed:\n{line}"
+    kept = "not in the file, 11 left as they are (--prune would remove them):\n"
+    assert preview.startswith(
+        f"{path}: would change (dry run, nothing written):\n{line}{kept}"
+        "  group main, member ursula; group main, member nadezhda;"
+    )
+    assert applied.startswith(f"{path}: changed (version 2):\n{line}{kept}")
     path.write_text("# nothing yet\n")
-    assert await cli._apply(demo.settings, str(path), "acme", False, True) == 1
+    assert await cli_setup.apply(demo.settings, str(path), "acme", False, True) == 1
     assert "sets nothing" in capsys.readouterr().out

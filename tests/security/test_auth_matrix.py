@@ -75,6 +75,9 @@ ALLOWED: dict[str, set[str]] = {
     "mutation.setPresence": {"admin", *MANAGERS},
     "mutation.applyWorkspace": {"admin"},
     "mutation.updateMemberLimits": {"admin"},
+    "query.exportWorkspace": {"admin"},
+    "query.workspaceVersions": {"admin"},
+    "mutation.restoreWorkspace": {"admin"},
     "subscription.decisionMade": EVERYONE,
     "subscription.poolChanged": STAFF,
 }
@@ -127,6 +130,7 @@ ARGS: dict[str, dict[str, Any]] = {
     },
     "mutation.setPresence": {"userId": "{self}", "online": True},
     "mutation.applyWorkspace": {"yaml": SECURITY_WORKSPACE, "dryRun": True},
+    "mutation.restoreWorkspace": {"version": 1, "dryRun": True},
     "mutation.updateMemberLimits": {
         "groupId": "main",
         "userId": MANAGER,

@@ -590,6 +590,8 @@ NOT_PERSONAL = {
     "query.users",
     "query.pipelines",
     "query.simulate",
+    "query.exportWorkspace",
+    "query.workspaceVersions",
 }
 
 

@@ -367,3 +367,145 @@ class RecordClaimResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecordClaimResponse: _TypeAlias = RecordClaimResponse  # noqa: Y015
+
+@_typing.final
+class SetupVersion(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NUMBER_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    AUTHOR_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    WORKSPACE_YAML_FIELD_NUMBER: _builtins.int
+    number: _builtins.int
+    author: _builtins.str
+    """who: a user id, or the login at the command line"""
+    source: _builtins.str
+    """how: "applyWorkspace", "leadrouter apply team.yaml", ..."""
+    workspace_yaml: _builtins.str
+    """the whole setup after the change (GetSetupVersion only)"""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the change list, removals first"""
+
+    def __init__(
+        self,
+        *,
+        number: _builtins.int = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        author: _builtins.str = ...,
+        source: _builtins.str = ...,
+        changes: _abc.Iterable[_builtins.str] | None = ...,
+        workspace_yaml: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "author", b"author", "changes", b"changes", "number", b"number", "source", b"source", "workspace_yaml", b"workspace_yaml"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetupVersion: _TypeAlias = SetupVersion  # noqa: Y015
+
+@_typing.final
+class RecordSetupVersionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    AUTHOR_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    WORKSPACE_YAML_FIELD_NUMBER: _builtins.int
+    PREVIOUS_YAML_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    author: _builtins.str
+    source: _builtins.str
+    workspace_yaml: _builtins.str
+    previous_yaml: _builtins.str
+    """The setup before the change: kept as the first version when the account
+    has none yet, so that what was there before any kept change can come back.
+    """
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        author: _builtins.str = ...,
+        source: _builtins.str = ...,
+        changes: _abc.Iterable[_builtins.str] | None = ...,
+        workspace_yaml: _builtins.str = ...,
+        previous_yaml: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "author", b"author", "changes", b"changes", "previous_yaml", b"previous_yaml", "source", b"source", "workspace_yaml", b"workspace_yaml"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordSetupVersionRequest: _TypeAlias = RecordSetupVersionRequest  # noqa: Y015
+
+@_typing.final
+class ListSetupVersionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSetupVersionsRequest: _TypeAlias = ListSetupVersionsRequest  # noqa: Y015
+
+@_typing.final
+class ListSetupVersionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def versions(self) -> _containers.RepeatedCompositeFieldContainer[Global___SetupVersion]:
+        """newest first"""
+
+    def __init__(
+        self,
+        *,
+        versions: _abc.Iterable[Global___SetupVersion] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["versions", b"versions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSetupVersionsResponse: _TypeAlias = ListSetupVersionsResponse  # noqa: Y015
+
+@_typing.final
+class GetSetupVersionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    number: _builtins.int
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        number: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "number", b"number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSetupVersionRequest: _TypeAlias = GetSetupVersionRequest  # noqa: Y015

@@ -55,6 +55,21 @@ class LimitsStub:
                 request_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimResponse.FromString,
                 _registered_method=True)
+        self.RecordSetupVersion = channel.unary_unary(
+                '/leadrouter.limits.v1.Limits/RecordSetupVersion',
+                request_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordSetupVersionRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.SetupVersion.FromString,
+                _registered_method=True)
+        self.ListSetupVersions = channel.unary_unary(
+                '/leadrouter.limits.v1.Limits/ListSetupVersions',
+                request_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.ListSetupVersionsRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.ListSetupVersionsResponse.FromString,
+                _registered_method=True)
+        self.GetSetupVersion = channel.unary_unary(
+                '/leadrouter.limits.v1.Limits/GetSetupVersion',
+                request_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.GetSetupVersionRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.SetupVersion.FromString,
+                _registered_method=True)
 
 
 class LimitsServicer:
@@ -85,6 +100,26 @@ class LimitsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordSetupVersion(self, request, context):
+        """The versions of an account's setup: each applied change of it, numbered,
+        with who, when, what changed and the whole setup it left in force.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSetupVersions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSetupVersion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LimitsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -107,6 +142,21 @@ def add_LimitsServicer_to_server(servicer, server):
                     servicer.RecordClaim,
                     request_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimRequest.FromString,
                     response_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimResponse.SerializeToString,
+            ),
+            'RecordSetupVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordSetupVersion,
+                    request_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordSetupVersionRequest.FromString,
+                    response_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.SetupVersion.SerializeToString,
+            ),
+            'ListSetupVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSetupVersions,
+                    request_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.ListSetupVersionsRequest.FromString,
+                    response_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.ListSetupVersionsResponse.SerializeToString,
+            ),
+            'GetSetupVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSetupVersion,
+                    request_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.GetSetupVersionRequest.FromString,
+                    response_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.SetupVersion.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -217,6 +267,87 @@ class Limits:
             '/leadrouter.limits.v1.Limits/RecordClaim',
             leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimRequest.SerializeToString,
             leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordSetupVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.limits.v1.Limits/RecordSetupVersion',
+            leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordSetupVersionRequest.SerializeToString,
+            leadrouter_dot_limits_dot_v1_dot_limits__pb2.SetupVersion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSetupVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.limits.v1.Limits/ListSetupVersions',
+            leadrouter_dot_limits_dot_v1_dot_limits__pb2.ListSetupVersionsRequest.SerializeToString,
+            leadrouter_dot_limits_dot_v1_dot_limits__pb2.ListSetupVersionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSetupVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.limits.v1.Limits/GetSetupVersion',
+            leadrouter_dot_limits_dot_v1_dot_limits__pb2.GetSetupVersionRequest.SerializeToString,
+            leadrouter_dot_limits_dot_v1_dot_limits__pb2.SetupVersion.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,6 +37,12 @@ class LimitsStub:
     GetEligibility: _grpc.UnaryUnaryMultiCallable[_limits_pb2.GetEligibilityRequest, _limits_pb2.GetEligibilityResponse]
     """Eligibility of many members at once: one call, one batched crm call."""
     RecordClaim: _grpc.UnaryUnaryMultiCallable[_limits_pb2.RecordClaimRequest, _limits_pb2.RecordClaimResponse]
+    RecordSetupVersion: _grpc.UnaryUnaryMultiCallable[_limits_pb2.RecordSetupVersionRequest, _limits_pb2.SetupVersion]
+    """The versions of an account's setup: each applied change of it, numbered,
+    with who, when, what changed and the whole setup it left in force.
+    """
+    ListSetupVersions: _grpc.UnaryUnaryMultiCallable[_limits_pb2.ListSetupVersionsRequest, _limits_pb2.ListSetupVersionsResponse]
+    GetSetupVersion: _grpc.UnaryUnaryMultiCallable[_limits_pb2.GetSetupVersionRequest, _limits_pb2.SetupVersion]
 
 @_typing.type_check_only
 class LimitsAsyncStub(LimitsStub):
@@ -46,6 +52,12 @@ class LimitsAsyncStub(LimitsStub):
     GetEligibility: _aio.UnaryUnaryMultiCallable[_limits_pb2.GetEligibilityRequest, _limits_pb2.GetEligibilityResponse]  # type: ignore[assignment]
     """Eligibility of many members at once: one call, one batched crm call."""
     RecordClaim: _aio.UnaryUnaryMultiCallable[_limits_pb2.RecordClaimRequest, _limits_pb2.RecordClaimResponse]  # type: ignore[assignment]
+    RecordSetupVersion: _aio.UnaryUnaryMultiCallable[_limits_pb2.RecordSetupVersionRequest, _limits_pb2.SetupVersion]  # type: ignore[assignment]
+    """The versions of an account's setup: each applied change of it, numbered,
+    with who, when, what changed and the whole setup it left in force.
+    """
+    ListSetupVersions: _aio.UnaryUnaryMultiCallable[_limits_pb2.ListSetupVersionsRequest, _limits_pb2.ListSetupVersionsResponse]  # type: ignore[assignment]
+    GetSetupVersion: _aio.UnaryUnaryMultiCallable[_limits_pb2.GetSetupVersionRequest, _limits_pb2.SetupVersion]  # type: ignore[assignment]
 
 class LimitsServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -76,5 +88,29 @@ class LimitsServicer(metaclass=_abc_1.ABCMeta):
         request: _limits_pb2.RecordClaimRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_limits_pb2.RecordClaimResponse, _abc.Awaitable[_limits_pb2.RecordClaimResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordSetupVersion(
+        self,
+        request: _limits_pb2.RecordSetupVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_limits_pb2.SetupVersion, _abc.Awaitable[_limits_pb2.SetupVersion]]:
+        """The versions of an account's setup: each applied change of it, numbered,
+        with who, when, what changed and the whole setup it left in force.
+        """
+
+    @_abc_1.abstractmethod
+    def ListSetupVersions(
+        self,
+        request: _limits_pb2.ListSetupVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_limits_pb2.ListSetupVersionsResponse, _abc.Awaitable[_limits_pb2.ListSetupVersionsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetSetupVersion(
+        self,
+        request: _limits_pb2.GetSetupVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_limits_pb2.SetupVersion, _abc.Awaitable[_limits_pb2.SetupVersion]]: ...
 
 def add_LimitsServicer_to_server(servicer: LimitsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,168 @@
+"""`leadrouter apply`, `export`, `history` and `restore`: the setup from a shell."""
+
+from __future__ import annotations
+
+import getpass
+import textwrap
+from pathlib import Path
+
+from leadrouter.clients import Clients
+from leadrouter.config import Settings
+from leadrouter.i18n import _, ngettext
+from leadrouter.limits.v1 import limits_pb2
+from leadrouter.setup_changes import (
+    Actor,
+    ChangeReport,
+    apply_file,
+    export_setup,
+    restore_version,
+)
+from leadrouter.timestamps import from_ts
+
+
+def read_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise SystemExit(
+            _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from error
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in a bare container
+        return "command line"
+
+
+def print_report(where: str, report: ChangeReport, *, dry_run: bool) -> int:
+    """The change list (removals first) or every problem; the exit code."""
+    if report.problems:
+        count = len(report.problems)
+        print(
+            ngettext(
+                "{path}: {count} problem; nothing was changed:",
+                "{path}: {count} problems; nothing was changed:",
+                count,
+            ).format(path=where, count=count)
+        )
+        for p in report.problems:
+            print(f"  {p}")
+        return 1
+    if not report.changes:
+        print(_("{path}: no changes").format(path=where))
+    else:
+        print(
+            _("{path}: would change (dry run, nothing written):").format(path=where)
+            if dry_run
+            else _("{path}: changed (version {version}):").format(
+                path=where, version=report.version
+            )
+        )
+        for change in report.changes:
+            print(f"  {change}")
+    if report.kept:
+        # Often many (a one-group file leaves out the rest): one paragraph.
+        count = len(report.kept)
+        print(
+            ngettext(
+                "not in the file, {count} left as it is (--prune would remove it):",
+                "not in the file, {count} left as they are (--prune would remove "
+                "them):",
+                count,
+            ).format(count=count)
+        )
+        print(
+            textwrap.fill(
+                "; ".join(report.kept),
+                88,
+                initial_indent="  ",
+                subsequent_indent="  ",
+                break_on_hyphens=False,
+            )
+        )
+    return 0
+
+
+async def apply(
+    settings: Settings, path: str, account: str, dry_run: bool, prune: bool
+) -> int:
+    clients = Clients.from_settings(settings)
+    try:
+        report = await apply_file(
+            clients,
+            read_file(path),
+            account,
+            actor=Actor(_login(), f"leadrouter apply {Path(path).name}"),
+            dry_run=dry_run,
+            allow_removals=prune,
+        )
+    finally:
+        await clients.close()
+    return print_report(path, report, dry_run=dry_run)
+
+
+async def export(settings: Settings, path: str | None, account: str) -> int:
+    clients = Clients.from_settings(settings)
+    try:
+        text = await export_setup(clients, account)
+    finally:
+        await clients.close()
+    if path is None:
+        print(text, end="")
+    else:
+        Path(path).write_text(text, encoding="utf-8")
+        print(
+            _("the setup of account '{account}' is written to {path}").format(
+                account=account, path=path
+            )
+        )
+    return 0
+
+
+async def history(settings: Settings, account: str) -> int:
+    clients = Clients.from_settings(settings)
+    try:
+        reply = await clients.limits.call(
+            "ListSetupVersions", limits_pb2.ListSetupVersionsRequest(account=account)
+        )
+    finally:
+        await clients.close()
+    if not reply.versions:
+        print(
+            _("account '{account}' has no kept versions of its setup yet").format(
+                account=account
+            )
+        )
+        return 0
+    for v in reply.versions:
+        at = from_ts(v.at).strftime("%Y-%m-%d %H:%M UTC")
+        by = _(" by {author}").format(author=v.author) if v.author else ""
+        print(
+            _("version {number}  {at}{by}  {source}").format(
+                number=v.number, at=at, by=by, source=v.source
+            )
+        )
+        for change in v.changes:
+            print(f"  {change}")
+    return 0
+
+
+async def restore(
+    settings: Settings, number: int, account: str, dry_run: bool, prune: bool
+) -> int:
+    clients = Clients.from_settings(settings)
+    try:
+        report = await restore_version(
+            clients,
+            account,
+            number,
+            actor=Actor(_login(), f"leadrouter restore {number}"),
+            dry_run=dry_run,
+            allow_removals=prune,
+        )
+    finally:
+        await clients.close()
+    where = _("version {number}").format(number=number)
+    return print_report(where, report, dry_run=dry_run)
