@@ -137,11 +137,21 @@ def main(argv: list[str] | None = None) -> None:
     p_sim.add_argument("--from", dest="start", type=_instant, required=True)
     p_sim.add_argument("--to", dest="end", type=_instant, required=True)
     p_sim.add_argument("--csv", default=None, help="also write the comparison here")
+    p_users = sub.add_parser("users", help="list the account's users")
     p_token = sub.add_parser("token", help="print a bearer token for local use")
     p_token.add_argument("--user", required=True)
     p_token.add_argument("--role", required=True, choices=ROLES)
     p_token.add_argument("--hours", type=int, default=None, help="lifetime")
-    for p in (p_apply, p_export, p_history, p_restore, p_import, p_sim, p_token):
+    for p in (
+        p_apply,
+        p_export,
+        p_history,
+        p_restore,
+        p_users,
+        p_import,
+        p_sim,
+        p_token,
+    ):
         p.add_argument("--account", default=None, help="default: LEADROUTER_ACCOUNT")
     args = parser.parse_args(argv)
     # What a head of sales reads here, and what the services answer, speaks
@@ -184,7 +194,13 @@ def main(argv: list[str] | None = None) -> None:
                     )
                 )
             )
+        if args.command == "users":
+            sys.exit(asyncio.run(cli_setup.users(settings, account)))
         if args.command == "token":
+            if args.role != "partner":
+                # A partner system is no user of the CRM: its name is only what
+                # the journal shows. Every other token speaks for a person.
+                asyncio.run(cli_setup.require_user(settings, account, args.user))
             hours = args.hours or settings.token_ttl_hours
             print(
                 issue_token(

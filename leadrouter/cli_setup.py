@@ -1,4 +1,5 @@
-"""`leadrouter apply`, `export`, `history` and `restore`: the setup from a shell."""
+"""`leadrouter apply`, `export`, `history`, `restore` and `users`: the setup from a
+shell, and the check that a token is for someone the account has."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import getpass
 import textwrap
 from pathlib import Path
 
+from leadrouter import messages, setup_messages
 from leadrouter.clients import Clients
 from leadrouter.config import Settings
+from leadrouter.crm.v1 import crm_pb2
+from leadrouter.errors import NotFound
 from leadrouter.i18n import _, ngettext
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.setup_changes import (
@@ -166,3 +170,36 @@ async def restore(
         await clients.close()
     where = _("version {number}").format(number=number)
     return print_report(where, report, dry_run=dry_run)
+
+
+async def _directory(settings: Settings, account: str) -> crm_pb2.Directory | None:
+    clients = Clients.from_settings(settings)
+    try:
+        reply: crm_pb2.Directory = await clients.crm.call(
+            "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
+        )
+        return reply
+    except NotFound:
+        return None
+    finally:
+        await clients.close()
+
+
+async def users(settings: Settings, account: str) -> int:
+    d = await _directory(settings, account)
+    if d is None or not d.users:
+        print(messages.account_is_empty(account))
+        return 1
+    for u in d.users:
+        marks = [_("exchange user")] if u.technical else []
+        marks += [] if u.active else [_("inactive")]
+        extra = f"  ({', '.join(marks)})" if marks else ""
+        print(f"{u.id}  {u.name or u.id}{extra}")
+    return 0
+
+
+async def require_user(settings: Settings, account: str, user: str) -> None:
+    """Refuses to go on for a user the account does not have (a token's)."""
+    d = await _directory(settings, account)
+    if d is None or not any(u.id == user for u in d.users):
+        raise SystemExit(setup_messages.no_user_for_token(account, user))

@@ -35,3 +35,10 @@ def no_version(number: int) -> str:
         "there is no version {number} of the setup; `leadrouter history` lists "
         "the versions"
     ).format(number=number)
+
+
+def no_user_for_token(account: str, user: str) -> str:
+    return _(
+        "account '{account}' has no user '{user}', so no token was made; "
+        "`leadrouter users` lists the account's users"
+    ).format(account=shown(account), user=shown(user))
