@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.reports_fixtures import settled
 from tests.e2e.test_reports import History, build_history, last_closings
 from tests.stack import Stack
 
@@ -139,3 +140,37 @@ async def test_a_count_with_no_leads_opens_an_empty_list(stack: Stack) -> None:
     assert await leads_of(stack, cell) == set()
     body = await stack.gql(LEADS, {"cell": {"lossReason": "x", "noLossReason": True}})
     assert "not both" in body["errors"][0]["message"]
+
+
+async def test_the_demo_shows_loss_reasons_from_its_lost_stages_list(
+    stack: Stack,
+) -> None:
+    """Seed 002: "Когда менеджер будет переводить сделку в проваленный статус он
+    должен будет выбрать одну из причин отказа"."""
+    from leadrouter.demo import WORKSPACE
+    from leadrouter.demo.history import record_demo
+
+    yaml = WORKSPACE.read_text()
+    assert (await stack.apply(yaml))["ok"]
+    assert (
+        await record_demo(stack.clients, stack.account, yaml, stack.clock.now()) == []
+    )
+    await settled(stack, timeout=60)
+    report = (await stack.data(REPORT, {"by": "MANAGER"}))["lossReasonsReport"]
+    listed = {"too expensive", "no answer", "competitor"}
+    seen = {x["reason"] for x in report["total"]["reasons"]}
+    assert seen and seen <= listed, seen
+    assert report["total"]["lost"] == sum(
+        x["count"] for x in report["total"]["reasons"]
+    )
+    # The list is required: the built-in CRM refuses a loss without a reason.
+    open_lead = (
+        await stack.data(
+            '{ pool(groupId: "main", first: 1) { edges { node { id } } } }'
+        )
+    )["pool"]["edges"][0]["node"]["id"]
+    body = await stack.gql(
+        'mutation($id: ID!) { moveLead(leadId: $id, stage: "sales/lost") { id } }',
+        {"id": open_lead},
+    )
+    assert "needs one of its loss reasons" in body["errors"][0]["message"]
