@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy leadrouter services gateway
+	$(BIN)/lint-imports --no-logo
 
 clean:
 	rm -rf var $(VENV)

@@ -23,7 +23,7 @@ from gateway.http import ALL_METHODS, graphql_over_http
 from gateway.language import RequestLanguage
 from gateway.request_size import RequestSizeLimit
 from gateway.schema import schema
-from gateway.subscriptions import authenticate_connection
+from gateway.schema.subscriptions import authenticate_connection
 from gateway.web import web_routes
 from gateway.webhooks import amocrm_middleware, amocrm_routes
 from leadrouter import messages

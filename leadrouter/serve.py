@@ -22,13 +22,18 @@ from leadrouter.metrics import serve_metrics
 from leadrouter.rpc import ServiceRunner, run_until_terminated
 from leadrouter.telemetry import setup_tracing, shutdown_tracing
 
+# The crm runs one of two connectors, so its builder sits above both servers.
+BUILDERS = {"crm": "services.crm.process"}
+
 Builder = Callable[[Settings, Clock, Clients], tuple[ServiceRunner, Database]]
 
 
 def builder(service: str) -> Builder:
     if service not in SERVICES:
         raise SystemExit(f"unknown service '{service}'; one of {', '.join(SERVICES)}")
-    module: Any = importlib.import_module(f"services.{service}.server")
+    module: Any = importlib.import_module(
+        BUILDERS.get(service, f"services.{service}.server")
+    )
     build: Builder = module.build
     return build
 

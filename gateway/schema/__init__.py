@@ -26,11 +26,11 @@ from gateway.schema.push import PushMutations
 from gateway.schema.reports import ReportQueries
 from gateway.schema.scheduling import SchedulingMutations, SchedulingQueries
 from gateway.schema.settings import SettingsMutations, SettingsQueries
+from gateway.schema.subscriptions import Subscription
 from gateway.schema.viewer import ViewerQueries
 from gateway.schema.waiting import WaitingQueries
 from gateway.schema.whatif import WhatIfQueries
 from gateway.schema.workspace import WorkspaceMutations, WorkspaceQueries
-from gateway.subscriptions import Subscription
 from gateway.tracing import TracedOperation
 
 Query = merge_types(

@@ -39,8 +39,8 @@ from leadrouter.i18n import _
 from leadrouter.telemetry import current_trace_id
 from leadrouter.timestamps import from_ts, to_ts
 from services.assigner.engine import arrival, attempt, lifecycle, timers
-from services.assigner.engine.attempt import GroupFacts, Situation
 from services.assigner.engine.reasons import Outcome, Reason, Trigger
+from services.assigner.engine.situation import GroupFacts, Situation
 from services.assigner.push_facts import (
     InForce,
     PushFacts,

@@ -18,10 +18,10 @@ from leadrouter.errors import NotFound
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.scheduler.v1 import scheduler_pb2
 from leadrouter.timestamps import optional_ts, to_ts, utc
-from services.assigner.engine.attempt import Duty, LeadFacts, Verdict
 from services.assigner.engine.lifecycle import Work
 from services.assigner.engine.reasons import Membership
 from services.assigner.engine.rotation import Link
+from services.assigner.engine.situation import Duty, LeadFacts, Verdict
 from services.assigner.tables import PushLead
 from services.scheduler.templates import Participant, Template
 

@@ -22,8 +22,9 @@ from sqlmodel import Session, col, select
 
 from leadrouter.db import Database
 from services.assigner.engine import lifecycle
-from services.assigner.engine.attempt import Give, Situation
+from services.assigner.engine.attempt import Give
 from services.assigner.engine.rotation import RotationState
+from services.assigner.engine.situation import Situation
 from services.assigner.tables import (
     DecisionRow,
     IdempotencyKey,

@@ -602,11 +602,8 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
 def build(
     settings: Settings, clock: Clock, clients: Clients
 ) -> tuple[ServiceRunner, Database]:
+    """The built-in CRM's server (services/crm/process.py chooses it)."""
     db = Database(settings.database_url_for("crm"), "crm", metadata)
-    if settings.crm == "amocrm":
-        from services.crm.amocrm.service import build_amocrm
-
-        return build_amocrm(settings, clock, db), db
     db.create_all()
     servicer = CrmServicer(CrmStore(db, clock))
 

@@ -6,14 +6,12 @@ decision, does not build it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from services.assigner.engine.reasons import Standing
 from services.assigner.engine.rotation import Pick, Seat
+from services.assigner.engine.situation import Situation
 from services.scheduler.templates import Template
-
-if TYPE_CHECKING:
-    from services.assigner.engine.attempt import Situation
 
 
 def lead(s: Situation) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
-from services.assigner.engine.attempt import LeadFacts
 from services.assigner.engine.reasons import Outcome, Trigger
+from services.assigner.engine.situation import LeadFacts
 
 ROUNDS = (Trigger.QUEUE, Trigger.SLA, Trigger.HANDOVER)
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.assigner.engine.attempt import LeadFacts
 from services.assigner.engine.lifecycle import Work
+from services.assigner.engine.situation import LeadFacts
 from services.crm import history as h
 from services.crm.reopening import reopening_stage
 

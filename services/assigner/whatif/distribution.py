@@ -18,16 +18,16 @@ from typing import Any
 
 from leadrouter.workspace import GroupSpec, Workspace
 from services.assigner.engine import arrival, attempt, lifecycle, timers
-from services.assigner.engine.attempt import (
+from services.assigner.engine.attempt import Plan
+from services.assigner.engine.reasons import Membership, Outcome, Reason, Trigger
+from services.assigner.engine.rotation import RotationState
+from services.assigner.engine.situation import (
     Duty,
     GroupFacts,
     LeadFacts,
-    Plan,
     Situation,
     Verdict,
 )
-from services.assigner.engine.reasons import Membership, Outcome, Reason, Trigger
-from services.assigner.engine.rotation import RotationState
 from services.assigner.whatif.account import Account, Lead
 from services.assigner.whatif.hours import Hours
 from services.assigner.whatif.inputs import PushRecord

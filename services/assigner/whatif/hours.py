@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from services.assigner.engine.attempt import Duty
+from services.assigner.engine.situation import Duty
 from services.scheduler.domain import Schedule, is_working, working_intervals
 from services.scheduler.templates import (
     OPENING_HORIZON,
