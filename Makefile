@@ -23,7 +23,16 @@ run: $(STAMP)
 # the time. TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --ignore=tests/ui $(PYTEST_ARGS)
+
+# Every screen of the amoCRM widget in Chromium, in ru and en, checked with
+# axe-core; screenshots in test-results/screens/. `make screens` also copies
+# them to docs/screens/ (commit them when a screen changes).
+test-ui: $(STAMP)
+	$(BIN)/python -m pytest -q -n 0 tests/ui $(PYTEST_ARGS)
+
+screens: test-ui
+	cp test-results/screens/*.png docs/screens/
 
 protos: $(STAMP)
 	$(BIN)/python -m leadrouter.protogen

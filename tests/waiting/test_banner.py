@@ -10,10 +10,8 @@ waiting-pool-ru.png, waiting-pool-en.png).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import runpy
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from gateway.app import create_app
 from tests.browser.amocrm_host import HOST, host_page
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, _browser_problem
 from tests.browser.helpers import SCREENSHOTS
+from tests.browser.served import served_gateway
 from tests.e2e.push_support import pushed, tick, tomsk
 from tests.e2e.test_push import WORKSPACE
 from tests.fixtures import WORKSPACE as POOL_WORKSPACE
@@ -53,20 +50,11 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         if os.environ.get("CI"):
             pytest.fail(problem)
         pytest.skip(problem)
-    async with running_stack(tmp_path, None, tomsk("2026-11-07T12:00")) as stack:
-        app = create_app(stack.settings, stack.clients, stack.clock)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve([sock]))
-        while not server.started:
-            await asyncio.sleep(0.01)
-        try:
-            yield Served(stack, f"http://127.0.0.1:{sock.getsockname()[1]}")
-        finally:
-            server.should_exit = True
-            await task
+    async with (
+        running_stack(tmp_path, None, tomsk("2026-11-07T12:00")) as stack,
+        served_gateway(stack) as url,
+    ):
+        yield Served(stack, url)
 
 
 @pytest.fixture
