@@ -39,6 +39,7 @@ from leadrouter.clients import Clients
 from leadrouter.clock import Clock
 from leadrouter.config import Settings
 from leadrouter.errors import BadInput, LeadrouterError
+from leadrouter.i18n import _
 from leadrouter.simulate import CSV_HEADER, comparison_rows
 
 HTTP_STATUS = {
@@ -107,24 +108,30 @@ def _choice(request: Request, name: str, enum: Any, default: Any) -> Any:
         raise BadInput(messages.one_of(name, names, text)) from error
 
 
+def named(name: str, key: str) -> str:
+    """A person's (or group's, pipeline's) name for a person to read, with its id
+    in brackets for whatever reads the file by ids: "Ursula (ursula)"."""
+    if not key:
+        return name
+    return f"{name} ({key})" if name and name != key else key
+
+
 def distribution_csv(report: DistributionReport) -> str:
     return to_csv(
         [
-            "bucket",
-            "bucket_start",
-            "user_id",
-            "user_name",
-            "claimed",
-            "pushed",
-            "manual",
-            "total",
+            _("Period"),
+            _("Period start"),
+            _("Manager"),
+            _("By button"),
+            _("By push"),
+            _("By hand"),
+            _("Total"),
         ],
         (
             [
                 r.bucket.isoformat(),
                 r.bucket_start.isoformat(),
-                r.user_id,
-                r.user_name,
+                named(r.user_name, r.user_id),
                 r.claimed,
                 r.pushed,
                 r.manual,
@@ -135,6 +142,14 @@ def distribution_csv(report: DistributionReport) -> str:
     )
 
 
+def _grouped_by(group_by: LossGrouping) -> str:
+    return {
+        LossGrouping.MANAGER: _("Manager"),
+        LossGrouping.GROUP: _("Group"),
+        LossGrouping.PIPELINE: _("Pipeline"),
+    }.get(group_by, _("Leads"))
+
+
 def loss_reasons_csv(report: LossReasonsReport) -> str:
     """One line per row, one column per loss reason (the lost leads with it)."""
     reasons = sorted({x.reason or "" for r in report.rows for x in r.reasons})
@@ -143,18 +158,19 @@ def loss_reasons_csv(report: LossReasonsReport) -> str:
         rows.append(report.total)
     return to_csv(
         [
-            "key",
-            "name",
-            "won",
-            "lost",
-            "won_percent",
-            "lost_percent",
-            *(f"lost: {r or '(no reason)'}" for r in reasons),
+            _grouped_by(report.group_by),
+            _("Won"),
+            _("Lost"),
+            _("% won"),
+            _("% lost"),
+            *(
+                _("Lost: {reason}").format(reason=r) if r else _("Lost: no reason")
+                for r in reasons
+            ),
         ],
         (
             [
-                r.key or "",
-                r.name,
+                named(r.name, str(r.key or "")),
                 r.won,
                 r.lost,
                 r.won_percent,

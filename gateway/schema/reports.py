@@ -18,6 +18,7 @@ from gateway.context import Context, Info
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import BadInput, NotFound
+from leadrouter.i18n import _
 from leadrouter.reports.v1 import reports_pb2
 
 REPORT_ROLES = ("admin", "viewer", "manager")
@@ -339,7 +340,7 @@ async def loss_reasons_report(
         names = await group_names(ctx, where.account)
     elif group_by is LossGrouping.MANAGER:
         names = await user_names(ctx, where.account)
-    fallback = "(no group)" if group_by is LossGrouping.GROUP else "All leads"
+    fallback = _("(no group)") if group_by is LossGrouping.GROUP else _("All leads")
     return LossReasonsReport(
         from_=from_,
         to=to,
@@ -349,7 +350,7 @@ async def loss_reasons_report(
             _loss_row(r, names.get(r.key, r.key) if r.key else fallback)
             for r in reply.rows
         ],
-        total=_loss_row(reply.total, "All leads"),
+        total=_loss_row(reply.total, _("All leads")),
     )
 
 

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.context import Info
+from gateway.names import names
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.limits.v1 import limits_pb2
@@ -252,6 +254,28 @@ class Decision:
             algorithm=d.algorithm or None,
             trace_id=d.trace_id or None,
         )
+
+    @strawberry.field(description="The name of who decided: who pressed or assigned.")
+    async def actor_name(self, info: Info) -> str | None:
+        return await names(info.context).users.load(str(self.actor))
+
+    @strawberry.field(description="The name of who got the lead.")
+    async def assignee_name(self, info: Info) -> str | None:
+        if not self.assignee:
+            return None
+        return await names(info.context).users.load(str(self.assignee))
+
+    @strawberry.field(description="The lead's name, as the CRM holds it.")
+    async def lead_name(self, info: Info) -> str | None:
+        if not self.lead_id:
+            return None
+        return await names(info.context).leads.load(str(self.lead_id))
+
+    @strawberry.field(description="The distribution group's name.")
+    async def group_name(self, info: Info) -> str | None:
+        if not self.group_id:
+            return None
+        return await names(info.context).groups.load(str(self.group_id))
 
 
 @strawberry.type

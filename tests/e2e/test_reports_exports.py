@@ -41,14 +41,14 @@ async def test_distribution_csv_has_the_reports_rows(stack: Stack) -> None:
     )
     want = [
         {
-            "bucket": r["bucket"],
-            "bucket_start": r["bucketStart"],
-            "user_id": r["userId"],
-            "user_name": r["userName"],
-            "claimed": str(r["claimed"]),
-            "pushed": str(r["pushed"]),
-            "manual": str(r["manual"]),
-            "total": str(r["total"]),
+            "Period": r["bucket"],
+            "Period start": r["bucketStart"],
+            # The name a person reads, and the id a machine reads it by.
+            "Manager": f"{r['userName']} ({r['userId']})",
+            "By button": str(r["claimed"]),
+            "By push": str(r["pushed"]),
+            "By hand": str(r["manual"]),
+            "Total": str(r["total"]),
         }
         for r in data["distributionReport"]["rows"]
     ]
@@ -63,8 +63,8 @@ async def test_distribution_csv_filters_repeat(stack: Stack) -> None:
         f"/reports/distribution.csv?{RANGE}&userId=marina&userId=nadezhda&groupId=main",
         stack.token("head", "admin"),
     )
-    users = {r["user_id"] for r in _rows(reply.text)}
-    assert users == {"marina", "nadezhda"}
+    users = {r["Manager"] for r in _rows(reply.text)}
+    assert users == {"Marina (marina)", "Nadezhda (nadezhda)"}
 
 
 async def test_loss_reasons_csv_has_a_column_per_reason(stack: Stack) -> None:
@@ -75,19 +75,19 @@ async def test_loss_reasons_csv_has_a_column_per_reason(stack: Stack) -> None:
         stack.token("head", "admin"),
     )
     assert reply.status_code == 200
-    rows = {r["key"]: r for r in _rows(reply.text)}
+    rows = {r["Manager"]: r for r in _rows(reply.text)}
     data = await stack.data(
         LOSS, {"from": "2026-11-01", "to": "2026-11-30", "by": "MANAGER"}
     )
     report = data["lossReasonsReport"]
     for r in report["rows"]:
-        line = rows[r["key"]]
-        assert (line["won"], line["lost"]) == (str(r["won"]), str(r["lost"]))
+        line = rows[f"{r['name']} ({r['key']})"]
+        assert (line["Won"], line["Lost"]) == (str(r["won"]), str(r["lost"]))
         for x in r["reasons"]:
-            assert line[f"lost: {x['reason'] or '(no reason)'}"] == str(x["count"])
+            column = f"Lost: {x['reason']}" if x["reason"] else "Lost: no reason"
+            assert line[column] == str(x["count"])
     # The last line is the whole account.
-    assert rows[""]["name"] == "All leads"
-    assert rows[""]["lost"] == str(report["total"]["lost"])
+    assert rows["All leads"]["Lost"] == str(report["total"]["lost"])
 
 
 async def test_a_manager_exports_only_their_own_figures(stack: Stack) -> None:
@@ -95,7 +95,21 @@ async def test_a_manager_exports_only_their_own_figures(stack: Stack) -> None:
     reply = await _get(
         stack, f"/reports/distribution.csv?{RANGE}", stack.token("marina", "manager")
     )
-    assert {r["user_id"] for r in _rows(reply.text)} == {"marina"}
+    assert {r["Manager"] for r in _rows(reply.text)} == {"Marina (marina)"}
+
+
+async def test_a_russian_export_has_russian_headers_and_names(stack: Stack) -> None:
+    await build_history(stack)
+    reply = await stack.http.get(
+        "/reports/loss-reasons.csv?from=2026-11-01&to=2026-11-30&groupBy=manager",
+        headers={
+            "Authorization": f"Bearer {stack.token('head', 'admin')}",
+            "Accept-Language": "ru",
+        },
+    )
+    header = reply.text.splitlines()[0].split(",")
+    assert header[:5] == ["Менеджер", "Успешно", "Отказ", "% успешных", "% отказов"]
+    assert reply.text.splitlines()[-1].startswith("Все сделки,")
 
 
 @pytest.mark.parametrize(

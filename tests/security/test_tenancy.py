@@ -254,7 +254,7 @@ async def test_account_a_sees_and_moves_nothing_of_account_b(
     ]
     assert len(found) >= 10, found
     exported = await stack.http.get(EXPORTS[1], headers=headers_for(own))
-    assert "bella,Bella,1" in exported.text
+    assert "Bella (bella),1" in exported.text
 
 
 async def test_a_webhook_reaches_the_crm_only_through_its_own_intake_secret(

@@ -15,6 +15,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -270,7 +271,13 @@ async def waiting(world: World, token: str) -> Items | str:
     return [{"pool"}]  # held and stuck leads wait for somebody: they are nobody's
 
 
-def export(path: str, column: str) -> Probe:
+def _id_of(cell: str) -> str:
+    """The id of "Ursula (ursula)", as an export writes a person."""
+    found = re.search(r"\(([^()]*)\)$", cell)
+    return found.group(1) if found else cell
+
+
+def export(path: str, column: str, total: str = "") -> Probe:
     async def probe(world: World, token: str) -> Items | str:
         reply = await world.stack.http.get(
             path, headers={"Authorization": f"Bearer {token}"}
@@ -278,7 +285,7 @@ def export(path: str, column: str) -> Probe:
         if reply.status_code != 200:
             return str(reply.json()["code"])
         rows = list(csv.DictReader(io.StringIO(reply.text)))
-        return [{r[column]} for r in rows if r[column]]
+        return [{_id_of(r[column])} for r in rows if r[column] not in ("", total)]
 
     return probe
 
@@ -555,7 +562,7 @@ TABLE: list[tuple[str, Probe, dict[str, str]]] = [
     ),
     (
         "distribution.csv",
-        export("/reports/distribution.csv?from=2026-10-01&to=2026-11-30", "user_id"),
+        export("/reports/distribution.csv?from=2026-10-01&to=2026-11-30", "Manager"),
         {
             "admin": A,
             "viewer": A,
@@ -568,7 +575,8 @@ TABLE: list[tuple[str, Probe, dict[str, str]]] = [
         "loss-reasons.csv by manager",
         export(
             "/reports/loss-reasons.csv?from=2026-10-01&to=2026-11-30&groupBy=manager",
-            "key",
+            "Manager",
+            total="All leads",
         ),
         {
             "admin": A,

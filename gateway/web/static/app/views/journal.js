@@ -5,9 +5,12 @@ import { h, replace, announce, uid } from "../dom.js";
 import { t, has, formatDateTime } from "../i18n.js";
 import { reasonList } from "../reasons.js";
 
-const FIELDS = "id kind outcome groupId actor leadId assignee at templateId algorithm traceId";
+// Names come with each decision, so any caller reads people, leads and groups
+// by name; the ids stay for the filters and for machines.
+const FIELDS =
+  "id kind outcome groupId groupName actor actorName leadId leadName assignee assigneeName at templateId algorithm traceId";
 
-// People's names by id; ids stay as they are for callers who may not list users.
+// People's names by id for the user filter; ids stay for callers who may not list users.
 async function userNames() {
   try {
     return new Map((await gql("{ users { id name } }")).users.map((u) => [u.id, u.name]));
@@ -49,10 +52,14 @@ function jsonView(value) {
   return String(value);
 }
 
+// "Ursula (ursula)": the name a person reads, and the id the filters take.
+function named(name, id) {
+  if (!id) return null;
+  return name && name !== id ? `${name} (${id})` : id;
+}
+
 async function detail(ctx, id) {
   const tz = ctx.viewer.account.timezone;
-  const names = await userNames();
-  const who = (id) => (id ? names.get(id) || id : null);
   const d = (
     await gql(
       `query($id: ID!) { decision(id: $id) { ${FIELDS} details
@@ -64,10 +71,10 @@ async function detail(ctx, id) {
     ["journal.when", formatDateTime(d.at, tz, { timeStyle: "medium" })],
     ["journal.kind", word("kind", d.kind)],
     ["journal.outcome", word("outcome", d.outcome)],
-    ["journal.group", d.groupId],
-    ["journal.actor", who(d.actor)],
-    ["journal.lead", d.leadId],
-    ["journal.assignee", who(d.assignee)],
+    ["journal.group", named(d.groupName, d.groupId)],
+    ["journal.actor", named(d.actorName, d.actor)],
+    ["journal.lead", named(d.leadName, d.leadId)],
+    ["journal.assignee", named(d.assigneeName, d.assignee)],
     ["journal.template", d.templateId],
     ["journal.algorithm", d.algorithm],
     ["journal.trace", d.traceId],
@@ -92,8 +99,7 @@ export async function render(ctx) {
   if (ctx.route.rest[0]) return detail(ctx, decodeURIComponent(ctx.route.rest[0]));
   const { main, viewer, features } = ctx;
   const tz = viewer.account.timezone;
-  const names = await userNames();
-  const who = (id) => (id ? names.get(id) || id : t("none"));
+  const names = viewer.role === "MANAGER" ? new Map() : await userNames();
   const filters = { lead: ctx.route.query.get("lead") || "", user: ctx.route.query.get("user") || "" };
   const tbody = h("tbody");
   const more = h("button", { type: "button" }, t("journal.more"));
@@ -108,10 +114,10 @@ export async function render(ctx) {
       h("td", {}, h("a", { href: `#/journal/${encodeURIComponent(d.id)}` }, formatDateTime(d.at, tz, { timeStyle: "medium" }))),
       h("td", {}, word("kind", d.kind)),
       h("td", {}, word("outcome", d.outcome)),
-      h("td", {}, who(d.actor)),
-      h("td", {}, d.leadId ?? t("none")),
-      h("td", {}, who(d.assignee)),
-      h("td", {}, d.groupId ?? t("none")),
+      h("td", {}, d.actorName || d.actor || t("none")),
+      h("td", {}, d.leadName || d.leadId || t("none")),
+      h("td", {}, d.assigneeName || d.assignee || t("none")),
+      h("td", {}, d.groupName || d.groupId || t("none")),
     );
   }
 
