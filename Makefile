@@ -59,6 +59,11 @@ messages: $(STAMP)
 	$(BIN)/pybabel --quiet update --no-wrap --no-fuzzy-matching --ignore-obsolete \
 	  -i var/leadrouter.pot -d leadrouter/locale -D leadrouter
 
+# An emulated amoCRM account on port 8765: it prints the lines that point
+# `make run` at it, and curl lines to add, move and delete a lead in it.
+emulator: $(STAMP)
+	$(BIN)/python -m services.crm.amocrm.emulator
+
 # The amoCRM widget archive, dist/widget.zip (the standard library is enough).
 widget:
 	$(PYTHON) widget/build.py --out dist/widget.zip

@@ -143,6 +143,18 @@ class Settings(BaseSettings):
         return language
 
     @model_validator(mode="after")
+    def _amocrm_mode_apart(self) -> Settings:
+        """amoCRM mode keeps its own data directory and account name unless told
+        otherwise, so it never meets the demo's users, leads or tokens."""
+        if self.crm == "amocrm":
+            name = self.amocrm_subdomain or "account"
+            if "data_dir" not in self.model_fields_set:
+                self.data_dir = Path("var") / "amocrm" / name
+            if "account" not in self.model_fields_set:
+                self.account = name
+        return self
+
+    @model_validator(mode="after")
     def _webhook_secret(self) -> Settings:
         if self.alert_webhook_secret and not self.alert_webhook_url:
             raise ValueError(

@@ -8,8 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
+from leadrouter.amocrm_mode import STARTING_WORKSPACE, after_first_sync, newcomer_lines
 from leadrouter.auth import issue_token
 from leadrouter.clients import Clients
 from leadrouter.clock import SystemClock
@@ -107,6 +109,50 @@ async def load_demo_if_empty(settings: Settings) -> bool:
         await clients.close()
 
 
+def amocrm_up(
+    settings: Settings,
+    procs: list[subprocess.Popen[bytes]],
+    stopping: Callable[[], bool],
+) -> int:
+    """amoCRM mode: how to connect and install, then the first sync's progress
+    and a starting workspace built from the account."""
+    base = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    print(
+        "\nleadrouter is running in amoCRM mode"
+        + f"\n  web UI (through the widget): {base}/"
+        + f"\n  logs: {settings.data_dir / 'logs'}/\n",
+        flush=True,
+    )
+    for line in newcomer_lines(settings):
+        print(line, flush=True)
+
+    def ended() -> bool:
+        return stopping() or any(p.poll() is not None for p in procs)
+
+    existing = settings.data_dir / STARTING_WORKSPACE
+    if existing.exists():
+        print(f"Your starting workspace is {existing}", flush=True)
+    else:
+
+        async def follow() -> None:
+            clients = Clients.from_settings(settings)
+            try:
+                await after_first_sync(
+                    clients, settings, lambda x: print(x, flush=True), stopping=ended
+                )
+            finally:
+                await clients.close()
+
+        asyncio.run(follow())
+    print("\nPress Ctrl-C to stop.", flush=True)
+    while not stopping():
+        if any(p.poll() is not None for p in procs):
+            print("a service stopped unexpectedly; see its log", file=sys.stderr)
+            return 1
+        time.sleep(0.5)
+    return 0
+
+
 def up(settings: Settings) -> int:
     procs = start_processes(settings)
     stopping = False
@@ -119,6 +165,8 @@ def up(settings: Settings) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         asyncio.run(wait_ready(settings))
+        if settings.crm == "amocrm":
+            return amocrm_up(settings, procs, lambda: stopping)
         loaded = asyncio.run(load_demo_if_empty(settings))
         base = f"http://{settings.gateway_host}:{settings.gateway_port}"
         now = SystemClock().now()

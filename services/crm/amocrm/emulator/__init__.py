@@ -45,6 +45,7 @@ from services.crm.amocrm.emulator.base import (
     User,
     problem,
 )
+from services.crm.amocrm.emulator.control import ControlApi
 from services.crm.amocrm.emulator.events import EventsApi
 from services.crm.amocrm.emulator.oauth import OAuthApi
 from services.crm.amocrm.emulator.parties import PartiesApi
@@ -71,6 +72,7 @@ __all__ = [
 
 
 class AmoEmulator(
+    ControlApi,
     Seeding,
     TrashApi,
     TasksApi,
@@ -213,6 +215,18 @@ class AmoEmulator(
             ),
             Route("/_emulator/log", self._show_log, methods=["GET"]),
             Route("/_emulator/code", self._new_code, methods=["POST"]),
+            Route("/_emulator/leads", self._control_add, methods=["POST"]),
+            Route(
+                "/_emulator/leads/{id:int}/move", self._control_move, methods=["POST"]
+            ),
+            Route(
+                "/_emulator/leads/{id:int}/restore",
+                self._control_restore,
+                methods=["POST"],
+            ),
+            Route(
+                "/_emulator/leads/{id:int}", self._control_delete, methods=["DELETE"]
+            ),
         ]
 
     def _api(
