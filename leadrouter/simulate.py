@@ -21,6 +21,10 @@ BUTTON, HELD = "(button)", "(held)"
 BUCKETS = {BUTTON: "left for the button", HELD: "still waiting at the end"}
 
 Reply = assigner_pb2.SimulateResponse
+# A replay is CPU work that grows with the range and the account, not a quick
+# question: seconds for a month of a large account, minutes for a year. The
+# usual RPC deadline would cut it off.
+SIMULATE_SECONDS = 600.0
 
 
 async def simulate(
@@ -30,7 +34,7 @@ async def simulate(
     request = assigner_pb2.SimulateRequest(account=account, workspace_yaml=yaml)
     getattr(request, "from").CopyFrom(to_ts(start))  # `from` is a keyword
     request.to.CopyFrom(to_ts(end))
-    reply: Reply = await clients.assigner.call("Simulate", request)
+    reply: Reply = await clients.assigner.call("Simulate", request, SIMULATE_SECONDS)
     if reply.problems:
         return None, [Problem(p.path, p.message) for p in reply.problems]
     return reply, []

@@ -32,6 +32,7 @@ DAYS = 14
 POOL_SIZE = 30  # the backlog waiting for the button before the range
 CHANNELS = ("call", "call", "form", "email", "chat")
 RECORD_SECONDS = 600.0
+LOSS_REASONS = ("too expensive", "no answer", "competitor")
 OWNER = "(owner)"  # a task's owner: whoever has its lead then (RecordHistory)
 # Who presses the button, and in which hours of the local day.
 PRESSERS = {
@@ -88,16 +89,19 @@ def demo_stream(
             task += 1
             events += _work(rng, lead, at, f"DT{task}", today)
     presses = _presses(rng, start, now, tz)
-    kept = [e for e in events if e["at"] < now]
-    kept.sort(key=lambda e: e["at"])
-    lines = [
+    return Stream(as_lines(events, now), presses, start, now)
+
+
+def as_lines(events: list[dict[str, Any]], end: datetime) -> list[str]:
+    """The events before `end` as the history file's lines, in time order."""
+    kept = sorted((e for e in events if e["at"] < end), key=lambda e: e["at"])
+    return [
         json.dumps(
             {k: v.isoformat() if isinstance(v, datetime) else v for k, v in e.items()},
             ensure_ascii=False,
         )
         for e in kept
     ]
-    return Stream(lines, presses, start, now)
 
 
 def _backlog(start: datetime) -> list[dict[str, Any]]:
@@ -184,22 +188,30 @@ def _work(
             }
         )
     closed = touched + timedelta(hours=rng.randrange(4, 48))
-    outcome = rng.random()
-    if closed >= today:
-        pass
-    elif outcome < 0.4:
-        out.append({"type": "stage_changed", "at": closed, "lead": lead, "to": "won"})
-    elif outcome < 0.9:
-        out.append(
-            {
-                "type": "stage_changed",
-                "at": closed,
-                "lead": lead,
-                "to": "lost",
-                "loss_reason": rng.choice(("too expensive", "no answer", "competitor")),
-            }
-        )
+    out += closing(rng, lead, closed, won=0.4, lost=0.5, allowed=closed < today)
     return out
+
+
+def closing(
+    rng: random.Random,
+    lead: str,
+    at: datetime,
+    *,
+    won: float,
+    lost: float,
+    allowed: bool = True,
+) -> list[dict[str, Any]]:
+    """Won with chance `won`, lost (with a reason) with `lost`, or still open."""
+    outcome = rng.random()
+    if not allowed or outcome >= won + lost:
+        return []
+    if outcome < won:
+        return [{"type": "stage_changed", "at": at, "lead": lead, "to": "won"}]
+    reason = rng.choice(LOSS_REASONS)
+    return [
+        {"type": "stage_changed", "at": at, "lead": lead, "to": "lost"}
+        | {"loss_reason": reason}
+    ]
 
 
 def _presses(
@@ -225,7 +237,20 @@ async def record_demo(
     clients: Clients, account: str, workspace_yaml: str, now: datetime
 ) -> list[Problem]:
     """Has the assigner record the demo's past (the workspace applied first)."""
-    stream = demo_stream(now)
+    return await record_stream(clients, account, workspace_yaml, demo_stream(now))
+
+
+async def record_stream(
+    clients: Clients,
+    account: str,
+    workspace_yaml: str,
+    stream: Stream,
+    timeout: float = RECORD_SECONDS,
+) -> list[Problem]:
+    """Has the assigner decide a stream with the workspace, and keep it as the past.
+
+    `timeout` is the whole recording's (see below).
+    """
     request = assigner_pb2.RecordHistoryRequest(
         account=account, workspace_yaml=workspace_yaml, lines=stream.lines
     )
@@ -236,7 +261,5 @@ async def record_demo(
     # Two weeks of an account decided one by one: a batch job, not a request
     # with a person waiting, so it gets minutes rather than the usual seconds
     # (a busy machine must not lose the demo to a deadline).
-    reply = await clients.assigner.call(
-        "RecordHistory", request, timeout=RECORD_SECONDS
-    )
+    reply = await clients.assigner.call("RecordHistory", request, timeout=timeout)
     return [Problem(p.path, p.message) for p in reply.problems]

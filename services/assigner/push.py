@@ -137,7 +137,7 @@ class PushDistribution:
     async def lead_changed(self, account: str, lead_id: str, at: datetime) -> None:
         """A change to a watched lead: stops watching it once it is taken into work."""
         row = await self.db.run(self.pushes.get, account, lead_id)
-        if row is None or row.state != lifecycle.ASSIGNED or not row.watched:
+        if row is None or not lifecycle.watches_work(row):
             return
         if lifecycle.own_change(row, at):
             return
@@ -193,9 +193,7 @@ class PushDistribution:
             row = await self.db.run(self.pushes.get, account, lead_id)
             assert row is not None
         if row.state == lifecycle.WAITING:
-            reason = timers.leaves_queue(
-                row.expected_owner, lead_facts(lead), is_open(lead)
-            )
+            reason = timers.leaves_queue(row, lead_facts(lead), is_open(lead))
             if reason:
                 reason = "closed" if not is_open(lead) else reason
                 await self.db.run(self.pushes.finish, row, reason)
@@ -474,9 +472,7 @@ class PushDistribution:
         for row in rows:
             lead = leads.get((row.account, row.lead_id))
             facts = lead_facts(lead) if lead is not None else None
-            gone = timers.leaves_queue(
-                row.expected_owner, facts, lead is not None and is_open(lead)
-            )
+            gone = timers.leaves_queue(row, facts, lead is not None and is_open(lead))
             if gone:
                 await self.db.run(self.pushes.finish, row, gone)
                 continue

@@ -17,6 +17,7 @@ from tests.e2e.push_support import (
     owners,
     push_decisions,
     pushed,
+    stages,
     take_into_work,
     tick,
     tomsk,
@@ -160,6 +161,29 @@ async def test_shift_handover_sends_untouched_leads_back_into_distribution(
         ("F0", "ursula"),
         ("F1", "marina"),
     ]
+
+
+async def test_a_lead_that_waits_with_its_holder_and_is_worked_stays_theirs(
+    any_stack: Stack,
+) -> None:
+    """Marina's shift ends with nobody to take her leads; she works one anyway."""
+    await _setup(any_stack)
+    any_stack.clock.set(tomsk("2026-11-02T19:00"))
+    assert [(await pushed(any_stack, f"W{i}", "form"))["assignee"] for i in (0, 1)] == [
+        "marina",
+        "marina",
+    ]
+    any_stack.clock.set(tomsk("2026-11-02T20:00"))
+    assert sorted(d.outcome for d in await tick(any_stack)) == ["held", "held"]
+    await take_into_work(any_stack, "W1", tomsk("2026-11-02T21:00"))
+
+    any_stack.clock.set(tomsk("2026-11-03T09:00"))
+    again = await tick(any_stack)
+
+    # Only the untouched one goes out; the worked one stays where Marina put it.
+    assert [(d.lead_id, d.assignee) for d in again] == [("W0", "ursula")]
+    assert await owners(any_stack, "W0", "W1") == {"W0": "ursula", "W1": "marina"}
+    assert await stages(any_stack, "W1") == {"W1": "sales/meeting"}
 
 
 async def _restart_assigner(stack: Stack, *, forget_offset: bool = False) -> None:

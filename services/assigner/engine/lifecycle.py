@@ -158,6 +158,19 @@ def untouched(row: PushRow, work: Work) -> str:
     return ""
 
 
+def watches_work(row: PushRow) -> bool:
+    """Whether the assignee taking the lead into work makes push let it go.
+
+    An assignment push watches, and also one that went back into
+    distribution (SLA or a shift's end) and waits because nobody could take
+    it: its holder still has it, and once they work it, it is theirs, not the
+    queue's to give away and move back to the target stage.
+    """
+    if row.state == ASSIGNED:
+        return row.watched
+    return row.state == WAITING and bool(row.assignee) and row.assigned_at is not None
+
+
 def own_change(row: PushRow, at: datetime) -> bool:
     """A change at or before the assignment is the assignment's own event."""
     return row.assigned_at is not None and at <= utc(row.assigned_at)

@@ -11,18 +11,27 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
+from services.assigner.engine import lifecycle
+from services.assigner.engine.lifecycle import PushRow
 from services.assigner.engine.reasons import Outcome, Trigger
 from services.assigner.engine.situation import LeadFacts
 
 ROUNDS = (Trigger.QUEUE, Trigger.SLA, Trigger.HANDOVER)
 
 
-def leaves_queue(expected_owner: str, lead: LeadFacts | None, is_open: bool) -> str:
-    """Why a waiting lead is no longer push's to place ('' if it still is)."""
+def leaves_queue(row: PushRow, lead: LeadFacts | None, is_open: bool) -> str:
+    """Why a waiting lead is no longer push's to place ('' if it still is).
+
+    A lead that waits after an assignment (SLA or a shift's end found nobody
+    to take it) stays with its holder meanwhile; once they move it on, it is
+    in work, and giving it away would move it back to the target stage.
+    """
     if lead is None or not is_open:
         return "closed or gone"
-    if lead.responsible != expected_owner:
+    if lead.responsible != row.expected_owner:
         return f"taken by {lead.responsible}"
+    if lifecycle.watches_work(row) and lead.stage != row.assigned_stage:
+        return "taken into work: the stage changed"
     return ""
 
 

@@ -353,7 +353,7 @@ class Distribution:
     def changed(self, lead_id: str, at: datetime) -> None:
         """A change to a lead push watches: let go once it is taken into work."""
         row = self.rows.get(lead_id)
-        if row is None or row.state != lifecycle.ASSIGNED or not row.watched:
+        if row is None or not lifecycle.watches_work(row):
             return
         if lifecycle.own_change(row, at):
             return
@@ -392,7 +392,7 @@ class Distribution:
             lead = self.account.leads.get(row.lead_id)
             facts = lead.facts() if lead is not None else None
             gone = timers.leaves_queue(
-                row.expected_owner,
+                row,
                 facts,
                 lead is not None and self.account.is_open(lead),
             )
