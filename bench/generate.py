@@ -668,7 +668,7 @@ class History:
         )
         for m in managers(self.sizes.managers):
             conn.execute(
-                "INSERT INTO limits.last_claims (account, group_id, user_id, at) "
+                "INSERT INTO crm.claims (account, group_id, user_id, at) "
                 "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (ACCOUNT, self.group[m], m, self.now - timedelta(days=2)),
             )

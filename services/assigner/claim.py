@@ -1,4 +1,9 @@
-"""The "Get lead" button: membership, limits, then the oldest pool lead, once."""
+"""The "Get lead" button: membership, limits, then the oldest pool lead, once.
+
+A press is, in all, one call to the crm for the figures, one to take the
+lead and two transactions of the assigner's own: one before (the group, the
+key, the attempt) and one after (the decision, closing the attempt).
+"""
 
 from __future__ import annotations
 
@@ -19,12 +24,8 @@ from leadrouter.i18n import _
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.telemetry import current_trace_id
 from leadrouter.timestamps import to_ts
-from services.assigner.claim_attempts import (
-    Settler,
-    claim_scope,
-    count_in_limits,
-    real_now,
-)
+from services.assigner.claim_attempts import Settler, claim_scope, real_now
+from services.assigner.claim_limits import HeldLimits
 from services.assigner.engine import press
 from services.assigner.engine.reasons import Membership, Outcome, Reason
 from services.assigner.store import AssignerStore, Group
@@ -67,66 +68,48 @@ class ClaimLead:
         self.clock = clock
         self.settler = settler
         self.attempts = settler.attempts
+        self.limits = HeldLimits(clients)
 
     async def __call__(
         self, account: str, group_id: str, user_id: str, key: str
     ) -> ClaimOutcome:
         started = time.perf_counter()
         scope = claim_scope(user_id)
-        if key:
-            first = await self.store.db.run(self.store.replay, account, scope, key)
-            if first is not None:
-                return await self._replayed(first)
         now = self.clock.now()
-        group = await self.store.db.run(self.store.group, account, group_id)
-        seen = await self.clients.limits.call(
-            "GetEligibility",
-            limits_pb2.GetEligibilityRequest(
-                account=account, group_id=group_id, user_ids=[user_id], at=to_ts(now)
-            ),
-        )
-        me = seen.users[0]
-        verdicts = [verdict_dict(v) for v in me.verdicts]
-        reasons = press.refusals(MEMBERSHIPS[me.membership], verdicts)
-        lead: crm_pb2.Lead | None = None
-        details: dict[str, Any] = {
-            "limits": verdicts,
-            "pool": {
-                "source_stages": list(group.source_stages),
-                "exchange_users": list(group.exchange_users),
-            },
-            "target_stage": group.target_stage,
-            "cascade": group.cascade,
-            "moved": {},
-        }
         # The operation id ties the crm's change to this press, so a retry
         # with the same key takes the same lead, not a second one.
-        operation = f"claim:{user_id}:{key or uuid.uuid4().hex}"
-        attempt: ClaimAttempt | None = None
+        attempt = ClaimAttempt(
+            account=account,
+            operation_id=f"claim:{user_id}:{key or uuid.uuid4().hex}",
+            group_id=group_id,
+            user_id=user_id,
+            key=key,
+            at=now,
+            started=real_now(),
+            trace_id=current_trace_id(),
+        )
+        begun = await self.store.db.run(self.attempts.begin, attempt, scope)
+        if begun.replayed is not None:
+            return await self._replayed(begun.replayed)
+        group = begun.group
+        me = await self.limits.judge(account, group_id, user_id, now)
+        verdicts = [verdict_dict(v) for v in me.verdicts]
+        reasons = press.refusals(MEMBERSHIPS[me.membership], verdicts)
+        details = {**json.loads(attempt.details or "{}"), "limits": verdicts}
+        lead: crm_pb2.Lead | None = None
         if not reasons:
-            attempt = ClaimAttempt(
-                account=account,
-                operation_id=operation,
-                group_id=group_id,
-                user_id=user_id,
-                key=key,
-                at=now,
-                started=real_now(),
-                details=json.dumps(details),
-                trace_id=current_trace_id(),
-            )
-            await self.store.db.run(self.attempts.open, attempt)
             try:
                 taken = await self.clients.crm.call(
                     "TakePoolLead",
                     crm_pb2.TakePoolLeadRequest(
                         account=account,
-                        operation_id=operation,
+                        operation_id=attempt.operation_id,
                         pool=pool_query(group),
                         user_id=user_id,
                         target_stage=group.target_stage,
                         cascade=group.cascade,
                         at=to_ts(now),
+                        group_id=group_id,
                     ),
                 )
             except LeadrouterError as error:
@@ -138,6 +121,12 @@ class ClaimLead:
                 )
             else:
                 reasons.append({"code": Reason.POOL_EMPTY})
+        elif begun.resumed:
+            # Refused now, perhaps for the very claim the first press made
+            # before it failed: that claim is the answer, if the crm made it.
+            settled = await self.settler.settle(attempt)
+            if settled is not None:
+                return await self._replayed(settled)
         decision = DecisionRow(
             account=account,
             kind="claim",
@@ -149,16 +138,15 @@ class ClaimLead:
             at=now,
             reasons=json.dumps(reasons),
             details=json.dumps(details),
-            trace_id=current_trace_id(),
+            trace_id=attempt.trace_id,
         )
-        closes = attempt.operation_id if attempt is not None else ""
         try:
             recorded = await self.store.db.run(
-                self.store.record, decision, scope, key, closes
+                self.store.record, decision, scope, key, attempt.operation_id
             )
         except Exception as error:
-            if attempt is not None:  # the crm may have given a lead not journaled
-                self.settler.soon(attempt)
+            if not reasons or lead is not None:
+                self.settler.soon(attempt)  # the crm may have given a lead
             if lead is None:
                 raise
             # Not "nothing was changed": the lead is the manager's already.
@@ -171,8 +159,6 @@ class ClaimLead:
         if recorded is not decision:
             return await self._replayed(recorded)
         metrics.claim_decided(group_id, reasons, time.perf_counter() - started)
-        if lead is not None:
-            await count_in_limits(self.clients, account, group_id, user_id, now)
         return ClaimOutcome(decision=decision, lead=lead, reasons=reasons)
 
     async def _after_failed_take(

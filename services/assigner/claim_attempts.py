@@ -16,7 +16,9 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 from sqlalchemy import delete, select
@@ -26,9 +28,8 @@ from sqlmodel import col
 from leadrouter.clients import Clients
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.db import Database
-from leadrouter.limits.v1 import limits_pb2
 from leadrouter.timestamps import to_ts
-from services.assigner.store import AssignerStore
+from services.assigner.store import AssignerStore, Group, group_in, replay_in
 from services.assigner.tables import ClaimAttempt, DecisionRow
 
 log = logging.getLogger(__name__)
@@ -40,21 +41,34 @@ def claim_scope(user_id: str) -> str:
     return f"claim:{user_id}"
 
 
-async def count_in_limits(
-    clients: Clients, account: str, group_id: str, user_id: str, at: datetime
-) -> None:
-    """Tells limits a claim was journaled, for the interval and new-today rules."""
-    await clients.limits.call(
-        "RecordClaim",
-        limits_pb2.RecordClaimRequest(
-            account=account, group_id=group_id, user_id=user_id, at=to_ts(at)
-        ),
-    )
+def press_details(group: Group) -> dict[str, Any]:
+    """What a press's decision explains of its group; the limits come later."""
+    return {
+        "limits": [],
+        "pool": {
+            "source_stages": list(group.source_stages),
+            "exchange_users": list(group.exchange_users),
+        },
+        "target_stage": group.target_stage,
+        "cascade": group.cascade,
+        "moved": {},
+    }
 
 
 def real_now() -> datetime:
     """Wall time, for how old an attempt is; decisions use the injected clock."""
     return datetime.now(UTC)
+
+
+@dataclass
+class Begun:
+    """A press's first transaction: its group, and what a key already decided."""
+
+    group: Group
+    replayed: DecisionRow | None = None
+    # The attempt was open already: a press again with the key of one that
+    # failed after it reached (or may have reached) the crm.
+    resumed: bool = False
 
 
 class ClaimAttempts:
@@ -63,15 +77,35 @@ class ClaimAttempts:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def open(self, attempt: ClaimAttempt) -> None:
-        """Records the attempt; a twin press with the same key shares the first's."""
+    def begin(self, attempt: ClaimAttempt, scope: str) -> Begun:
+        """Reads the group and the key's decision and opens the attempt, at once.
+
+        The attempt is opened before the limits are known: a refused press
+        closes it with its refusal, so a press is one transaction here
+        before the crm and one after, whatever its outcome.
+        """
         try:
             with self.db.session() as s:
-                if s.get(ClaimAttempt, (attempt.account, attempt.operation_id)):
-                    return
-                s.add(attempt)
+                begun = Begun(group_in(s, attempt.account, attempt.group_id))
+                if attempt.key:
+                    begun.replayed = replay_in(s, attempt.account, scope, attempt.key)
+                    if begun.replayed is not None:
+                        return begun
+                attempt.details = json.dumps(press_details(begun.group))
+                found = s.get(ClaimAttempt, (attempt.account, attempt.operation_id))
+                if found is None:
+                    s.add(attempt)
+                else:
+                    begun.resumed = found.decision_seq is None
+                    if not begun.resumed:  # closed by a twin since: its answer
+                        begun.replayed = s.get(DecisionRow, found.decision_seq)
+                return begun
         except IntegrityError:
-            pass  # the twin got there first: same operation, same row
+            # A twin press with the same key opened it first: same operation.
+            with self.db.session() as s:
+                group = group_in(s, attempt.account, attempt.group_id)
+            attempt.details = json.dumps(press_details(group))
+            return Begun(group, None, True)
 
     def drop(self, account: str, operation_id: str) -> None:
         """Forgets an attempt under which the crm took nothing."""
@@ -159,13 +193,6 @@ class Settler:
                 attempt.user_id,
             )
             self.recorded()
-            await count_in_limits(
-                self.clients,
-                attempt.account,
-                attempt.group_id,
-                attempt.user_id,
-                attempt.at,
-            )
         return journaled
 
     def soon(self, attempt: ClaimAttempt) -> None:

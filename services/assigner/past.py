@@ -24,7 +24,6 @@ from leadrouter.crm.v1 import crm_pb2
 from leadrouter.db import Database
 from leadrouter.errors import BadInput, Problem
 from leadrouter.i18n import _
-from leadrouter.limits.v1 import limits_pb2
 from leadrouter.timestamps import from_ts, to_ts
 from leadrouter.workspace import parse_workspace
 from services.assigner.tables import DecisionRow, PushLead, RotationRow
@@ -162,16 +161,16 @@ class RecordPast:
         if reply.problems:
             await self.db.run(forget, self.db, request.account)
             return assigner_pb2.RecordHistoryResponse(problems=reply.problems)
-        for (group_id, user), at in sorted(recorded.last_claims.items()):
-            await self.clients.limits.call(
-                "RecordClaim",
-                limits_pb2.RecordClaimRequest(
-                    account=request.account,
-                    group_id=group_id,
-                    user_id=user,
-                    at=to_ts(at),
-                ),
-            )
+        await self.clients.crm.call(
+            "RecordClaims",
+            crm_pb2.RecordClaimsRequest(
+                account=request.account,
+                claims=[
+                    crm_pb2.Claim(group_id=group_id, user_id=user, at=to_ts(at))
+                    for (group_id, user), at in sorted(recorded.last_claims.items())
+                ],
+            ),
+        )
         return assigner_pb2.RecordHistoryResponse(
             events=reply.applied, decisions=decisions
         )

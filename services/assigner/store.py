@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from leadrouter import messages
 from leadrouter.db import Database
@@ -100,27 +100,16 @@ class AssignerStore:
 
     def groups(self, account: str, ids: list[str]) -> list[Group]:
         with self.db.session() as s:
-            stmt = select(DistributionGroup).where(
-                col(DistributionGroup.account) == account
-            )
-            if ids:
-                stmt = stmt.where(col(DistributionGroup.id).in_(ids))
-            return [
-                Group.of(r)
-                for r in s.scalars(stmt.order_by(col(DistributionGroup.sort)))
-            ]
+            return _groups(s, account, ids)
 
     def group(self, account: str, group_id: str) -> Group:
-        found = self.groups(account, [group_id])
-        if not found:
-            raise NotFound(messages.not_found("group", group_id))
-        return found[0]
+        with self.db.session() as s:
+            return group_in(s, account, group_id)
 
     def replay(self, account: str, scope: str, key: str) -> DecisionRow | None:
         """The decision an idempotency key already produced, if any."""
         with self.db.session() as s:
-            row = s.get(IdempotencyKey, (account, scope, key))
-            return s.get(DecisionRow, row.decision_seq) if row else None
+            return replay_in(s, account, scope, key)
 
     def record(
         self, decision: DecisionRow, scope: str = "", key: str = "", attempt: str = ""
@@ -219,3 +208,22 @@ class AssignerStore:
             if account:
                 stmt = stmt.where(col(DecisionRow.account) == account)
             return list(s.scalars(stmt.order_by(col(DecisionRow.seq)).limit(limit)))
+
+
+def _groups(s: Session, account: str, ids: list[str]) -> list[Group]:
+    stmt = select(DistributionGroup).where(col(DistributionGroup.account) == account)
+    if ids:
+        stmt = stmt.where(col(DistributionGroup.id).in_(ids))
+    return [Group.of(r) for r in s.scalars(stmt.order_by(col(DistributionGroup.sort)))]
+
+
+def group_in(s: Session, account: str, group_id: str) -> Group:
+    found = _groups(s, account, [group_id])
+    if not found:
+        raise NotFound(messages.not_found("group", group_id))
+    return found[0]
+
+
+def replay_in(s: Session, account: str, scope: str, key: str) -> DecisionRow | None:
+    row = s.get(IdempotencyKey, (account, scope, key))
+    return s.get(DecisionRow, row.decision_seq) if row else None

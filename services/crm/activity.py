@@ -1,4 +1,9 @@
-"""Per-user activity figures for the limits: one statement, however many users."""
+"""Per-user activity figures for the limits: one statement, however many users.
+
+The statement also reads what a press checks alongside the figures: each
+user's last claim in the group (the interval limit) and the limits
+service's stamp of its settings, so a press reads the crm once.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +35,15 @@ from sqlalchemy.sql.selectable import CompoundSelect
 from sqlmodel import Session, col
 
 from leadrouter.timestamps import utc
-from services.crm.tables import Event, Lead, Pipeline, Stage, Task
+from services.crm.tables import (
+    Account,
+    Event,
+    Lead,
+    Pipeline,
+    PoolClaim,
+    Stage,
+    Task,
+)
 
 # Events that move a lead into a stage; their actor is the lead's owner then.
 # A reopening is not one of them (domain.md section 9): it counts in none of
@@ -70,6 +83,13 @@ class UserActivity:
     sales_this_month: int = 0
     key_stage_last_week: int = 0
     key_stage_this_week: int = 0
+    last_claim_at: datetime | None = None  # in the group asked about
+
+
+@dataclass
+class Measured:
+    users: dict[str, UserActivity]
+    limits_stamp: str = ""
 
 
 def measure(
@@ -78,19 +98,26 @@ def measure(
     users: list[str],
     settings: StageSettings,
     w: Windows,
-) -> dict[str, UserActivity]:
+    group_id: str = "",
+) -> Measured:
     """Everything the ten limits need, for many users at once.
 
     One statement, whatever the users and their limit values: a press asks
     for one manager, and a round trip per figure was most of its cost.
     """
     out = {u: UserActivity() for u in users}
+    measured = Measured(out)
     if not users:
-        return out
+        stamp = session.scalar(
+            select(col(Account.limits_stamp)).where(col(Account.id) == account)
+        )
+        measured.limits_stamp = stamp or ""
+        return measured
     sinces = sorted({since for u, since in w.sales_since.items() if u in out})
     params: dict[str, Any] = {
         "account": account,
         "users": users,
+        "group_id": group_id,
         "excluded": sorted(settings.excluded),
         "sale": sorted(settings.sale),
         "loss": sorted(settings.loss),
@@ -110,8 +137,13 @@ def measure(
     )
     column = {since: i for i, since in enumerate(sinces)}
     for part, user, first, second, at, *windows in session.execute(statement, params):
+        if part == "stamp":
+            measured.limits_stamp = user
+            continue
         a = out[user]
-        if part == "open":
+        if part == "claim":
+            a.last_claim_at = utc(at)
+        elif part == "open":
             a.open_leads = first
         elif part == "new":
             a.new_today = first
@@ -130,7 +162,7 @@ def measure(
         else:  # key stage moves
             a.key_stage_last_week = first
             a.key_stage_this_week = second
-    return out
+    return measured
 
 
 # The statement is built once per shape and bound to each request's values:
@@ -220,7 +252,7 @@ def _row(
     return [
         literal_column(f"'{part}'"),
         user,
-        first,
+        blank() if first is None else first,
         blank() if second is None else second,
         cast(null(), DateTime(timezone=True)) if at is None else at,
         *(windows if windows is not None else [blank() for _ in range(width)]),
@@ -239,6 +271,8 @@ def _figures(
         _sales(keys, windows),
         _losses(keys, windows),
         _key_stage(keys, windows),
+        _last_claims(windows),
+        _limits_stamp(windows),
     ]
     return union_all(*parts)
 
@@ -413,4 +447,20 @@ def _key_stage(keys: _Keys, width: int) -> Select[Any]:
             at >= bindparam("prev_week_start"),
         )
         .group_by(col(Event.actor))
+    )
+
+
+def _last_claims(width: int) -> Select[Any]:
+    user = col(PoolClaim.user_id)
+    return select(*_row("claim", user, None, at=col(PoolClaim.at), width=width)).where(
+        col(PoolClaim.account) == bindparam("account"),
+        col(PoolClaim.group_id) == bindparam("group_id"),
+        user.in_(_in("users")),
+    )
+
+
+def _limits_stamp(width: int) -> Select[Any]:
+    stamp = col(Account.limits_stamp)
+    return select(*_row("stamp", stamp, None, width=width)).where(
+        col(Account.id) == bindparam("account")
     )

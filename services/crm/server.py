@@ -26,6 +26,7 @@ from leadrouter.timestamps import from_ts, optional_ts, set_ts
 from leadrouter.validation import field_message
 from services.crm import history as h
 from services.crm.activity import StageSettings, Windows
+from services.crm.claims import ClaimsStore
 from services.crm.lead_history import lead_history
 from services.crm.recording import record_events
 from services.crm.store import (
@@ -93,6 +94,7 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
 
     def __init__(self, store: CrmStore) -> None:
         self.store = store
+        self.claims = ClaimsStore(store.db)
         self._appended = asyncio.Event()
 
     def _notify(self) -> None:
@@ -266,6 +268,7 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
             request.target_stage,
             request.cascade,
             optional_ts(request, "at"),
+            request.group_id,
         )
         if result.lead is None:
             return crm_pb2.TakePoolLeadResponse(taken=False)
@@ -379,9 +382,10 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
             list(request.user_ids),
             settings,
             windows,
+            request.group_id,
         )
-        reply = crm_pb2.GetActivityResponse()
-        for user, a in measured.items():
+        reply = crm_pb2.GetActivityResponse(limits_stamp=measured.limits_stamp)
+        for user, a in measured.users.items():
             msg = reply.users.add(
                 user_id=user,
                 open_leads=a.open_leads,
@@ -396,7 +400,25 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
                 key_stage_this_week=a.key_stage_this_week,
             )
             set_ts(msg, "oldest_overdue_deadline", a.oldest_overdue_deadline)
+            set_ts(msg, "last_claim_at", a.last_claim_at)
         return reply
+
+    @handles_errors
+    async def SetLimitsStamp(
+        self, request: crm_pb2.SetLimitsStampRequest, context: Ctx
+    ) -> crm_pb2.SetLimitsStampResponse:
+        await self.store.db.run(
+            self.claims.set_limits_stamp, request.account, request.stamp
+        )
+        return crm_pb2.SetLimitsStampResponse()
+
+    @handles_errors
+    async def RecordClaims(
+        self, request: crm_pb2.RecordClaimsRequest, context: Ctx
+    ) -> crm_pb2.RecordClaimsResponse:
+        claims = [(c.group_id, c.user_id, from_ts(c.at)) for c in request.claims]
+        await self.store.db.run(self.claims.record_claims, request.account, claims)
+        return crm_pb2.RecordClaimsResponse()
 
     @handles_errors
     async def GetLinkedUsers(

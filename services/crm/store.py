@@ -23,7 +23,8 @@ from leadrouter.keyset import Page, PageRequest, keyset_page
 from leadrouter.timestamps import utc
 from leadrouter.validation import field_message
 from services.crm import history as h
-from services.crm.activity import StageSettings, UserActivity, Windows, measure
+from services.crm.activity import Measured, StageSettings, Windows, measure
+from services.crm.claims import note_claim
 from services.crm.intake import misplaced
 from services.crm.loss_reasons import ReasonRefused, checked_reason
 from services.crm.state import Directory, EventRejected, Ledger, Moved, UnknownLead
@@ -396,8 +397,13 @@ class CrmStore:
         target_stage: str,
         cascade: bool,
         at: datetime | None,
+        group_id: str = "",
     ) -> Assignment:
-        """The oldest pool lead to `user`, exactly once per operation id."""
+        """The oldest pool lead to `user`, exactly once per operation id.
+
+        With a group, the claim counts for the interval limit in the same
+        transaction that gives the lead.
+        """
         when = at or self.clock.now()
         with self.db.session() as s:
             done = _done(s, account, operation_id)
@@ -419,6 +425,8 @@ class CrmStore:
             ledger = Ledger(s, account)
             moved = ledger.assign(lead, user, target_stage, cascade, when)
             self._assigned(s, account, lead, cascade)
+            if group_id:
+                note_claim(s, account, group_id, user, when)
             _remember(s, account, operation_id, lead.id, moved)
             return Assignment(lead=self._view(s, account, lead.id), moved=moved)
 
@@ -727,9 +735,10 @@ class CrmStore:
         users: list[str],
         settings: StageSettings,
         windows: Windows,
-    ) -> dict[str, UserActivity]:
+        group_id: str = "",
+    ) -> Measured:
         with self.db.session() as s:
-            return measure(s, account, users, settings, windows)
+            return measure(s, account, users, settings, windows, group_id)
 
     def events_after(self, account: str, offset: int, limit: int) -> list[Event]:
         with self.db.session() as s:

@@ -20,6 +20,8 @@ def _when(nullable: bool = False, index: bool = False) -> Column[datetime]:
 class Account(CrmTable, table=True):
     id: str = Field(primary_key=True)
     timezone: str = "UTC"
+    # The limits service's mark of its current settings (SetLimitsStamp).
+    limits_stamp: str = ""
 
 
 class CrmUser(CrmTable, table=True):
@@ -158,6 +160,20 @@ class Event(CrmTable, table=True):
     user_to: str = ""  # new responsible for creations and responsible changes
     actor: str = ""  # the lead's responsible user when the event happened
     payload: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class PoolClaim(CrmTable, table=True):
+    """A manager's last claim in a group, for the interval limit (limit 1).
+
+    Written in the transaction that takes the lead, so no claim the crm gave
+    can be missing from the limit, whatever fails after it.
+    """
+
+    __tablename__ = "claims"
+    account: str = Field(primary_key=True)
+    group_id: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)
+    at: datetime = Field(sa_column=_when())
 
 
 class Operation(CrmTable, table=True):

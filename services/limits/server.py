@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
@@ -16,14 +17,9 @@ from leadrouter.crm.v1 import crm_pb2
 from leadrouter.db import Database
 from leadrouter.limits.v1 import limits_pb2, limits_pb2_grpc
 from leadrouter.rpc import ServiceRunner, handles_errors
-from leadrouter.timestamps import from_ts, optional_ts, set_ts, to_ts
-from services.limits.domain import (
-    Activity,
-    calendar,
-    eligible,
-    evaluate,
-    sales_window_start,
-)
+from leadrouter.timestamps import optional_ts, to_ts
+from services.limits.domain import LimitSettings
+from services.limits.figures import activity_request, judge, standing
 from services.limits.store import GroupRules, LimitsStore, Member
 from services.limits.tables import metadata
 from services.limits.versions import SetupVersion, SetupVersions
@@ -31,15 +27,19 @@ from services.limits.versions import SetupVersion, SetupVersions
 Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 
+def stages_message(g: GroupRules) -> crm_pb2.StageSettings:
+    return crm_pb2.StageSettings(
+        excluded_stages=g.excluded_stages,
+        sale_stages=g.sale_stages,
+        loss_stages=g.loss_stages,
+        key_stage=g.key_stage,
+    )
+
+
 def group_message(g: GroupRules) -> limits_pb2.GroupLimits:
     return limits_pb2.GroupLimits(
         group_id=g.id,
-        stages=crm_pb2.StageSettings(
-            excluded_stages=g.excluded_stages,
-            sale_stages=g.sale_stages,
-            loss_stages=g.loss_stages,
-            key_stage=g.key_stage,
-        ),
+        stages=stages_message(g),
         exchange_users=g.exchange_users,
         members=[
             limits_pb2.MemberLimits(
@@ -47,23 +47,6 @@ def group_message(g: GroupRules) -> limits_pb2.GroupLimits:
             )
             for m in g.members
         ],
-    )
-
-
-def _activity(msg: crm_pb2.UserActivity, last_claim: Any) -> Activity:
-    return Activity(
-        last_claim_at=last_claim,
-        open_leads=msg.open_leads,
-        new_today=msg.new_today,
-        overdue_tasks=msg.overdue_tasks,
-        oldest_overdue_deadline=optional_ts(msg, "oldest_overdue_deadline"),
-        sales_in_window=msg.sales_in_window,
-        lost_today=msg.lost_today,
-        lost_month=msg.lost_month,
-        sales_last_month=msg.sales_last_month,
-        sales_this_month=msg.sales_this_month,
-        key_stage_last_week=msg.key_stage_last_week,
-        key_stage_this_week=msg.key_stage_this_week,
     )
 
 
@@ -92,24 +75,40 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
             )
             for g in request.groups
         ]
-        changes = await self.store.db.run(
-            self.store.apply,
-            request.account,
-            request.timezone or "UTC",
-            groups,
-            request.dry_run,
+        args = (request.account, request.timezone or "UTC", groups)
+        # A rehearsal first: a change the limits will make is announced to
+        # the crm before it is made, so once this call returns no press can
+        # judge by the settings it replaced (services/assigner/claim_limits.py).
+        changes, touched = await self.store.db.run(self.store.apply, *args, True, "")
+        if request.dry_run:
+            return common_pb2.ApplyResult(changes=changes)
+        stamp = uuid.uuid4().hex
+        if touched:
+            await self._announce(request.account, stamp)
+        changes, changed = await self.store.db.run(
+            self.store.apply, *args, False, stamp
         )
+        if changed and not touched:  # another change got in between
+            await self._announce(request.account, stamp)
         return common_pb2.ApplyResult(changes=changes)
+
+    async def _announce(self, account: str, stamp: str) -> None:
+        await self.clients.crm.call(
+            "SetLimitsStamp",
+            crm_pb2.SetLimitsStampRequest(account=account, stamp=stamp),
+        )
 
     @handles_errors
     async def GetGroupLimits(
         self, request: limits_pb2.GetGroupLimitsRequest, context: Ctx
     ) -> limits_pb2.GetGroupLimitsResponse:
-        groups = await self.store.db.run(
-            self.store.groups, request.account, list(request.group_ids)
+        found = await self.store.db.run(
+            self.store.settings, request.account, list(request.group_ids)
         )
         return limits_pb2.GetGroupLimitsResponse(
-            groups=[group_message(g) for g in groups]
+            groups=[group_message(g) for g in found.groups],
+            timezone=found.timezone,
+            stamp=found.stamp,
         )
 
     @handles_errors
@@ -125,83 +124,32 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
         )
         group = inputs.group
         tz = ZoneInfo(inputs.timezone)
-        cal = calendar(now, tz)
         # One row per user, in the order asked, even if a user is asked twice.
         users = list(dict.fromkeys(request.user_ids)) or [
             m.user_id for m in group.members
         ]
-        enabled: dict[str, Member] = {}
+        switches = {m.user_id: m.enabled for m in group.members}
+        enabled: dict[str, LimitSettings] = {}
         reply = limits_pb2.GetEligibilityResponse(at=to_ts(now))
-        verdict_rows: dict[str, limits_pb2.UserEligibility] = {}
+        rows: dict[str, limits_pb2.UserEligibility] = {}
         for user in users:
             row = reply.users.add(user_id=user)
-            verdict_rows[user] = row
+            rows[user] = row
+            row.membership = standing(user, group.exchange_users, switches)
             member = group.member(user)
-            if user in group.exchange_users:
-                row.membership = limits_pb2.MEMBERSHIP_EXCHANGE_USER
-            elif member is None:
-                row.membership = limits_pb2.MEMBERSHIP_NOT_A_MEMBER
-            elif not member.enabled:
-                row.membership = limits_pb2.MEMBERSHIP_DISABLED
-            else:
-                row.membership = limits_pb2.MEMBERSHIP_ENABLED
-                enabled[user] = member
+            if row.membership == limits_pb2.MEMBERSHIP_ENABLED and member:
+                enabled[user] = member.settings
         if not enabled:
             return reply
-        request_activity = crm_pb2.GetActivityRequest(
-            account=request.account,
-            user_ids=list(enabled),
-            stages=crm_pb2.StageSettings(
-                excluded_stages=group.excluded_stages,
-                sale_stages=group.sale_stages,
-                loss_stages=group.loss_stages,
-                key_stage=group.key_stage,
+        measured = await self.clients.crm.call(
+            "GetActivity",
+            activity_request(
+                request.account, group.id, stages_message(group), enabled, now, tz
             ),
-            now=to_ts(now),
-            today_start=to_ts(cal.today_start),
-            month_start=to_ts(cal.month_start),
-            prev_month_start=to_ts(cal.prev_month_start),
-            week_start=to_ts(cal.week_start),
-            prev_week_start=to_ts(cal.prev_week_start),
         )
-        for user, member in enabled.items():
-            since = sales_window_start(member.settings, now)
-            if since is not None:
-                request_activity.sales_since[user].CopyFrom(to_ts(since))
-        measured = await self.clients.crm.call("GetActivity", request_activity)
         for msg in measured.users:
-            member = enabled[msg.user_id]
-            verdicts = evaluate(
-                member.settings,
-                _activity(msg, inputs.last_claims.get(msg.user_id)),
-                now,
-                tz,
-            )
-            row = verdict_rows[msg.user_id]
-            row.eligible = eligible(verdicts)
-            for v in verdicts:
-                vm = row.verdicts.add(
-                    limit=v.limit, threshold=v.threshold, passed=v.passed
-                )
-                if v.value is not None:
-                    vm.value = v.value
-                if v.period_count is not None:
-                    vm.period_count = v.period_count
-                set_ts(vm, "passes_at", v.passes_at)
+            judge(rows[msg.user_id], enabled[msg.user_id], msg, now, tz)
         return reply
-
-    @handles_errors
-    async def RecordClaim(
-        self, request: limits_pb2.RecordClaimRequest, context: Ctx
-    ) -> limits_pb2.RecordClaimResponse:
-        await self.store.db.run(
-            self.store.record_claim,
-            request.account,
-            request.group_id,
-            request.user_id,
-            from_ts(request.at),
-        )
-        return limits_pb2.RecordClaimResponse()
 
     @handles_errors
     async def RecordSetupVersion(

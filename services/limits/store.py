@@ -1,10 +1,9 @@
-"""Persistence of the limits service: group counting settings, member limits, claims."""
+"""Persistence of the limits service: group counting settings and member limits."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -12,9 +11,8 @@ from sqlmodel import Session
 from leadrouter import messages
 from leadrouter.db import Database
 from leadrouter.errors import NotFound
-from leadrouter.timestamps import utc
 from services.limits.domain import LIMIT_NAMES, LimitSettings
-from services.limits.tables import AccountZone, LastClaim, LimitGroup, MemberLimit
+from services.limits.tables import AccountZone, LimitGroup, MemberLimit
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -50,7 +48,15 @@ class GroupRules:
 class EligibilityInputs:
     timezone: str
     group: GroupRules
-    last_claims: dict[str, datetime] = field(default_factory=dict)
+
+
+@dataclass
+class AccountLimits:
+    """Groups with their members, the account's zone and the settings' stamp."""
+
+    groups: list[GroupRules]
+    timezone: str = "UTC"
+    stamp: str = ""
 
 
 class LimitsStore:
@@ -58,16 +64,26 @@ class LimitsStore:
         self.db = db
 
     def apply(
-        self, account: str, timezone: str, groups: list[GroupRules], dry_run: bool
-    ) -> list[str]:
-        """Makes the stored groups exactly the given ones; returns what changed."""
+        self,
+        account: str,
+        timezone: str,
+        groups: list[GroupRules],
+        dry_run: bool,
+        stamp: str,
+    ) -> tuple[list[str], bool]:
+        """Makes the stored groups exactly the given ones.
+
+        Returns what changed, and whether anything did (the zone too, which
+        has no line of its own); a change stores `stamp` as the settings'.
+        """
         changes: list[str] = []
         with self.db.session() as s:
             zone = s.get(AccountZone, account)
+            zone_changed = zone is None or zone.timezone != timezone
             if zone is None:
-                s.add(AccountZone(id=account, timezone=timezone))
-            elif zone.timezone != timezone:
-                zone.timezone = timezone
+                zone = AccountZone(id=account, timezone=timezone)
+                s.add(zone)
+            zone.timezone = timezone
             stored = {
                 g.id: g
                 for g in s.scalars(
@@ -127,57 +143,34 @@ class LimitsStore:
             for row in stored.values():
                 s.delete(row)
                 changes.append(f"group {row.id}: removed")
+            touched = zone_changed or bool(changes)
             if dry_run:
                 s.rollback()
-        return changes
+            elif touched:
+                zone.stamp = stamp
+        return changes, touched
 
-    def groups(
-        self, account: str, ids: list[str], users: list[str] | None = None
-    ) -> list[GroupRules]:
-        """The groups (all when `ids` is empty), with their members or only `users`."""
+    def settings(self, account: str, ids: list[str]) -> AccountLimits:
+        """The groups (all when `ids` is empty) as one consistent reading."""
         with self.db.session() as s:
-            return _groups(s, account, ids, users)
+            zone = s.get(AccountZone, account)
+            return AccountLimits(
+                groups=_groups(s, account, ids, None),
+                timezone=zone.timezone if zone else "UTC",
+                stamp=zone.stamp if zone else "",
+            )
 
     def eligibility_inputs(
         self, account: str, group_id: str, users: list[str]
     ) -> EligibilityInputs:
-        # One transaction: a press reads its group, zone and last claims at once.
+        # One transaction: a press reads its group and zone at once.
         with self.db.session() as s:
             found = _groups(s, account, [group_id], users)
             if not found:
                 raise NotFound(messages.not_found("group", group_id))
-            group = found[0]
-            wanted = users or [m.user_id for m in group.members]
             zone = s.get(AccountZone, account)
-            claims = s.scalars(
-                select(LastClaim).where(
-                    LastClaim.account == account,  # type: ignore[arg-type]
-                    LastClaim.group_id == group_id,  # type: ignore[arg-type]
-                    LastClaim.user_id.in_(wanted),  # type: ignore[attr-defined]
-                )
-            )
             return EligibilityInputs(
-                timezone=zone.timezone if zone else "UTC",
-                group=group,
-                last_claims={c.user_id: utc(c.at) for c in claims},
-            )
-
-    def record_claim(
-        self, account: str, group_id: str, user_id: str, at: datetime
-    ) -> None:
-        # One statement, so two presses of the same manager at one moment (a
-        # double click) both land instead of racing to insert the same row.
-        stmt = self.db.insert(LastClaim).values(
-            account=account, group_id=group_id, user_id=user_id, at=at
-        )
-        latest = LastClaim.__table__.c.at  # type: ignore[attr-defined]
-        with self.db.session() as s:
-            s.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["account", "group_id", "user_id"],
-                    set_={"at": stmt.excluded.at},
-                    where=latest < stmt.excluded.at,
-                )
+                timezone=zone.timezone if zone else "UTC", group=found[0]
             )
 
 

@@ -1,4 +1,8 @@
-"""Tables of the limits service: counting settings, member limits, last claims."""
+"""Tables of the limits service: counting settings, member limits, setup versions.
+
+The last claims of the interval limit are the crm's (services/crm/claims.py):
+recorded in the transaction that gives the lead.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ class AccountZone(LimitsTable, table=True):
     __tablename__ = "accounts"
     id: str = Field(primary_key=True)
     timezone: str = "UTC"
+    # Changes with every applied change of the account's limits; the crm
+    # keeps the latest too (SetLimitsStamp), for whoever holds a copy.
+    stamp: str = ""
 
 
 class LimitGroup(LimitsTable, table=True):
@@ -39,14 +46,6 @@ class MemberLimit(LimitsTable, table=True):
     enabled: bool = True
     limits: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     sort: int = 0
-
-
-class LastClaim(LimitsTable, table=True):
-    __tablename__ = "last_claims"
-    account: str = Field(primary_key=True)
-    group_id: str = Field(primary_key=True)
-    user_id: str = Field(primary_key=True)
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class SetupVersionRow(LimitsTable, table=True):

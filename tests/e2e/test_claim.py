@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from services.limits.store import LimitsStore
-from services.limits.tables import LastClaim
+from leadrouter.timestamps import utc
+from services.crm.claims import ClaimsStore
+from services.crm.tables import PoolClaim
 from tests.fixtures import WORKSPACE, lead_created
 from tests.stack import Stack
 
@@ -194,7 +195,7 @@ async def test_two_first_claims_of_one_manager_both_land_in_limits(
     # manager's last claim. The first insert is still uncommitted when the
     # second arrives; the second must wait for it and keep the later time.
     await _setup(any_stack, pool=0)
-    store = LimitsStore(any_stack.dbs["limits"])
+    store = ClaimsStore(any_stack.dbs["crm"])
     first, second = (any_stack.clock.now() + timedelta(seconds=s) for s in (1, 2))
     holding = threading.Event()
     release = threading.Event()
@@ -202,7 +203,7 @@ async def test_two_first_claims_of_one_manager_both_land_in_limits(
     def first_press() -> None:
         with store.db.session() as s:
             s.add(
-                LastClaim(account="acme", group_id="main", user_id="ursula", at=first)
+                PoolClaim(account="acme", group_id="main", user_id="ursula", at=first)
             )
             s.flush()
             holding.set()
@@ -210,7 +211,7 @@ async def test_two_first_claims_of_one_manager_both_land_in_limits(
 
     def second_press() -> None:
         holding.wait(timeout=10)
-        store.record_claim("acme", "main", "ursula", second)
+        store.record_claims("acme", [("main", "ursula", second)])
 
     def release_once_the_second_waits() -> None:
         holding.wait(timeout=10)
@@ -228,5 +229,6 @@ async def test_two_first_claims_of_one_manager_both_land_in_limits(
         asyncio.to_thread(second_press),
         asyncio.to_thread(release_once_the_second_waits),
     )
-    inputs = store.eligibility_inputs("acme", "main", ["ursula"])
-    assert inputs.last_claims == {"ursula": second}
+    with store.db.session() as s:
+        kept = s.get(PoolClaim, ("acme", "main", "ursula"))
+        assert kept is not None and utc(kept.at) == second

@@ -9,12 +9,21 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+from sqlalchemy.exc import OperationalError
+
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.timestamps import to_ts
-from services.assigner.claim_attempts import ClaimAttempts, Settler, real_now
+from services.assigner.claim_attempts import (
+    ClaimAttempts,
+    Settler,
+    claim_scope,
+    real_now,
+)
 from services.assigner.store import AssignerStore
 from services.assigner.tables import ClaimAttempt
 from tests.e2e.test_claim import CLAIM, _setup
+from tests.fixtures import WORKSPACE, lead_created
 from tests.stack import Stack
 
 POOL = crm_pb2.PoolQuery(source_stages=["sales/new"], exchange_users=["pool"])
@@ -41,7 +50,8 @@ async def half_done_press(stack: Stack, operation: str, key: str = "") -> None:
         started=real_now(),
         details=json.dumps({"limits": [], "moved": {}}),
     )
-    await db.run(ClaimAttempts(db).open, attempt)
+    begun = await db.run(ClaimAttempts(db).begin, attempt, claim_scope("ursula"))
+    assert begun.replayed is None
 
 
 async def take(stack: Stack, operation: str) -> crm_pb2.TakePoolLeadResponse:
@@ -90,3 +100,48 @@ async def test_a_press_that_never_reached_the_crm_can_no_longer_take_a_lead(
     assert (await stack.data(DECISIONS))["decisions"]["edges"] == []
     pool = await stack.data('{ pool(groupId: "main") { totalCount } }')
     assert pool["pool"]["totalCount"] == 3
+
+
+async def test_a_claim_cut_off_before_its_journal_still_counts_for_the_interval(
+    any_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crm records the claim for the interval limit in the transaction that
+    gives the lead: a press whose assigner dies before the journal (here: the
+    journal fails and nothing retries it, as in a killed process) still
+    counts, and the manager's next press is refused for the interval."""
+    stack = any_stack
+    limited = WORKSPACE.replace(
+        "{user: ursula}", "{user: ursula, limits: {interval_minutes: 30}}"
+    )
+    assert (await stack.apply(limited))["ok"]
+    start = stack.clock.now() - timedelta(days=1)
+    await stack.import_history(
+        [lead_created(f"L{i:02d}", start + timedelta(minutes=i)) for i in range(3)]
+    )
+
+    def dies_before_the_journal(*args: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("the process is gone"))
+
+    with monkeypatch.context() as m:
+        m.setattr(AssignerStore, "record", dies_before_the_journal)
+        m.setattr(Settler, "soon", lambda self, attempt: None)
+        cut = await stack.gql(CLAIM, {"g": "main"}, user="ursula", role="manager")
+    assert [e["extensions"]["code"] for e in cut["errors"]] == ["UNAVAILABLE"]
+    assert (await stack.data(DECISIONS))["decisions"]["edges"] == []
+
+    again = await stack.data(CLAIM, {"g": "main"}, user="ursula", role="manager")
+    refused = again["claimLead"]
+    assert refused["__typename"] == "Refused"
+    assert [(r["code"], r["limit"], r["value"]) for r in refused["reasons"]] == [
+        ("limit", "interval_minutes", 0)
+    ]
+    pool = await stack.data('{ pool(groupId: "main") { totalCount } }')
+    assert pool["pool"]["totalCount"] == 2  # one lead given, to the cut-off press
+
+    # The assigner that comes back journals the lead it never heard of.
+    assert await settler(stack).settle_open(real_now() + timedelta(seconds=1)) == 1
+    edges = (await stack.data(DECISIONS))["decisions"]["edges"]
+    assert [e["node"] for e in edges] == [  # newest first
+        {"outcome": "claimed", "leadId": "L00", "assignee": "ursula"},
+        {"outcome": "refused", "leadId": None, "assignee": None},
+    ]

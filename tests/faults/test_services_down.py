@@ -50,7 +50,7 @@ def press_until_claimed(http: httpx.Client, user: str, seconds: float = 10) -> s
         time.sleep(0.1)  # a person pressing again, not a clock under test
 
 
-@pytest.mark.parametrize("service", ["crm", "limits"])
+@pytest.mark.parametrize("service", ["crm"])
 def test_a_press_while_a_service_is_down_is_refused_clearly_and_takes_nothing(
     fault_stack: ProcessStack, http: httpx.Client, service: str
 ) -> None:
@@ -74,6 +74,24 @@ def test_a_press_while_a_service_is_down_is_refused_clearly_and_takes_nothing(
     assert journal_disagreements(http) == []
 
 
+def test_claims_do_not_need_limits_once_the_assigner_holds_the_settings(
+    fault_stack: ProcessStack, http: httpx.Client
+) -> None:
+    """The assigner judges a press by the group's limit settings it read once
+    (services/assigner/claim_limits.py): limits down, presses go on; what
+    asks limits itself is refused in words until it is back."""
+    press_until_claimed(http, "nadezhda")  # the settings are held from here
+    eligibility = '{ eligibility(groupId: "main") { userId eligible } }'
+    fault_stack.kill("limits")
+    try:
+        assert claim(http, "ursula")["data"]["claimLead"]["__typename"] == "Claimed"
+        message = unavailable(post(http, eligibility, token("head", "admin")))
+        assert message == "the limits service is not reachable; try again in a moment"
+    finally:
+        fault_stack.restart("limits")
+    assert journal_disagreements(http) == []
+
+
 def test_claims_do_not_need_the_scheduler_and_its_own_questions_wait_for_it(
     fault_stack: ProcessStack, http: httpx.Client
 ) -> None:
@@ -81,7 +99,7 @@ def test_claims_do_not_need_the_scheduler_and_its_own_questions_wait_for_it(
     admin_data(http, duty)
     fault_stack.kill("scheduler")
     try:
-        # Pressing 'Get lead' asks only limits and the CRM.
+        # Pressing 'Get lead' asks only the CRM.
         assert claim(http, "marina")["data"]["claimLead"]["__typename"] == "Claimed"
         message = unavailable(post(http, duty, token("head", "admin")))
         assert message == (

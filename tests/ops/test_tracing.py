@@ -39,14 +39,16 @@ async def test_one_claim_is_one_trace_from_gateway_to_crm(stack: Stack) -> None:
     # starts its own traces from client calls, and none of the claim's RPCs
     # shows up there.
     assert all(s.kind != SpanKind.SERVER or s.parent for s in others)
-    claim_rpcs = {"ClaimLead", "GetEligibility", "TakePoolLead", "RecordClaim"}
+    claim_rpcs = {"ClaimLead", "GetActivity", "TakePoolLead"}
     assert not {s.name.rsplit("/", 1)[-1] for s in others} & claim_rpcs
 
     servers = {service_of(s, by_id) for s in claim if s.kind == SpanKind.SERVER}
+    # The first press reads the group's limit settings from limits too.
     assert {"gateway", "assigner", "limits", "crm"} <= servers
     names = {s.name for s in claim}
     assert "leadrouter.assigner.v1.Assigner/ClaimLead" in names
-    assert "leadrouter.limits.v1.Limits/GetEligibility" in names
+    assert "leadrouter.limits.v1.Limits/GetGroupLimits" in names
+    assert "leadrouter.crm.v1.Crm/GetActivity" in names
     assert any(n.startswith("db assigner.") for n in names)
     # A hop's server span is the child of the caller's client span.
     take = [s for s in claim if s.name == "leadrouter.crm.v1.Crm/TakePoolLead"]

@@ -527,12 +527,17 @@ class TakePoolLeadRequest(_message.Message):
     TARGET_STAGE_FIELD_NUMBER: _builtins.int
     CASCADE_FIELD_NUMBER: _builtins.int
     AT_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
     account: _builtins.str
     operation_id: _builtins.str
     user_id: _builtins.str
     target_stage: _builtins.str
     """"pipeline/stage", empty = stay"""
     cascade: _builtins.bool
+    group_id: _builtins.str
+    """The group pressed in: the claim counts for the interval limit in the
+    transaction that takes the lead.
+    """
     @_builtins.property
     def pool(self) -> Global___PoolQuery: ...
     @_builtins.property
@@ -547,10 +552,11 @@ class TakePoolLeadRequest(_message.Message):
         target_stage: _builtins.str = ...,
         cascade: _builtins.bool = ...,
         at: _timestamp_pb2.Timestamp | None = ...,
+        group_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "pool", b"pool"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "at", b"at", "cascade", b"cascade", "operation_id", b"operation_id", "pool", b"pool", "target_stage", b"target_stage", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "at", b"at", "cascade", b"cascade", "group_id", b"group_id", "operation_id", b"operation_id", "pool", b"pool", "target_stage", b"target_stage", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -913,7 +919,10 @@ class GetActivityRequest(_message.Message):
     WEEK_START_FIELD_NUMBER: _builtins.int
     PREV_WEEK_START_FIELD_NUMBER: _builtins.int
     SALES_SINCE_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
     account: _builtins.str
+    group_id: _builtins.str
+    """the group whose last claims to report (interval limit)"""
     @_builtins.property
     def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -947,10 +956,11 @@ class GetActivityRequest(_message.Message):
         week_start: _timestamp_pb2.Timestamp | None = ...,
         prev_week_start: _timestamp_pb2.Timestamp | None = ...,
         sales_since: _abc.Mapping[_builtins.str, _timestamp_pb2.Timestamp] | None = ...,
+        group_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["month_start", b"month_start", "now", b"now", "prev_month_start", b"prev_month_start", "prev_week_start", b"prev_week_start", "stages", b"stages", "today_start", b"today_start", "week_start", b"week_start"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "month_start", b"month_start", "now", b"now", "prev_month_start", b"prev_month_start", "prev_week_start", b"prev_week_start", "sales_since", b"sales_since", "stages", b"stages", "today_start", b"today_start", "user_ids", b"user_ids", "week_start", b"week_start"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "group_id", b"group_id", "month_start", b"month_start", "now", b"now", "prev_month_start", b"prev_month_start", "prev_week_start", b"prev_week_start", "sales_since", b"sales_since", "stages", b"stages", "today_start", b"today_start", "user_ids", b"user_ids", "week_start", b"week_start"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -972,6 +982,7 @@ class UserActivity(_message.Message):
     SALES_THIS_MONTH_FIELD_NUMBER: _builtins.int
     KEY_STAGE_LAST_WEEK_FIELD_NUMBER: _builtins.int
     KEY_STAGE_THIS_WEEK_FIELD_NUMBER: _builtins.int
+    LAST_CLAIM_AT_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     open_leads: _builtins.int
     new_today: _builtins.int
@@ -985,6 +996,10 @@ class UserActivity(_message.Message):
     key_stage_this_week: _builtins.int
     @_builtins.property
     def oldest_overdue_deadline(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_claim_at(self) -> _timestamp_pb2.Timestamp:
+        """in the request's group"""
+
     def __init__(
         self,
         *,
@@ -1000,10 +1015,11 @@ class UserActivity(_message.Message):
         sales_this_month: _builtins.int = ...,
         key_stage_last_week: _builtins.int = ...,
         key_stage_this_week: _builtins.int = ...,
+        last_claim_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["oldest_overdue_deadline", b"oldest_overdue_deadline"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_claim_at", b"last_claim_at", "oldest_overdue_deadline", b"oldest_overdue_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_stage_last_week", b"key_stage_last_week", "key_stage_this_week", b"key_stage_this_week", "lost_month", b"lost_month", "lost_today", b"lost_today", "new_today", b"new_today", "oldest_overdue_deadline", b"oldest_overdue_deadline", "open_leads", b"open_leads", "overdue_tasks", b"overdue_tasks", "sales_in_window", b"sales_in_window", "sales_last_month", b"sales_last_month", "sales_this_month", b"sales_this_month", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_stage_last_week", b"key_stage_last_week", "key_stage_this_week", b"key_stage_this_week", "last_claim_at", b"last_claim_at", "lost_month", b"lost_month", "lost_today", b"lost_today", "new_today", b"new_today", "oldest_overdue_deadline", b"oldest_overdue_deadline", "open_leads", b"open_leads", "overdue_tasks", b"overdue_tasks", "sales_in_window", b"sales_in_window", "sales_last_month", b"sales_last_month", "sales_this_month", b"sales_this_month", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1014,20 +1030,125 @@ class GetActivityResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     USERS_FIELD_NUMBER: _builtins.int
+    LIMITS_STAMP_FIELD_NUMBER: _builtins.int
+    limits_stamp: _builtins.str
+    """the last SetLimitsStamp of the account"""
     @_builtins.property
     def users(self) -> _containers.RepeatedCompositeFieldContainer[Global___UserActivity]: ...
     def __init__(
         self,
         *,
         users: _abc.Iterable[Global___UserActivity] | None = ...,
+        limits_stamp: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["users", b"users"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limits_stamp", b"limits_stamp", "users", b"users"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetActivityResponse: _TypeAlias = GetActivityResponse  # noqa: Y015
+
+@_typing.final
+class SetLimitsStampRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    STAMP_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    stamp: _builtins.str
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        stamp: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "stamp", b"stamp"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetLimitsStampRequest: _TypeAlias = SetLimitsStampRequest  # noqa: Y015
+
+@_typing.final
+class SetLimitsStampResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetLimitsStampResponse: _TypeAlias = SetLimitsStampResponse  # noqa: Y015
+
+@_typing.final
+class Claim(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    group_id: _builtins.str
+    user_id: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        group_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "group_id", b"group_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Claim: _TypeAlias = Claim  # noqa: Y015
+
+@_typing.final
+class RecordClaimsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    CLAIMS_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    @_builtins.property
+    def claims(self) -> _containers.RepeatedCompositeFieldContainer[Global___Claim]: ...
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        claims: _abc.Iterable[Global___Claim] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "claims", b"claims"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordClaimsRequest: _TypeAlias = RecordClaimsRequest  # noqa: Y015
+
+@_typing.final
+class RecordClaimsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordClaimsResponse: _TypeAlias = RecordClaimsResponse  # noqa: Y015
 
 @_typing.final
 class StreamEventsRequest(_message.Message):

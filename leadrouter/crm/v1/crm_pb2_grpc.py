@@ -95,6 +95,16 @@ class CrmStub:
                 request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetActivityRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetActivityResponse.FromString,
                 _registered_method=True)
+        self.SetLimitsStamp = channel.unary_unary(
+                '/leadrouter.crm.v1.Crm/SetLimitsStamp',
+                request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.SetLimitsStampRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.SetLimitsStampResponse.FromString,
+                _registered_method=True)
+        self.RecordClaims = channel.unary_unary(
+                '/leadrouter.crm.v1.Crm/RecordClaims',
+                request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.RecordClaimsRequest.SerializeToString,
+                response_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.RecordClaimsResponse.FromString,
+                _registered_method=True)
         self.StreamEvents = channel.unary_stream(
                 '/leadrouter.crm.v1.Crm/StreamEvents',
                 request_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.StreamEventsRequest.SerializeToString,
@@ -221,6 +231,21 @@ class CrmServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetLimitsStamp(self, request, context):
+        """The limits service's mark of its settings: a press compares it with the
+        settings it holds, so a change of limits is seen at the next press.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordClaims(self, request, context):
+        """Claims made outside TakePoolLead (a recorded past), for the interval limit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def StreamEvents(self, request, context):
         """Canonical events after an offset, then new ones as they happen.
         """
@@ -341,6 +366,16 @@ def add_CrmServicer_to_server(servicer, server):
                     servicer.GetActivity,
                     request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetActivityRequest.FromString,
                     response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetActivityResponse.SerializeToString,
+            ),
+            'SetLimitsStamp': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetLimitsStamp,
+                    request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.SetLimitsStampRequest.FromString,
+                    response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.SetLimitsStampResponse.SerializeToString,
+            ),
+            'RecordClaims': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordClaims,
+                    request_deserializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.RecordClaimsRequest.FromString,
+                    response_serializer=leadrouter_dot_crm_dot_v1_dot_crm__pb2.RecordClaimsResponse.SerializeToString,
             ),
             'StreamEvents': grpc.unary_stream_rpc_method_handler(
                     servicer.StreamEvents,
@@ -707,6 +742,60 @@ class Crm:
             '/leadrouter.crm.v1.Crm/GetActivity',
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetActivityRequest.SerializeToString,
             leadrouter_dot_crm_dot_v1_dot_crm__pb2.GetActivityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetLimitsStamp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.crm.v1.Crm/SetLimitsStamp',
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.SetLimitsStampRequest.SerializeToString,
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.SetLimitsStampResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordClaims(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/leadrouter.crm.v1.Crm/RecordClaims',
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.RecordClaimsRequest.SerializeToString,
+            leadrouter_dot_crm_dot_v1_dot_crm__pb2.RecordClaimsResponse.FromString,
             options,
             channel_credentials,
             insecure,

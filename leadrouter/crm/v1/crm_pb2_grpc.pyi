@@ -54,6 +54,12 @@ class CrmStub:
     """
     GetActivity: _grpc.UnaryUnaryMultiCallable[_crm_pb2.GetActivityRequest, _crm_pb2.GetActivityResponse]
     """Per-user activity aggregates for the limits, in one batched call."""
+    SetLimitsStamp: _grpc.UnaryUnaryMultiCallable[_crm_pb2.SetLimitsStampRequest, _crm_pb2.SetLimitsStampResponse]
+    """The limits service's mark of its settings: a press compares it with the
+    settings it holds, so a change of limits is seen at the next press.
+    """
+    RecordClaims: _grpc.UnaryUnaryMultiCallable[_crm_pb2.RecordClaimsRequest, _crm_pb2.RecordClaimsResponse]
+    """Claims made outside TakePoolLead (a recorded past), for the interval limit."""
     StreamEvents: _grpc.UnaryStreamMultiCallable[_crm_pb2.StreamEventsRequest, _crm_pb2.CrmEvent]
     """Canonical events after an offset, then new ones as they happen."""
     GetLinkedUsers: _grpc.UnaryUnaryMultiCallable[_crm_pb2.GetLinkedUsersRequest, _crm_pb2.GetLinkedUsersResponse]
@@ -100,6 +106,12 @@ class CrmAsyncStub(CrmStub):
     """
     GetActivity: _aio.UnaryUnaryMultiCallable[_crm_pb2.GetActivityRequest, _crm_pb2.GetActivityResponse]  # type: ignore[assignment]
     """Per-user activity aggregates for the limits, in one batched call."""
+    SetLimitsStamp: _aio.UnaryUnaryMultiCallable[_crm_pb2.SetLimitsStampRequest, _crm_pb2.SetLimitsStampResponse]  # type: ignore[assignment]
+    """The limits service's mark of its settings: a press compares it with the
+    settings it holds, so a change of limits is seen at the next press.
+    """
+    RecordClaims: _aio.UnaryUnaryMultiCallable[_crm_pb2.RecordClaimsRequest, _crm_pb2.RecordClaimsResponse]  # type: ignore[assignment]
+    """Claims made outside TakePoolLead (a recorded past), for the interval limit."""
     StreamEvents: _aio.UnaryStreamMultiCallable[_crm_pb2.StreamEventsRequest, _crm_pb2.CrmEvent]  # type: ignore[assignment]
     """Canonical events after an offset, then new ones as they happen."""
     GetLinkedUsers: _aio.UnaryUnaryMultiCallable[_crm_pb2.GetLinkedUsersRequest, _crm_pb2.GetLinkedUsersResponse]  # type: ignore[assignment]
@@ -215,6 +227,24 @@ class CrmServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_crm_pb2.GetActivityResponse, _abc.Awaitable[_crm_pb2.GetActivityResponse]]:
         """Per-user activity aggregates for the limits, in one batched call."""
+
+    @_abc_1.abstractmethod
+    def SetLimitsStamp(
+        self,
+        request: _crm_pb2.SetLimitsStampRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_crm_pb2.SetLimitsStampResponse, _abc.Awaitable[_crm_pb2.SetLimitsStampResponse]]:
+        """The limits service's mark of its settings: a press compares it with the
+        settings it holds, so a change of limits is seen at the next press.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordClaims(
+        self,
+        request: _crm_pb2.RecordClaimsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_crm_pb2.RecordClaimsResponse, _abc.Awaitable[_crm_pb2.RecordClaimsResponse]]:
+        """Claims made outside TakePoolLead (a recorded past), for the interval limit."""
 
     @_abc_1.abstractmethod
     def StreamEvents(

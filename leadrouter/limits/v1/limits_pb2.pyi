@@ -180,16 +180,27 @@ class GetGroupLimitsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     GROUPS_FIELD_NUMBER: _builtins.int
+    TIMEZONE_FIELD_NUMBER: _builtins.int
+    STAMP_FIELD_NUMBER: _builtins.int
+    timezone: _builtins.str
+    """the account's, for the limits' days, weeks and months"""
+    stamp: _builtins.str
+    """Changes with every applied change of the account's limits; the crm's
+    GetActivity answers the latest, so a holder of these settings knows
+    when they are no longer the current ones.
+    """
     @_builtins.property
     def groups(self) -> _containers.RepeatedCompositeFieldContainer[Global___GroupLimits]: ...
     def __init__(
         self,
         *,
         groups: _abc.Iterable[Global___GroupLimits] | None = ...,
+        timezone: _builtins.str = ...,
+        stamp: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["groups", b"groups"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["groups", b"groups", "stamp", b"stamp", "timezone", b"timezone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -323,50 +334,6 @@ class GetEligibilityResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetEligibilityResponse: _TypeAlias = GetEligibilityResponse  # noqa: Y015
-
-@_typing.final
-class RecordClaimRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ACCOUNT_FIELD_NUMBER: _builtins.int
-    GROUP_ID_FIELD_NUMBER: _builtins.int
-    USER_ID_FIELD_NUMBER: _builtins.int
-    AT_FIELD_NUMBER: _builtins.int
-    account: _builtins.str
-    group_id: _builtins.str
-    user_id: _builtins.str
-    @_builtins.property
-    def at(self) -> _timestamp_pb2.Timestamp: ...
-    def __init__(
-        self,
-        *,
-        account: _builtins.str = ...,
-        group_id: _builtins.str = ...,
-        user_id: _builtins.str = ...,
-        at: _timestamp_pb2.Timestamp | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "at", b"at", "group_id", b"group_id", "user_id", b"user_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___RecordClaimRequest: _TypeAlias = RecordClaimRequest  # noqa: Y015
-
-@_typing.final
-class RecordClaimResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    def __init__(
-        self,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___RecordClaimResponse: _TypeAlias = RecordClaimResponse  # noqa: Y015
 
 @_typing.final
 class SetupVersion(_message.Message):

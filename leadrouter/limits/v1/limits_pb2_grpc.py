@@ -50,11 +50,6 @@ class LimitsStub:
                 request_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.GetEligibilityRequest.SerializeToString,
                 response_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.GetEligibilityResponse.FromString,
                 _registered_method=True)
-        self.RecordClaim = channel.unary_unary(
-                '/leadrouter.limits.v1.Limits/RecordClaim',
-                request_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimRequest.SerializeToString,
-                response_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimResponse.FromString,
-                _registered_method=True)
         self.RecordSetupVersion = channel.unary_unary(
                 '/leadrouter.limits.v1.Limits/RecordSetupVersion',
                 request_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordSetupVersionRequest.SerializeToString,
@@ -90,12 +85,6 @@ class LimitsServicer:
     def GetEligibility(self, request, context):
         """Eligibility of many members at once: one call, one batched crm call.
         """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def RecordClaim(self, request, context):
-        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -137,11 +126,6 @@ def add_LimitsServicer_to_server(servicer, server):
                     servicer.GetEligibility,
                     request_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.GetEligibilityRequest.FromString,
                     response_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.GetEligibilityResponse.SerializeToString,
-            ),
-            'RecordClaim': grpc.unary_unary_rpc_method_handler(
-                    servicer.RecordClaim,
-                    request_deserializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimRequest.FromString,
-                    response_serializer=leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimResponse.SerializeToString,
             ),
             'RecordSetupVersion': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordSetupVersion,
@@ -240,33 +224,6 @@ class Limits:
             '/leadrouter.limits.v1.Limits/GetEligibility',
             leadrouter_dot_limits_dot_v1_dot_limits__pb2.GetEligibilityRequest.SerializeToString,
             leadrouter_dot_limits_dot_v1_dot_limits__pb2.GetEligibilityResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def RecordClaim(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/leadrouter.limits.v1.Limits/RecordClaim',
-            leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimRequest.SerializeToString,
-            leadrouter_dot_limits_dot_v1_dot_limits__pb2.RecordClaimResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -36,7 +36,6 @@ class LimitsStub:
     GetGroupLimits: _grpc.UnaryUnaryMultiCallable[_limits_pb2.GetGroupLimitsRequest, _limits_pb2.GetGroupLimitsResponse]
     GetEligibility: _grpc.UnaryUnaryMultiCallable[_limits_pb2.GetEligibilityRequest, _limits_pb2.GetEligibilityResponse]
     """Eligibility of many members at once: one call, one batched crm call."""
-    RecordClaim: _grpc.UnaryUnaryMultiCallable[_limits_pb2.RecordClaimRequest, _limits_pb2.RecordClaimResponse]
     RecordSetupVersion: _grpc.UnaryUnaryMultiCallable[_limits_pb2.RecordSetupVersionRequest, _limits_pb2.SetupVersion]
     """The versions of an account's setup: each applied change of it, numbered,
     with who, when, what changed and the whole setup it left in force.
@@ -51,7 +50,6 @@ class LimitsAsyncStub(LimitsStub):
     GetGroupLimits: _aio.UnaryUnaryMultiCallable[_limits_pb2.GetGroupLimitsRequest, _limits_pb2.GetGroupLimitsResponse]  # type: ignore[assignment]
     GetEligibility: _aio.UnaryUnaryMultiCallable[_limits_pb2.GetEligibilityRequest, _limits_pb2.GetEligibilityResponse]  # type: ignore[assignment]
     """Eligibility of many members at once: one call, one batched crm call."""
-    RecordClaim: _aio.UnaryUnaryMultiCallable[_limits_pb2.RecordClaimRequest, _limits_pb2.RecordClaimResponse]  # type: ignore[assignment]
     RecordSetupVersion: _aio.UnaryUnaryMultiCallable[_limits_pb2.RecordSetupVersionRequest, _limits_pb2.SetupVersion]  # type: ignore[assignment]
     """The versions of an account's setup: each applied change of it, numbered,
     with who, when, what changed and the whole setup it left in force.
@@ -81,13 +79,6 @@ class LimitsServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_limits_pb2.GetEligibilityResponse, _abc.Awaitable[_limits_pb2.GetEligibilityResponse]]:
         """Eligibility of many members at once: one call, one batched crm call."""
-
-    @_abc_1.abstractmethod
-    def RecordClaim(
-        self,
-        request: _limits_pb2.RecordClaimRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_limits_pb2.RecordClaimResponse, _abc.Awaitable[_limits_pb2.RecordClaimResponse]]: ...
 
     @_abc_1.abstractmethod
     def RecordSetupVersion(
