@@ -73,7 +73,7 @@ def test_fifty_concurrent_claims_hand_out_each_of_twenty_leads_once(
     with process_stack(tmp_path / "var", database_url) as stack:
         workspace = tmp_path / "workspace.yaml"
         workspace.write_text(CONCURRENT_WORKSPACE)
-        assert "group main added" in stack.cli("apply", str(workspace))
+        assert "group main: added" in stack.cli("apply", str(workspace))
         assert "imported 20 events" in stack.cli("import", str(history))
         results = asyncio.run(scenario(stack.url))
 
