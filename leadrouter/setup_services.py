@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.clients import Clients
 from leadrouter.crm.v1 import crm_pb2
+from leadrouter.directory_message import directory_message
 from leadrouter.errors import NotFound, Problem
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.scheduler.v1 import scheduler_pb2
-from leadrouter.stage_kinds import STAGE_KIND_CODES, stage_kind_name
+from leadrouter.stage_kinds import stage_kind_name
 from leadrouter.workspace import (
     AccountSpec,
     GroupSpec,
@@ -206,33 +207,8 @@ def _directory(
     ws: Workspace, account: str, dry_run: bool
 ) -> crm_pb2.ApplyDirectoryRequest:
     return crm_pb2.ApplyDirectoryRequest(
-        directory=crm_pb2.Directory(
-            account=account,
-            timezone=ws.account.timezone,
-            users=[
-                crm_pb2.User(
-                    id=u.id, name=u.name, technical=u.technical, active=u.active
-                )
-                for u in ws.users
-            ],
-            pipelines=[
-                crm_pb2.Pipeline(
-                    id=p.id,
-                    name=p.name,
-                    archived=p.archived,
-                    stages=[
-                        crm_pb2.Stage(
-                            id=s.id,
-                            name=s.name,
-                            kind=STAGE_KIND_CODES[s.kind],
-                            loss_reasons=s.loss_reasons,
-                            require_loss_reason=s.require_loss_reason,
-                        )
-                        for s in p.stages
-                    ],
-                )
-                for p in ws.pipelines
-            ],
+        directory=directory_message(
+            account, ws.account.timezone, ws.users, ws.pipelines
         ),
         dry_run=dry_run,
     )

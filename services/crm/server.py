@@ -16,29 +16,32 @@ from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2, crm_pb2_grpc
 from leadrouter.cursors import decode_lead_cursor, lead_cursor
 from leadrouter.db import Database
+from leadrouter.directory_message import directory_message
 from leadrouter.errors import BadInput, Problem
 from leadrouter.i18n import _
 from leadrouter.keyset import Page, page_request
 from leadrouter.rpc import ServiceRunner, handles_errors
-from leadrouter.stage_kinds import STAGE_KIND_CODES, stage_kind_name
+from leadrouter.stage_kinds import stage_kind_name
 from leadrouter.streams import tail
 from leadrouter.timestamps import from_ts, optional_ts, set_ts
 from leadrouter.validation import field_message
 from services.crm import history as h
 from services.crm.activity import StageSettings, Windows
 from services.crm.claims import ClaimsStore
+from services.crm.directory_store import (
+    DirectorySpec,
+    PipelineSpec,
+    StageSpec,
+    UserSpec,
+)
 from services.crm.lead_history import lead_history
 from services.crm.recording import record_events
 from services.crm.store import (
     CrmStore,
-    DirectorySpec,
     LeadFilter,
     LeadView,
     ManualAssignment,
-    PipelineSpec,
     Pool,
-    StageSpec,
-    UserSpec,
 )
 from services.crm.tables import metadata
 
@@ -140,33 +143,8 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         spec = await self.store.db.run(
             self.store.get_directory, request.account, list(request.user_ids)
         )
-        return crm_pb2.Directory(
-            account=spec.account,
-            timezone=spec.timezone,
-            users=[
-                crm_pb2.User(
-                    id=u.id, name=u.name, technical=u.technical, active=u.active
-                )
-                for u in spec.users
-            ],
-            pipelines=[
-                crm_pb2.Pipeline(
-                    id=p.id,
-                    name=p.name,
-                    archived=p.archived,
-                    stages=[
-                        crm_pb2.Stage(
-                            id=s.id,
-                            name=s.name,
-                            kind=STAGE_KIND_CODES[s.kind],
-                            loss_reasons=s.loss_reasons,
-                            require_loss_reason=s.require_loss_reason,
-                        )
-                        for s in p.stages
-                    ],
-                )
-                for p in spec.pipelines
-            ],
+        return directory_message(
+            spec.account, spec.timezone, spec.users, spec.pipelines
         )
 
     @handles_errors
