@@ -74,22 +74,31 @@ def demo_stream(
             at = start + timedelta(days=day, seconds=rng.randrange(86_400))
             lead = f"D{day:02d}{n:02d}"
             events.append(
-                {
-                    "type": "lead_created",
-                    "at": at,
-                    "lead": lead,
-                    "name": f"Request {lead}",
-                    "pipeline": "sales",
-                    "stage": "new",
-                    "responsible": "pool",
-                    "channel": rng.choice(CHANNELS),
-                    "budget": 1000 * rng.randrange(1, 20),
-                }
+                arrival(
+                    lead, at, "pool", rng.choice(CHANNELS), 1000 * rng.randrange(1, 20)
+                )
             )
             task += 1
             events += _work(rng, lead, at, f"DT{task}", today)
     presses = _presses(rng, start, now, tz)
     return Stream(as_lines(events, now), presses, start, now)
+
+
+def arrival(
+    lead: str, at: datetime, responsible: str, channel: str, budget: int
+) -> dict[str, Any]:
+    """A request that comes into the sales pipeline's first stage."""
+    return {
+        "type": "lead_created",
+        "at": at,
+        "lead": lead,
+        "name": f"Request {lead}",
+        "pipeline": "sales",
+        "stage": "new",
+        "responsible": responsible,
+        "channel": channel,
+        "budget": budget,
+    }
 
 
 def as_lines(events: list[dict[str, Any]], end: datetime) -> list[str]:

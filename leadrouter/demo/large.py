@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from leadrouter.demo.history import OWNER, Stream, as_lines, closing
+from leadrouter.demo.history import OWNER, Stream, arrival, as_lines, closing
 
 TIMEZONE = "Asia/Tomsk"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
@@ -226,17 +226,7 @@ def stream(
             )
             channel = rng.choice(CHANNELS)
             events.append(
-                {
-                    "type": "lead_created",
-                    "at": at,
-                    "lead": lead,
-                    "name": f"Request {lead}",
-                    "pipeline": "sales",
-                    "stage": "new",
-                    "responsible": "inbox",
-                    "channel": channel,
-                    "budget": 1000 * rng.randrange(1, 30),
-                }
+                arrival(lead, at, "inbox", channel, 1000 * rng.randrange(1, 30))
             )
             # The button's leads wait for a press; a night's, for the morning.
             if channel != BUTTONS:
