@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from services.crm import history as h
-from services.crm.store import PipelineSpec, StageSpec, UserSpec
+from services.crm.directory_store import PipelineSpec, StageSpec, UserSpec
 
 WON, LOST = 142, 143
 UNSORTED = 1  # status type of the Unsorted stage

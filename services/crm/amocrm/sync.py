@@ -39,7 +39,8 @@ from services.crm.amocrm.mapping import (
 )
 from services.crm.amocrm.mirror import AfterApply, Applied, Mirror
 from services.crm.amocrm.tables import AmoInbox, AmoSync
-from services.crm.store import CrmStore, DirectorySpec
+from services.crm.directory_store import DirectorySpec
+from services.crm.store import CrmStore
 
 log = logging.getLogger(__name__)
 
