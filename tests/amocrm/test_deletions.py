@@ -34,7 +34,7 @@ def _overdue(db: Database, clock: FixedClock, user: str) -> int:
     now = clock.now()
     windows = Windows(now, now, now, now, now, now)
     got = CrmStore(db, clock).activity(ACCOUNT, [user], StageSettings(), windows)
-    return got[user].overdue_tasks
+    return got.users[user].overdue_tasks
 
 
 def _journal(db: Database, lead: str) -> list[str]:
