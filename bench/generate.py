@@ -634,10 +634,10 @@ class History:
         )
         conn.execute(
             "INSERT INTO reports.lead_closings (account, lead_id, closed_at, outcome, "
-            "reason, responsible, stage) "
+            "reason, responsible, stage, deleted) "
             "SELECT l.account, l.id, l.closed_at, st.kind, "
             "CASE WHEN st.kind = 'lost' THEN l.loss_reason ELSE '' END, "
-            "l.responsible, l.stage_key FROM crm.leads l JOIN crm.stages st "
+            "l.responsible, l.stage_key, false FROM crm.leads l JOIN crm.stages st "
             "ON st.account = l.account AND st.pipeline = l.pipeline "
             "AND st.id = l.stage "
             "WHERE l.closed_at IS NOT NULL AND st.kind IN ('won', 'lost')"

@@ -281,10 +281,10 @@ def main(argv: list[str] | None = None) -> int:
         "met": seconds < TARGET_SECONDS,
         "deterministic": same,
         "blocked_members": len(first.blocked),
-        "refused_claims": first.refused_claims,
-        "held_leads": first.held_leads,
-        "sla_reassignments": first.sla_reassignments,
-        "handovers": first.handovers,
+        "refused_claims": first.proposed.refused_presses,
+        "held_leads": first.proposed.held.leads,
+        "sla_reassignments": first.proposed.sla_total,
+        "handovers": first.proposed.handovers_total,
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
