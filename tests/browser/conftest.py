@@ -19,7 +19,10 @@ import httpx
 import pytest
 
 from leadrouter.auth import issue_token
+from leadrouter.clients import Clients
+from leadrouter.config import Settings
 from leadrouter.up import load_demo_if_empty
+from tests.e2e.reports_fixtures import caught_up
 from tests.processes import ProcessStack, process_stack
 
 CHROMIUM = Path(os.environ.get("LEADROUTER_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -94,7 +97,18 @@ def demo(
 ) -> Iterator[Demo]:
     with process_stack(tmp_path_factory.mktemp("browser"), None) as stack:
         assert asyncio.run(load_demo_if_empty(stack.settings))
+        asyncio.run(_reports_caught_up(stack.settings))
         yield Demo(stack)
+
+
+async def _reports_caught_up(settings: Settings) -> None:
+    """The reports read the demo's past behind it; tests that read a report
+    beside the leads or the journal start once it has read all of it."""
+    clients = Clients.from_settings(settings)
+    try:
+        await caught_up(clients, settings.account, timeout=300)
+    finally:
+        await clients.close()
 
 
 # Package scope: sync Playwright keeps an event loop running in this thread, which

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from gateway.app import create_app
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.auth import issue_token
+from leadrouter.clients import Clients
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.reports.v1 import reports_pb2
 from tests.stack import Stack
@@ -133,9 +134,9 @@ async def claim(stack: Stack, user: str, group: str, at: datetime) -> Claim:
     )
 
 
-async def _crm_tail(stack: Stack) -> int:
+async def _crm_tail(clients: Clients) -> int:
     last = 0
-    call = stack.clients.crm.stream(
+    call = clients.crm.stream(
         "StreamEvents", crm_pb2.StreamEventsRequest(after_offset=0, follow=False)
     )
     async for e in call:
@@ -143,16 +144,16 @@ async def _crm_tail(stack: Stack) -> int:
     return last
 
 
-async def _decisions_tail(stack: Stack) -> int:
-    page = await stack.clients.assigner.call(
+async def _decisions_tail(clients: Clients, account: str) -> int:
+    page = await clients.assigner.call(
         "ListDecisions",
-        assigner_pb2.ListDecisionsRequest(account=stack.account, first=1),
+        assigner_pb2.ListDecisionsRequest(account=account, first=1),
     )
     return page.decisions[0].offset if page.decisions else 0
 
 
-async def positions(stack: Stack) -> dict[str, int]:
-    reply = await stack.clients.reports.call(
+async def positions(clients: Clients) -> dict[str, int]:
+    reply = await clients.reports.call(
         "GetStreamPositions", reports_pb2.GetStreamPositionsRequest()
     )
     return {p.stream: p.offset for p in reply.positions}
@@ -160,14 +161,19 @@ async def positions(stack: Stack) -> dict[str, int]:
 
 async def settled(stack: Stack, timeout: float = 15.0) -> None:
     """Waits (bounded) until the reports have read every decision and CRM event."""
+    await caught_up(stack.clients, stack.account, timeout)
+
+
+async def caught_up(clients: Clients, account: str, timeout: float) -> None:
+    """`settled` for any running system: the reports have read both logs' ends."""
     want = {
-        "assigner.decisions": await _decisions_tail(stack),
-        "crm.events": await _crm_tail(stack),
+        "assigner.decisions": await _decisions_tail(clients, account),
+        "crm.events": await _crm_tail(clients),
     }
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        seen = await positions(stack)
+        seen = await positions(clients)
         if all(seen.get(k, 0) >= v for k, v in want.items()):
             return
         if loop.time() > deadline:
