@@ -448,12 +448,6 @@ def limit_twice() -> str:
     return _("this limit is given twice")
 
 
-def limit_value(maximum: int) -> str:
-    return _(
-        "must be a whole number from 0 to {maximum}, or empty to switch the limit off"
-    ).format(maximum=f"{maximum:,}")
-
-
 def exchange_user_not_member() -> str:
     return _("an exchange user owns the pool and cannot be a member")
 

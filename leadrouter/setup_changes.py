@@ -23,9 +23,12 @@ from leadrouter.setup_merge import merged
 from leadrouter.setup_services import read_setup, write_setup
 from leadrouter.workspace import (
     Directory,
+    GroupSpec,
+    LimitsSpec,
     MemberSpec,
     Workspace,
     check_references,
+    limit_conflicts,
     parse_workspace,
 )
 
@@ -166,9 +169,7 @@ def member_edit(group_id: str, member: MemberSpec | None) -> Edit:
     """
 
     def edit(current: Workspace) -> Plan:
-        group = next((g for g in current.groups if g.id == group_id), None)
-        if group is None:
-            raise NotFound(messages.not_found("group", group_id))
+        group = _group(current, group_id)
         if member is None:
             return Plan(current)
         if member.user in group.exchange_users:
@@ -184,14 +185,64 @@ def member_edit(group_id: str, member: MemberSpec | None) -> Edit:
         members = list(group.members)
         at = next((i for i, m in enumerate(members) if m.user == member.user), None)
         if at is None:
+            at = len(members)
             members.append(member)
         else:
             members[at] = member
         changed = group.model_copy(update={"members": members})
-        groups = [changed if g.id == group_id else g for g in current.groups]
-        return Plan(current.model_copy(update={"groups": groups}))
+        mine = f"g.members[{at}].limits."
+        problems = [
+            Problem(p.path.replace(mine, "limits."), p.message)
+            for p in limit_conflicts(changed, "g")
+            if p.path.startswith(mine)
+        ]
+        return _with_group(current, changed, problems)
 
     return edit
+
+
+def defaults_edit(group_id: str, defaults: LimitsSpec) -> Edit:
+    """A group's default limits set as given (the editor's row of defaults)."""
+
+    def edit(current: Workspace) -> Plan:
+        group = _group(current, group_id)
+        changed = group.model_copy(update={"default_limits": defaults})
+        problems = [
+            Problem(_row_path(changed, p.path), p.message)
+            for p in limit_conflicts(changed, "g")
+        ]
+        return _with_group(current, changed, problems)
+
+    return edit
+
+
+def _row_path(group: GroupSpec, path: str) -> str:
+    """'limits.<name>' for the defaults' own; a member's by the member's id."""
+    if path.startswith("g.default_limits."):
+        return path.replace("g.default_limits.", "limits.")
+    index = int(path.removeprefix("g.members[").split("]")[0])
+    rest = path.split("].", 1)[1]
+    return f"members.{group.members[index].user}.{rest}"
+
+
+def _group(current: Workspace, group_id: str) -> GroupSpec:
+    group = next((g for g in current.groups if g.id == group_id), None)
+    if group is None:
+        raise NotFound(messages.not_found("group", group_id))
+    return group
+
+
+def _with_group(
+    current: Workspace, changed: GroupSpec, problems: list[Problem]
+) -> Plan:
+    """The setup with `changed` in its group's place, unless there are problems.
+
+    A problem of the edited row comes back at 'limits.<name>'.
+    """
+    if problems:
+        return Plan(None, problems)
+    groups = [changed if g.id == changed.id else g for g in current.groups]
+    return Plan(current.model_copy(update={"groups": groups}))
 
 
 async def apply_file(

@@ -209,7 +209,34 @@ def changes_between(current: Workspace, desired: Workspace) -> list[Change]:
         _plain,
         ordered="templates",
     )
+    out = [_with_defaults(c, a, b) for c in out]
     return [c for c in out if c.removal] + [c for c in out if not c.removal]
+
+
+def _with_defaults(c: Change, before: Workspace, after: Workspace) -> Change:
+    """A member's limit that goes off or comes on says the group's default it
+    takes instead: "interval_minutes 2 → group default 5"."""
+    if (
+        c.kind != "changed"
+        or ", member " not in c.what
+        or "off"
+        not in (
+            c.before,
+            c.after,
+        )
+    ):
+        return c
+    group_id = c.what.removeprefix("group ").split(", member ")[0]
+
+    def default(ws: Workspace) -> int | None:
+        group = next((g for g in ws.groups if g.id == group_id), None)
+        return getattr(group.default_limits, c.field, None) if group else None
+
+    def side(text: str, ws: Workspace) -> str:
+        value = default(ws) if text == "off" else None
+        return text if value is None else f"group default {value}"
+
+    return Change(c.kind, c.what, c.field, side(c.before, before), side(c.after, after))
 
 
 def canonical(ws: Workspace) -> Workspace:

@@ -104,6 +104,9 @@ def _group(g: assigner_pb2.Group, c: limits_pb2.GroupLimits | None) -> GroupSpec
         loss_stages=list(stages.loss_stages) or None,
         exchange_users=list(g.exchange_users),
         cascade=g.cascade,
+        default_limits=LimitsSpec.model_validate(
+            dict(c.default_limits) if c is not None else {}
+        ),
         members=[
             MemberSpec(
                 user=m.user_id,
@@ -152,6 +155,7 @@ def writes(
                             key_stage=g.key_stage or "",
                         ),
                         exchange_users=g.exchange_users,
+                        default_limits=g.default_limits.values(),
                         members=[
                             limits_pb2.MemberLimits(
                                 user_id=m.user,

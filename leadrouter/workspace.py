@@ -17,12 +17,19 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from leadrouter.errors import Problem
 from leadrouter.i18n import _
+from leadrouter.limit_rules import (
+    conflicts,
+    effective_limits,
+    out_of_range,
+    range_message,
+)
 from leadrouter.validation import field_message
 from leadrouter.windows import parse_window
 
@@ -108,7 +115,10 @@ class PipelineSpec(_Spec):
 
 
 class LimitsSpec(_Spec):
-    """The ten limits of domain.md section 4; absent = off."""
+    """The ten limits of domain.md section 4, bounds from `limit_rules`.
+
+    A member's absent value takes the group's default; absent in both = off.
+    """
 
     interval_minutes: Count = None
     max_active: Count = None
@@ -120,6 +130,14 @@ class LimitsSpec(_Spec):
     max_lost_month: Count = None
     min_sales_last_month: Count = None
     min_key_stage_last_week: Count = None
+
+    @field_validator("*")
+    @classmethod
+    def _bounds(cls, value: int | None, info: ValidationInfo) -> int | None:
+        name = str(info.field_name)
+        if value is not None and out_of_range(name, value):
+            raise ValueError(range_message(name))
+        return value
 
     def values(self) -> dict[str, int]:
         return {k: v for k, v in self.model_dump().items() if v is not None}
@@ -142,6 +160,9 @@ class GroupSpec(_Spec):
     loss_stages: list[str] | None = None
     exchange_users: list[Id] = Field(min_length=1, max_length=2)
     cascade: bool = False
+    # Seed 000's "По-умолчанию лимиты настроены": what a member without a
+    # value of their own takes.
+    default_limits: LimitsSpec = LimitsSpec()
     members: list[MemberSpec] = []
 
 
@@ -399,6 +420,7 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
                     )
                 )
             seen.add(m.user)
+        problems += limit_conflicts(g, at)
     scheduled: set[str] = set()
     for si, s in enumerate(ws.schedules):
         user(f"schedules[{si}].user", s.user)
@@ -462,6 +484,26 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
                 Problem(f"{at}.fallback_algorithm", _("only a linked template has one"))
             )
     return problems
+
+
+def limit_conflicts(g: GroupSpec, at: str) -> list[Problem]:
+    """A problem for each limit in force that another contradicts.
+
+    A member's is reported at the member's own value of the two (the limit
+    first), or not at all when it is the defaults' own, reported there.
+    """
+    defaults = g.default_limits.values()
+    out = [
+        Problem(f"{at}.default_limits.{name}", why)
+        for name, _other, why in conflicts(defaults)
+    ]
+    for mi, m in enumerate(g.members):
+        own = m.limits.values()
+        for name, other, why in conflicts(effective_limits(defaults, own)):
+            if name in own or other in own:
+                field = name if name in own else other
+                out.append(Problem(f"{at}.members[{mi}].limits.{field}", why))
+    return out
 
 
 def dump_schedules(ws: Workspace) -> str:

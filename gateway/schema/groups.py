@@ -59,6 +59,10 @@ class Group:
     key_stage: str | None
     sale_stages: list[str] = strawberry.field(description="Empty = every won stage.")
     loss_stages: list[str] = strawberry.field(description="Empty = every lost stage.")
+    default_limits: list[LimitSetting] = strawberry.field(
+        description="What a member without a value of their own takes (seed 000's "
+        "default limits); empty = none."
+    )
     members: list[Member]
 
 
@@ -111,6 +115,12 @@ async def load_groups(info: Info, ids: list[str]) -> list[Group]:
                 key_stage=(c.stages.key_stage or None) if c else None,
                 sale_stages=list(c.stages.sale_stages) if c else [],
                 loss_stages=list(c.stages.loss_stages) if c else [],
+                default_limits=[
+                    LimitSetting(limit=k, value=v)
+                    for k, v in sorted(c.default_limits.items())
+                ]
+                if c
+                else [],
                 members=members,
             )
         )

@@ -13,26 +13,35 @@ from leadrouter import messages
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import NotFound
 from leadrouter.errors import Problem as ProblemData
+from leadrouter.limit_rules import LIMIT_NAMES, RULES, out_of_range, range_message
 from leadrouter.scheduler.v1 import scheduler_pb2
-from leadrouter.setup_changes import Actor, Plan, change_setup, member_edit
+from leadrouter.setup_changes import (
+    Actor,
+    ChangeReport,
+    Plan,
+    change_setup,
+    defaults_edit,
+    member_edit,
+)
 from leadrouter.stage_kinds import stage_kind_name
 from leadrouter.timestamps import to_ts
 from leadrouter.workspace import LimitsSpec, MemberSpec, Workspace
 
-# Spec order (domain.md section 4); the table shows its columns in this order.
-LIMIT_NAMES = (
-    "interval_minutes",
-    "max_active",
-    "max_new_today",
-    "max_overdue_tasks",
-    "max_overdue_days",
-    "days_without_sales",
-    "max_lost_today",
-    "max_lost_month",
-    "min_sales_last_month",
-    "min_key_stage_last_week",
+
+@strawberry.type(
+    description="One limit's bounds and the product's recommended value: the table "
+    "the server checks every value against (leadrouter/limit_rules.py)."
 )
-MAX_LIMIT_VALUE = 1_000_000
+class LimitRule:
+    limit: str = strawberry.field(description="The limit's code, as in the YAML.")
+    unit: str = strawberry.field(
+        description="What a value counts: minutes, leads, tasks or days."
+    )
+    min: int
+    max: int
+    recommended: int | None = strawberry.field(
+        description="In the recommended defaults of a new group; null = off there."
+    )
 
 
 @strawberry.type
@@ -84,6 +93,24 @@ class MemberLimitsResult:
         description="Each problem's path names the field: 'limits.max_active', "
         "'userId'."
     )
+    changes: list[str] = strawberry.field(
+        default_factory=list,
+        description="What the change does (or, with dryRun, would do), line by line, "
+        "from the one change function: 'group main, member marina: max_active 5 → 12'.",
+    )
+
+
+@strawberry.type
+class DefaultLimitsResult:
+    ok: bool
+    default_limits: list[LimitSetting] | None = strawberry.field(
+        description="The group's defaults as stored now; null when nothing was saved."
+    )
+    problems: list[Problem] = strawberry.field(
+        description="'limits.<name>' for a default, 'members.<user>.limits.<name>' "
+        "for a member's value the new defaults contradict."
+    )
+    changes: list[str] = strawberry.field(default_factory=list)
 
 
 async def directory(info: Info) -> crm_pb2.Directory:
@@ -110,18 +137,36 @@ def check_limits(limits: list[LimitValueInput]) -> tuple[dict[str, int], list[Pr
             problems.append(Problem(path=path, message=message))
         elif item.limit in seen:
             problems.append(Problem(path=path, message=messages.limit_twice()))
-        elif item.value is not None and not 0 <= item.value <= MAX_LIMIT_VALUE:
-            problems.append(
-                Problem(path=path, message=messages.limit_value(MAX_LIMIT_VALUE))
-            )
+        elif item.value is not None and out_of_range(item.limit, item.value):
+            problems.append(Problem(path=path, message=range_message(item.limit)))
         elif item.value is not None:
             values[item.limit] = item.value
         seen.add(item.limit)
     return values, problems
 
 
+def _problems(report: ChangeReport) -> list[Problem]:
+    return [Problem(path=p.path, message=p.message) for p in report.problems]
+
+
 @strawberry.type
 class SettingsQueries:
+    @strawberry.field(
+        description="The ten limits in spec order with their bounds and recommended "
+        "values: what the limits editor checks before sending."
+    )
+    def limit_rules(self) -> list[LimitRule]:
+        return [
+            LimitRule(
+                limit=r.name,
+                unit=r.unit,
+                min=r.low,
+                max=r.high,
+                recommended=r.recommended,
+            )
+            for r in RULES
+        ]
+
     @strawberry.field(description="The account's users, exchange users included.")
     async def users(self, info: Info) -> list[AccountUser]:
         d = await directory(info)
@@ -182,8 +227,10 @@ class SettingsQueries:
 class SettingsMutations:
     @strawberry.mutation(
         description="Sets one member's checkbox and limits in one group (admins). "
-        "`limits` is the whole row: a limit absent or null is off. A user who is not "
-        "yet a member is added. Problems come back as data, nothing saved."
+        "`limits` is the whole row of the member's own values: a limit absent or null "
+        "takes the group's default, or is off when the group has none. A user who is "
+        "not yet a member is added. Problems come back as data, nothing saved. With "
+        "dryRun nothing is saved and `changes` is what the same call without it does."
     )
     async def update_member_limits(
         self,
@@ -192,6 +239,7 @@ class SettingsMutations:
         user_id: strawberry.ID,
         enabled: bool,
         limits: list[LimitValueInput],
+        dry_run: bool = False,
     ) -> MemberLimitsResult:
         ctx = info.context
         caller = ctx.require("admin")
@@ -221,25 +269,61 @@ class SettingsMutations:
             ctx.clients,
             caller.account,
             edit,
-            dry_run=False,
+            dry_run=dry_run,
             actor=Actor(caller.user_id, "updateMemberLimits"),
         )
         if report.problems:
-            return MemberLimitsResult(
-                ok=False,
-                member=None,
-                problems=[
-                    Problem(path=p.path, message=p.message) for p in report.problems
-                ],
-            )
+            return MemberLimitsResult(ok=False, member=None, problems=_problems(report))
+        member = Member(
+            user_id=user_id,
+            enabled=enabled,
+            limits=[LimitSetting(limit=k, value=v) for k, v in sorted(values.items())],
+        )
         return MemberLimitsResult(
             ok=True,
-            member=Member(
-                user_id=user_id,
-                enabled=enabled,
-                limits=[
-                    LimitSetting(limit=k, value=v) for k, v in sorted(values.items())
-                ],
-            ),
+            member=None if dry_run else member,
             problems=[],
+            changes=report.lines,
+        )
+
+    @strawberry.mutation(
+        description="Sets a group's default limits (admins): what a member without a "
+        "value of their own takes. `limits` is the whole set; a limit absent or null "
+        "has no default. With dryRun nothing is saved and `changes` is what the same "
+        "call without it does."
+    )
+    async def update_default_limits(
+        self,
+        info: Info,
+        group_id: strawberry.ID,
+        limits: list[LimitValueInput],
+        dry_run: bool = False,
+    ) -> DefaultLimitsResult:
+        ctx = info.context
+        caller = ctx.require("admin")
+        values, problems = check_limits(limits)
+
+        def edit(current: Workspace) -> Plan:
+            if problems:
+                member_edit(str(group_id), None)(current)
+                return Plan(None, [ProblemData(p.path, p.message) for p in problems])
+            return defaults_edit(str(group_id), LimitsSpec(**values))(current)
+
+        report = await change_setup(
+            ctx.clients,
+            caller.account,
+            edit,
+            dry_run=dry_run,
+            actor=Actor(caller.user_id, "updateDefaultLimits"),
+        )
+        if report.problems:
+            return DefaultLimitsResult(
+                ok=False, default_limits=None, problems=_problems(report)
+            )
+        saved = [LimitSetting(limit=k, value=v) for k, v in sorted(values.items())]
+        return DefaultLimitsResult(
+            ok=True,
+            default_limits=None if dry_run else saved,
+            problems=[],
+            changes=report.lines,
         )

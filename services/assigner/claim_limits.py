@@ -25,7 +25,7 @@ from leadrouter.clients import Clients
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import NotFound
 from leadrouter.limits.v1 import limits_pb2
-from services.limits.domain import LimitSettings
+from services.limits.domain import LimitSettings, member_settings
 from services.limits.figures import activity_request, judge, standing
 
 
@@ -50,7 +50,10 @@ class GroupSettings:
             stages=group.stages,
             exchange_users=frozenset(group.exchange_users),
             switches={m.user_id: m.enabled for m in group.members},
-            limits={m.user_id: LimitSettings(**dict(m.limits)) for m in group.members},
+            limits={
+                m.user_id: member_settings(group.default_limits, m.limits)
+                for m in group.members
+            },
         )
 
     def measured_alike(self, other: GroupSettings, user: str) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
+
+from leadrouter.limit_rules import BY_NAME, effective_limits, out_of_range
 
 
 @dataclass(frozen=True)
@@ -257,4 +259,13 @@ def validate_limit_value(name: str, value: object) -> str | None:
         return "must be a whole number"
     if value < 0:
         return "must be >= 0"
+    if out_of_range(name, value):
+        return f"must be <= {BY_NAME[name].high}"
     return None
+
+
+def member_settings(
+    defaults: Mapping[str, int], own: Mapping[str, int]
+) -> LimitSettings:
+    """A member's settings in force: their own values over the group's defaults."""
+    return LimitSettings(**effective_limits(dict(defaults), dict(own)))

@@ -47,6 +47,7 @@ def group_message(g: GroupRules) -> limits_pb2.GroupLimits:
             )
             for m in g.members
         ],
+        default_limits=g.default_limits,
     )
 
 
@@ -72,6 +73,7 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
                 members=tuple(
                     Member(m.user_id, m.enabled, dict(m.limits)) for m in g.members
                 ),
+                default_limits=dict(g.default_limits),
             )
             for g in request.groups
         ]
@@ -138,7 +140,7 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
             row.membership = standing(user, group.exchange_users, switches)
             member = group.member(user)
             if row.membership == limits_pb2.MEMBERSHIP_ENABLED and member:
-                enabled[user] = member.settings
+                enabled[user] = group.settings_of(member)
         if not enabled:
             return reply
         measured = await self.clients.crm.call(

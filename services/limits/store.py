@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -11,7 +11,7 @@ from sqlmodel import Session
 from leadrouter import messages
 from leadrouter.db import Database
 from leadrouter.errors import NotFound
-from services.limits.domain import LIMIT_NAMES, LimitSettings
+from services.limits.domain import LIMIT_NAMES, LimitSettings, member_settings
 from services.limits.tables import AccountZone, LimitGroup, MemberLimit
 
 
@@ -25,10 +25,6 @@ class Member:
     enabled: bool
     limits: dict[str, int]
 
-    @property
-    def settings(self) -> LimitSettings:
-        return LimitSettings(**self.limits)
-
 
 @dataclass(frozen=True)
 class GroupRules:
@@ -39,9 +35,14 @@ class GroupRules:
     key_stage: str = ""
     exchange_users: tuple[str, ...] = ()
     members: tuple[Member, ...] = ()
+    default_limits: dict[str, int] = field(default_factory=dict)
 
     def member(self, user_id: str) -> Member | None:
         return next((m for m in self.members if m.user_id == user_id), None)
+
+    def settings_of(self, member: Member) -> LimitSettings:
+        """The member's limits in force: their own over the group's defaults."""
+        return member_settings(self.default_limits, member.limits)
 
 
 @dataclass
@@ -103,6 +104,7 @@ class LimitsStore:
                     "loss_stages": ",".join(g.loss_stages),
                     "key_stage": g.key_stage,
                     "exchange_users": ",".join(g.exchange_users),
+                    "default_limits": json.dumps(g.default_limits, sort_keys=True),
                     "sort": sort,
                 }
                 row = stored.pop(g.id, None)
@@ -207,6 +209,7 @@ def _groups(
             key_stage=r.key_stage,
             exchange_users=_split(r.exchange_users),
             members=tuple(by_group.get(r.id, [])),
+            default_limits=_limits(r.default_limits or "{}"),
         )
         for r in rows
     ]

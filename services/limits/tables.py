@@ -35,6 +35,10 @@ class LimitGroup(LimitsTable, table=True):
     loss_stages: str = ""
     key_stage: str = ""
     exchange_users: str = ""
+    # JSON {limit: value}: what a member without a value of their own takes.
+    default_limits: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, default="{}")
+    )
     sort: int = 0
 
 

@@ -59,6 +59,7 @@ groups:
     loss_stages: [b2b/lost]
     exchange_users: [exchange]
     cascade: true
+    default_limits: {interval_minutes: 5, max_active: 40, max_lost_month: 20}
     members:
       - user: olga
         enabled: true

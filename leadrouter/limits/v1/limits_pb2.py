@@ -27,7 +27,7 @@ from leadrouter.common.v1 import common_pb2 as leadrouter_dot_common_dot_v1_dot_
 from leadrouter.crm.v1 import crm_pb2 as leadrouter_dot_crm_dot_v1_dot_crm__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!leadrouter/limits/v1/limits.proto\x12\x14leadrouter.limits.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!leadrouter/common/v1/common.proto\x1a\x1bleadrouter/crm/v1/crm.proto\"\x9f\x01\n\x0cMemberLimits\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x12>\n\x06limits\x18\x03 \x03(\x0b\x32..leadrouter.limits.v1.MemberLimits.LimitsEntry\x1a-\n\x0bLimitsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x9e\x01\n\x0bGroupLimits\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x30\n\x06stages\x18\x02 \x01(\x0b\x32 .leadrouter.crm.v1.StageSettings\x12\x16\n\x0e\x65xchange_users\x18\x03 \x03(\t\x12\x33\n\x07members\x18\x04 \x03(\x0b\x32\".leadrouter.limits.v1.MemberLimits\"{\n\x12\x41pplyLimitsRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x10\n\x08timezone\x18\x02 \x01(\t\x12\x31\n\x06groups\x18\x03 \x03(\x0b\x32!.leadrouter.limits.v1.GroupLimits\x12\x0f\n\x07\x64ry_run\x18\x04 \x01(\x08\";\n\x15GetGroupLimitsRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x11\n\tgroup_ids\x18\x02 \x03(\t\"l\n\x16GetGroupLimitsResponse\x12\x31\n\x06groups\x18\x01 \x03(\x0b\x32!.leadrouter.limits.v1.GroupLimits\x12\x10\n\x08timezone\x18\x02 \x01(\t\x12\r\n\x05stamp\x18\x03 \x01(\t\"t\n\x15GetEligibilityRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x10\n\x08group_id\x18\x02 \x01(\t\x12\x10\n\x08user_ids\x18\x03 \x03(\t\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x01\n\x07Verdict\x12\r\n\x05limit\x18\x01 \x01(\t\x12\x12\n\x05value\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x11\n\tthreshold\x18\x03 \x01(\x03\x12\x0e\n\x06passed\x18\x04 \x01(\x08\x12-\n\tpasses_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x0cperiod_count\x18\x06 \x01(\x03H\x01\x88\x01\x01\x42\x08\n\x06_valueB\x0f\n\r_period_count\"\x9b\x01\n\x0fUserEligibility\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x34\n\nmembership\x18\x02 \x01(\x0e\x32 .leadrouter.limits.v1.Membership\x12\x10\n\x08\x65ligible\x18\x03 \x01(\x08\x12/\n\x08verdicts\x18\x04 \x03(\x0b\x32\x1d.leadrouter.limits.v1.Verdict\"v\n\x16GetEligibilityResponse\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x05users\x18\x02 \x03(\x0b\x32%.leadrouter.limits.v1.UserEligibility\"\x8f\x01\n\x0cSetupVersion\x12\x0e\n\x06number\x18\x01 \x01(\x05\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61uthor\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x0f\n\x07\x63hanges\x18\x05 \x03(\t\x12\x16\n\x0eworkspace_yaml\x18\x06 \x01(\t\"\x8c\x01\n\x19RecordSetupVersionRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x0e\n\x06\x61uthor\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x0f\n\x07\x63hanges\x18\x04 \x03(\t\x12\x16\n\x0eworkspace_yaml\x18\x05 \x01(\t\x12\x15\n\rprevious_yaml\x18\x06 \x01(\t\"+\n\x18ListSetupVersionsRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\"Q\n\x19ListSetupVersionsResponse\x12\x34\n\x08versions\x18\x01 \x03(\x0b\x32\".leadrouter.limits.v1.SetupVersion\"9\n\x16GetSetupVersionRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x05*\x94\x01\n\nMembership\x12\x1a\n\x16MEMBERSHIP_UNSPECIFIED\x10\x00\x12\x16\n\x12MEMBERSHIP_ENABLED\x10\x01\x12\x17\n\x13MEMBERSHIP_DISABLED\x10\x02\x12\x1b\n\x17MEMBERSHIP_NOT_A_MEMBER\x10\x03\x12\x1c\n\x18MEMBERSHIP_EXCHANGE_USER\x10\x04\x32\x84\x05\n\x06Limits\x12Z\n\x0b\x41pplyLimits\x12(.leadrouter.limits.v1.ApplyLimitsRequest\x1a!.leadrouter.common.v1.ApplyResult\x12k\n\x0eGetGroupLimits\x12+.leadrouter.limits.v1.GetGroupLimitsRequest\x1a,.leadrouter.limits.v1.GetGroupLimitsResponse\x12k\n\x0eGetEligibility\x12+.leadrouter.limits.v1.GetEligibilityRequest\x1a,.leadrouter.limits.v1.GetEligibilityResponse\x12i\n\x12RecordSetupVersion\x12/.leadrouter.limits.v1.RecordSetupVersionRequest\x1a\".leadrouter.limits.v1.SetupVersion\x12t\n\x11ListSetupVersions\x12..leadrouter.limits.v1.ListSetupVersionsRequest\x1a/.leadrouter.limits.v1.ListSetupVersionsResponse\x12\x63\n\x0fGetSetupVersion\x12,.leadrouter.limits.v1.GetSetupVersionRequest\x1a\".leadrouter.limits.v1.SetupVersionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!leadrouter/limits/v1/limits.proto\x12\x14leadrouter.limits.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!leadrouter/common/v1/common.proto\x1a\x1bleadrouter/crm/v1/crm.proto\"\x9f\x01\n\x0cMemberLimits\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x12>\n\x06limits\x18\x03 \x03(\x0b\x32..leadrouter.limits.v1.MemberLimits.LimitsEntry\x1a-\n\x0bLimitsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\xa2\x02\n\x0bGroupLimits\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x30\n\x06stages\x18\x02 \x01(\x0b\x32 .leadrouter.crm.v1.StageSettings\x12\x16\n\x0e\x65xchange_users\x18\x03 \x03(\t\x12\x33\n\x07members\x18\x04 \x03(\x0b\x32\".leadrouter.limits.v1.MemberLimits\x12L\n\x0e\x64\x65\x66\x61ult_limits\x18\x05 \x03(\x0b\x32\x34.leadrouter.limits.v1.GroupLimits.DefaultLimitsEntry\x1a\x34\n\x12\x44\x65\x66\x61ultLimitsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"{\n\x12\x41pplyLimitsRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x10\n\x08timezone\x18\x02 \x01(\t\x12\x31\n\x06groups\x18\x03 \x03(\x0b\x32!.leadrouter.limits.v1.GroupLimits\x12\x0f\n\x07\x64ry_run\x18\x04 \x01(\x08\";\n\x15GetGroupLimitsRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x11\n\tgroup_ids\x18\x02 \x03(\t\"l\n\x16GetGroupLimitsResponse\x12\x31\n\x06groups\x18\x01 \x03(\x0b\x32!.leadrouter.limits.v1.GroupLimits\x12\x10\n\x08timezone\x18\x02 \x01(\t\x12\r\n\x05stamp\x18\x03 \x01(\t\"t\n\x15GetEligibilityRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x10\n\x08group_id\x18\x02 \x01(\t\x12\x10\n\x08user_ids\x18\x03 \x03(\t\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x01\n\x07Verdict\x12\r\n\x05limit\x18\x01 \x01(\t\x12\x12\n\x05value\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x11\n\tthreshold\x18\x03 \x01(\x03\x12\x0e\n\x06passed\x18\x04 \x01(\x08\x12-\n\tpasses_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x0cperiod_count\x18\x06 \x01(\x03H\x01\x88\x01\x01\x42\x08\n\x06_valueB\x0f\n\r_period_count\"\x9b\x01\n\x0fUserEligibility\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x34\n\nmembership\x18\x02 \x01(\x0e\x32 .leadrouter.limits.v1.Membership\x12\x10\n\x08\x65ligible\x18\x03 \x01(\x08\x12/\n\x08verdicts\x18\x04 \x03(\x0b\x32\x1d.leadrouter.limits.v1.Verdict\"v\n\x16GetEligibilityResponse\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x05users\x18\x02 \x03(\x0b\x32%.leadrouter.limits.v1.UserEligibility\"\x8f\x01\n\x0cSetupVersion\x12\x0e\n\x06number\x18\x01 \x01(\x05\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61uthor\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x0f\n\x07\x63hanges\x18\x05 \x03(\t\x12\x16\n\x0eworkspace_yaml\x18\x06 \x01(\t\"\x8c\x01\n\x19RecordSetupVersionRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x0e\n\x06\x61uthor\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x0f\n\x07\x63hanges\x18\x04 \x03(\t\x12\x16\n\x0eworkspace_yaml\x18\x05 \x01(\t\x12\x15\n\rprevious_yaml\x18\x06 \x01(\t\"+\n\x18ListSetupVersionsRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\"Q\n\x19ListSetupVersionsResponse\x12\x34\n\x08versions\x18\x01 \x03(\x0b\x32\".leadrouter.limits.v1.SetupVersion\"9\n\x16GetSetupVersionRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x05*\x94\x01\n\nMembership\x12\x1a\n\x16MEMBERSHIP_UNSPECIFIED\x10\x00\x12\x16\n\x12MEMBERSHIP_ENABLED\x10\x01\x12\x17\n\x13MEMBERSHIP_DISABLED\x10\x02\x12\x1b\n\x17MEMBERSHIP_NOT_A_MEMBER\x10\x03\x12\x1c\n\x18MEMBERSHIP_EXCHANGE_USER\x10\x04\x32\x84\x05\n\x06Limits\x12Z\n\x0b\x41pplyLimits\x12(.leadrouter.limits.v1.ApplyLimitsRequest\x1a!.leadrouter.common.v1.ApplyResult\x12k\n\x0eGetGroupLimits\x12+.leadrouter.limits.v1.GetGroupLimitsRequest\x1a,.leadrouter.limits.v1.GetGroupLimitsResponse\x12k\n\x0eGetEligibility\x12+.leadrouter.limits.v1.GetEligibilityRequest\x1a,.leadrouter.limits.v1.GetEligibilityResponse\x12i\n\x12RecordSetupVersion\x12/.leadrouter.limits.v1.RecordSetupVersionRequest\x1a\".leadrouter.limits.v1.SetupVersion\x12t\n\x11ListSetupVersions\x12..leadrouter.limits.v1.ListSetupVersionsRequest\x1a/.leadrouter.limits.v1.ListSetupVersionsResponse\x12\x63\n\x0fGetSetupVersion\x12,.leadrouter.limits.v1.GetSetupVersionRequest\x1a\".leadrouter.limits.v1.SetupVersionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,38 +36,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MEMBERLIMITS_LIMITSENTRY']._loaded_options = None
   _globals['_MEMBERLIMITS_LIMITSENTRY']._serialized_options = b'8\001'
-  _globals['_MEMBERSHIP']._serialized_start=1831
-  _globals['_MEMBERSHIP']._serialized_end=1979
+  _globals['_GROUPLIMITS_DEFAULTLIMITSENTRY']._loaded_options = None
+  _globals['_GROUPLIMITS_DEFAULTLIMITSENTRY']._serialized_options = b'8\001'
+  _globals['_MEMBERSHIP']._serialized_start=1963
+  _globals['_MEMBERSHIP']._serialized_end=2111
   _globals['_MEMBERLIMITS']._serialized_start=157
   _globals['_MEMBERLIMITS']._serialized_end=316
   _globals['_MEMBERLIMITS_LIMITSENTRY']._serialized_start=271
   _globals['_MEMBERLIMITS_LIMITSENTRY']._serialized_end=316
   _globals['_GROUPLIMITS']._serialized_start=319
-  _globals['_GROUPLIMITS']._serialized_end=477
-  _globals['_APPLYLIMITSREQUEST']._serialized_start=479
-  _globals['_APPLYLIMITSREQUEST']._serialized_end=602
-  _globals['_GETGROUPLIMITSREQUEST']._serialized_start=604
-  _globals['_GETGROUPLIMITSREQUEST']._serialized_end=663
-  _globals['_GETGROUPLIMITSRESPONSE']._serialized_start=665
-  _globals['_GETGROUPLIMITSRESPONSE']._serialized_end=773
-  _globals['_GETELIGIBILITYREQUEST']._serialized_start=775
-  _globals['_GETELIGIBILITYREQUEST']._serialized_end=891
-  _globals['_VERDICT']._serialized_start=894
-  _globals['_VERDICT']._serialized_end=1074
-  _globals['_USERELIGIBILITY']._serialized_start=1077
-  _globals['_USERELIGIBILITY']._serialized_end=1232
-  _globals['_GETELIGIBILITYRESPONSE']._serialized_start=1234
-  _globals['_GETELIGIBILITYRESPONSE']._serialized_end=1352
-  _globals['_SETUPVERSION']._serialized_start=1355
-  _globals['_SETUPVERSION']._serialized_end=1498
-  _globals['_RECORDSETUPVERSIONREQUEST']._serialized_start=1501
-  _globals['_RECORDSETUPVERSIONREQUEST']._serialized_end=1641
-  _globals['_LISTSETUPVERSIONSREQUEST']._serialized_start=1643
-  _globals['_LISTSETUPVERSIONSREQUEST']._serialized_end=1686
-  _globals['_LISTSETUPVERSIONSRESPONSE']._serialized_start=1688
-  _globals['_LISTSETUPVERSIONSRESPONSE']._serialized_end=1769
-  _globals['_GETSETUPVERSIONREQUEST']._serialized_start=1771
-  _globals['_GETSETUPVERSIONREQUEST']._serialized_end=1828
-  _globals['_LIMITS']._serialized_start=1982
-  _globals['_LIMITS']._serialized_end=2626
+  _globals['_GROUPLIMITS']._serialized_end=609
+  _globals['_GROUPLIMITS_DEFAULTLIMITSENTRY']._serialized_start=557
+  _globals['_GROUPLIMITS_DEFAULTLIMITSENTRY']._serialized_end=609
+  _globals['_APPLYLIMITSREQUEST']._serialized_start=611
+  _globals['_APPLYLIMITSREQUEST']._serialized_end=734
+  _globals['_GETGROUPLIMITSREQUEST']._serialized_start=736
+  _globals['_GETGROUPLIMITSREQUEST']._serialized_end=795
+  _globals['_GETGROUPLIMITSRESPONSE']._serialized_start=797
+  _globals['_GETGROUPLIMITSRESPONSE']._serialized_end=905
+  _globals['_GETELIGIBILITYREQUEST']._serialized_start=907
+  _globals['_GETELIGIBILITYREQUEST']._serialized_end=1023
+  _globals['_VERDICT']._serialized_start=1026
+  _globals['_VERDICT']._serialized_end=1206
+  _globals['_USERELIGIBILITY']._serialized_start=1209
+  _globals['_USERELIGIBILITY']._serialized_end=1364
+  _globals['_GETELIGIBILITYRESPONSE']._serialized_start=1366
+  _globals['_GETELIGIBILITYRESPONSE']._serialized_end=1484
+  _globals['_SETUPVERSION']._serialized_start=1487
+  _globals['_SETUPVERSION']._serialized_end=1630
+  _globals['_RECORDSETUPVERSIONREQUEST']._serialized_start=1633
+  _globals['_RECORDSETUPVERSIONREQUEST']._serialized_end=1773
+  _globals['_LISTSETUPVERSIONSREQUEST']._serialized_start=1775
+  _globals['_LISTSETUPVERSIONSREQUEST']._serialized_end=1818
+  _globals['_LISTSETUPVERSIONSRESPONSE']._serialized_start=1820
+  _globals['_LISTSETUPVERSIONSRESPONSE']._serialized_end=1901
+  _globals['_GETSETUPVERSIONREQUEST']._serialized_start=1903
+  _globals['_GETSETUPVERSIONREQUEST']._serialized_end=1960
+  _globals['_LIMITS']._serialized_start=2114
+  _globals['_LIMITS']._serialized_end=2758
 # @@protoc_insertion_point(module_scope)

@@ -94,10 +94,31 @@ Global___MemberLimits: _TypeAlias = MemberLimits  # noqa: Y015
 class GroupLimits(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class DefaultLimitsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     GROUP_ID_FIELD_NUMBER: _builtins.int
     STAGES_FIELD_NUMBER: _builtins.int
     EXCHANGE_USERS_FIELD_NUMBER: _builtins.int
     MEMBERS_FIELD_NUMBER: _builtins.int
+    DEFAULT_LIMITS_FIELD_NUMBER: _builtins.int
     group_id: _builtins.str
     @_builtins.property
     def stages(self) -> _crm_pb2.StageSettings: ...
@@ -105,6 +126,10 @@ class GroupLimits(_message.Message):
     def exchange_users(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___MemberLimits]: ...
+    @_builtins.property
+    def default_limits(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """a member without its own value takes these"""
+
     def __init__(
         self,
         *,
@@ -112,10 +137,11 @@ class GroupLimits(_message.Message):
         stages: _crm_pb2.StageSettings | None = ...,
         exchange_users: _abc.Iterable[_builtins.str] | None = ...,
         members: _abc.Iterable[Global___MemberLimits] | None = ...,
+        default_limits: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["stages", b"stages"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["exchange_users", b"exchange_users", "group_id", b"group_id", "members", b"members", "stages", b"stages"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["default_limits", b"default_limits", "exchange_users", b"exchange_users", "group_id", b"group_id", "members", b"members", "stages", b"stages"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

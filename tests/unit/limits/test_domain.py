@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from leadrouter import limit_rules as rules
 from services.limits.domain import (
     LIMIT_NAMES,
     Activity,
@@ -51,6 +52,13 @@ def test_limit_names_follow_the_spec_order() -> None:
         "min_sales_last_month",
         "min_key_stage_last_week",
     )
+    # One table of bounds for the file, the service, the API and the editor.
+    assert tuple(rules.BY_NAME) == LIMIT_NAMES
+
+
+def test_a_value_above_a_limits_bound_is_refused_with_the_bound() -> None:
+    assert validate_limit_value("interval_minutes", 10_080) is None
+    assert validate_limit_value("interval_minutes", 10_081) == "must be <= 10080"
 
 
 def test_every_limit_name_has_a_setting() -> None:
