@@ -223,10 +223,15 @@ LIMIT_NAMES: tuple[str, ...] = tuple(_RULES)
 
 
 def evaluate(
-    settings: LimitSettings, activity: Activity, now: datetime, tz: ZoneInfo
+    settings: LimitSettings,
+    activity: Activity,
+    now: datetime,
+    tz: ZoneInfo,
+    cal: Calendar | None = None,
 ) -> list[Verdict]:
-    """One verdict per enabled limit, in LIMIT_NAMES order."""
-    cal = calendar(now, tz)
+    """One verdict per enabled limit, in LIMIT_NAMES order; `cal` is
+    calendar(now, tz) when the caller has it already."""
+    cal = cal or calendar(now, tz)
     verdicts = []
     for name, threshold in settings.enabled():
         measure = _RULES[name](threshold, activity, now, cal)

@@ -35,6 +35,21 @@ JUST_AFTER = timedelta(microseconds=1)
 
 Span = tuple[datetime, datetime]
 
+# The figures of Activity each limit reads (services/limits/domain.py rules).
+READS = {
+    "interval_minutes": "last_claim",
+    "max_active": "open_leads",
+    "max_new_today": "new_today",
+    "max_overdue_tasks": "overdue",
+    "max_overdue_days": "overdue",
+    "days_without_sales": "sales_window",
+    "max_lost_today": "lost",
+    "max_lost_month": "lost",
+    "min_sales_last_month": "sales_months",
+    "min_key_stage_last_week": "key_stage",
+}
+ALL_FIGURES = frozenset(READS.values())
+
 
 @dataclass(frozen=True)
 class StageSets:
@@ -90,6 +105,7 @@ class Limits:
         )
         self._sets: dict[str, StageSets] = {}
         self._settings: dict[tuple[str, str], LimitSettings] = {}
+        self._reads: dict[tuple[str, str], frozenset[str]] = {}
         # Enabled members with a limit on: whose blocked time is tracked.
         self.members: dict[str, list[GroupSpec]] = {}
         for g in ws.groups:
@@ -104,6 +120,7 @@ class Limits:
         self._days: dict[date, Calendar] = {}
         self.blocked_since: dict[tuple[str, str], datetime] = {}
         self.blocked: dict[str, dict[str, list[Span]]] = {}
+        self.scanned = 0  # moves into stages the figures have looked at
 
     def membership(self, group: GroupSpec, user: str) -> Membership:
         return self.standing.get((group.id, user), Membership.NOT_A_MEMBER)
@@ -136,29 +153,44 @@ class Limits:
         self._sets[group.id] = StageSets(counted, sale, loss, opened, key)
         return self._sets[group.id]
 
-    def activity(self, group: GroupSpec, user: str, now: datetime) -> Activity:
-        """What the crm's measure() reports for `user` in `group` at `now`."""
+    def activity(
+        self,
+        group: GroupSpec,
+        user: str,
+        now: datetime,
+        reads: frozenset[str] = ALL_FIGURES,
+    ) -> Activity:
+        """What the crm's measure() reports for `user` in `group` at `now`.
+
+        Only the figures in `reads` are measured (the others stay 0): the
+        verdicts ask for what the member's enabled limits read, so a member
+        without a sales limit costs no pass over their sales.
+        """
         a = self.account
         cal = self._calendar(now)
         sets = self.sets(group)
         leads = a.leads
-        new_today = {
-            i
-            for i in a.became_since(user, cal.today_start, now)
-            if not leads[i].deleted and leads[i].stage in sets.counted
-        }
+        new_today = 0
+        if "new_today" in reads:
+            new_today = len(
+                {
+                    i
+                    for i in a.became_since(user, cal.today_start, now)
+                    if not leads[i].deleted and leads[i].stage in sets.counted
+                }
+            )
         overdue = []
-        for task_id in a.tasks_of.get(user, ()):
-            t = a.tasks[task_id]
-            if t.deadline >= now:
-                continue
-            lead = leads.get(t.lead) if t.lead is not None else None
-            if t.lead is None or (
-                lead is not None and not lead.deleted and lead.stage in sets.counted
-            ):
-                overdue.append(t.deadline)
+        if "overdue" in reads:
+            for task_id in a.tasks_of.get(user, ()):
+                t = a.tasks[task_id]
+                if t.deadline >= now:
+                    continue
+                lead = leads.get(t.lead) if t.lead is not None else None
+                if t.lead is None or (
+                    lead is not None and not lead.deleted and lead.stage in sets.counted
+                ):
+                    overdue.append(t.deadline)
         since = sales_window_start(self.settings(group, user), now)
-        first = min(x for x in (cal.prev_month_start, cal.prev_week_start, since) if x)
         # Moves of leads that sit in a counted stage now, each lead once.
         in_window: set[str] = set()
         last_month: set[str] = set()
@@ -166,23 +198,32 @@ class Limits:
         keyed_last: set[str] = set()
         keyed_this: set[str] = set()
         into = a.moves.get(user, {})
-        for stage in sets.sale:
+        window = since if "sales_window" in reads else None
+        months = "sales_months" in reads
+        firsts = [x for x in (window, cal.prev_month_start if months else None) if x]
+        for stage in sets.sale if firsts else ():
             moves = into.get(stage)
-            for i in moves.since(first) if moves is not None else ():
+            for i in moves.since(min(firsts)) if moves is not None else ():
                 assert moves is not None
+                self.scanned += 1
                 at, lead_id = moves.at[i], moves.lead[i]
                 lead = leads[lead_id]
                 if at > now or lead.deleted or lead.stage not in sets.counted:
                     continue
-                if since is not None and at >= since:
+                if window is not None and at >= window:
                     in_window.add(lead_id)
+                if not months:
+                    continue
                 if cal.prev_month_start <= at < cal.month_start:
                     last_month.add(lead_id)
                 elif at >= cal.month_start:
                     this_month.add(lead_id)
         keyed = into.get(sets.key_stage) if sets.key_stage is not None else None
+        if "key_stage" not in reads:
+            keyed = None
         for i in keyed.since(cal.prev_week_start) if keyed is not None else ():
             assert keyed is not None
+            self.scanned += 1
             at, lead_id = keyed.at[i], keyed.lead[i]
             lead = leads[lead_id]
             if at > now or lead.deleted or lead.stage not in sets.counted:
@@ -191,15 +232,20 @@ class Limits:
                 keyed_last.add(lead_id)
             else:
                 keyed_this.add(lead_id)
-        lost = [
-            x.moved_at
-            for x in (leads[i] for i in a.held_in(user, sets.loss))
-            if x.moved_by == user and cal.month_start <= x.moved_at <= now
-        ]
+        lost = []
+        if "lost" in reads:
+            lost = [
+                x.moved_at
+                for x in (leads[i] for i in a.held_in(user, sets.loss))
+                if x.moved_by == user and cal.month_start <= x.moved_at <= now
+            ]
+        held = a.holding.get(user, {})
         return Activity(
             last_claim_at=self.last_claim.get((group.id, user)),
-            open_leads=sum(1 for _ in a.held_in(user, sets.open)),
-            new_today=len(new_today),
+            open_leads=sum(len(held.get(s, ())) for s in sets.open)
+            if "open_leads" in reads
+            else 0,
+            new_today=new_today,
             overdue_tasks=len(overdue),
             oldest_overdue_deadline=min(overdue, default=None),
             sales_in_window=len(in_window),
@@ -221,9 +267,14 @@ class Limits:
 
     def verdicts(self, group: GroupSpec, user: str, now: datetime) -> list[Verdict]:
         settings = self.settings(group, user)
-        if not settings.enabled():
+        reads = self._reads.get((group.id, user))
+        if reads is None:
+            reads = frozenset(READS[name] for name, _ in settings.enabled())
+            self._reads[(group.id, user)] = reads
+        if not reads:
             return []
-        return evaluate(settings, self.activity(group, user, now), now, self.tz)
+        activity = self.activity(group, user, now, reads)
+        return evaluate(settings, activity, now, self.tz, self._calendar(now))
 
     def passes(self, group: GroupSpec, user: str, now: datetime) -> bool:
         """Whether `user`'s limits in `group` let them take a lead at `now`.

@@ -121,7 +121,7 @@ class _Replay:
         n = len(presses)
         items += [(p.at, ASKED, (n + i, -1), p) for i, p in enumerate(asked)]
         for i, e in enumerate(events):
-            lead = getattr(e, "lead", None)
+            lead = _lead_of(e)
             mine = took.get((lead, e.at)) if isinstance(lead, str) else None
             if mine is not None:
                 items.append((e.at, ASKED, (mine, i), e))  # the press's own hand-over
@@ -206,7 +206,7 @@ class _Replay:
 
     # -- what happened -----------------------------------------------------------
     def _apply(self, e: h.CanonicalEvent, in_range: bool) -> None:
-        lead_id = getattr(e, "lead", None)
+        lead_id = _lead_of(e)
         if isinstance(lead_id, str) and lead_id in self.push.rows:
             own = self.own.get((lead_id, e.at))
             if own and self._own_effect(e, own):
@@ -326,6 +326,19 @@ def replay(
         in_range = [c for c in presses if start <= c.at < end]
         actual = count(journal, in_range, r.inbox, end)
     return result(ws, proposed, actual, r.limits.blocked, names or {})
+
+
+def _lead_of(e: h.CanonicalEvent) -> object:
+    """The lead an event names, if its kind names one (asking a pydantic
+    model for a field it lacks costs an exception)."""
+    kind = type(e)
+    names = _NAMES_LEAD.get(kind)
+    if names is None:
+        names = _NAMES_LEAD[kind] = "lead" in kind.model_fields
+    return e.lead if names else None  # type: ignore[union-attr]
+
+
+_NAMES_LEAD: dict[type, bool] = {}
 
 
 def _first_handovers(
