@@ -47,4 +47,9 @@ def _committed(connection: Connection) -> None:
 
 @event.listens_for(Engine, "rollback")
 def _rolled_back(connection: Connection) -> None:
+    # A connection the database dropped (a restart) is invalidated: its
+    # pending rows go with it, and touching its info would try to revalidate
+    # it inside the failed transaction and raise over the database's error.
+    if connection.invalidated:
+        return
     connection.info.pop(_PENDING, None)
