@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -13,12 +14,25 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, MetaData, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
 from leadrouter.telemetry import database_span
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class _Attempt:
+    """One run of a unit of work: whether it has begun to commit."""
+
+    committing = False
+
+
+# The attempt of Database.run under way in this thread, if any.
+_attempt: contextvars.ContextVar[_Attempt | None] = contextvars.ContextVar(
+    "leadrouter_db_attempt", default=None
+)
 
 
 class Database:
@@ -30,6 +44,7 @@ class Database:
         self.metadata = metadata
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = self._create_engine(pool_size)
+        event.listen(self.engine, "commit", _note_commit)
         self._executor = ThreadPoolExecutor(pool_size, thread_name_prefix=schema)
 
     def _create_engine(self, pool_size: int) -> Engine:
@@ -47,11 +62,14 @@ class Database:
         url = self.url
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
+        # No pre-ping: it costs a round trip on every checkout. A connection
+        # that went stale (the server restarted, an idle connection was cut)
+        # fails its first statement instead; SQLAlchemy then invalidates
+        # every pooled connection of before, and run() does the work again.
         return create_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
             # Tables are declared without a schema; each service lives in its own.
             execution_options={"schema_translate_map": {None: self.schema}},
         )
@@ -106,16 +124,26 @@ class Database:
         """Runs blocking database work off the event loop, as a span of the trace.
 
         The work runs in a copy of the caller's context, so its logs carry the
-        caller's trace id and account.
+        caller's trace id and account. Work that lost its connection before
+        it began to commit is done again once, on a fresh connection: nothing
+        of it was kept, so a read or a write alike is safe to repeat. Work cut
+        while committing is not repeated (whether it was kept is unknown):
+        its error reaches the caller, who refuses in words.
         """
         loop = asyncio.get_running_loop()
         operation = getattr(fn, "__name__", "run")
         system = "sqlite" if self.is_sqlite else "postgresql"
         with database_span(system, self.schema, operation):
             context = contextvars.copy_context()
-            return await loop.run_in_executor(self._executor, context.run, fn, *args)
+            return await loop.run_in_executor(
+                self._executor, context.run, _reconnecting, fn, args
+            )
 
     def ping(self) -> bool:
+        """Whether the database answers, on a fresh connection if need be."""
+        return self._ping() or self._ping()  # the first may find a stale one
+
+    def _ping(self) -> bool:
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
@@ -126,6 +154,30 @@ class Database:
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
+
+
+def _reconnecting(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    """Runs the work; once more if a stale connection failed it before a commit."""
+    attempt = _Attempt()
+    _attempt.set(attempt)
+    try:
+        return fn(*args)
+    except DBAPIError as error:
+        if not error.connection_invalidated or attempt.committing:
+            raise
+        log.info("%s: connection lost, once more (%s)", _name(fn), error.orig)
+    _attempt.set(_Attempt())
+    return fn(*args)
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    return str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "run"))
+
+
+def _note_commit(_conn: Connection) -> None:
+    attempt = _attempt.get()
+    if attempt is not None:
+        attempt.committing = True
 
 
 def _add_column_sql(db: Database, table: str, column: Column[Any]) -> str:

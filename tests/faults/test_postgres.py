@@ -1,8 +1,8 @@
 """The database under the services restarted, or turned read-only, under load.
 
-No service is restarted: each reconnects by itself (stale pooled connections
-are tested before use), presses that met the outage are refused in words,
-and nothing is half written.
+No service is restarted: each reconnects by itself (work that finds its
+pooled connection stale is done again on a fresh one), presses that met the
+outage are refused in words, and nothing is half written.
 """
 
 from __future__ import annotations
