@@ -26,6 +26,7 @@ from services.limits.domain import (
     Verdict,
     calendar,
     evaluate,
+    member_settings,
     sales_window_start,
 )
 
@@ -76,7 +77,9 @@ def membership(group: GroupSpec | None, user: str) -> Membership:
 
 def settings_of(group: GroupSpec, user: str) -> LimitSettings:
     member = next((m for m in group.members if m.user == user), None)
-    return LimitSettings(**member.limits.values()) if member else LimitSettings()
+    if member is None:
+        return LimitSettings()
+    return member_settings(group.default_limits.values(), member.limits.values())
 
 
 class Limits:
@@ -110,7 +113,8 @@ class Limits:
         self.members: dict[str, list[GroupSpec]] = {}
         for g in ws.groups:
             for m in g.members:
-                if membership(g, m.user) == Membership.ENABLED and m.limits.values():
+                enabled = membership(g, m.user) == Membership.ENABLED
+                if enabled and settings_of(g, m.user).enabled():
                     self.members.setdefault(m.user, []).append(g)
         self.last_claim: dict[tuple[str, str], datetime] = {}
         # (group, member) -> the limits failing as of the member's last check.

@@ -103,3 +103,27 @@ def test_23_1_to_5_the_what_if_counts_sales_active_leads_and_reopening_as_crm() 
     # 23.4: L1 sits in "taken", a sale stage of the group but an open one: active.
     assert r.account.leads["L1"].stage == "sales/taken"
     assert activity.open_leads == 1
+
+
+def test_a_member_without_own_limits_is_judged_by_the_groups_defaults() -> None:
+    # Seed 000's default limits: ursula sets none, the group caps two a day.
+    ws, problems = parse_workspace(
+        WORKSPACE.replace(
+            "    members:\n      - {user: ursula, limits: {days_without_sales: 14, "
+            "min_sales_last_month: 1}}",
+            "    default_limits: {max_new_today: 2, max_lost_today: 1}\n"
+            "    members:\n      - {user: ursula, limits: {max_lost_today: 3}}",
+        )
+    )
+    assert ws is not None, problems
+    r = _Replay(ws, TOMSK, NOW, NOW, "")
+    (group,) = ws.groups
+    settings = r.limits.settings(group, "ursula")
+    assert (settings.max_new_today, settings.max_lost_today) == (2, 3)
+    assert "ursula" in r.limits.members  # her limits are tracked in the replay
+    for lead in ("N1", "N2"):
+        r.account.apply(
+            parse_event({**_created(lead, "new"), "at": _at("2026-11-02 09:00")})
+        )
+    verdicts = {v.limit: v.passed for v in r.limits.verdicts(group, "ursula", NOW)}
+    assert verdicts == {"max_new_today": False, "max_lost_today": True}
