@@ -11,7 +11,7 @@ from leadrouter import messages, setup_messages
 from leadrouter.clients import Clients
 from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2
-from leadrouter.errors import NotFound
+from leadrouter.errors import NotFound, Problem
 from leadrouter.i18n import _, ngettext
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.setup_changes import (
@@ -40,8 +40,19 @@ def _login() -> str:
         return "command line"
 
 
-def print_report(where: str, report: ChangeReport, *, dry_run: bool) -> int:
-    """The change list (removals first) or every problem; the exit code."""
+def problem_line(where: str, problem: Problem, *, in_file: bool = True) -> str:
+    """`FILE:LINE: path: message`, as compilers print it (an editor jumps there)."""
+    at = f"{where}:{problem.line}" if in_file and problem.line else where
+    return f"{at}: {problem}"
+
+
+def print_report(
+    where: str, report: ChangeReport, *, dry_run: bool, in_file: bool = True
+) -> int:
+    """The change list (removals first) or every problem; the exit code.
+
+    `in_file`: `where` is the file the problems' lines are in.
+    """
     if report.problems:
         count = len(report.problems)
         print(
@@ -52,7 +63,7 @@ def print_report(where: str, report: ChangeReport, *, dry_run: bool) -> int:
             ).format(path=where, count=count)
         )
         for p in report.problems:
-            print(f"  {p}")
+            print(problem_line(where, p, in_file=in_file))
         return 1
     if not report.changes:
         print(_("{path}: no changes").format(path=where))
@@ -169,7 +180,7 @@ async def restore(
     finally:
         await clients.close()
     where = _("version {number}").format(number=number)
-    return print_report(where, report, dry_run=dry_run)
+    return print_report(where, report, dry_run=dry_run, in_file=False)
 
 
 async def _directory(settings: Settings, account: str) -> crm_pb2.Directory | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 class Problem:
     path: str
     message: str
+    line: int | None = None  # where in a file (from 1), when it came from one
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message

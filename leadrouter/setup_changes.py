@@ -20,6 +20,12 @@ from leadrouter.limits.v1 import limits_pb2
 from leadrouter.setup_diff import Change, changes_between
 from leadrouter.setup_export import workspace_yaml
 from leadrouter.setup_merge import merged
+from leadrouter.setup_problems import (
+    located,
+    named,
+    read_workspace,
+    reference_problems,
+)
 from leadrouter.setup_services import read_setup, write_setup
 from leadrouter.workspace import (
     Directory,
@@ -27,9 +33,7 @@ from leadrouter.workspace import (
     LimitsSpec,
     MemberSpec,
     Workspace,
-    check_references,
     limit_conflicts,
-    parse_workspace,
 )
 
 
@@ -48,6 +52,8 @@ class Plan:
     setup: Workspace | None
     problems: list[Problem] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    # Each path of the file the setup comes from and its line, if from a file.
+    lines: dict[str, int] = field(default_factory=dict)
 
 
 # What the setup becomes, given the setup in force.
@@ -103,6 +109,7 @@ async def change_setup(
     except Unavailable as error:
         raise Unavailable(setup_messages.changed_in_part(str(error))) from error
     if report.problems:
+        report.problems = located(report.problems, plan.lines)
         report.changes = []
         return report
     if not dry_run:
@@ -126,37 +133,46 @@ def _has_setup(ws: Workspace) -> bool:
 
 
 def file_edit(text: str, account: str, *, allow_removals: bool) -> Edit:
-    """The setup a workspace file asks for (see `setup_merge` for what it keeps)."""
+    """The setup a workspace file asks for (see `setup_merge` for what it keeps).
+
+    A file with mistakes is refused with every one of them at once, each
+    with its path and line (see `setup_problems`).
+    """
 
     def edit(current: Workspace) -> Plan:
-        ws, problems = parse_workspace(text)
-        if ws is None:
-            return Plan(None, problems)
-        if not ws.model_fields_set:
+        reading = read_workspace(text)
+        ws = reading.workspace
+        if ws is not None and not reading.problems and not ws.model_fields_set:
             return Plan(None, [Problem("", setup_messages.file_sets_nothing())])
-        if ws.account.id is not None and ws.account.id != account:
+        if ws is not None and ws.account.id is not None and ws.account.id != account:
             return Plan(
                 None,
-                [
-                    Problem(
-                        "account.id",
-                        setup_messages.file_for_another(ws.account.id, account),
-                    )
-                ],
+                located(
+                    [
+                        Problem(
+                            "account.id",
+                            setup_messages.file_for_another(ws.account.id, account),
+                        )
+                    ],
+                    reading.lines,
+                ),
             )
         # References may name what the file declares and what is in force.
         known = Directory.of(
-            [*current.users, *ws.users], [*current.pipelines, *ws.pipelines]
+            [*current.users, *(ws.users if ws else [])],
+            [*current.pipelines, *(ws.pipelines if ws else [])],
         )
-        problems = check_references(ws, known)
-        if problems:
-            return Plan(None, problems)
+        problems = reading.problems + reference_problems(reading, known)
+        if problems or ws is None:
+            return Plan(None, located(named(problems, reading, known), reading.lines))
+        lines = reading.lines
         if allow_removals:
-            return Plan(merged(current, ws, prune=True))
+            return Plan(merged(current, ws, prune=True), lines=lines)
         whole = changes_between(current, merged(current, ws, prune=True))
         return Plan(
             merged(current, ws, prune=False),
             kept=[c.what for c in whole if c.removal],
+            lines=lines,
         )
 
     return edit

@@ -34,6 +34,14 @@ def field_message(error: Any) -> str:
         return _("must be a mapping of fields")
     if kind == "string_too_short":
         return _("must not be empty")
+    if kind.startswith(("date_", "datetime_")):
+        return _("must be a date, written YYYY-MM-DD")
+    if kind == "too_short":
+        if ctx.get("min_length") == 1:
+            return _("must not be empty")
+        return _("must list at least {limit}").format(limit=ctx["min_length"])
+    if kind == "too_long":
+        return _("must list at most {limit}").format(limit=ctx["max_length"])
     if kind == "string_too_long":
         return _("must be at most {limit} characters").format(limit=ctx["max_length"])
     if kind == "literal_error":

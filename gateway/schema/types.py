@@ -49,6 +49,11 @@ class PageInfo:
 class Problem:
     path: str
     message: str
+    line: int | None = strawberry.field(
+        default=None,
+        description="The line of the file the problem is on (from 1), for a "
+        "problem of a workspace file.",
+    )
 
 
 @strawberry.type(description="One change of the setup: what, and field from → to.")
@@ -108,7 +113,10 @@ class ApplyResult:
             version=report.version,
             changes=report.lines,
             change_list=[SetupChange.of(c) for c in report.changes],
-            problems=[Problem(path=p.path, message=p.message) for p in report.problems],
+            problems=[
+                Problem(path=p.path, message=p.message, line=p.line)
+                for p in report.problems
+            ],
         )
 
 

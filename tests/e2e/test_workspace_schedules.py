@@ -122,156 +122,169 @@ async def test_changes_are_reported_per_schedule_and_template(stack: Stack) -> N
         (
             'mon: ["09:00-18:00"]',
             'mon: ["09:00-25:00"]',
-            "schedules[0].weekly.mon[0]: window '09:00-25:00': bad time '25:00', "
+            "schedules[0].weekly.mon[0]: schedule of Ursula: window '09:00-25:00': "
+            "bad time '25:00', "
             "expected 00:00..23:59 (or 24:00 as an end)",
         ),
         (
             'mon: ["09:00-18:00"]',
             'mon: ["09:00-09:00"]',
-            "schedules[0].weekly.mon[0]: window '09:00-09:00': start equals end, "
+            "schedules[0].weekly.mon[0]: schedule of Ursula: window '09:00-09:00': "
+            "start equals end, "
             "ambiguous",
         ),
         (
             'mon: ["09:00-18:00"]',
             'mon: ["9 to 6"]',
-            "schedules[0].weekly.mon[0]: window '9 to 6': expected HH:MM-HH:MM, "
+            "schedules[0].weekly.mon[0]: schedule of Ursula: window '9 to 6': "
+            "expected HH:MM-HH:MM, "
             "e.g. 09:00-18:00",
         ),
         (
             'mon: ["09:00-18:00"]',
             'monday: ["09:00-18:00"]',
-            "schedules[0].weekly.monday: unknown value 'monday': expected 'mon', "
+            "schedules[0].weekly.monday: schedule of Ursula: unknown value 'monday': "
+            "expected 'mon', "
             "'tue', 'wed', 'thu', 'fri', 'sat' or 'sun'",
         ),
         (
             'window: "20:00-08:00"}',
             'window: "24:00-08:00"}',
-            "schedules[1].cycle.window: window '24:00-08:00': 24:00 is only valid "
+            "schedules[1].cycle.window: schedule of Marina: window '24:00-08:00': "
+            "24:00 is only valid "
             "as an end",
         ),
         (
             "{on: 2, off: 2,",
             "{on: 0, off: 2,",
-            "schedules[1].cycle.on: must be >= 1",
+            "schedules[1].cycle.on: schedule of Marina: must be >= 1",
         ),
         (
             "anchor: 2026-11-02",
             "anchor: 2026-13-02",
-            "schedules[1].cycle.anchor: Input should be a valid date or datetime, "
-            "month value is outside expected range of 1-12",
+            "schedules[1].cycle.anchor: schedule of Marina: must be a date, written "
+            "YYYY-MM-DD",
         ),
         (
             "presence: follow_schedule\n  - user: marina",
             "presence: sometimes\n  - user: marina",
-            "schedules[0].presence: unknown value 'sometimes': expected "
+            "schedules[0].presence: schedule of Ursula: unknown value 'sometimes': "
+            "expected "
             "'follow_schedule' or 'manual'",
         ),
         (
             "  - user: marina\n",
             "  - user: ursula\n",
-            "schedules[1].user: 'ursula' already has a schedule; put all of a "
+            "schedules[1].user: schedule of Ursula: 'ursula' already has a schedule; "
+            "put all of a "
             "user's working time in one entry",
         ),
         (
             "  - user: marina\n",
             "  - user: olga\n",
-            "schedules[1].user: unknown user 'olga'",
+            "schedules[1].user: schedule of olga: unknown user 'olga'",
         ),
         (
             "presence: follow_schedule\n  - user: marina",
             "exceptions: [{from: 2026-12-14, to: 2026-12-01, reason: vacation}]"
             "\n  - user: marina",
-            "schedules[0].exceptions[0].to: ends before 'from'",
+            "schedules[0].exceptions[0].to: schedule of Ursula: ends before 'from'",
         ),
         (
             "days: [mon, tue, wed, thu, fri]",
             "days: [mon, tue, wed, thu, fry]",
-            "templates[0].days[4]: unknown value 'fry': expected 'mon', 'tue', "
+            "templates[0].days[4]: template calls: unknown value 'fry': expected "
+            "'mon', 'tue', "
             "'wed', 'thu', 'fri', 'sat' or 'sun'",
         ),
         (
             'window: "09:00-18:00"\n',
             'window: "18:00"\n',
-            "templates[0].window: window '18:00': expected HH:MM-HH:MM, e.g. "
+            "templates[0].window: template calls: window '18:00': expected "
+            "HH:MM-HH:MM, e.g. "
             "09:00-18:00",
         ),
         (
             "participants: [{user: marina, weight: 2}]",
             "participants: [{user: marina, weight: 0}]",
-            "templates[1].participants[0].weight: must be >= 1",
+            "templates[1].participants[0].weight: template nights: must be >= 1",
         ),
         (
             "participants: [{user: marina, weight: 2}]",
             "participants: [{user: marina, weight: 1.5}]",
-            "templates[1].participants[0].weight: must be a whole number",
+            "templates[1].participants[0].weight: template nights: must be a whole "
+            "number",
         ),
         (
             "participants: [{user: ursula, weight: 1}]",
             "participants: [{user: ursula, weight: 1}, {user: olga}]",
-            "templates[0].participants[1].user: unknown user 'olga'",
+            "templates[0].participants[1].user: template calls: unknown user 'olga'",
         ),
         (
             "participants: [{user: ursula, weight: 1}]",
             "participants: [{user: ursula, weight: 1}, {user: ursula, weight: 2}]",
-            "templates[0].participants[1].user: 'ursula' is listed twice",
+            "templates[0].participants[1].user: template calls: 'ursula' is listed "
+            "twice",
         ),
         (
             "participants: [{user: ursula, weight: 1}]",
             "participants: [{user: pool}]",
-            "templates[0].participants[0].user: 'pool' is a technical user; it "
+            "templates[0].participants[0].user: template calls: 'pool' is a technical "
+            "user; it "
             "takes no leads",
         ),
         (
             "participants: [{user: ursula, weight: 1}]",
             "participants: []",
-            "templates[0].participants: List should have at least 1 item after "
-            "validation, not 0",
+            "templates[0].participants: template calls: must not be empty",
         ),
         (
             "algorithm: round_robin",
             "algorithm: fastest",
-            "templates[0].algorithm: unknown value 'fastest': expected "
+            "templates[0].algorithm: template calls: unknown value 'fastest': expected "
             "'round_robin', 'weighted', 'random', 'least_loaded' or 'linked'",
         ),
         (
             "algorithm: round_robin",
             "algorithm: round_robin\n    fallback_algorithm: least_loaded",
-            "templates[0].fallback_algorithm: only a linked template has one",
+            "templates[0].fallback_algorithm: template calls: only a linked template "
+            "has one",
         ),
         (
             "when_nobody: {user: ursula}",
             "when_nobody: {user: olga}",
-            "templates[1].when_nobody.user: unknown user 'olga'",
+            "templates[1].when_nobody.user: template nights: unknown user 'olga'",
         ),
         (
             "when_nobody: {user: ursula}",
             "when_nobody: nobody",
-            "templates[1].when_nobody: expected 'hold' or {user: ID}",
+            "templates[1].when_nobody: template nights: expected 'hold' or {user: ID}",
         ),
         (
             "match: {channels: [call]}",
             "match: {channel: [call]}",
-            "templates[0].match.channel: unknown field",
+            "templates[0].match.channel: template calls: unknown field",
         ),
         (
             "match: {channels: [call]}",
             "match: {channels: [call], pipelines: [rentals]}",
-            "templates[0].match.pipelines[0]: unknown pipeline 'rentals'",
+            "templates[0].match.pipelines[0]: template calls: unknown pipeline "
+            "'rentals'",
         ),
         (
             "algorithm: round_robin",
             "algorithm: round_robin\n    target_stage: sales/gone",
-            "templates[0].target_stage: unknown stage 'sales/gone'",
+            "templates[0].target_stage: template calls: unknown stage 'sales/gone'",
         ),
         (
             "algorithm: round_robin",
             "algorithm: round_robin\n    reassign_after_minutes: 0",
-            "templates[0].reassign_after_minutes: must be >= 1",
+            "templates[0].reassign_after_minutes: template calls: must be >= 1",
         ),
         (
             "  - id: nights",
             "  - id: calls",
-            "templates[1].id: duplicate template 'calls'",
+            "templates[1].id: template calls: duplicate template 'calls'",
         ),
     ],
 )
@@ -325,9 +338,9 @@ async def test_references_are_checked_once_the_file_is_well_formed(
     broken = replace(broken, "  - user: marina\n", "  - user: nadya\n")
     result = await apply(stack, broken)
     assert problems(result) == [
-        "schedules[1].user: unknown user 'nadya'",
-        "templates[0].participants[0].user: unknown user 'olga'",
-        "templates[0].participants[1].user: unknown user 'pavel'",
+        "schedules[1].user: schedule of nadya: unknown user 'nadya'",
+        "templates[0].participants[0].user: template calls: unknown user 'olga'",
+        "templates[0].participants[1].user: template calls: unknown user 'pavel'",
     ]
 
 
