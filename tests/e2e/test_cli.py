@@ -34,7 +34,10 @@ def test_cli_applies_imports_issues_tokens_and_services_stop_on_sigterm(
 
     with process_stack(tmp_path / "var", None) as stack:
         problems = stack.cli("apply", str(bad_workspace), ok=False)
-        assert "groups[0].members[2].limits.max_active: must be >= 0" in problems
+        assert (
+            "bad.yaml:28: groups[0].members[2].limits.max_active: "
+            "group main, member Marina: must be >= 0"
+        ) in problems
         assert "nothing was changed" in problems
 
         first = stack.cli("apply", str(workspace))

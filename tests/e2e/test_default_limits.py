@@ -142,7 +142,8 @@ async def test_a_days_cap_of_lost_leads_above_the_months_is_refused_where_it_is_
     assert reply["problems"] == [
         {
             "path": "groups[0].members[0].limits.max_lost_today",
-            "message": "must not be more than the month's cap of lost leads (4): "
+            "message": "group main, member Ursula: must not be more than the "
+            "month's cap of lost leads (4): "
             "today's losses count in the month's too",
         }
     ]

@@ -173,7 +173,10 @@ async def test_broken_workspaces_are_applied_whole_or_refused_with_paths(
         assert result["problems"], text
         for problem in result["problems"]:
             assert problem["message"], (text, problem)
-            whole_file = any(w in problem["message"] for w in ("workspace", "file"))
+            # Not valid YAML: the whole file, by its line (`line` in the answer).
+            whole_file = any(
+                w in problem["message"] for w in ("workspace", "file", "YAML")
+            )
             assert problem["path"] or whole_file, (text, problem)
         assert await stack.data(EVERYTHING) == before, text
     print(f"\nworkspace files: {refused} refused, {applied} applied")
