@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from leadrouter.db import Database
 from leadrouter.errors import NotFound
 from leadrouter.i18n import _
+from services.crm.pool import forget_floors
 from services.crm.tables import Account, CrmUser, Pipeline, Stage
 
 
@@ -83,6 +84,8 @@ class DirectoryStore:
                     u.technical,
                     u.active,
                 ):
+                    if row.technical != u.technical:
+                        forget_floors(s, spec.account, u.id)
                     row.name, row.technical, row.active = u.name, u.technical, u.active
                     changes.append(f"user {u.id} updated")
             for row in known.values():

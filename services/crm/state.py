@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from leadrouter.i18n import _
 from leadrouter.timestamps import utc
 from services.crm import history as h
+from services.crm import pool
 from services.crm.loss_reasons import StageReasons, kept_reason
 from services.crm.reopening import reopening_stage
 from services.crm.tables import (
@@ -62,6 +63,7 @@ class Directory:
 
     stages: dict[str, str] = field(default_factory=dict)  # "pipeline/stage" -> kind
     users: set[str] = field(default_factory=set)  # users known to exist so far
+    technical: set[str] = field(default_factory=set)  # of those, technical ones
     session: Session | None = None
     account: str = ""
     # The lost stages that list loss reasons, by "pipeline/stage".
@@ -99,14 +101,19 @@ class Directory:
             return True
         if self.session is None:
             return False
-        found = self.session.scalar(
-            select(col(CrmUser.id)).where(
+        found = self.session.execute(
+            select(col(CrmUser.technical)).where(
                 col(CrmUser.account) == self.account, col(CrmUser.id) == user_id
             )
-        )
+        ).first()
         if found is not None:
             self.users.add(user_id)
+            if found[0]:
+                self.technical.add(user_id)
         return found is not None
+
+    def is_technical(self, user_id: str) -> bool:
+        return self.has_user(user_id) and user_id in self.technical
 
 
 def stage_key(pipeline: str, stage: str) -> str:
@@ -121,6 +128,7 @@ class Ledger:
         self.account = account
         self.directory = Directory.load(session, account)
         self._pending = pending_log(session)
+        self._postgres = pool.postgres(session)
 
     # -- lookups -----------------------------------------------------------
     def lead(self, lead_id: str, *, for_update: bool = False) -> Lead:
@@ -148,6 +156,16 @@ class Ledger:
         if key not in self.directory.stages:
             raise UnknownStage(_("unknown stage '{stage}'").format(stage=key))
         return key
+
+    def _entered(self, lead: Lead) -> None:
+        """The lead's stage or owner changed: a pool's floor may come down."""
+        if self._postgres:
+            pool.entered(
+                self.session,
+                self.account,
+                lead,
+                self.directory.is_technical(lead.responsible),
+            )
 
     def _task(self, task_id: str) -> Task:
         task = self.session.get(Task, (self.account, task_id))
@@ -222,6 +240,7 @@ class Ledger:
             last_open_stage=key if kind == "open" else "",
         )
         self.session.add(lead)
+        self._entered(lead)
         for kind_, ids in (("contact", e.contacts), ("company", e.companies)):
             for sort, party_id in enumerate(ids):
                 if self.session.get(Party, (self.account, kind_, party_id)) is None:
@@ -259,6 +278,7 @@ class Ledger:
         else:
             lead.closed_at = at
             lead.loss_reason = loss_reason if kind == "lost" else ""
+        self._entered(lead)
 
     def _on_stage_changed(self, e: h.StageChanged) -> None:
         lead = self.lead(e.lead)
@@ -311,6 +331,7 @@ class Ledger:
         lead = self.lead(e.lead)
         self._user(e.to)
         lead.responsible = e.to
+        self._entered(lead)
         self._log(e, lead_id=lead.id, user_to=e.to, actor=e.to)
 
     def _on_task_created(self, e: h.TaskCreated) -> None:
@@ -412,6 +433,7 @@ class Ledger:
         self.session.delete(gone)
         self.session.flush()  # the tombstone goes before the lead comes back
         self.session.add(lead)
+        self._entered(lead)
         self._log(e, lead_id=lead.id, stage_to=lead.stage_key, actor=lead.responsible)
 
     def _on_task_deleted(self, e: h.TaskDeleted) -> None:

@@ -30,6 +30,7 @@ from services.crm.directory_store import (
 )
 from services.crm.intake import misplaced
 from services.crm.loss_reasons import ReasonRefused, checked_reason
+from services.crm.pool import Raises, oldest, raise_floors
 from services.crm.state import Directory, EventRejected, Ledger, Moved, UnknownLead
 from services.crm.tables import (
     Account,
@@ -155,6 +156,7 @@ class CrmStore(DirectoryStore):
         self.db = db
         self.clock = clock
         self.on_assigned = on_assigned
+        self.raises = Raises()
 
     def _assigned(self, s: Session, account: str, lead: Lead, cascade: bool) -> None:
         if self.on_assigned is not None:
@@ -278,16 +280,13 @@ class CrmStore(DirectoryStore):
             done = _done(s, account, operation_id)
             if done is not None:
                 return self._replay(s, account, done)
-            stmt = (
-                select(Lead)
-                .where(*_pool_filter(account, pool))
-                .order_by(col(Lead.created_at), col(Lead.id))
-                .limit(1)
-            )
-            if not self.db.is_sqlite:
-                # Concurrent claimers each lock a different row instead of queueing.
-                stmt = stmt.with_for_update(skip_locked=True)
+            # On PostgreSQL from the pool's floor, and concurrent claimers each
+            # lock a different row instead of queueing (services/crm/pool.py).
+            postgres = not self.db.is_sqlite
+            stmt = oldest(account, pool.source_stages, pool.exchange_users, postgres)
             lead = s.scalars(stmt).first()
+            if postgres and self.raises.due():
+                raise_floors(s, account, pool.source_stages, pool.exchange_users)
             if lead is None:
                 _remember(s, account, operation_id, None, Moved())
                 return Assignment(lead=None)

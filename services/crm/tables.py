@@ -176,6 +176,25 @@ class PoolClaim(CrmTable, table=True):
     at: datetime = Field(sa_column=_when())
 
 
+class PoolFloor(CrmTable, table=True):
+    """Where a pool's oldest lead can be: no lead of the stage and owner is older.
+
+    PostgreSQL keeps the index entries of leads taken from the pool until
+    vacuum, so a take that starts at the index's beginning steps over every
+    lead claimed since; from the floor it reads the oldest live entry
+    (services/crm/pool.py). Lowered in the transaction that brings an older
+    lead in, raised now and then by a take; `version` tells a raise that a
+    lead came in while it measured.
+    """
+
+    __tablename__ = "pool_floors"
+    account: str = Field(primary_key=True)
+    stage_key: str = Field(primary_key=True)
+    responsible: str = Field(primary_key=True)
+    at: datetime = Field(sa_column=_when())
+    version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
 class Operation(CrmTable, table=True):
     """Results of idempotent operations, so a retried call changes nothing more."""
 
