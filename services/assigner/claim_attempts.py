@@ -35,6 +35,9 @@ from services.assigner.tables import ClaimAttempt, DecisionRow
 log = logging.getLogger(__name__)
 # Background tries to settle one failed press: about a minute of them.
 RETRIES = 35
+# How long a closed attempt is kept: long past any retry, settling or twin
+# press that could still ask for it (a key's replay reads the key, not this).
+KEEP_CLOSED = timedelta(minutes=10)
 
 
 def claim_scope(user_id: str) -> str:
@@ -117,6 +120,18 @@ class ClaimAttempts:
                     col(ClaimAttempt.decision_seq).is_(None),
                 )
             )
+
+    def prune(self, started_before: datetime) -> int:
+        """Forgets closed attempts begun before the moment: one row a press
+        would otherwise stay for good."""
+        with self.db.session() as s:
+            result = s.execute(
+                delete(ClaimAttempt).where(
+                    col(ClaimAttempt.decision_seq).is_not(None),
+                    col(ClaimAttempt.started) < started_before,
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def open_ones(self, started_before: datetime) -> list[ClaimAttempt]:
         with self.db.session() as s:
@@ -234,6 +249,9 @@ class Settler:
         while True:
             try:
                 await self.settle_open(started_before)
+                await self.attempts.db.run(
+                    self.attempts.prune, real_now() - max(KEEP_CLOSED, self.stale_after)
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the crm or the database not back yet

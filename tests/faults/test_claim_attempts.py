@@ -10,7 +10,9 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlmodel import col
 
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.timestamps import to_ts
@@ -145,3 +147,38 @@ async def test_a_claim_cut_off_before_its_journal_still_counts_for_the_interval(
         {"outcome": "claimed", "leadId": "L00", "assignee": "ursula"},
         {"outcome": "refused", "leadId": None, "assignee": None},
     ]
+
+
+def _attempts(stack: Stack) -> list[tuple[str, bool]]:
+    db = stack.dbs["assigner"]
+    with db.session() as s:
+        stmt = select(ClaimAttempt).order_by(col(ClaimAttempt.operation_id))
+        rows = s.scalars(stmt).all()
+        return [(r.operation_id, r.decision_seq is None) for r in rows]
+
+
+async def test_closed_attempts_are_pruned_and_a_key_still_replays(stack: Stack) -> None:
+    """A press leaves an attempt row; the settler's pass forgets closed ones, so
+    the table holds the presses of the last minutes, not every press ever."""
+    await _setup(stack, pool=4)
+    first = await stack.data(
+        CLAIM, {"g": "main", "k": "k1"}, user="ursula", role="manager"
+    )
+    assert first["claimLead"]["lead"]["id"] == "L00"
+    await stack.data(CLAIM, {"g": "main"}, user="nadezhda", role="manager")
+    await half_done_press(stack, "claim:ursula:open", key="open")
+    assert [open_ for _, open_ in _attempts(stack)] == [False, False, True]
+
+    attempts = ClaimAttempts(stack.dbs["assigner"])
+    db = stack.dbs["assigner"]
+    assert await db.run(attempts.prune, real_now() - timedelta(minutes=1)) == 0
+    assert await db.run(attempts.prune, real_now() + timedelta(seconds=1)) == 2
+    # The open one is left for the settler.
+    assert _attempts(stack) == [("claim:ursula:open", True)]
+    # Pressed again with the first press's key: the same lead, no second one.
+    again = await stack.data(
+        CLAIM, {"g": "main", "k": "k1"}, user="ursula", role="manager"
+    )
+    assert again["claimLead"]["lead"]["id"] == "L00"
+    edges = (await stack.data(DECISIONS))["decisions"]["edges"]
+    assert [e["node"]["leadId"] for e in edges] == ["L01", "L00"]
