@@ -15,12 +15,36 @@ from datetime import datetime
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.clients import Clients
 from leadrouter.errors import Problem
+from leadrouter.i18n import _
 from leadrouter.timestamps import to_ts
 
 BUTTON, HELD = "(button)", "(held)"
 BUCKETS = {BUTTON: "left for the button", HELD: "still waiting at the end"}
 
 Reply = assigner_pb2.SimulateResponse
+
+
+def refusal_text(code: str) -> str:
+    """Why presses were refused, as a person reads it: a limit or who pressed."""
+    texts = {
+        "interval_minutes": _("too soon after their last lead"),
+        "max_active": _("too many active deals"),
+        "max_new_today": _("today's limit of new deals reached"),
+        "max_overdue_tasks": _("too many overdue tasks"),
+        "max_overdue_days": _("a task overdue too many days"),
+        "days_without_sales": _("too many days without a sale"),
+        "max_lost_today": _("too many deals lost today"),
+        "max_lost_month": _("too many deals lost this month"),
+        "min_sales_last_month": _("last month's sales plan not met"),
+        "min_key_stage_last_week": _("last week's key-stage plan not met"),
+        "not_a_member": _("not a member of the group"),
+        "disabled": _("the button is switched off for them"),
+        "pool_empty": _("no leads were waiting"),
+        "off_duty": _("off duty"),
+    }
+    return texts.get(code, code)
+
+
 # A replay is CPU work that grows with the range and the account, not a quick
 # question: seconds for a month of a large account, minutes for a year. The
 # usual RPC deadline would cut it off.
@@ -76,8 +100,8 @@ def _opt(reply: Reply, field: str) -> str:
 
 def _refusals(m: assigner_pb2.ManagerComparison, actual: bool) -> str:
     mine, theirs = m.proposed.refused, m.actual.refused
-    return ", ".join(
-        f"{limit} {mine.get(limit, 0)}"
+    return "; ".join(
+        f"{refusal_text(limit)} {mine.get(limit, 0)}"
         + (f" (as it happened {theirs.get(limit, 0)})" if actual else "")
         for limit in sorted(set(mine) | set(theirs))
     )
@@ -140,7 +164,7 @@ def render_comparison(reply: Reply) -> str:
         lines.append("  nobody")
     by_user: dict[str, list[str]] = {}
     for b in reply.blocked:
-        by_user.setdefault(b.name, []).append(f"{b.limit} {b.hours:g} h")
+        by_user.setdefault(b.name, []).append(f"{refusal_text(b.limit)} {b.hours:g} h")
     for name, parts in by_user.items():
         lines.append(f"  {name}: {', '.join(parts)}")
     lines.append(

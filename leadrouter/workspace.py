@@ -215,6 +215,7 @@ class FallbackUser(_Spec):
 
 class TemplateSpec(_Spec):
     id: Id
+    name: str | None = None  # as people call it; absent: the id
     match: MatchSpec = MatchSpec()
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = []
     window: WindowText | None = None

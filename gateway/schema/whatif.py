@@ -14,7 +14,7 @@ from gateway.schema.workspace import MAX_WORKSPACE_BYTES
 from leadrouter import messages
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.errors import BadInput
-from leadrouter.simulate import Reply, fairness, simulate
+from leadrouter.simulate import Reply, fairness, refusal_text, simulate
 from leadrouter.timestamps import from_ts
 
 
@@ -24,6 +24,9 @@ class LimitCount:
         description="A limit's name, or not_a_member / disabled for who pressed."
     )
     count: int
+    text: str = strawberry.field(
+        default="", description="The refusal's reason as a person reads it."
+    )
 
 
 @strawberry.type
@@ -88,6 +91,9 @@ class ClaimRefusals:
     limit: str
     count: int
     name: str = ""
+    text: str = strawberry.field(
+        default="", description="The refusal's reason as a person reads it."
+    )
 
 
 @strawberry.type
@@ -181,7 +187,10 @@ def _figures(f: assigner_pb2.WhatIfFigures) -> WhatIfFigures:
         sla=f.sla,
         handovers=f.handovers,
         claimed=f.claimed,
-        refusals=[LimitCount(limit=k, count=v) for k, v in sorted(f.refused.items())],
+        refusals=[
+            LimitCount(limit=k, count=v, text=refusal_text(k))
+            for k, v in sorted(f.refused.items())
+        ],
     )
 
 
@@ -191,7 +200,9 @@ def _counts(counts: Iterable[assigner_pb2.UserCount]) -> list[UserCount]:
 
 def _refusals(reply: Reply, actual: bool) -> list[ClaimRefusals]:
     return [
-        ClaimRefusals(user=m.user_id, name=m.name, limit=limit, count=n)
+        ClaimRefusals(
+            user=m.user_id, name=m.name, limit=limit, count=n, text=refusal_text(limit)
+        )
         for m in reply.managers
         for limit, n in sorted((m.actual if actual else m.proposed).refused.items())
     ]

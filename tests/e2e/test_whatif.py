@@ -15,6 +15,12 @@ from leadrouter.simulate import render_comparison, simulate
 from tests.fixtures import WORKSPACE, lead_created
 from tests.stack import Stack
 
+TEMPLATES = """
+templates:
+  - {id: calls-day, name: Calls by day, match: {channels: [call]},
+     participants: [{user: marina}]}
+  - {id: forms, match: {channels: [form]}, participants: [{user: ursula}]}
+"""
 CLAIM = """
 mutation($g: ID!) { claimLead(groupId: $g) { __typename } }
 """
@@ -59,7 +65,9 @@ async def test_simulate_refuses_the_press_of_a_manager_who_lost_a_lead_today(
     )
     # Imported a day late, the two pool leads were never pushed: the button's.
     assert (reply.proposed.left_to_button, reply.actual.left_to_button) == (2, 2)
-    assert "Marina: max_lost_today 1 (as it happened 0)" in render_comparison(reply)
+    assert "Marina: too many deals lost today 1 (as it happened 0)" in (
+        render_comparison(reply)
+    )
 
 
 SIMULATE = """
@@ -117,8 +125,9 @@ query($y: String!, $from: DateTime!, $to: DateTime!) {
     ok
     managers { user proposed actual }
     claims refusedClaims actualRefusedClaims
-    refusals { user limit count }
+    refusals { user limit count text }
     blocked { user limit hours spans { from to } }
+    templates { templateId name }
     heldLeads heldMinutes heldMaxMinutes
     slaReassignments handovers
   }
@@ -145,8 +154,9 @@ async def _lost_today_history(stack: Stack) -> tuple[str, dict[str, str]]:
     )
     data = await stack.data(CLAIM, {"g": "main"}, user="marina", role="manager")
     assert data["claimLead"]["__typename"] == "Claimed"
-    proposal = WORKSPACE.replace(
-        "{max_active: 2}", "{max_active: 2, max_lost_today: 0}"
+    proposal = (
+        WORKSPACE.replace("{max_active: 2}", "{max_active: 2, max_lost_today: 0}")
+        + TEMPLATES
     )
     span = {
         "from": (now - timedelta(hours=3)).isoformat(),
@@ -180,7 +190,17 @@ async def test_simulate_shows_when_and_how_long_a_limit_blocked(
     assert (data["claims"], data["refusedClaims"]) == (1, 1)
     assert data["actualRefusedClaims"] == 0
     assert data["refusals"] == [
-        {"user": "marina", "limit": "max_lost_today", "count": 1}
+        {
+            "user": "marina",
+            "limit": "max_lost_today",
+            "count": 1,
+            "text": "too many deals lost today",
+        }
+    ]
+    # 21.5: a template by its name, one without a name by its id.
+    assert data["templates"] == [
+        {"templateId": "calls-day", "name": "Calls by day"},
+        {"templateId": "forms", "name": "forms"},
     ]
 
 
@@ -228,8 +248,10 @@ async def test_leadrouter_simulate_prints_the_comparison_and_writes_csv(
 
     printed = capsys.readouterr().out
     assert code == 0
-    assert "Marina: max_lost_today 2 h" in printed
-    assert "Marina: max_lost_today 1 (as it happened 0)" in printed
+    # 21.5: names, not ids: the manager, the template, the refusal's reason.
+    assert "Marina: too many deals lost today 2 h" in printed
+    assert "Marina: too many deals lost today 1 (as it happened 0)" in printed
+    assert "  Calls by day (every day all day): 0/0" in printed
     assert "presses: 1, refused under the proposal: 1, refused as it happened: 0" in (
         printed
     )

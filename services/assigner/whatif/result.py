@@ -179,7 +179,7 @@ def result(
     templates = tuple(
         TemplateRow(
             id=t,
-            name=t,
+            name=(specs[t].name or t) if t in specs else t,
             window=window_label(specs[t]) if t in specs else "",
             proposed=proposed.by_template.get(t, {}),
             actual=a_by.get(t, {}),

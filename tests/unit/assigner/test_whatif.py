@@ -211,7 +211,7 @@ def test_max_lost_today_blocks_marina_from_each_loss_to_midnight() -> None:
     assert refused(tight) == {"marina": {"max_lost_today": 2}}
     assert (tight.proposed.presses, tight.proposed.refused_presses) == (6, 2)
     assert loose.blocked == {} and refused(loose) == {}
-    assert "marina: max_lost_today 27 h" in text(tight)
+    assert "marina: too many deals lost today 27 h" in text(tight)
 
 
 def test_marina_on_two_two_shifts_holds_the_leads_of_her_days_off() -> None:
