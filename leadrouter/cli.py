@@ -153,10 +153,17 @@ def main(argv: list[str] | None = None) -> None:
         p_token,
     ):
         p.add_argument("--account", default=None, help="default: LEADROUTER_ACCOUNT")
+        p.add_argument(
+            "--lang",
+            choices=i18n.LANGUAGES,
+            default=None,
+            help="the language of the output (default: LEADROUTER_LANGUAGE or the "
+            "shell's locale, else en)",
+        )
     args = parser.parse_args(argv)
     # What a head of sales reads here, and what the services answer, speaks
-    # LEADROUTER_LANGUAGE or the shell's locale.
-    i18n.set_language(i18n.from_environment())
+    # --lang, else LEADROUTER_LANGUAGE or the shell's locale.
+    i18n.set_language(getattr(args, "lang", None) or i18n.from_environment())
     settings = load_settings()
     account = getattr(args, "account", None) or settings.account
     try:

@@ -21,6 +21,7 @@ from leadrouter.setup_changes import (
     export_setup,
     restore_version,
 )
+from leadrouter.setup_words import stored_line
 from leadrouter.timestamps import from_ts
 
 
@@ -160,7 +161,7 @@ async def history(settings: Settings, account: str) -> int:
             )
         )
         for change in v.changes:
-            print(f"  {change}")
+            print(f"  {stored_line(change)}")
     return 0
 
 

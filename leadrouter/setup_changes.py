@@ -79,8 +79,7 @@ class ChangeReport:
 
 def _touches_directory(changes: list[Change]) -> bool:
     return any(
-        c.what in ("account", "pipelines")
-        or c.what.startswith(("user ", "pipeline ", "stage "))
+        c.subject[0][0] in ("account", "pipelines", "user", "pipeline", "stage")
         for c in changes
     )
 
@@ -119,7 +118,7 @@ async def change_setup(
                 account=account,
                 author=actor.author,
                 source=actor.source,
-                changes=report.lines,
+                changes=[c.stored for c in report.changes],
                 workspace_yaml=workspace_yaml(plan.setup),
                 previous_yaml=workspace_yaml(current) if _has_setup(current) else "",
             ),
@@ -194,7 +193,7 @@ def member_edit(group_id: str, member: MemberSpec | None) -> Edit:
                 [
                     Problem(
                         "userId",
-                        "this user is the group's exchange user and cannot be a member",
+                        setup_messages.group_exchange_user_not_member(),
                     )
                 ],
             )
@@ -314,11 +313,6 @@ async def export_setup(clients: Clients, account: str) -> str:
     versions = await clients.limits.call(
         "ListSetupVersions", limits_pb2.ListSetupVersionsRequest(account=account)
     )
-    seen = f" (version {versions.versions[0].number})" if versions.versions else ""
-    header = (
-        f"The setup of account '{account}' as it stands{seen}.\n"
-        "Edit it, preview with `leadrouter apply FILE --dry-run`, apply with\n"
-        "`leadrouter apply FILE`. It changes only what it names; with --prune the\n"
-        "file is the whole setup and what it leaves out is removed."
-    )  # a file's comment, for whoever edits it: in the file's language, English
-    return workspace_yaml(ws, header)
+    number = versions.versions[0].number if versions.versions else None
+    # A comment of the file, for whoever edits it, in the language asked.
+    return workspace_yaml(ws, setup_messages.export_header(account, number))

@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel
 
+from leadrouter import setup_words
+from leadrouter.setup_words import Subject
 from leadrouter.workspace import GroupSpec, Workspace
 
 Kind = Literal["added", "changed", "removed", "reordered"]
@@ -21,13 +23,36 @@ Kind = Literal["added", "changed", "removed", "reordered"]
 
 @dataclass(frozen=True)
 class Change:
-    """One change: what (a thing, by its id), and for a change, field from → to."""
+    """One change: the thing (a path of (kind, id) steps), and for a change,
+    field from → to; for a new order, of what the thing holds (`field`)."""
 
     kind: Kind
-    what: str
+    subject: Subject
     field: str = ""
     before: str = ""
     after: str = ""
+
+    @property
+    def what(self) -> str:
+        """The thing in words: "group main, member marina"."""
+        if self.kind == "reordered":
+            return setup_words.thing(self.subject, self.field)
+        return setup_words.thing(self.subject)
+
+    @property
+    def before_words(self) -> str:
+        return setup_words.value(self.before)
+
+    @property
+    def after_words(self) -> str:
+        return setup_words.value(self.after)
+
+    @property
+    def stored(self) -> str:
+        """As a kept version holds it, worded again by whoever reads it."""
+        return setup_words.encoded(
+            self.kind, self.subject, self.field, self.before, self.after
+        )
 
     @property
     def removal(self) -> bool:
@@ -38,11 +63,10 @@ class Change:
         )
 
     def __str__(self) -> str:
-        if self.kind == "changed":
-            return f"{self.what}: {self.field} {self.before} → {self.after}"
-        if self.kind == "reordered":
-            return f"{self.what}: order {self.before} → {self.after}"
-        return f"{self.what}: {self.kind}"
+        """The change in words, in the language of the moment."""
+        return setup_words.line(
+            self.kind, self.subject, self.field, self.before, self.after
+        )
 
 
 # Settings whose empty value means "off" in the contract's words.
@@ -82,7 +106,7 @@ def _fields(model: BaseModel, skip: Iterable[str] = ()) -> dict[str, Any]:
 
 
 def _field_changes(
-    what: str, before: BaseModel, after: BaseModel, skip: Iterable[str] = ()
+    what: Subject, before: BaseModel, after: BaseModel, skip: Iterable[str] = ()
 ) -> list[Change]:
     old, new = _fields(before, skip), _fields(after, skip)
     out = []
@@ -99,13 +123,14 @@ def _field_changes(
 
 
 def _collection(
-    what: Callable[[str], str],
+    what: Callable[[str], Subject],
     before: Sequence[Any],
     after: Sequence[Any],
     key: Callable[[Any], str],
-    compare: Callable[[str, Any, Any], list[Change]],
+    compare: Callable[[Subject, Any, Any], list[Change]],
     *,
-    ordered: str = "",
+    ordered: Subject = (),
+    holds: str = "",
 ) -> list[Change]:
     """Added, removed and changed things of one list, and its new order if any."""
     old = {key(x): x for x in before}
@@ -124,6 +149,7 @@ def _collection(
                 Change(
                     "reordered",
                     ordered,
+                    holds,
                     before=", ".join(kept_before),
                     after=", ".join(kept_after),
                 )
@@ -134,13 +160,13 @@ def _collection(
 def _with_children(
     children: str,
     key: Callable[[Any], str],
-    label: Callable[[str, Any, str], str],
+    label: Callable[[Subject, Any, str], Subject],
     skip: tuple[str, ...] = (),
-) -> Callable[[str, Any, Any], list[Change]]:
+) -> Callable[[Subject, Any, Any], list[Change]]:
     """Compares a thing and, one by one, the things it holds (stages, members)."""
 
-    def compare(what: str, before: Any, after: Any) -> list[Change]:
-        def child(w: str, a: BaseModel, b: BaseModel) -> list[Change]:
+    def compare(what: Subject, before: Any, after: Any) -> list[Change]:
+        def child(w: Subject, a: BaseModel, b: BaseModel) -> list[Change]:
             return _field_changes(w, a, b, skip=skip)
 
         return _field_changes(what, before, after, skip=(children,)) + _collection(
@@ -149,21 +175,22 @@ def _with_children(
             getattr(after, children),
             key,
             child,
-            ordered=f"{what}: {children}",
+            ordered=what,
+            holds=children,
         )
 
     return compare
 
 
 _pipeline = _with_children(
-    "stages", lambda s: s.id, lambda _w, p, k: f"stage {p.id}/{k}"
+    "stages", lambda s: s.id, lambda _w, p, k: (("stage", f"{p.id}/{k}"),)
 )
 _group = _with_children(
-    "members", lambda m: m.user, lambda w, _g, k: f"{w}, member {k}", skip=("user",)
+    "members", lambda m: m.user, lambda w, _g, k: (*w, ("member", k)), skip=("user",)
 )
 
 
-def _plain(what: str, before: BaseModel, after: BaseModel) -> list[Change]:
+def _plain(what: Subject, before: BaseModel, after: BaseModel) -> list[Change]:
     return _field_changes(what, before, after, skip=("user",))
 
 
@@ -178,36 +205,42 @@ def changes_between(current: Workspace, desired: Workspace) -> list[Change]:
     if a.account.timezone != b.account.timezone:
         out.append(
             Change(
-                "changed", "account", "timezone", a.account.timezone, b.account.timezone
+                "changed",
+                (("account", ""),),
+                "timezone",
+                a.account.timezone,
+                b.account.timezone,
             )
         )
-    out += _collection(lambda k: f"user {k}", a.users, b.users, lambda u: u.id, _plain)
     out += _collection(
-        lambda k: f"pipeline {k}",
+        lambda k: (("user", k),), a.users, b.users, lambda u: u.id, _plain
+    )
+    out += _collection(
+        lambda k: (("pipeline", k),),
         a.pipelines,
         b.pipelines,
         lambda p: p.id,
         _pipeline,
-        ordered="pipelines",
+        ordered=(("pipelines", ""),),
     )
     out += _collection(
-        lambda k: f"group {k}",
+        lambda k: (("group", k),),
         a.groups,
         b.groups,
         lambda g: g.id,
         _group,
-        ordered="groups",
+        ordered=(("groups", ""),),
     )
     out += _collection(
-        lambda k: f"schedule of {k}", a.schedules, b.schedules, lambda s: s.user, _plain
+        lambda k: (("schedule", k),), a.schedules, b.schedules, lambda s: s.user, _plain
     )
     out += _collection(
-        lambda k: f"template {k}",
+        lambda k: (("template", k),),
         a.templates,
         b.templates,
         lambda t: t.id,
         _plain,
-        ordered="templates",
+        ordered=(("templates", ""),),
     )
     out = [_with_defaults(c, a, b) for c in out]
     return [c for c in out if c.removal] + [c for c in out if not c.removal]
@@ -218,7 +251,7 @@ def _with_defaults(c: Change, before: Workspace, after: Workspace) -> Change:
     takes instead: "interval_minutes 2 → group default 5"."""
     if (
         c.kind != "changed"
-        or ", member " not in c.what
+        or c.subject[-1][0] != "member"
         or "off"
         not in (
             c.before,
@@ -226,7 +259,7 @@ def _with_defaults(c: Change, before: Workspace, after: Workspace) -> Change:
         )
     ):
         return c
-    group_id = c.what.removeprefix("group ").split(", member ")[0]
+    group_id = c.subject[0][1]
 
     def default(ws: Workspace) -> int | None:
         group = next((g for g in ws.groups if g.id == group_id), None)
@@ -236,7 +269,9 @@ def _with_defaults(c: Change, before: Workspace, after: Workspace) -> Change:
         value = default(ws) if text == "off" else None
         return text if value is None else f"group default {value}"
 
-    return Change(c.kind, c.what, c.field, side(c.before, before), side(c.after, after))
+    return Change(
+        c.kind, c.subject, c.field, side(c.before, before), side(c.after, after)
+    )
 
 
 def canonical(ws: Workspace) -> Workspace:

@@ -30,6 +30,17 @@ def group_exchange_user_not_member() -> str:
     return _("this user is the group's exchange user and cannot be a member")
 
 
+def export_header(account: str, version: int | None) -> str:
+    """The comment an exported file starts with (lines of at most 80)."""
+    seen = "" if version is None else _(" (version {number})").format(number=version)
+    return _(
+        "The setup of account '{account}' as it stands{seen}.\n"
+        "Edit it, preview with `leadrouter apply FILE --dry-run`, apply with\n"
+        "`leadrouter apply FILE`. It changes only what it names; with --prune the\n"
+        "file is the whole setup and what it leaves out is removed."
+    ).format(account=account, seen=seen)
+
+
 def no_version(number: int) -> str:
     return _(
         "there is no version {number} of the setup; `leadrouter history` lists "

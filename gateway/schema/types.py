@@ -77,8 +77,8 @@ class SetupChange:
             kind=c.kind,
             what=c.what,
             field=c.field or None,
-            before=c.before or None,
-            after=c.after or None,
+            before=c.before_words or None,
+            after=c.after_words or None,
             removal=c.removal,
         )
 

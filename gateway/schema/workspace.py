@@ -13,6 +13,7 @@ from leadrouter import messages
 from leadrouter.errors import BadInput
 from leadrouter.limits.v1 import limits_pb2
 from leadrouter.setup_changes import Actor, apply_file, export_setup, restore_version
+from leadrouter.setup_words import stored_line
 from leadrouter.timestamps import from_ts
 
 MAX_WORKSPACE_BYTES = 1_000_000
@@ -54,7 +55,7 @@ class WorkspaceQueries:
                 at=from_ts(v.at),
                 author=v.author,
                 source=v.source,
-                changes=list(v.changes),
+                changes=[stored_line(c) for c in v.changes],
             )
             for v in reply.versions
         ]

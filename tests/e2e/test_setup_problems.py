@@ -13,6 +13,7 @@ import pytest
 
 from leadrouter import cli_setup
 from leadrouter.demo import WORKSPACE as DEMO_FILE
+from leadrouter.i18n import speaking
 from leadrouter.setup_diff import canonical
 from leadrouter.setup_services import read_setup
 from leadrouter.workspace import Workspace
@@ -154,3 +155,135 @@ templates:
         (4, "groups[0].source_stages[0]", "group main: unknown stage 'sales/nowhere'"),
         (8, "templates[0].participants", "template night: must not be empty"),
     ]
+
+
+RUSSIAN = {"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"}
+EDITED = DEMO.replace("max_active: 5, max_overdue_tasks: 1", "max_active: 12").replace(
+    '    window: "09:00-16:00"', '    window: "09:00-15:00"'
+)
+PRUNED = EDITED[: EDITED.index("  - id: calls-saturday")]
+
+
+async def _apply_in(
+    stack: Stack, language: dict[str, str], text: str, *, prune: bool = False
+) -> dict[str, Any]:
+    reply = await stack.http.post(
+        "/graphql",
+        json={
+            "query": """mutation($y: String!, $p: Boolean!) {
+              applyWorkspace(yaml: $y, dryRun: true, allowRemovals: $p) {
+                ok changes changeList { what from to } problems { path line message }
+              } }""",
+            "variables": {"y": text, "p": prune},
+        },
+        headers={"Authorization": f"Bearer {stack.token('head', 'admin')}", **language},
+    )
+    result: dict[str, Any] = reply.json()["data"]["applyWorkspace"]
+    return result
+
+
+async def test_a_russian_request_gets_russian_change_lines_and_problems(
+    demo: Stack,
+) -> None:
+    russian = await _apply_in(demo, RUSSIAN, PRUNED, prune=True)
+    assert russian["changes"] == [
+        "удалено: шаблон calls-saturday",
+        "группа main, участник marina: max_active 5 → 12",
+        "группа main, участник marina: max_overdue_tasks 1 → выкл.",
+        "шаблон calls-day: window 09:00-16:00 → 09:00-15:00",
+    ]
+    assert russian["changeList"][2] == {
+        "what": "группа main, участник marina",
+        "from": "1",
+        "to": "выкл.",
+    }
+    english = await _apply_in(demo, {}, PRUNED, prune=True)
+    assert english["changes"] == [
+        "template calls-saturday: removed",
+        "group main, member marina: max_active 5 → 12",
+        "group main, member marina: max_overdue_tasks 1 → off",
+        "template calls-day: window 09:00-16:00 → 09:00-15:00",
+    ]
+
+    refused = await _apply_in(demo, RUSSIAN, FIVE_MISTAKES)
+    assert [(p["line"], p["path"], p["message"]) for p in refused["problems"]] == [
+        (
+            7,
+            "groups[0].members[0].user",
+            "группа Sales floor, участник ghost: неизвестный пользователь «ghost»",
+        ),
+        (
+            10,
+            "groups[0].members[1].limits.max_active",
+            "группа Sales floor, участник Marina: должно быть не меньше 0",
+        ),
+        (11, "groups[1].id", "группа Second floor: группа «main» указана дважды"),
+        (
+            17,
+            "templates[0].match.pipelines[0]",
+            "шаблон night: неизвестная воронка «rentals»",
+        ),
+        (
+            18,
+            "templates[0].window",
+            "шаблон night: окно «25:00-09:00»: неверное время «25:00», ожидается "
+            "00:00..23:59 (или 24:00 как конец)",
+        ),
+        (
+            20,
+            "templates[0].target_stage",
+            "шаблон night: неизвестный этап «rentals/new»",
+        ),
+    ]
+
+
+async def test_history_is_read_in_the_language_of_whoever_reads_it(
+    demo: Stack,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(cli_setup.Clients, "from_settings", lambda _s: demo.clients)
+    path = tmp_path / "team.yaml"
+    path.write_text(PRUNED)
+    # Applied in English, read in Russian: the version keeps the changes, not
+    # their words.
+    assert await cli_setup.apply(demo.settings, str(path), "acme", False, True) == 0
+    capsys.readouterr()
+    with speaking("ru"):
+        assert await cli_setup.history(demo.settings, "acme") == 0
+        history = capsys.readouterr().out
+        assert await cli_setup.restore(demo.settings, 1, "acme", True, True) == 0
+        restore = capsys.readouterr().out
+        assert await cli_setup.export(demo.settings, None, "acme") == 0
+        exported = capsys.readouterr().out
+    assert "версия 2" in history
+    assert "  удалено: шаблон calls-saturday\n" in history
+    assert "  группа main, участник marina: max_active 5 → 12\n" in history
+    assert restore.splitlines()[:3] == [
+        "версия 1: изменилось бы (пробный прогон, ничего не записано):",
+        "  группа main, участник marina: max_active 12 → 5",
+        "  группа main, участник marina: max_overdue_tasks выкл. → 1",
+    ]
+    assert exported.startswith("# Настройки аккаунта 'acme' в том виде, как они")
+    versions = await demo.data("{ workspaceVersions { number changes } }")
+    assert (
+        "template calls-saturday: removed"
+        in versions["workspaceVersions"][0]["changes"]
+    )
+
+
+def test_the_command_line_speaks_the_language_of_lang(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from leadrouter import cli, i18n
+
+    monkeypatch.setenv("LEADROUTER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LEADROUTER_LANGUAGE", "en")
+    missing = str(tmp_path / "missing.yaml")
+    try:
+        with pytest.raises(SystemExit) as said:
+            cli.main(["apply", missing, "--lang", "ru"])
+        assert str(said.value).startswith(f"не удаётся прочитать {missing}: ")
+    finally:
+        i18n.set_language("en")
