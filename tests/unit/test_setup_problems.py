@@ -26,9 +26,9 @@ groups:
     assert [(p.path, p.message) for p in reading.problems] == [
         ("groups[0].source_stages", "Field required")
     ]
-    assert [
-        (p.path, p.message) for p in reference_problems(reading, DIRECTORY)
-    ] == [("groups[1].members[0].user", "unknown user 'ghost'")]
+    assert [(p.path, p.message) for p in reference_problems(reading, DIRECTORY)] == [
+        ("groups[1].members[0].user", "unknown user 'ghost'")
+    ]
     assert reading.lines["groups[1].members[0].user"] == 7
 
 
