@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from leadrouter.config import SERVICES
+from tests.e2e.push_support import decided, submit, tick
 from tests.stack import Stack
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "seed001-tomsk.yaml"
@@ -55,12 +56,19 @@ SATURDAY: Team = [("marina", 1, True), ("nadezhda", 2, True)]
 MON_09 = "2026-11-02 09:00"
 TUE_09 = "2026-11-03 09:00"
 SAT_09 = "2026-11-07 09:00"
+NEXT_MON_00 = "2026-11-09 00:00"
 NEXT_MON_09 = "2026-11-09 09:00"
 
 # instant (Tomsk) -> users on duty, call template, written (form) template.
 # A template is (id, participants) or, when none takes the lead, the instant
 # at which one will ("nextOpening").
 CASES: list[tuple[str, list[str], Any, Any]] = [
+    (
+        "2026-11-02 03:00",  # Monday night: REON's 00:00-09:00 template
+        ["marina", "ursula"],
+        ("calls-night", CALLS_EVENING),
+        MON_09,
+    ),
     (
         "2026-11-02 10:00",  # Monday morning
         ["nadezhda", "ursula"],
@@ -86,9 +94,21 @@ CASES: list[tuple[str, list[str], Any, Any]] = [
         TUE_09,
     ),
     (
-        "2026-11-03 08:59",  # Monday's evening window, after midnight
+        "2026-11-02 23:59:30",  # 16:00-23:59 covers its last minute
         ["marina", "ursula"],
         ("calls-evening", CALLS_EVENING),
+        TUE_09,
+    ),
+    (
+        "2026-11-03 00:00",  # Tuesday's night template takes over
+        ["marina", "ursula"],
+        ("calls-night", CALLS_EVENING),
+        TUE_09,
+    ),
+    (
+        "2026-11-03 08:59",
+        ["marina", "ursula"],
+        ("calls-night", CALLS_EVENING),
         TUE_09,
     ),
     (
@@ -97,21 +117,24 @@ CASES: list[tuple[str, list[str], Any, Any]] = [
         ("calls-evening", CALLS_EVENING),
         SAT_09,
     ),
-    (
-        "2026-11-07 08:59",  # Saturday morning: Friday's window still runs
-        ["marina", "ursula"],
-        ("calls-evening", CALLS_EVENING),
-        SAT_09,
-    ),
+    # Saturday night is no weekday: no template takes a call until 09:00.
+    ("2026-11-07 00:00", [], SAT_09, SAT_09),
+    ("2026-11-07 03:00", [], SAT_09, SAT_09),
+    ("2026-11-07 08:59", [], SAT_09, SAT_09),
     (
         "2026-11-07 10:00",
         ["marina", "nadezhda"],
         ("calls-saturday", SATURDAY),
         ("written-saturday", SATURDAY),
     ),
-    ("2026-11-07 17:30", [], NEXT_MON_09, NEXT_MON_09),  # Saturday evening
-    ("2026-11-08 12:00", [], NEXT_MON_09, NEXT_MON_09),  # Sunday
-    ("2026-11-09 08:59", [], NEXT_MON_09, NEXT_MON_09),  # Sunday has no window
+    ("2026-11-07 17:30", [], NEXT_MON_00, NEXT_MON_09),  # Saturday evening
+    ("2026-11-08 12:00", [], NEXT_MON_00, NEXT_MON_09),  # Sunday
+    (
+        "2026-11-09 03:00",  # Monday night again, after the weekend
+        ["marina", "ursula"],
+        ("calls-night", CALLS_EVENING),
+        NEXT_MON_09,
+    ),
 ]
 
 
@@ -177,7 +200,7 @@ async def test_on_duty_defaults_to_the_current_instant(customer: Stack) -> None:
     customer.clock.set(tomsk("2026-11-07 17:00"))
     answer = await on_duty(customer, None, "call")
     assert answer["template"] is None
-    assert instant(answer["nextOpening"]) == tomsk(NEXT_MON_09)
+    assert instant(answer["nextOpening"]) == tomsk(NEXT_MON_00)
 
 
 async def test_without_a_channel_on_duty_lists_users_only(customer: Stack) -> None:
@@ -202,13 +225,16 @@ async def test_the_example_applies_on_each_database_and_again_without_changes(
     assert "schedule of marina: added" in first["changes"]
     again = await any_stack.apply(text)
     assert again == {"ok": True, "changes": [], "problems": []}
-    answer = await on_duty(any_stack, tomsk("2026-11-07 08:59"), "call")
-    assert answer["template"]["id"] == "calls-evening"
+    answer = await on_duty(any_stack, tomsk("2026-11-02 03:00"), "call")
+    assert answer["template"]["id"] == "calls-night"
+    answer = await on_duty(any_stack, tomsk("2026-11-07 03:00"), "call")
+    assert answer["template"] is None
+    assert instant(answer["nextOpening"]) == tomsk(SAT_09)
 
 
 async def test_the_first_monday_window_opens_at_nine(customer: Stack) -> None:
     """Before a week's first window, a waiting lead is told when it will be taken."""
-    answer = await on_duty(customer, tomsk("2026-11-02 08:00"), "call")
+    answer = await on_duty(customer, tomsk("2026-11-02 08:00"), "form")
     assert answer["template"] is None
     assert instant(answer["nextOpening"]) == tomsk(MON_09)
 
@@ -244,3 +270,30 @@ async def test_leadrouter_apply_accepts_the_example(
     assert (code, out.strip()) == (0, f"{EXAMPLE}: no changes")
     answer = await on_duty(stack, tomsk("2026-11-02 16:00"), "call")
     assert answer["template"]["id"] == "calls-evening"
+
+
+async def test_reons_two_night_templates_push_monday_03_00_and_hold_saturday_03_00(
+    any_stack: Stack,
+) -> None:
+    """23.8 on each database: the seed's setup, pushed as it runs."""
+    result = await any_stack.apply(EXAMPLE.read_text(encoding="utf-8"))
+    assert result["ok"], result["problems"]
+
+    any_stack.clock.set(tomsk("2026-11-07 03:00"))  # Saturday night
+    await submit(any_stack, "SAT-03")
+    (held,) = await decided(any_stack, "SAT-03")
+    any_stack.clock.set(tomsk(SAT_09))
+    released = await tick(any_stack)
+    any_stack.clock.set(tomsk("2026-11-09 03:00"))  # Monday night
+    await submit(any_stack, "MON-03")
+    (monday,) = await decided(any_stack, "MON-03")
+
+    assert (held["outcome"], held["reasons"]) == ("held", [{"code": "no_template"}])
+    # Saturday 09:00: the Saturday calls' template, Marina first (Marina 1,
+    # Nadezhda 2).
+    assert [(d.lead_id, d.template_id, d.assignee) for d in released] == [
+        ("SAT-03", "calls-saturday", "marina")
+    ]
+    assert monday["outcome"] == "assigned"
+    assert monday["templateId"] == "calls-night"
+    assert monday["assignee"] in {"ursula", "marina"}
