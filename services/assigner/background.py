@@ -103,12 +103,34 @@ class CrmFollower:
         known: set[tuple[str, str]] = set()
         if changed:
             known = await self.pushes.db.run(self.pushes.known, changed)
+        # New leads are distributed a run at a time (push_arrival.py): one read
+        # of each fact for the run, not one per lead. A change to a lead is
+        # handled after every arrival before it.
+        arrivals: list[crm_pb2.CrmEvent] = []
         for event in batch:
             key = (event.account, event.lead_id)
             if event.type == "lead_created":
                 known.add(key)  # it may become push's in this very batch
-            if event.type == "lead_created" or key in known:
+                arrivals.append(event)
+            elif key in known:
+                await self.arrive(arrivals)
+                arrivals = []
                 await self.handle(event)
+        await self.arrive(arrivals)
+
+    async def arrive(self, events: list[crm_pb2.CrmEvent]) -> None:
+        """New leads, each account's in one run; a run refused as a whole is
+        tried again a lead at a time, so one bad lead skips only itself."""
+        by_account: dict[str, list[crm_pb2.CrmEvent]] = {}
+        for e in events:
+            by_account.setdefault(e.account, []).append(e)
+        for account, run in by_account.items():
+            try:
+                await self.push.arrived_many(account, [e.lead_id for e in run])
+            except (NotFound, BadInput) as error:
+                log.info("push: arrivals tried one by one: %s", error)
+                for event in run:
+                    await self.handle(event)
 
     async def handle(self, event: crm_pb2.CrmEvent) -> None:
         """One event; a lead that vanished or is refused is skipped, not retried."""

@@ -38,17 +38,18 @@ from leadrouter.errors import BadInput, NotFound
 from leadrouter.i18n import _
 from leadrouter.telemetry import current_trace_id
 from leadrouter.timestamps import from_ts, to_ts
-from services.assigner.engine import arrival, attempt, lifecycle, timers
+from services.assigner.engine import attempt, lifecycle, timers
 from services.assigner.engine.reasons import Outcome, Reason, Trigger
 from services.assigner.engine.situation import GroupFacts, Situation
+from services.assigner.push_arrival import Arrivals, home_group
 from services.assigner.push_facts import (
     InForce,
     PushFacts,
-    by_account,
     is_open,
     lead_facts,
     stage_key,
 )
+from services.assigner.push_rounds import Rounds
 from services.assigner.push_store import Pending, PushStore
 from services.assigner.store import AssignerStore, Group
 from services.assigner.tables import DecisionRow, PushLead
@@ -56,7 +57,7 @@ from services.assigner.tables import DecisionRow, PushLead
 log = logging.getLogger(__name__)
 
 
-class PushDistribution:
+class PushDistribution(Arrivals, Rounds):
     """Push use cases; one at a time per process, atomic across replicas."""
 
     # A reserved attempt this old is taken to be orphaned by a crash.
@@ -84,35 +85,7 @@ class PushDistribution:
     def db(self) -> Database:
         return self.pushes.db
 
-    # -- entry points --------------------------------------------------------
-    async def arrived(self, account: str, lead_id: str) -> DecisionRow | None:
-        """A new lead in the CRM: distributes it if it is one push takes."""
-        async with self._lock:
-            if await self.db.run(self.pushes.get, account, lead_id) is not None:
-                return None  # seen before (a replayed event, or a twin replica)
-            lead = await self.facts.lead(account, lead_id)
-            if lead is None or not is_open(lead):
-                return None
-            now = self.clock.now()
-            if now - from_ts(lead.created_at) > arrival.ARRIVAL_HORIZON:
-                return None
-            if not await self.facts.technical(account, lead.responsible):
-                return None
-            force = await self.facts.in_force(account, lead, now)
-            if not arrival.takes_on_arrival(
-                is_open=True,
-                technical_owner=True,
-                created_at=from_ts(lead.created_at),
-                now=now,
-                template_now=force.template is not None,
-                opening=force.next_opening,
-            ):
-                return None
-            row = await self._admit(account, lead)
-            if row.state != lifecycle.WAITING or row.attempt != 0:
-                return None
-            return await self._attempt(row, lead, Trigger.ARRIVAL, "", now, force)
-
+    # -- entry points (arrivals: push_arrival.py) -----------------------------
     async def on_demand(
         self, account: str, lead_id: str, key: str, actor: str
     ) -> DecisionRow:
@@ -226,11 +199,18 @@ class PushDistribution:
         actor: str,
         now: datetime,
         force: InForce,
+        groups: dict[str, Group] | None = None,
     ) -> Situation:
-        """The engine's facts for this attempt: one call per service it needs."""
+        """The engine's facts for this attempt: one call per service it needs.
+
+        `groups`: the account's groups, when the caller read them already.
+        """
         account = row.account
         t = force.template
-        group = await self._group(account, row.group_id)
+        if groups is None:
+            group = await self._group(account, row.group_id)
+        else:
+            group = groups.get(row.group_id) if row.group_id else None
         facts = GroupFacts(group.id, group.cascade) if group else None
         verdicts = {}
         if t is not None and attempt.needs_verdicts(t, facts, force.duty):
@@ -274,10 +254,11 @@ class PushDistribution:
         now: datetime,
         force: InForce | None = None,
         force_journal: bool = False,
+        groups: dict[str, Group] | None = None,
     ) -> DecisionRow | None:
         """One try to place the lead now: assigned, held, or kept where it is."""
         force = force or await self.facts.in_force(row.account, lead, now)
-        s = await self._situation(row, lead, trigger, actor, now, force)
+        s = await self._situation(row, lead, trigger, actor, now, force, groups)
         plan = attempt.plan(s)
         if isinstance(plan, attempt.Hold):
             return await self._hold(row, s, now, plan, force_journal)
@@ -462,84 +443,15 @@ class PushDistribution:
             trace_id=current_trace_id(),
         )
 
-    # -- rounds of the tick --------------------------------------------------
-    async def _serve_queue(self, account: str, now: datetime) -> list[DecisionRow]:
-        """Waiting leads, oldest first; a kind of lead that found nobody stops."""
-        made: list[DecisionRow] = []
-        rows = await self.db.run(self.pushes.waiting, account)
-        leads = await self.facts.leads_of(rows)
-        round_ = timers.QueueRound()
-        for row in rows:
-            lead = leads.get((row.account, row.lead_id))
-            facts = lead_facts(lead) if lead is not None else None
-            gone = timers.leaves_queue(row, facts, lead is not None and is_open(lead))
-            if gone:
-                await self.db.run(self.pushes.finish, row, gone)
-                continue
-            assert lead is not None and facts is not None
-            if not round_.tries(facts, row.account + "/" + row.group_id):
-                continue
-            decision = await self._attempt(row, lead, Trigger.QUEUE, "", now)
-            if decision is not None:
-                made.append(decision)
-            round_.tried(
-                facts,
-                row.account + "/" + row.group_id,
-                decision.outcome if decision is not None else None,
-            )
-        return made
-
-    async def _reassign_overdue(self, account: str, now: datetime) -> list[DecisionRow]:
-        """SLA: leads still untouched when their time is up go to the next one."""
-        rows = [
-            r
-            for r in await self.db.run(self.pushes.watched, account)
-            if lifecycle.sla_due(r, now)
-        ]
-        return await self._send_on(rows, Trigger.SLA, now)
-
-    async def _hand_over(self, account: str, now: datetime) -> list[DecisionRow]:
-        """Shift handover: untouched leads of users now off duty go back out."""
-        rows = await self.db.run(self.pushes.watched, account)
-        off: list[PushLead] = []
-        for acc, group in by_account(rows).items():
-            users = sorted({r.assignee for r in group})
-            on = await self.facts.on_duty(acc, users, now)
-            off += [r for r in group if r.assignee not in on]
-        return await self._send_on(off, Trigger.HANDOVER, now)
-
-    async def _send_on(
-        self, rows: list[PushLead], trigger: Trigger, now: datetime
-    ) -> list[DecisionRow]:
-        made: list[DecisionRow] = []
-        if not rows:
-            return made
-        leads = await self.facts.leads_of(rows)
-        for acc, group in by_account(rows).items():
-            work = await self.facts.work(acc, group, now)
-            for row in group:
-                reason = lifecycle.untouched(row, work[row.lead_id])
-                lead = leads.get((acc, row.lead_id))
-                if reason or lead is None:
-                    await self.db.run(self.pushes.finish, row, reason or "gone")
-                    continue
-                decision = await self._attempt(row, lead, trigger, "", now)
-                if decision is not None:
-                    made.append(decision)
-        return made
-
     # -- what the assigner itself knows ----------------------------------------
     async def _admit(self, account: str, lead: crm_pb2.Lead) -> PushLead:
         groups = await self.db.run(self.store.groups, account, [])
-        home = arrival.home_group(
-            ((g.id, g.source_stages) for g in groups), stage_key(lead)
-        )
         return await self.db.run(
             self.pushes.admit,
             account,
             lead.id,
             from_ts(lead.created_at),
-            home,
+            home_group(groups, lead),
             lead.responsible,
         )
 

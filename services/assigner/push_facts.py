@@ -104,16 +104,28 @@ class PushFacts:
             out.update({(acc, lead.id): lead for lead in found.leads})
         return out
 
+    async def leads(self, account: str, ids: list[str]) -> dict[str, crm_pb2.Lead]:
+        """Many leads of one account in one call; a lead not found is left out."""
+        found = await self.clients.crm.call(
+            "GetLeads", crm_pb2.GetLeadsRequest(account=account, ids=ids)
+        )
+        return {lead.id: lead for lead in found.leads}
+
     async def technical(self, account: str, user_id: str) -> bool:
         """Whether the user is a technical one (a lead push may hand out)."""
+        return user_id in await self.technical_among(account, [user_id])
+
+    async def technical_among(self, account: str, users: list[str]) -> set[str]:
+        """Which of these users are technical ones, in one call."""
         try:
             directory = await self.clients.crm.call(
                 "GetDirectory",
-                crm_pb2.GetDirectoryRequest(account=account, user_ids=[user_id]),
+                crm_pb2.GetDirectoryRequest(account=account, user_ids=users),
             )
         except NotFound:
-            return False
-        return any(u.id == user_id and u.technical for u in directory.users)
+            return set()
+        wanted = set(users)
+        return {u.id for u in directory.users if u.technical and u.id in wanted}
 
     async def in_force(
         self, account: str, lead: crm_pb2.Lead, now: datetime

@@ -192,25 +192,41 @@ class PushStore:
         owner: str,
     ) -> PushLead:
         """The lead's row, created waiting if it is new to push distribution."""
+        return self.admit_many(account, [(lead_id, created_at, group_id, owner)])[
+            lead_id
+        ]
+
+    def admit_many(
+        self, account: str, leads: list[tuple[str, datetime, str, str]]
+    ) -> dict[str, PushLead]:
+        """Rows of many leads at once, as `admit` makes each: (lead, created at,
+        group, owner)."""
+        if not leads:
+            return {}
         with self.db.session() as s:
-            _insert_ignore(
-                s,
-                PushLead,
-                {
-                    "account": account,
-                    "lead_id": lead_id,
-                    "state": lifecycle.WAITING,
-                    "attempt": 0,
-                    "created_at": created_at,
-                    "group_id": group_id,
-                    "expected_owner": owner,
-                    "skipped": "[]",
-                    "pending": "{}",
-                },
+            for lead_id, created_at, group_id, owner in leads:
+                _insert_ignore(
+                    s,
+                    PushLead,
+                    {
+                        "account": account,
+                        "lead_id": lead_id,
+                        "state": lifecycle.WAITING,
+                        "attempt": 0,
+                        "created_at": created_at,
+                        "group_id": group_id,
+                        "expected_owner": owner,
+                        "skipped": "[]",
+                        "pending": "{}",
+                    },
+                )
+            rows = s.exec(
+                select(PushLead).where(
+                    col(PushLead.account) == account,
+                    col(PushLead.lead_id).in_([x[0] for x in leads]),
+                )
             )
-            row = s.get(PushLead, (account, lead_id))
-            assert row is not None
-            return row
+            return {r.lead_id: r for r in rows}
 
     def reserve(
         self,
