@@ -61,9 +61,12 @@ async def test_a_batch_of_new_leads_costs_one_call_a_lead(any_stack: Stack) -> N
     )
     follower = CrmFollower(push, stack.clients)
     tracer = trace.get_tracer(__name__)
-    with captured_spans() as spans, _counting(stack) as begun:
-        with tracer.start_as_current_span("batch") as batch:
-            await follower.handle_batch(events)
+    with (
+        captured_spans() as spans,
+        _counting(stack) as begun,
+        tracer.start_as_current_span("batch") as batch,
+    ):
+        await follower.handle_batch(events)
     ours = batch.get_span_context().trace_id
     rpcs = Counter(
         s.name.rsplit("/", 1)[-1]
