@@ -24,6 +24,7 @@ from gateway.language import RequestLanguage
 from gateway.request_size import RequestSizeLimit
 from gateway.schema import schema
 from gateway.schema.subscriptions import authenticate_connection
+from gateway.tracing import HttpTraces
 from gateway.web import web_routes
 from gateway.webhooks import amocrm_middleware, amocrm_routes
 from leadrouter import messages
@@ -177,6 +178,7 @@ def create_app(
             *web_routes(settings, clock, graphql.authenticate),
         ],
         middleware=[
+            Middleware(HttpTraces),
             *amocrm_middleware(settings),
             Middleware(RequestLanguage),
             Middleware(RequestSizeLimit),

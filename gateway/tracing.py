@@ -1,4 +1,10 @@
-"""One span per GraphQL operation (never per field), continuing the caller's trace."""
+"""Spans of the gateway: OpenTelemetry's ASGI span per HTTP request, and one
+span per GraphQL operation (never per field) inside it.
+
+The ASGI instrumentation continues an incoming `traceparent`. Subscriptions
+over a websocket are not wrapped (a socket's span would last as long as the
+socket): their operations' spans continue the upgrade request's headers.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,9 @@ from typing import Any
 from graphql import FieldNode, OperationDefinitionNode
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from leadrouter import metrics
@@ -20,16 +28,20 @@ _FAULTS = {"UNAVAILABLE", "INTERNAL_SERVER_ERROR"}
 
 
 class TracedOperation(SchemaExtension):
-    """The span `graphql <type> <name>`, child of an incoming `traceparent`."""
+    """The span `graphql <type> <name>`, inside the request's HTTP span."""
 
     def on_operation(self) -> Iterator[None]:
-        request = getattr(self.execution_context.context, "request", None)
-        headers: Any = getattr(request, "headers", None) or {}
-        parent = extract_context(headers)
+        inside_http = trace.get_current_span().is_recording()
+        if inside_http:
+            parent = otel_context.get_current()
+        else:
+            request = getattr(self.execution_context.context, "request", None)
+            headers: Any = getattr(request, "headers", None) or {}
+            parent = extract_context(headers)
         span = tracer.start_span(
             "graphql operation",
             context=parent,
-            kind=SpanKind.SERVER,
+            kind=SpanKind.INTERNAL if inside_http else SpanKind.SERVER,
             attributes={"leadrouter.service": "gateway"},
         )
         caller = getattr(self.execution_context.context, "caller", None)
@@ -78,3 +90,31 @@ class TracedOperation(SchemaExtension):
         result = self.execution_context.result
         errors = (result.errors or []) if result is not None else []
         return any((e.extensions or {}).get("code") in _FAULTS for e in errors)
+
+
+# Requests that are plumbing, not product work: probes and scrapes.
+_UNTRACED_PATHS = "/healthz,/readyz,/metrics,/static/.*"
+
+
+def _mark_gateway(span: trace.Span, _scope: dict[str, Any]) -> None:
+    if span.is_recording():
+        span.set_attribute("leadrouter.service", "gateway")
+
+
+class HttpTraces:
+    """OpenTelemetry's ASGI middleware for HTTP requests (not websockets)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.traced = OpenTelemetryMiddleware(
+            app,
+            excluded_urls=_UNTRACED_PATHS,
+            exclude_spans=["receive", "send"],
+            server_request_hook=_mark_gateway,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.traced(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
-from leadrouter.telemetry import database_span
+from leadrouter.telemetry import database_span, instrument_engine
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = self._create_engine(pool_size)
         event.listen(self.engine, "commit", _note_commit)
+        instrument_engine(self.engine)
         self._executor = ThreadPoolExecutor(pool_size, thread_name_prefix=schema)
 
     def _create_engine(self, pool_size: int) -> Engine:

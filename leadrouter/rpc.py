@@ -34,7 +34,7 @@ from leadrouter.errors import (
     Unavailable,
 )
 from leadrouter.ids import check_request
-from leadrouter.telemetry import TracingServerInterceptor
+from leadrouter.telemetry import server_interceptors
 
 log = logging.getLogger(__name__)
 # A health service name that answers SERVING while the process runs, whatever
@@ -228,7 +228,7 @@ class ServiceRunner:
 
     async def start(self, address: str) -> int:
         self.server = grpc.aio.server(
-            interceptors=[TracingServerInterceptor(self.name), *self.interceptors],
+            interceptors=[*server_interceptors(self.name), *self.interceptors],
             options=SERVER_OPTIONS,
         )
         names = list(self.register(self.server))

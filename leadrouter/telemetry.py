@@ -1,9 +1,12 @@
-"""Tracing: W3C context through every gRPC hop, spans for RPCs and database work.
+"""Tracing: W3C context through every hop, spans for RPCs, HTTP and SQL.
 
-Instrumentation speaks only the OpenTelemetry API, so it costs next to nothing
-until `setup_tracing` installs the SDK (with OTLP export when an endpoint is
-set). Only unary RPCs get spans: the streaming RPCs are long-lived
-subscriptions, and a span that never ends would hold its whole trace open.
+The spans are OpenTelemetry's own instrumentations (gRPC, SQLAlchemy, ASGI,
+httpx); this module chooses what they trace and adds what the product needs
+beside them (the account and language of a call, its count and log line).
+They speak only the OpenTelemetry API, so they cost next to nothing until
+`setup_tracing` installs the SDK (with OTLP export when an endpoint is set).
+Only unary RPCs get spans: the streaming RPCs are long-lived subscriptions,
+and a span that never ends would hold its whole trace open.
 """
 
 from __future__ import annotations
@@ -18,9 +21,15 @@ from typing import Any
 
 import grpc
 from opentelemetry import context as otel_context
+from opentelemetry import metrics as metrics_api
 from opentelemetry import propagate, trace
-from opentelemetry.propagators.textmap import Setter
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.instrumentation.grpc import (
+    aio_client_interceptors,
+    aio_server_interceptor,
+)
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.trace import SpanKind
+from sqlalchemy.engine import Engine
 
 from leadrouter import i18n, metrics
 
@@ -33,15 +42,6 @@ current_account: contextvars.ContextVar[str] = contextvars.ContextVar(
 )
 # gRPC services whose calls are plumbing, not product work: no spans, no metrics.
 _UNTRACED_PREFIXES = ("/grpc.health.", "/grpc.reflection.")
-# gRPC codes that mean the server failed (OpenTelemetry's rule for server spans).
-_SERVER_FAULTS = {
-    grpc.StatusCode.UNKNOWN,
-    grpc.StatusCode.DEADLINE_EXCEEDED,
-    grpc.StatusCode.UNIMPLEMENTED,
-    grpc.StatusCode.INTERNAL,
-    grpc.StatusCode.UNAVAILABLE,
-    grpc.StatusCode.DATA_LOSS,
-}
 
 
 def current_trace_id() -> str:
@@ -99,13 +99,42 @@ def _service_of(method: str) -> tuple[str, str]:
     return service, name
 
 
-class _MetadataSetter(Setter[list[tuple[str, str]]]):
-    def set(self, carrier: list[tuple[str, str]], key: str, value: str) -> None:
-        carrier.append((key, value))
+def _traced(details: Any) -> bool:
+    """Whether a call gets a span: product work, not plumbing or a subscription.
+
+    The streaming RPCs are long-lived subscriptions (the event followers); a
+    span that never ends would hold its whole trace open.
+    """
+    raw = details.method
+    method = raw.decode() if isinstance(raw, bytes) else str(raw)
+    return not method.startswith(_UNTRACED_PREFIXES) and method not in _STREAMS
 
 
-class TracingServerInterceptor(grpc.aio.ServerInterceptor):
-    """A server span per unary RPC, child of the caller's W3C context."""
+def _streaming_methods() -> frozenset[str]:
+    from leadrouter.assigner.v1 import assigner_pb2
+    from leadrouter.crm.v1 import crm_pb2
+    from leadrouter.limits.v1 import limits_pb2
+    from leadrouter.reports.v1 import reports_pb2
+    from leadrouter.scheduler.v1 import scheduler_pb2
+
+    return frozenset(
+        f"/{service.full_name}/{method.name}"
+        for module in (assigner_pb2, crm_pb2, limits_pb2, reports_pb2, scheduler_pb2)
+        for service in module.DESCRIPTOR.services_by_name.values()
+        for method in service.methods
+        if method.server_streaming or method.client_streaming
+    )
+
+
+_STREAMS = _streaming_methods()
+
+
+class RequestScope(grpc.aio.ServerInterceptor):
+    """What a served call carries besides its span: account, language, count, log.
+
+    It runs inside the OpenTelemetry server span (it comes after that
+    interceptor), so its log line carries the call's trace id.
+    """
 
     def __init__(self, service: str) -> None:
         self.service = service
@@ -118,115 +147,121 @@ class TracingServerInterceptor(grpc.aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method
         if (
             handler is None
             or handler.unary_unary is None
-            or method.startswith(_UNTRACED_PREFIXES)
+            or not _traced(handler_call_details)
         ):
             return handler
+        method: str = handler_call_details.method
         metadata = handler_call_details.invocation_metadata
         carrier = {k: v for k, v in metadata or () if isinstance(v, str)}
-        parent = propagate.extract(carrier)
         behavior = handler.unary_unary
         service, name = _service_of(method)
-        span_name = method.lstrip("/")
 
-        async def traced(
+        async def scoped(
             request: Any, context: grpc.aio.ServicerContext[Any, Any]
         ) -> Any:
             account = getattr(request, "account", "")
             token = current_account.set(account if isinstance(account, str) else "")
+            span = trace.get_current_span()
+            span.set_attribute("leadrouter.service", self.service)
+            span.set_attribute("leadrouter.account", current_account.get())
             # The caller's language: the messages this call raises speak it.
             said = i18n.set_language(carrier.get(i18n.METADATA_KEY, i18n.SOURCE))
             started = time.perf_counter()
-            with tracer.start_as_current_span(
-                span_name,
-                context=parent,
-                kind=SpanKind.SERVER,
-                record_exception=False,
-                set_status_on_exception=False,
-                attributes={
-                    "rpc.system": "grpc",
-                    "rpc.service": method.lstrip("/").partition("/")[0],
-                    "rpc.method": name,
-                    "leadrouter.service": self.service,
-                    "leadrouter.account": current_account.get(),
-                },
-            ) as span:
-                code = grpc.StatusCode.OK
-                try:
-                    return await behavior(request, context)
-                except asyncio.CancelledError:  # the caller gave up or hung up
-                    code = grpc.StatusCode.CANCELLED
-                    raise
-                except BaseException:
-                    code = context.code() or grpc.StatusCode.UNKNOWN
-                    raise
-                finally:
-                    span.set_attribute("rpc.grpc.status_code", code.value[0])
-                    if code in _SERVER_FAULTS:
-                        span.set_status(Status(StatusCode.ERROR, code.name))
-                    seconds = time.perf_counter() - started
-                    metrics.rpc_served(service, name, code.name, seconds)
-                    log.info(
-                        "rpc %s %s in %.1f ms",
-                        span_name,
-                        code.name,
-                        seconds * 1000,
-                    )
-                    current_account.reset(token)
-                    i18n.restore(said)
+            code = grpc.StatusCode.OK
+            try:
+                return await behavior(request, context)
+            except asyncio.CancelledError:  # the caller gave up or hung up
+                code = grpc.StatusCode.CANCELLED
+                raise
+            except BaseException:
+                code = context.code() or grpc.StatusCode.UNKNOWN
+                raise
+            finally:
+                seconds = time.perf_counter() - started
+                metrics.rpc_served(service, name, code.name, seconds)
+                log.info(
+                    "rpc %s %s in %.1f ms",
+                    method.lstrip("/"),
+                    code.name,
+                    seconds * 1000,
+                )
+                current_account.reset(token)
+                i18n.restore(said)
 
         return grpc.unary_unary_rpc_method_handler(
-            traced,
+            scoped,
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
 
 
-class TracingClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
-    """A client span per unary call; its W3C context travels in the metadata."""
-
-    async def intercept_unary_unary(
-        self,
-        continuation: Callable[..., Any],
-        client_call_details: grpc.aio.ClientCallDetails,
-        request: Any,
-    ) -> Any:
-        raw = client_call_details.method
-        method = raw.decode() if isinstance(raw, bytes) else str(raw)
-        _, name = _service_of(method)
-        with tracer.start_as_current_span(
-            method.lstrip("/"),
-            kind=SpanKind.CLIENT,
-            record_exception=False,
-            set_status_on_exception=False,
-            attributes={
-                "rpc.system": "grpc",
-                "rpc.service": method.lstrip("/").partition("/")[0],
-                "rpc.method": name,
-            },
-        ) as span:
-            metadata: list[tuple[str, str]] = list(client_call_details.metadata or ())
-            propagate.inject(metadata, setter=_MetadataSetter())
-            details = client_call_details._replace(
-                metadata=grpc.aio.Metadata(*metadata)
-            )
-            call = await continuation(details, request)
-            try:
-                await call
-            except grpc.aio.AioRpcError as error:
-                # The caller sees the same error when it awaits the call.
-                span.set_attribute("rpc.grpc.status_code", error.code().value[0])
-                span.set_status(Status(StatusCode.ERROR, error.code().name))
-            else:
-                span.set_attribute("rpc.grpc.status_code", 0)
-            return call
+def server_interceptors(service: str) -> list[grpc.aio.ServerInterceptor]:
+    """A server's interceptors: OpenTelemetry's span, then the call's scope."""
+    return [aio_server_interceptor(filter_=_traced), RequestScope(service)]
 
 
 def client_interceptors() -> list[grpc.aio.ClientInterceptor]:
-    return [TracingClientInterceptor()]
+    """A channel's interceptors: OpenTelemetry's client span, W3C context out."""
+    return list(aio_client_interceptors(filter_=_traced))
+
+
+class _InsideTraces(trace.Tracer):
+    """A tracer that starts spans only inside a recording span.
+
+    Database statements of background work (the event followers' reads) are
+    not traces of their own: they would bury the presses' traces.
+    """
+
+    def __init__(self, inner: trace.Tracer) -> None:
+        self._inner = inner
+
+    def start_span(
+        self, name: str, context: Any = None, *args: Any, **kwargs: Any
+    ) -> trace.Span:
+        if not trace.get_current_span(context).is_recording():
+            return trace.INVALID_SPAN
+        return self._inner.start_span(name, context, *args, **kwargs)
+
+    @contextmanager
+    def start_as_current_span(  # type: ignore[override]
+        self, name: str, context: Any = None, *args: Any, **kwargs: Any
+    ) -> Iterator[trace.Span]:
+        if not trace.get_current_span(context).is_recording():
+            yield trace.INVALID_SPAN
+            return
+        with self._inner.start_as_current_span(name, context, *args, **kwargs) as span:
+            yield span
+
+
+class InsideTracesProvider(trace.TracerProvider):
+    """Tracers for instrumentations whose spans belong inside a request's trace."""
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        return _InsideTraces(trace.get_tracer_provider().get_tracer(*args, **kwargs))
+
+
+def instrument_engine(engine: Engine) -> None:
+    """OpenTelemetry's SQLAlchemy spans, one per statement, inside traces only.
+
+    This attaches the instrumentation's own per-engine tracer. Its
+    `SQLAlchemyInstrumentor` front is a process-wide singleton that ignores a
+    second engine (the in-process stack has one per service) and declares
+    SQLAlchemy below 2.1 only; the engine events it listens to are those of
+    2.1 too, which tests/ops/test_tracing.py proves by finding the spans.
+    """
+    meter = metrics_api.get_meter("leadrouter.sqlalchemy")
+    EngineTracer(
+        InsideTracesProvider().get_tracer("opentelemetry.instrumentation.sqlalchemy"),
+        engine,
+        meter.create_up_down_counter(
+            "db.client.connections.usage",
+            unit="connections",
+            description="Connections of the pool, by state.",
+        ),
+    )
 
 
 @contextmanager

@@ -340,7 +340,6 @@ def test_two_replicas_of_everything_claim_and_push_each_lead_once(
     assert {"gateway", "assigner", "limits", "crm"} <= {s.service for s in trace}
     ids = {s.span_id for s in trace}
     roots = [s for s in trace if not s.parent_id]
-    assert [(r.service, r.name) for r in roots] == [
-        ("gateway", "graphql mutation claimLead")
-    ]
+    assert [(r.service, r.name) for r in roots] == [("gateway", "POST /graphql")]
+    assert "graphql mutation claimLead" in {s.name for s in trace}
     assert all(s.parent_id in ids for s in trace if s.parent_id)

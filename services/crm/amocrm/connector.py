@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from leadrouter.clock import Clock
 from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2
-from leadrouter.crm_api import CrmApiTransport
+from leadrouter.crm_api import crm_api_client
 from leadrouter.db import Database
 from leadrouter.timestamps import utc
 from services.crm.amocrm.block import Block, BlockRecord, started
@@ -65,10 +65,7 @@ class AmoConnector:
         self.clock = clock
         self.account = settings.account
         sleeper = sleeper or sleeper_for(clock)
-        self.http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(20.0, connect=5.0),
-            transport=CrmApiTransport(),  # a span and a count per API request
-        )
+        self.http = http or crm_api_client(httpx.Timeout(20.0, connect=5.0))
         self.oauth: OAuth | None = None
         auth: Auth
         if settings.amocrm_long_lived_token:
