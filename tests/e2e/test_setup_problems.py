@@ -172,7 +172,8 @@ async def _apply_in(
         json={
             "query": """mutation($y: String!, $p: Boolean!) {
               applyWorkspace(yaml: $y, dryRun: true, allowRemovals: $p) {
-                ok changes changeList { what from to } problems { path line message }
+                ok changes kept changeList { what from to }
+                problems { path line message }
               } }""",
             "variables": {"y": text, "p": prune},
         },
@@ -204,6 +205,19 @@ async def test_a_russian_request_gets_russian_change_lines_and_problems(
         "group main, member marina: max_overdue_tasks 1 → off",
         "template calls-day: window 09:00-16:00 → 09:00-15:00",
     ]
+
+    kept = await _apply_in(demo, RUSSIAN, PRUNED)
+    assert kept["kept"] == ["шаблон calls-saturday"]
+    exported = await demo.http.post(
+        "/graphql",
+        json={"query": "{ exportWorkspace }"},
+        headers={"Authorization": f"Bearer {demo.token('head', 'admin')}", **RUSSIAN},
+    )
+    heading = exported.json()["data"]["exportWorkspace"].splitlines()[0]
+    assert (
+        heading
+        == "# Настройки аккаунта 'acme' в том виде, как они действуют (версия 1)."
+    )
 
     refused = await _apply_in(demo, RUSSIAN, FIVE_MISTAKES)
     assert [(p["line"], p["path"], p["message"]) for p in refused["problems"]] == [
