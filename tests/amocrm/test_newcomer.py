@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from leadrouter.amocrm_mode import after_first_sync, newcomer_lines
 from leadrouter.config import Settings
+from leadrouter.setup_changes import export_setup
 from services.crm.amocrm.emulator import AmoEmulator
 from services.crm.amocrm.emulator.runner import connect_lines, round_trip_lines
 from services.crm.tables import Event
@@ -77,6 +78,14 @@ async def test_the_starting_workspace_applies_and_the_round_trip_shows(
     assert "7003" not in yaml.split("groups:")[1]  # the archived pipeline
     applied = await stack.apply(yaml)
     assert applied["ok"], applied["problems"]
+
+    # Offered next: `leadrouter export`, the setup in force as a workspace file,
+    # which applies back in amoCRM mode and changes nothing.
+    assert "`leadrouter export` prints the setup" in "\n".join(said)
+    exported = await export_setup(stack.clients, stack.settings.account)
+    assert "id: pipeline-7001" in exported and "5002" in exported
+    again = await stack.apply(exported)
+    assert (again["ok"], again["changes"]) == (True, []), again
 
     # The emulator's printed script, run as a newcomer would run it.
     script = round_trip_lines(emulator.url)
