@@ -231,8 +231,7 @@ async def measure(
     clients = Clients({"reports": [f"127.0.0.1:{port}"]}, timeout=60)
     try:
         month = {"from": MONTH[0], "to": MONTH[1]}
-        reply = await clients.reports.call(
-            "DistributionReport",
+        reply = await clients.reports.distribution_report(
             reports_pb2.DistributionReportRequest(
                 account=ACCOUNT, bucket="day", **month
             ),
@@ -255,8 +254,7 @@ async def measure(
             await timed(
                 f"DistributionReport RPC, June by {bucket}",
                 runs,
-                lambda b=bucket: clients.reports.call(  # type: ignore[misc]
-                    "DistributionReport",
+                lambda b=bucket: clients.reports.distribution_report(  # type: ignore[misc]
                     reports_pb2.DistributionReportRequest(
                         account=ACCOUNT, bucket=b, **month
                     ),
@@ -310,8 +308,7 @@ async def measure(
         await timed(
             "LossReasonsReport RPC, June by manager",
             runs,
-            lambda: clients.reports.call(
-                "LossReasonsReport",
+            lambda: clients.reports.loss_reasons_report(
                 reports_pb2.LossReasonsReportRequest(
                     account=ACCOUNT, group_by="manager", **month
                 ),

@@ -145,8 +145,7 @@ async def eligibility(
     since = now - timedelta(days=days_without_sales)
 
     async def product() -> Any:
-        return await clients.limits.call(
-            "GetEligibility",
+        return await clients.limits.get_eligibility(
             limits_pb2.GetEligibilityRequest(
                 account=ACCOUNT, group_id=ALL_GROUP, at=to_ts(now)
             ),
@@ -194,7 +193,7 @@ async def eligibility(
     )
     for m in members:
         request.sales_since[m].CopyFrom(to_ts(since))
-    measured = await clients.crm.call("GetActivity", request)
+    measured = await clients.crm.get_activity(request)
     by_user = {u.user_id: u for u in measured.users}
     mismatches = []
     for row in rows:
@@ -253,8 +252,7 @@ async def push(
 
         async def submit(n: int) -> None:
             async with gate:
-                await clients.crm.call(
-                    "SubmitLead",
+                await clients.crm.submit_lead(
                     crm_pb2.SubmitLeadRequest(
                         account=ACCOUNT,
                         lead=crm_pb2.Lead(
@@ -379,8 +377,7 @@ async def reports(clients: Clients, dsn: str, runs: int, today: date) -> Reports
     start, end = last_full_month(today)
 
     async def product() -> Any:
-        return await clients.reports.call(
-            "DistributionReport",
+        return await clients.reports.distribution_report(
             reports_pb2.DistributionReportRequest(
                 account=ACCOUNT, bucket="day", **{"from": str(start), "to": str(end)}
             ),

@@ -110,8 +110,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
 async def amocrm_health(clients: Clients, account: str) -> str:
     try:
-        msg = await clients.crm.call(
-            "GetConnection", crm_pb2.GetConnectionRequest(account=account), timeout=1.0
+        msg = await clients.crm.get_connection(
+            crm_pb2.GetConnectionRequest(account=account), timeout=1.0
         )
     except LeadrouterError as error:
         return f"amoCRM state unknown: {error}"

@@ -28,23 +28,21 @@ class Names:
         self.groups = DataLoader(load_fn=self._groups)
 
     async def _users(self, ids: Sequence[str]) -> list[str | None]:
-        reply = await self.ctx.clients.crm.call(
-            "GetDirectory",
+        reply = await self.ctx.clients.crm.get_directory(
             crm_pb2.GetDirectoryRequest(account=self.account, user_ids=list(ids)),
         )
         found = {u.id: u.name or u.id for u in reply.users}
         return [found.get(i) for i in ids]
 
     async def _leads(self, ids: Sequence[str]) -> list[str | None]:
-        reply = await self.ctx.clients.crm.call(
-            "GetLeads", crm_pb2.GetLeadsRequest(account=self.account, ids=list(ids))
+        reply = await self.ctx.clients.crm.get_leads(
+            crm_pb2.GetLeadsRequest(account=self.account, ids=list(ids))
         )
         found = {x.id: x.name or x.id for x in reply.leads}
         return [found.get(i) for i in ids]
 
     async def _groups(self, ids: Sequence[str]) -> list[str | None]:
-        reply = await self.ctx.clients.assigner.call(
-            "ListGroups",
+        reply = await self.ctx.clients.assigner.list_groups(
             assigner_pb2.ListGroupsRequest(account=self.account, ids=list(ids)),
         )
         found = {g.id: g.name or g.id for g in reply.groups}

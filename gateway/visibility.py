@@ -86,8 +86,7 @@ class Visibility:
     async def member_groups(self) -> set[str]:
         """The groups the caller is a member of (asked once per request)."""
         if self._groups is None:
-            reply = await self.clients.limits.call(
-                "GetGroupLimits",
+            reply = await self.clients.limits.get_group_limits(
                 limits_pb2.GetGroupLimitsRequest(account=self.caller.account),
             )
             self._groups = {

@@ -52,8 +52,7 @@ def amocrm_routes(
         if len(body) > MAX_BODY:
             return PlainTextResponse("too large", 413)
         try:
-            await clients.crm.call(
-                "AcceptWebhook",
+            await clients.crm.accept_webhook(
                 crm_pb2.AcceptWebhookRequest(
                     account=settings.account, body=body.decode("utf-8", "replace")
                 ),

@@ -131,8 +131,7 @@ async def after_first_sync(
     shown = ""
     while not stopping():
         try:
-            state = await clients.crm.call(
-                "GetConnection",
+            state = await clients.crm.get_connection(
                 crm_pb2.GetConnectionRequest(account=settings.account),
             )
             line = state.sync_progress
@@ -148,8 +147,8 @@ async def after_first_sync(
         await asyncio.sleep(poll_seconds)
     else:
         return None
-    directory = await clients.crm.call(
-        "GetDirectory", crm_pb2.GetDirectoryRequest(account=settings.account)
+    directory = await clients.crm.get_directory(
+        crm_pb2.GetDirectoryRequest(account=settings.account)
     )
     path = settings.data_dir / STARTING_WORKSPACE
     path.write_text(starting_workspace(directory), encoding="utf-8")

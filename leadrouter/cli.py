@@ -24,8 +24,8 @@ from leadrouter.simulate import comparison_csv, render_comparison, simulate
 async def import_lines(
     clients: Clients, account: str, lines: list[str], where: str
 ) -> int:
-    reply = await clients.crm.call(
-        "ImportHistory", crm_pb2.ImportHistoryRequest(account=account, lines=lines)
+    reply = await clients.crm.import_history(
+        crm_pb2.ImportHistoryRequest(account=account, lines=lines)
     )
     if reply.problems:
         count = len(reply.problems)

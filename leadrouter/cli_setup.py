@@ -140,8 +140,8 @@ async def export(settings: Settings, path: str | None, account: str) -> int:
 async def history(settings: Settings, account: str) -> int:
     clients = Clients.from_settings(settings)
     try:
-        reply = await clients.limits.call(
-            "ListSetupVersions", limits_pb2.ListSetupVersionsRequest(account=account)
+        reply = await clients.limits.list_setup_versions(
+            limits_pb2.ListSetupVersionsRequest(account=account)
         )
     finally:
         await clients.close()
@@ -187,8 +187,8 @@ async def restore(
 async def _directory(settings: Settings, account: str) -> crm_pb2.Directory | None:
     clients = Clients.from_settings(settings)
     try:
-        reply: crm_pb2.Directory = await clients.crm.call(
-            "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
+        reply: crm_pb2.Directory = await clients.crm.get_directory(
+            crm_pb2.GetDirectoryRequest(account=account)
         )
         return reply
     except NotFound:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Column, MetaData, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +20,7 @@ from sqlmodel import Session, create_engine
 from leadrouter.telemetry import database_span, instrument_engine
 
 T = TypeVar("T")
+P = ParamSpec("P")
 log = logging.getLogger(__name__)
 
 
@@ -121,7 +122,7 @@ class Database:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Runs blocking database work off the event loop, as a span of the trace.
 
         The work runs in a copy of the caller's context, so its logs carry the
@@ -137,7 +138,7 @@ class Database:
         with database_span(system, self.schema, operation):
             context = contextvars.copy_context()
             return await loop.run_in_executor(
-                self._executor, context.run, _reconnecting, fn, args
+                self._executor, context.run, _reconnecting, fn, args, kwargs
             )
 
     def ping(self) -> bool:
@@ -157,18 +158,20 @@ class Database:
         self.engine.dispose()
 
 
-def _reconnecting(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+def _reconnecting(
+    fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> T:
     """Runs the work; once more if a stale connection failed it before a commit."""
     attempt = _Attempt()
     _attempt.set(attempt)
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except DBAPIError as error:
         if not error.connection_invalidated or attempt.committing:
             raise
         log.info("%s: connection lost, once more (%s)", _name(fn), error.orig)
     _attempt.set(_Attempt())
-    return fn(*args)
+    return fn(*args, **kwargs)
 
 
 def _name(fn: Callable[..., Any]) -> str:

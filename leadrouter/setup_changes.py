@@ -112,8 +112,7 @@ async def change_setup(
         report.changes = []
         return report
     if not dry_run:
-        version = await clients.limits.call(
-            "RecordSetupVersion",
+        version = await clients.limits.record_setup_version(
             limits_pb2.RecordSetupVersionRequest(
                 account=account,
                 author=actor.author,
@@ -293,8 +292,7 @@ async def restore_version(
     Without leave to remove, what was added since stays (the answer lists it
     as kept); with it, the setup becomes exactly that version's.
     """
-    version = await clients.limits.call(
-        "GetSetupVersion",
+    version = await clients.limits.get_setup_version(
         limits_pb2.GetSetupVersionRequest(account=account, number=number),
     )
     return await apply_file(
@@ -310,8 +308,8 @@ async def restore_version(
 async def export_setup(clients: Clients, account: str) -> str:
     """The setup in force as a workspace file; applied back, it changes nothing."""
     ws = await read_setup(clients, account)
-    versions = await clients.limits.call(
-        "ListSetupVersions", limits_pb2.ListSetupVersionsRequest(account=account)
+    versions = await clients.limits.list_setup_versions(
+        limits_pb2.ListSetupVersionsRequest(account=account)
     )
     number = versions.versions[0].number if versions.versions else None
     # A comment of the file, for whoever edits it, in the language asked.

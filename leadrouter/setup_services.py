@@ -42,19 +42,19 @@ SERVICES = ("crm", "limits", "assigner", "scheduler")
 async def read_setup(clients: Clients, account: str) -> Workspace:
     """The account's whole setup in force, as a workspace."""
     try:
-        d = await clients.crm.call(
-            "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
+        d = await clients.crm.get_directory(
+            crm_pb2.GetDirectoryRequest(account=account)
         )
     except NotFound:
         d = crm_pb2.Directory(account=account)
-    dist = await clients.assigner.call(
-        "ListGroups", assigner_pb2.ListGroupsRequest(account=account)
+    dist = await clients.assigner.list_groups(
+        assigner_pb2.ListGroupsRequest(account=account)
     )
-    counting = await clients.limits.call(
-        "GetGroupLimits", limits_pb2.GetGroupLimitsRequest(account=account)
+    counting = await clients.limits.get_group_limits(
+        limits_pb2.GetGroupLimitsRequest(account=account)
     )
-    timed = await clients.scheduler.call(
-        "GetSchedules", scheduler_pb2.GetSchedulesRequest(account=account)
+    timed = await clients.scheduler.get_schedules(
+        scheduler_pb2.GetSchedulesRequest(account=account)
     )
     limits = {g.group_id: g for g in counting.groups}
     return Workspace(

@@ -58,7 +58,7 @@ async def simulate(
     request = assigner_pb2.SimulateRequest(account=account, workspace_yaml=yaml)
     getattr(request, "from").CopyFrom(to_ts(start))  # `from` is a keyword
     request.to.CopyFrom(to_ts(end))
-    reply: Reply = await clients.assigner.call("Simulate", request, SIMULATE_SECONDS)
+    reply: Reply = await clients.assigner.simulate(request, timeout=SIMULATE_SECONDS)
     if reply.problems:
         return None, [Problem(p.path, p.message) for p in reply.problems]
     return reply, []

@@ -84,8 +84,8 @@ async def load_demo_if_empty(settings: Settings) -> bool:
     clients = Clients.from_settings(settings)
     try:
         try:
-            await clients.crm.call(
-                "GetDirectory", crm_pb2.GetDirectoryRequest(account=settings.account)
+            await clients.crm.get_directory(
+                crm_pb2.GetDirectoryRequest(account=settings.account)
             )
             return False
         except NotFound:

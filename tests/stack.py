@@ -84,8 +84,7 @@ class Stack:
     async def import_history(self, events: list[dict[str, Any]]) -> None:
         from leadrouter.crm.v1 import crm_pb2
 
-        reply = await self.clients.crm.call(
-            "ImportHistory",
+        reply = await self.clients.crm.import_history(
             crm_pb2.ImportHistoryRequest(
                 account=self.account, lines=[json.dumps(e) for e in events]
             ),

@@ -53,8 +53,7 @@ class ClaimMutations:
         if ctx.rate_limits is not None:
             # Per person pressing: an admin claiming for others spends their own.
             ctx.rate_limits.claims.take((caller.account, caller.user_id))
-        reply = await ctx.clients.assigner.call(
-            "ClaimLead",
+        reply = await ctx.clients.assigner.claim_lead(
             assigner_pb2.ClaimLeadRequest(
                 account=caller.account,
                 group_id=str(group_id),
@@ -105,7 +104,7 @@ class DecisionQueries:
                 if value.tzinfo is None:
                     raise BadInput(messages.needs_offset(name))
                 getattr(request, name).CopyFrom(to_ts(value))
-        page = await ctx.clients.assigner.call("ListDecisions", request)
+        page = await ctx.clients.assigner.list_decisions(request)
         cursors = [decision_cursor(int(d.id)) for d in page.decisions]
         return DecisionConnection(
             edges=[
@@ -126,8 +125,7 @@ class DecisionQueries:
     async def decision(self, info: Info, id: strawberry.ID) -> Decision:
         ctx = info.context
         rule = ctx.visibility()
-        d = await ctx.clients.assigner.call(
-            "GetDecision",
+        d = await ctx.clients.assigner.get_decision(
             assigner_pb2.GetDecisionRequest(account=rule.caller.account, id=str(id)),
         )
         if not rule.sees_decision(d.actor, d.assignee):

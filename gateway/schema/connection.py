@@ -81,7 +81,7 @@ class ConnectionQueries:
     async def crm_connection(self, info: Info) -> CrmConnection:
         ctx = info.context
         caller = ctx.require(*ROLES)
-        msg = await ctx.clients.crm.call(
-            "GetConnection", crm_pb2.GetConnectionRequest(account=caller.account)
+        msg = await ctx.clients.crm.get_connection(
+            crm_pb2.GetConnectionRequest(account=caller.account)
         )
         return CrmConnection.of(msg)

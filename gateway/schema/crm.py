@@ -34,8 +34,7 @@ class CrmMutations:
     async def reopen_lead(self, info: Info, lead_id: strawberry.ID) -> Lead:
         ctx = info.context
         caller = ctx.require("admin")
-        reply = await ctx.clients.assigner.call(
-            "ReopenLead",
+        reply = await ctx.clients.assigner.reopen_lead(
             assigner_pb2.ReopenLeadRequest(
                 account=caller.account, lead_id=str(lead_id), actor=caller.user_id
             ),
@@ -59,8 +58,7 @@ class CrmMutations:
         ctx = info.context
         rule = ctx.visibility("admin", "manager", "partner")
         await visible_lead(rule, str(lead_id))
-        lead = await ctx.clients.crm.call(
-            "MoveLead",
+        lead = await ctx.clients.crm.move_lead(
             crm_pb2.MoveLeadRequest(
                 account=rule.caller.account,
                 lead_id=str(lead_id),
@@ -74,8 +72,8 @@ class CrmMutations:
 
 async def visible_lead(rule: Visibility, lead_id: str) -> crm_pb2.Lead:
     """The lead, if the caller may see it: a manager only their own."""
-    found = await rule.clients.crm.call(
-        "GetLeads", crm_pb2.GetLeadsRequest(account=rule.caller.account, ids=[lead_id])
+    found = await rule.clients.crm.get_leads(
+        crm_pb2.GetLeadsRequest(account=rule.caller.account, ids=[lead_id])
     )
     lead = next((x for x in found.leads if x.id == lead_id), None)
     if lead is None or not rule.sees_user(lead.responsible):
@@ -148,15 +146,14 @@ class CrmQueries:
         query = await _lead_filter(ctx, rule, filter, responsible, closing)
         if query is None:
             return lead_connection([], has_previous=False, has_next=False, total=0)
-        found = await ctx.clients.crm.call(
-            "FindLeads",
+        found = await ctx.clients.crm.find_leads(
             args.into(
                 crm_pb2.FindLeadsRequest(account=account, filter=query, ids_only=True)
             ),
         )
         ids = [x.lead_id for x in found.leads]
-        leads = await ctx.clients.crm.call(
-            "GetLeads", crm_pb2.GetLeadsRequest(account=account, ids=ids)
+        leads = await ctx.clients.crm.get_leads(
+            crm_pb2.GetLeadsRequest(account=account, ids=ids)
         )
         by_id = {x.id: x for x in leads.leads}
         return lead_connection(
@@ -183,8 +180,7 @@ class CrmQueries:
         query = await _lead_filter(ctx, rule, filter, responsible, closing)
         if query is None:
             return []
-        found = await ctx.clients.crm.call(
-            "FindLeads",
+        found = await ctx.clients.crm.find_leads(
             crm_pb2.FindLeadsRequest(
                 account=rule.caller.account, filter=query, ids_only=True
             ),

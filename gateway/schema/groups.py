@@ -77,11 +77,10 @@ class Eligibility:
 async def load_groups(info: Info, ids: list[str]) -> list[Group]:
     ctx = info.context
     caller = ctx.require("admin", "manager", "viewer")
-    dist = await ctx.clients.assigner.call(
-        "ListGroups", assigner_pb2.ListGroupsRequest(account=caller.account, ids=ids)
+    dist = await ctx.clients.assigner.list_groups(
+        assigner_pb2.ListGroupsRequest(account=caller.account, ids=ids)
     )
-    lim = await ctx.clients.limits.call(
-        "GetGroupLimits",
+    lim = await ctx.clients.limits.get_group_limits(
         limits_pb2.GetGroupLimitsRequest(account=caller.account, group_ids=ids),
     )
     counting = {g.group_id: g for g in lim.groups}
@@ -164,7 +163,7 @@ class GroupQueries:
         )
         if at is not None:
             request.at.CopyFrom(to_ts(at))
-        reply = await ctx.clients.limits.call("GetEligibility", request)
+        reply = await ctx.clients.limits.get_eligibility(request)
         return [
             Eligibility(
                 user_id=strawberry.ID(u.user_id),
@@ -193,8 +192,7 @@ class GroupQueries:
         rule = ctx.visibility()
         args = page_args(first, after, last, before, default=20, maximum=500)
         await rule.require_pool(str(group_id))
-        page = await ctx.clients.assigner.call(
-            "GetPool",
+        page = await ctx.clients.assigner.get_pool(
             args.into(
                 assigner_pb2.GetPoolRequest(
                     account=rule.caller.account, group_id=str(group_id)

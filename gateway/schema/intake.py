@@ -56,8 +56,8 @@ class Intake:
 
 async def account_intake(info: Info, account: str) -> Intake | None:
     """The first group's first source stage and exchange user, if it has both."""
-    reply = await info.context.clients.assigner.call(
-        "ListGroups", assigner_pb2.ListGroupsRequest(account=account)
+    reply = await info.context.clients.assigner.list_groups(
+        assigner_pb2.ListGroupsRequest(account=account)
     )
     for group in reply.groups[:1]:
         if group.source_stages and group.exchange_users:
@@ -150,7 +150,7 @@ class IntakeMutations:
             ),
         )
         try:
-            created = await ctx.clients.crm.call("SubmitLead", request)
+            created = await ctx.clients.crm.submit_lead(request)
         except BadInput as error:
             raise _as_input(error) from error
         return Lead.of(created)
@@ -186,8 +186,7 @@ async def record_events(
         raise BadInput(messages.no_events())
     if len(lines) > MAX_EVENTS:
         raise BadInput(messages.too_many_events(MAX_EVENTS))
-    reply = await ctx.clients.crm.call(
-        "ImportHistory",
+    reply = await ctx.clients.crm.import_history(
         crm_pb2.ImportHistoryRequest(
             account=caller.account, lines=lines, by_event_id=True
         ),

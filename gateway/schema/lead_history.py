@@ -56,8 +56,7 @@ class LeadHistoryQueries:
     async def lead_history(self, info: Info, lead_id: strawberry.ID) -> LeadHistory:
         rule = info.context.visibility()
         lead = await visible_lead(rule, str(lead_id))
-        reply = await rule.clients.crm.call(
-            "GetLeadHistory",
+        reply = await rule.clients.crm.get_lead_history(
             crm_pb2.GetLeadHistoryRequest(
                 account=rule.caller.account, lead_id=str(lead_id)
             ),

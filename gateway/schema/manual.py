@@ -112,8 +112,7 @@ class ManualMutations:
     ) -> ManualResult:
         ctx = info.context
         caller = ctx.require("admin")
-        reply = await ctx.clients.assigner.call(
-            "AssignLeads",
+        reply = await ctx.clients.assigner.assign_leads(
             assigner_pb2.AssignLeadsRequest(
                 account=caller.account,
                 actor=caller.user_id,
@@ -143,8 +142,7 @@ class ManualMutations:
     ) -> ManualResult:
         ctx = info.context
         caller = ctx.require("admin")
-        reply = await ctx.clients.assigner.call(
-            "TransferLeads",
+        reply = await ctx.clients.assigner.transfer_leads(
             assigner_pb2.TransferLeadsRequest(
                 account=caller.account,
                 actor=caller.user_id,

@@ -31,8 +31,7 @@ class PushMutations:
         caller = ctx.require("admin", "partner")
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_KEY:
             raise BadInput(messages.key_length("idempotencyKey", MAX_KEY))
-        decision = await ctx.clients.assigner.call(
-            "DistributeLead",
+        decision = await ctx.clients.assigner.distribute_lead(
             assigner_pb2.DistributeLeadRequest(
                 account=caller.account,
                 lead_id=str(lead_id),

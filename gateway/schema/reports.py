@@ -179,8 +179,8 @@ def scope(ctx: Context, user_ids: list[str]) -> ReportScope:
 
 async def _directory(ctx: Context, account: str) -> crm_pb2.Directory:
     try:
-        reply: crm_pb2.Directory = await ctx.clients.crm.call(
-            "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
+        reply: crm_pb2.Directory = await ctx.clients.crm.get_directory(
+            crm_pb2.GetDirectoryRequest(account=account)
         )
     except NotFound:
         return crm_pb2.Directory()
@@ -197,8 +197,8 @@ async def pipeline_names(ctx: Context, account: str) -> dict[str, str]:
 
 
 async def group_names(ctx: Context, account: str) -> dict[str, str]:
-    reply = await ctx.clients.assigner.call(
-        "ListGroups", assigner_pb2.ListGroupsRequest(account=account)
+    reply = await ctx.clients.assigner.list_groups(
+        assigner_pb2.ListGroupsRequest(account=account)
     )
     return {g.id: g.name or g.id for g in reply.groups}
 
@@ -214,8 +214,7 @@ async def distribution_report(
 ) -> DistributionReport:
     """The distribution report as the caller may see it."""
     where = scope(ctx, user_ids)
-    reply = await ctx.clients.reports.call(
-        "DistributionReport",
+    reply = await ctx.clients.reports.distribution_report(
         reports_pb2.DistributionReportRequest(
             account=where.account,
             group_ids=group_ids,
@@ -330,8 +329,8 @@ async def loss_reasons_report(
 ) -> LossReasonsReport:
     """The loss-reasons report as the caller may see it; no dates = all time."""
     where = scope(ctx, user_ids)
-    reply = await ctx.clients.reports.call(
-        "LossReasonsReport", _loss_request(where, from_, to, group_by, group_ids)
+    reply = await ctx.clients.reports.loss_reasons_report(
+        _loss_request(where, from_, to, group_by, group_ids)
     )
     names: dict[str, str] = {}
     if group_by is LossGrouping.PIPELINE:
@@ -369,7 +368,7 @@ async def loss_reasons_leads(ctx: Context, cell: LossReasonsCell) -> list[str]:
         request.key = str(cell.key or "")
     if cell.loss_reason is not None or cell.no_loss_reason:
         request.reason = cell.loss_reason or ""
-    reply = await ctx.clients.reports.call("LossReasonsLeads", request)
+    reply = await ctx.clients.reports.loss_reasons_leads(request)
     return list(reply.lead_ids)
 
 

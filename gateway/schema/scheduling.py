@@ -76,8 +76,8 @@ def _aware(name: str, value: datetime | None) -> None:
 async def _require_user(ctx: Context, account: str, user_id: str) -> None:
     """NOT_FOUND for a user the account does not have, rather than a silent no-op."""
     try:
-        directory = await ctx.clients.crm.call(
-            "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
+        directory = await ctx.clients.crm.get_directory(
+            crm_pb2.GetDirectoryRequest(account=account)
         )
     except NotFound:
         directory = None
@@ -109,7 +109,7 @@ class SchedulingQueries:
             account=caller.account, user_ids=[str(user_id)], to=to_ts(to)
         )
         getattr(request, "from").CopyFrom(to_ts(from_))
-        reply = await ctx.clients.scheduler.call("GetWorkingIntervals", request)
+        reply = await ctx.clients.scheduler.get_working_intervals(request)
         return [
             Interval(start=from_ts(i.start), end=from_ts(i.end))
             for u in reply.users
@@ -130,8 +130,7 @@ class SchedulingQueries:
         caller = rule.caller
         _aware("at", at)
         when = at or ctx.clock.now()
-        duty = await ctx.clients.scheduler.call(
-            "GetDuty",
+        duty = await ctx.clients.scheduler.get_duty(
             scheduler_pb2.GetDutyRequest(account=caller.account, at=to_ts(when)),
         )
         result = OnDuty(
@@ -145,8 +144,7 @@ class SchedulingQueries:
             next_opening=None,
         )
         if channel is not None:
-            match = await ctx.clients.scheduler.call(
-                "MatchTemplate",
+            match = await ctx.clients.scheduler.match_template(
                 scheduler_pb2.MatchTemplateRequest(
                     account=caller.account,
                     lead=scheduler_pb2.LeadFacts(channel=channel),
@@ -188,8 +186,7 @@ class SchedulingMutations:
         ctx = info.context
         caller = ctx.require_self_or_admin(str(user_id), "admin", "manager")
         await _require_user(ctx, caller.account, str(user_id))
-        duty = await ctx.clients.scheduler.call(
-            "SetPresence",
+        duty = await ctx.clients.scheduler.set_presence(
             scheduler_pb2.SetPresenceRequest(
                 account=caller.account,
                 user_id=str(user_id),
@@ -200,7 +197,7 @@ class SchedulingMutations:
         if duty.on_duty:
             # Someone came on duty: leads held for want of anyone go out now,
             # not at the next periodic round.
-            await ctx.clients.assigner.call(
-                "Tick", assigner_pb2.TickRequest(account=caller.account)
+            await ctx.clients.assigner.tick(
+                assigner_pb2.TickRequest(account=caller.account)
             )
         return Duty.of(duty)

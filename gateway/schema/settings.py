@@ -117,8 +117,8 @@ async def directory(info: Info) -> crm_pb2.Directory:
     ctx = info.context
     caller = ctx.require("admin", "manager", "viewer")
     try:
-        reply: crm_pb2.Directory = await ctx.clients.crm.call(
-            "GetDirectory", crm_pb2.GetDirectoryRequest(account=caller.account)
+        reply: crm_pb2.Directory = await ctx.clients.crm.get_directory(
+            crm_pb2.GetDirectoryRequest(account=caller.account)
         )
     except NotFound:
         return crm_pb2.Directory(account=caller.account, timezone="UTC")
@@ -214,8 +214,7 @@ class SettingsQueries:
         rule = ctx.visibility("admin", "manager", "viewer")
         caller = rule.caller
         users = rule.users([str(u) for u in user_ids or []], "presence")
-        reply = await ctx.clients.scheduler.call(
-            "GetDuty",
+        reply = await ctx.clients.scheduler.get_duty(
             scheduler_pb2.GetDutyRequest(
                 account=caller.account, user_ids=users, at=to_ts(ctx.clock.now())
             ),

@@ -68,8 +68,8 @@ async def authenticate_connection(
 
 
 async def _latest_decision(ctx: Context, account: str) -> int:
-    page = await ctx.clients.assigner.call(
-        "ListDecisions", assigner_pb2.ListDecisionsRequest(account=account, first=1)
+    page = await ctx.clients.assigner.list_decisions(
+        assigner_pb2.ListDecisionsRequest(account=account, first=1)
     )
     return page.decisions[0].offset if page.decisions else 0
 
@@ -85,8 +85,7 @@ class PoolChanged:
 
 
 async def _pool(ctx: Context, account: str, group_id: str) -> tuple[int, Lead | None]:
-    page = await ctx.clients.assigner.call(
-        "GetPool",
+    page = await ctx.clients.assigner.get_pool(
         assigner_pb2.GetPoolRequest(account=account, group_id=group_id, first=1),
     )
     return page.total, Lead.of(page.leads[0]) if page.leads else None
@@ -100,8 +99,8 @@ async def _crm_position(ctx: Context) -> int:
     only make the pool be read again.
     """
     try:
-        reply = await ctx.clients.reports.call(
-            "GetStreamPositions", reports_pb2.GetStreamPositionsRequest()
+        reply = await ctx.clients.reports.get_stream_positions(
+            reports_pb2.GetStreamPositionsRequest()
         )
     except Unavailable as error:
         raise Unavailable(messages.pool_changes_unavailable()) from error
@@ -167,8 +166,7 @@ async def _decisions(
             return False
         return rule.sees_decision(d.actor, d.assignee)
 
-    call = ctx.clients.assigner.stream(
-        "StreamDecisions",
+    call = ctx.clients.assigner.stream_decisions(
         assigner_pb2.StreamDecisionsRequest(
             account=caller.account, after_offset=start, follow=True
         ),
@@ -196,8 +194,7 @@ async def _pool_changes(ctx: Context, group: str) -> AsyncGenerator[PoolChanged,
     )
     seen = (total, head.id if head else None)
     events: asyncio.Queue[Any] = asyncio.Queue()
-    call = ctx.clients.crm.stream(
-        "StreamEvents",
+    call = ctx.clients.crm.stream_events(
         crm_pb2.StreamEventsRequest(
             account=caller.account, after_offset=after, follow=True
         ),

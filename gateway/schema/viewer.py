@@ -37,8 +37,8 @@ class ViewerQueries:
         caller = ctx.require()
         name, timezone = caller.user_id, "UTC"
         try:
-            d = await ctx.clients.crm.call(
-                "GetDirectory", crm_pb2.GetDirectoryRequest(account=caller.account)
+            d = await ctx.clients.crm.get_directory(
+                crm_pb2.GetDirectoryRequest(account=caller.account)
             )
             timezone = d.timezone
             name = next((u.name for u in d.users if u.id == caller.user_id), name)

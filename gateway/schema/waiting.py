@@ -85,18 +85,17 @@ class WaitingQueries:
         caller = ctx.require("admin", "viewer")
         if not 0 < first <= MAX_LEADS:
             raise BadInput(messages.whole_number_from("first", 1, MAX_LEADS))
-        waiting = await ctx.clients.assigner.call(
-            "GetWaiting",
+        waiting = await ctx.clients.assigner.get_waiting(
             assigner_pb2.GetWaitingRequest(account=caller.account, first=first),
         )
-        groups = await ctx.clients.assigner.call(
-            "ListGroups", assigner_pb2.ListGroupsRequest(account=caller.account)
+        groups = await ctx.clients.assigner.list_groups(
+            assigner_pb2.ListGroupsRequest(account=caller.account)
         )
         names = {g.id: g.name or g.id for g in groups.groups}
         ids = [lead.lead_id for lead in waiting.leads]
         found = (
-            await ctx.clients.crm.call(
-                "GetLeads", crm_pb2.GetLeadsRequest(account=caller.account, ids=ids)
+            await ctx.clients.crm.get_leads(
+                crm_pb2.GetLeadsRequest(account=caller.account, ids=ids)
             )
             if ids
             else crm_pb2.LeadList()

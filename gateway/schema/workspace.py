@@ -45,8 +45,7 @@ class WorkspaceQueries:
     async def workspace_versions(self, info: Info) -> list[WorkspaceVersion]:
         ctx = info.context
         caller = ctx.require("admin")
-        reply = await ctx.clients.limits.call(
-            "ListSetupVersions",
+        reply = await ctx.clients.limits.list_setup_versions(
             limits_pb2.ListSetupVersionsRequest(account=caller.account),
         )
         return [

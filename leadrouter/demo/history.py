@@ -270,5 +270,5 @@ async def record_stream(
     # Two weeks of an account decided one by one: a batch job, not a request
     # with a person waiting, so it gets minutes rather than the usual seconds
     # (a busy machine must not lose the demo to a deadline).
-    reply = await clients.assigner.call("RecordHistory", request, timeout=timeout)
+    reply = await clients.assigner.record_history(request, timeout=timeout)
     return [Problem(p.path, p.message) for p in reply.problems]

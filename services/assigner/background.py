@@ -58,8 +58,7 @@ class CrmFollower:
 
     async def _follow(self) -> None:
         offset = await self.pushes.db.run(self.pushes.offset)
-        call = self.clients.crm.stream(
-            "StreamEvents",
+        call = self.clients.crm.stream_events(
             crm_pb2.StreamEventsRequest(after_offset=offset, follow=True),
         )
         received: asyncio.Queue[crm_pb2.CrmEvent | None] = asyncio.Queue(

@@ -99,8 +99,7 @@ class ClaimLead:
         lead: crm_pb2.Lead | None = None
         if not reasons:
             try:
-                taken = await self.clients.crm.call(
-                    "TakePoolLead",
+                taken = await self.clients.crm.take_pool_lead(
                     crm_pb2.TakePoolLeadRequest(
                         account=account,
                         operation_id=attempt.operation_id,
@@ -184,8 +183,7 @@ class ClaimLead:
     async def _replayed(self, decision: DecisionRow) -> ClaimOutcome:
         lead = None
         if decision.lead_id:
-            found = await self.clients.crm.call(
-                "GetLeads",
+            found = await self.clients.crm.get_leads(
                 crm_pb2.GetLeadsRequest(
                     account=decision.account, ids=[decision.lead_id]
                 ),

@@ -164,8 +164,7 @@ class Settler:
 
     async def settle(self, attempt: ClaimAttempt) -> DecisionRow | None:
         """The claimed decision for the lead the crm gave, or None if it gave none."""
-        taken = await self.clients.crm.call(
-            "TakePoolLead",
+        taken = await self.clients.crm.take_pool_lead(
             crm_pb2.TakePoolLeadRequest(
                 account=attempt.account,
                 operation_id=attempt.operation_id,

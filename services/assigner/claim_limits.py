@@ -77,8 +77,7 @@ class HeldLimits:
         self._held: dict[tuple[str, str], GroupSettings] = {}
 
     async def load(self, account: str, group_id: str) -> GroupSettings:
-        reply = await self.clients.limits.call(
-            "GetGroupLimits",
+        reply = await self.clients.limits.get_group_limits(
             limits_pb2.GetGroupLimitsRequest(account=account, group_ids=[group_id]),
         )
         if not reply.groups:
@@ -118,7 +117,7 @@ class HeldLimits:
         request = activity_request(
             account, group_id, held.stages, members, now, ZoneInfo(held.timezone)
         )
-        reply: crm_pb2.GetActivityResponse = await self.clients.crm.call(
-            "GetActivity", request
+        reply: crm_pb2.GetActivityResponse = await self.clients.crm.get_activity(
+            request
         )
         return reply

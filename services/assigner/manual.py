@@ -158,8 +158,7 @@ class ManualMode:
             raise BadInput(_("at most {limit} leads at once").format(limit=MAX_LEADS))
         batch_id = _batch_id(key)
         await self._check_receivers(account, users)
-        found = await self.clients.crm.call(
-            "FindLeads",
+        found = await self.clients.crm.find_leads(
             crm_pb2.FindLeadsRequest(
                 account=account, filter=crm_pb2.LeadFilter(lead_ids=leads)
             ),
@@ -201,8 +200,7 @@ class ManualMode:
         query = crm_pb2.LeadFilter()
         query.CopyFrom(lead_filter)
         query.responsible = from_user
-        found = await self.clients.crm.call(
-            "FindLeads",
+        found = await self.clients.crm.find_leads(
             crm_pb2.FindLeadsRequest(
                 account=account,
                 filter=query,
@@ -219,8 +217,8 @@ class ManualMode:
     async def _check_receivers(
         self, account: str, users: Sequence[str]
     ) -> dict[str, crm_pb2.User]:
-        directory = await self.clients.crm.call(
-            "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
+        directory = await self.clients.crm.get_directory(
+            crm_pb2.GetDirectoryRequest(account=account)
         )
         known = {u.id: u for u in directory.users}
         unknown = [u for u in users if u not in known]
@@ -283,7 +281,7 @@ class ManualMode:
             # Leads already moved by this batch id replay whatever their owner now.
             if job.expected_owner is not None and not scopes[p.lead_id].done:
                 item.expected_responsible = job.expected_owner
-        reply = await self.clients.crm.call("AssignLeads", request)
+        reply = await self.clients.crm.assign_leads(request)
         planned = {p.lead_id: p for p in chunk}
         for o in reply.outcomes:
             p = planned[o.lead_id]

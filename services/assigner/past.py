@@ -151,8 +151,7 @@ class RecordPast:
             account=request.account,
         )
         decisions = await self.db.run(keep, self.db, request.account, recorded)
-        reply = await self.clients.crm.call(
-            "ImportHistory",
+        reply = await self.clients.crm.import_history(
             crm_pb2.ImportHistoryRequest(
                 account=request.account,
                 lines=[h.to_json(e) for e in recorded.events],
@@ -161,8 +160,7 @@ class RecordPast:
         if reply.problems:
             await self.db.run(forget, self.db, request.account)
             return assigner_pb2.RecordHistoryResponse(problems=reply.problems)
-        await self.clients.crm.call(
-            "RecordClaims",
+        await self.clients.crm.record_claims(
             crm_pb2.RecordClaimsRequest(
                 account=request.account,
                 claims=[

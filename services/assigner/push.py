@@ -323,7 +323,7 @@ class PushDistribution(Arrivals, Rounds):
             details["trigger"] = Trigger.RECOVERY
             details["reserved_by"] = pending.trigger
         try:
-            reply = await self.clients.crm.call("AssignLead", request)
+            reply = await self.clients.crm.assign_lead(request)
             conflict = reply.conflict
         except (BadInput, NotFound) as error:
             reply, conflict = None, str(error)

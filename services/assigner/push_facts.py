@@ -87,8 +87,8 @@ class PushFacts:
         self.clients = clients
 
     async def lead(self, account: str, lead_id: str) -> crm_pb2.Lead | None:
-        found = await self.clients.crm.call(
-            "GetLeads", crm_pb2.GetLeadsRequest(account=account, ids=[lead_id])
+        found = await self.clients.crm.get_leads(
+            crm_pb2.GetLeadsRequest(account=account, ids=[lead_id])
         )
         return found.leads[0] if found.leads else None
 
@@ -97,8 +97,7 @@ class PushFacts:
     ) -> dict[tuple[str, str], crm_pb2.Lead]:
         out: dict[tuple[str, str], crm_pb2.Lead] = {}
         for acc, group in by_account(list(rows)).items():
-            found = await self.clients.crm.call(
-                "GetLeads",
+            found = await self.clients.crm.get_leads(
                 crm_pb2.GetLeadsRequest(account=acc, ids=[r.lead_id for r in group]),
             )
             out.update({(acc, lead.id): lead for lead in found.leads})
@@ -106,8 +105,8 @@ class PushFacts:
 
     async def leads(self, account: str, ids: list[str]) -> dict[str, crm_pb2.Lead]:
         """Many leads of one account in one call; a lead not found is left out."""
-        found = await self.clients.crm.call(
-            "GetLeads", crm_pb2.GetLeadsRequest(account=account, ids=ids)
+        found = await self.clients.crm.get_leads(
+            crm_pb2.GetLeadsRequest(account=account, ids=ids)
         )
         return {lead.id: lead for lead in found.leads}
 
@@ -118,8 +117,7 @@ class PushFacts:
     async def technical_among(self, account: str, users: list[str]) -> set[str]:
         """Which of these users are technical ones, in one call."""
         try:
-            directory = await self.clients.crm.call(
-                "GetDirectory",
+            directory = await self.clients.crm.get_directory(
                 crm_pb2.GetDirectoryRequest(account=account, user_ids=users),
             )
         except NotFound:
@@ -130,8 +128,7 @@ class PushFacts:
     async def in_force(
         self, account: str, lead: crm_pb2.Lead, now: datetime
     ) -> InForce:
-        reply = await self.clients.scheduler.call(
-            "MatchTemplate",
+        reply = await self.clients.scheduler.match_template(
             scheduler_pb2.MatchTemplateRequest(
                 account=account,
                 lead=scheduler_pb2.LeadFacts(
@@ -143,8 +140,7 @@ class PushFacts:
         return InForce(reply)
 
     async def on_duty(self, account: str, users: list[str], now: datetime) -> set[str]:
-        duty = await self.clients.scheduler.call(
-            "GetDuty",
+        duty = await self.clients.scheduler.get_duty(
             scheduler_pb2.GetDutyRequest(
                 account=account, user_ids=users, at=to_ts(now)
             ),
@@ -154,8 +150,7 @@ class PushFacts:
     async def verdicts(
         self, account: str, group_id: str, users: list[str], now: datetime
     ) -> dict[str, Verdict]:
-        seen = await self.clients.limits.call(
-            "GetEligibility",
+        seen = await self.clients.limits.get_eligibility(
             limits_pb2.GetEligibilityRequest(
                 account=account, group_id=group_id, user_ids=users, at=to_ts(now)
             ),
@@ -180,15 +175,13 @@ class PushFacts:
         return out
 
     async def open_leads(self, account: str, users: list[str]) -> dict[str, int]:
-        reply = await self.clients.crm.call(
-            "CountOpenLeads",
+        reply = await self.clients.crm.count_open_leads(
             crm_pb2.CountOpenLeadsRequest(account=account, user_ids=users),
         )
         return {u: int(n) for u, n in reply.open_leads.items()}
 
     async def links(self, account: str, lead_id: str) -> list[Link]:
-        reply = await self.clients.crm.call(
-            "GetLinkedUsers",
+        reply = await self.clients.crm.get_linked_users(
             crm_pb2.GetLinkedUsersRequest(account=account, lead_ids=[lead_id]),
         )
         return [
@@ -204,7 +197,7 @@ class PushFacts:
         for r in rows:
             since = utc(r.assigned_at) if r.assigned_at else now
             request.leads.add(lead_id=r.lead_id, since=to_ts(since))
-        reply = await self.clients.crm.call("GetLeadWork", request)
+        reply = await self.clients.crm.get_lead_work(request)
         return {
             w.lead_id: Work(
                 found=w.found,

@@ -40,16 +40,15 @@ class Reopening:
     async def reopen(
         self, account: str, lead_id: str, actor: str
     ) -> tuple[crm_pb2.Lead, DecisionRow]:
-        found = await self.clients.crm.call(
-            "GetLeads", crm_pb2.GetLeadsRequest(account=account, ids=[lead_id])
+        found = await self.clients.crm.get_leads(
+            crm_pb2.GetLeadsRequest(account=account, ids=[lead_id])
         )
         before = next((x for x in found.leads if x.id == lead_id), None)
         if before is None:
             raise NotFound(f"no lead '{lead_id[:200]}'")
         now = self.clock.now()
         # The crm refuses a lead that is not closed; then nothing is journaled.
-        lead: crm_pb2.Lead = await self.clients.crm.call(
-            "ReopenLead",
+        lead: crm_pb2.Lead = await self.clients.crm.reopen_lead(
             crm_pb2.ReopenLeadRequest(
                 account=account, lead_id=lead_id, by=actor, at=to_ts(now)
             ),

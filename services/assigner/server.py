@@ -181,7 +181,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         for size in ("first", "last"):
             if request.HasField(size):
                 setattr(asked, size, getattr(request, size))
-        page: crm_pb2.LeadPage = await self.clients.crm.call("ListPool", asked)
+        page: crm_pb2.LeadPage = await self.clients.crm.list_pool(asked)
         metrics.POOL_SIZE.labels(request.group_id).set(page.total)
         return page
 

@@ -106,8 +106,8 @@ class Simulation:
 
     async def _history(self, account: str, end: datetime) -> list[CanonicalEvent]:
         events: list[CanonicalEvent] = []
-        stream = self.clients.crm.stream(
-            "StreamEvents", crm_pb2.StreamEventsRequest(account=account, follow=False)
+        stream = self.clients.crm.stream_events(
+            crm_pb2.StreamEventsRequest(account=account, follow=False)
         )
         async for message in stream:
             if from_ts(message.at) < end:
@@ -116,8 +116,8 @@ class Simulation:
 
     async def _names(self, account: str) -> dict[str, str]:
         try:
-            directory = await self.clients.crm.call(
-                "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
+            directory = await self.clients.crm.get_directory(
+                crm_pb2.GetDirectoryRequest(account=account)
             )
         except NotFound:
             return {}

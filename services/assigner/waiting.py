@@ -138,12 +138,10 @@ class WaitingLeads:
         now = self.clock.now()
         found = []
         for owner, group in await self.db.run(self.groups, account):
-            page = await self.clients.crm.call(
-                "ListPool",
+            page = await self.clients.crm.list_pool(
                 crm_pb2.ListPoolRequest(account=owner, pool=pool_query(group), first=1),
             )
-            verdicts = await self.clients.limits.call(
-                "GetEligibility",
+            verdicts = await self.clients.limits.get_eligibility(
                 limits_pb2.GetEligibilityRequest(
                     account=owner, group_id=group.id, at=to_ts(now)
                 ),

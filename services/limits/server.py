@@ -95,8 +95,7 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
         return common_pb2.ApplyResult(changes=changes)
 
     async def _announce(self, account: str, stamp: str) -> None:
-        await self.clients.crm.call(
-            "SetLimitsStamp",
+        await self.clients.crm.set_limits_stamp(
             crm_pb2.SetLimitsStampRequest(account=account, stamp=stamp),
         )
 
@@ -143,8 +142,7 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
                 enabled[user] = group.settings_of(member)
         if not enabled:
             return reply
-        measured = await self.clients.crm.call(
-            "GetActivity",
+        measured = await self.clients.crm.get_activity(
             activity_request(
                 request.account, group.id, stages_message(group), enabled, now, tz
             ),

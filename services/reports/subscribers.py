@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadrouter.assigner.v1 import assigner_pb2
-from leadrouter.clients import Client, Clients
+from leadrouter.clients import Clients, CrmClient
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import NotFound
 from leadrouter.stage_kinds import stage_kind_name
@@ -37,15 +37,15 @@ class AccountDirectory:
 class Directories:
     """Account timezones and stage kinds from the crm, cached per account."""
 
-    def __init__(self, crm: Client[Any]) -> None:
+    def __init__(self, crm: CrmClient) -> None:
         self.crm = crm
         self._known: dict[str, AccountDirectory] = {}
 
     async def get(self, account: str, *, refresh: bool = False) -> AccountDirectory:
         if refresh or account not in self._known:
             try:
-                d = await self.crm.call(
-                    "GetDirectory", crm_pb2.GetDirectoryRequest(account=account)
+                d = await self.crm.get_directory(
+                    crm_pb2.GetDirectoryRequest(account=account)
                 )
             except NotFound:
                 # No CRM data yet: count in UTC; stages are looked up again later.
@@ -175,8 +175,7 @@ class Subscribers:
         followers = [
             Follower(
                 DECISIONS,
-                lambda after: assigner.stream(
-                    "StreamDecisions",
+                lambda after: assigner.stream_decisions(
                     assigner_pb2.StreamDecisionsRequest(
                         after_offset=after, follow=True
                     ),
@@ -186,8 +185,7 @@ class Subscribers:
             ),
             Follower(
                 CRM_EVENTS,
-                lambda after: crm.stream(
-                    "StreamEvents",
+                lambda after: crm.stream_events(
                     crm_pb2.StreamEventsRequest(after_offset=after, follow=True),
                 ),
                 self._apply_crm_events,

@@ -120,8 +120,7 @@ async def running_amo_stack(
 
             async def synced() -> bool:
                 try:
-                    page = await stack.clients.crm.call(
-                        "ListPool",
+                    page = await stack.clients.crm.list_pool(
                         crm_pb2.ListPoolRequest(account="acme", pool=pool, first=1),
                     )
                 except Exception:

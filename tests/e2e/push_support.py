@@ -108,15 +108,15 @@ async def pushed(
 
 async def owners(stack: Stack, *leads: str) -> dict[str, str]:
     """Who owns each lead in the CRM of record."""
-    found = await stack.clients.crm.call(
-        "GetLeads", crm_pb2.GetLeadsRequest(account=stack.account, ids=list(leads))
+    found = await stack.clients.crm.get_leads(
+        crm_pb2.GetLeadsRequest(account=stack.account, ids=list(leads))
     )
     return {lead.id: lead.responsible for lead in found.leads}
 
 
 async def stages(stack: Stack, *leads: str) -> dict[str, str]:
-    found = await stack.clients.crm.call(
-        "GetLeads", crm_pb2.GetLeadsRequest(account=stack.account, ids=list(leads))
+    found = await stack.clients.crm.get_leads(
+        crm_pb2.GetLeadsRequest(account=stack.account, ids=list(leads))
     )
     return {lead.id: f"{lead.pipeline}/{lead.stage}" for lead in found.leads}
 
@@ -133,11 +133,8 @@ async def tick(stack: Stack) -> list[assigner_pb2.Decision]:
     call, read from the journal: the assigner also ticks by itself every few
     seconds, and whichever tick gets there first makes the same decisions.
     """
-    await stack.clients.assigner.call(
-        "Tick", assigner_pb2.TickRequest(account=stack.account)
-    )
-    page = await stack.clients.assigner.call(
-        "ListDecisions",
+    await stack.clients.assigner.tick(assigner_pb2.TickRequest(account=stack.account))
+    page = await stack.clients.assigner.list_decisions(
         assigner_pb2.ListDecisionsRequest(account=stack.account, first=500),
     )
     stack_key = str(stack.settings.data_dir)
@@ -156,8 +153,8 @@ async def tick(stack: Stack) -> list[assigner_pb2.Decision]:
 
 async def crm_events(stack: Stack, lead: str) -> list[dict[str, Any]]:
     """The lead's canonical events, as any subscriber of the crm reads them."""
-    call = stack.clients.crm.stream(
-        "StreamEvents", crm_pb2.StreamEventsRequest(account=stack.account)
+    call = stack.clients.crm.stream_events(
+        crm_pb2.StreamEventsRequest(account=stack.account)
     )
     return [json.loads(e.json) async for e in call if e.lead_id == lead]
 

@@ -136,8 +136,8 @@ async def claim(stack: Stack, user: str, group: str, at: datetime) -> Claim:
 
 async def _crm_tail(clients: Clients) -> int:
     last = 0
-    call = clients.crm.stream(
-        "StreamEvents", crm_pb2.StreamEventsRequest(after_offset=0, follow=False)
+    call = clients.crm.stream_events(
+        crm_pb2.StreamEventsRequest(after_offset=0, follow=False)
     )
     async for e in call:
         last = e.offset
@@ -145,16 +145,15 @@ async def _crm_tail(clients: Clients) -> int:
 
 
 async def _decisions_tail(clients: Clients, account: str) -> int:
-    page = await clients.assigner.call(
-        "ListDecisions",
+    page = await clients.assigner.list_decisions(
         assigner_pb2.ListDecisionsRequest(account=account, first=1),
     )
     return page.decisions[0].offset if page.decisions else 0
 
 
 async def positions(clients: Clients) -> dict[str, int]:
-    reply = await clients.reports.call(
-        "GetStreamPositions", reports_pb2.GetStreamPositionsRequest()
+    reply = await clients.reports.get_stream_positions(
+        reports_pb2.GetStreamPositionsRequest()
     )
     return {p.stream: p.offset for p in reply.positions}
 

@@ -135,8 +135,7 @@ async def test_deleting_an_unknown_lead_or_restoring_a_live_one_is_refused(
         '{"type":"lead_deleted","at":"2026-11-02T10:00:00+07:00","lead":"nope"}',
         '{"type":"lead_restored","at":"2026-11-02T10:00:00+07:00","lead":"P1"}',
     ]
-    reply = await stack.clients.crm.call(
-        "ImportHistory",
+    reply = await stack.clients.crm.import_history(
         crm_pb2.ImportHistoryRequest(account=stack.account, lines=lines),
     )
     assert [(p.path, p.message) for p in reply.problems] == [

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from leadrouter.clients import Client
+from leadrouter.clients import ServiceClient
 from services.crm.store import CrmStore
 from tests.e2e.limits_history import ELIGIBILITY, PIPELINES, History, apply, local
 from tests.stack import Stack
@@ -130,13 +130,15 @@ def _watch(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Work]
             in_activity.on = False
 
     monkeypatch.setattr(CrmStore, "activity", activity)
-    send = Client.call
+    send = ServiceClient.unary
 
-    async def call(self: Client[Any], method: str, request: Any, **kw: Any) -> Any:
+    async def unary(
+        self: ServiceClient, method: str, request: Any, *rest: Any, **kw: Any
+    ) -> Any:
         log[-1].rpcs.append(f"{self.service}.{method}")
-        return await send(self, method, request, **kw)
+        return await send(self, method, request, *rest, **kw)
 
-    monkeypatch.setattr(Client, "call", call)
+    monkeypatch.setattr(ServiceClient, "unary", unary)
 
     def on_crm(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         # The crm also serves readers in the background (the reports service

@@ -117,16 +117,15 @@ async def marinas_leads(stack: Stack, prefix: str, n: int) -> list[str]:
 
 
 async def _leads(stack: Stack, ids: list[str]) -> dict[str, crm_pb2.Lead]:
-    found = await stack.clients.crm.call(
-        "GetLeads", crm_pb2.GetLeadsRequest(account=stack.account, ids=ids)
+    found = await stack.clients.crm.get_leads(
+        crm_pb2.GetLeadsRequest(account=stack.account, ids=ids)
     )
     return {x.id: x for x in found.leads}
 
 
 async def _item_owners(stack: Stack, lead_ids: list[str]) -> dict[str, str]:
     """Who owns each open task, contact and company of the leads, as 'kind:id'."""
-    found = await stack.clients.crm.call(
-        "FindLeads",
+    found = await stack.clients.crm.find_leads(
         crm_pb2.FindLeadsRequest(
             account=stack.account, filter=crm_pb2.LeadFilter(lead_ids=lead_ids)
         ),
@@ -137,8 +136,8 @@ async def _item_owners(stack: Stack, lead_ids: list[str]) -> dict[str, str]:
 async def _responsible_changes(stack: Stack) -> Counter[str]:
     """How many times each lead changed hands in the CRM's event log."""
     seen: Counter[str] = Counter()
-    call = stack.clients.crm.stream(
-        "StreamEvents", crm_pb2.StreamEventsRequest(after_offset=0, follow=False)
+    call = stack.clients.crm.stream_events(
+        crm_pb2.StreamEventsRequest(after_offset=0, follow=False)
     )
     async for e in call:
         if e.type == "responsible_changed":
@@ -311,8 +310,7 @@ async def test_an_interrupted_transfer_run_again_moves_nothing_twice(
     await marinas_leads(stack, "R", 75)
     # The first batch reached the CRM, then the assigner went down before
     # journaling it: the CRM has these 50 operations, the journal nothing.
-    first = await stack.clients.crm.call(
-        "AssignLeads",
+    first = await stack.clients.crm.assign_leads(
         crm_pb2.AssignLeadsRequest(
             account=stack.account,
             cascade=True,

@@ -42,8 +42,7 @@ async def _submit(stack: Stack, lead: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _lead_count(stack: Stack) -> int:
-    found = await stack.clients.crm.call(
-        "FindLeads",
+    found = await stack.clients.crm.find_leads(
         crm_pb2.FindLeadsRequest(account=stack.account, ids_only=True),
     )
     return len(found.leads)

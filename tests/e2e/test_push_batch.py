@@ -48,8 +48,8 @@ async def test_a_batch_of_new_leads_costs_one_call_a_lead(any_stack: Stack) -> N
     )
     events = [
         e
-        async for e in stack.clients.crm.stream(
-            "StreamEvents", crm_pb2.StreamEventsRequest(account=stack.account)
+        async for e in stack.clients.crm.stream_events(
+            crm_pb2.StreamEventsRequest(account=stack.account)
         )
         if e.type == "lead_created"
     ]

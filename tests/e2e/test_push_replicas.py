@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from leadrouter.assigner.v1 import assigner_pb2, assigner_pb2_grpc
-from leadrouter.clients import Client
+from leadrouter.assigner.v1 import assigner_pb2
+from leadrouter.clients import AssignerClient
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.serve import builder
 from tests.conftest import MONDAY_10_TOMSK
@@ -65,8 +65,8 @@ async def _all_assigned(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        found = await stack.clients.crm.call(
-            "GetLeads", crm_pb2.GetLeadsRequest(account=stack.account, ids=leads)
+        found = await stack.clients.crm.get_leads(
+            crm_pb2.GetLeadsRequest(account=stack.account, ids=leads)
         )
         owners = {x.id: x.responsible for x in found.leads}
         if all(o != "pool" for o in owners.values()) or loop.time() > deadline:
@@ -78,8 +78,7 @@ async def _journal(stack: Stack) -> list[assigner_pb2.Decision]:
     out: list[assigner_pb2.Decision] = []
     after = ""
     while True:
-        page = await stack.clients.assigner.call(
-            "ListDecisions",
+        page = await stack.clients.assigner.list_decisions(
             assigner_pb2.ListDecisionsRequest(
                 account=stack.account, first=500, after=after
             ),
@@ -101,9 +100,7 @@ async def test_two_replicas_hand_out_300_leads_once_each_in_exact_weights(
         # the same PostgreSQL schema.
         runner, db = builder("assigner")(stack.settings, stack.clock, stack.clients)
         port = await runner.start("127.0.0.1:0")
-        second = Client(
-            "assigner", [f"127.0.0.1:{port}"], assigner_pb2_grpc.AssignerStub, 60
-        )
+        second = AssignerClient([f"127.0.0.1:{port}"], 60)
         replicas = [stack.clients.assigner, second]
         try:
             leads = [f"L{i:03d}" for i in range(LEADS)]
@@ -115,8 +112,7 @@ async def test_two_replicas_hand_out_300_leads_once_each_in_exact_weights(
 
             # ...while a partner asks both replicas at once for every other lead.
             async def ask(replica: int, lead: str) -> None:
-                await replicas[replica].call(
-                    "DistributeLead",
+                await replicas[replica].distribute_lead(
                     assigner_pb2.DistributeLeadRequest(
                         account=stack.account, lead_id=lead, actor=f"replica-{replica}"
                     ),
@@ -163,8 +159,8 @@ async def test_two_replicas_hand_out_300_leads_once_each_in_exact_weights(
             for u, w in WEIGHTS.items():
                 assert abs(seen[u] - Fraction(turn * w, total)) < 1, (turn, dict(seen))
 
-        events = stack.clients.crm.stream(
-            "StreamEvents", crm_pb2.StreamEventsRequest(account=stack.account)
+        events = stack.clients.crm.stream_events(
+            crm_pb2.StreamEventsRequest(account=stack.account)
         )
         changes = Counter(
             [e.lead_id async for e in events if e.type == "responsible_changed"]

@@ -53,8 +53,8 @@ async def _record(stack: Stack, events: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def _lead(stack: Stack, lead: str) -> crm_pb2.Lead | None:
-    found = await stack.clients.crm.call(
-        "GetLeads", crm_pb2.GetLeadsRequest(account=stack.account, ids=[lead])
+    found = await stack.clients.crm.get_leads(
+        crm_pb2.GetLeadsRequest(account=stack.account, ids=[lead])
     )
     return found.leads[0] if found.leads else None
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 
-from leadrouter.clients import Client
+from leadrouter.clients import ServiceClient
 from leadrouter.scheduler.v1 import scheduler_pb2
 from leadrouter.timestamps import to_ts
 from tests.stack import Stack
@@ -72,11 +72,13 @@ def watch(
 ) -> Iterator[dict[str, list[str]]]:
     """The RPCs the gateway makes and the scheduler's SQL statements, as they happen."""
     seen: dict[str, list[str]] = {"rpcs": [], "sql": []}
-    send = Client.call
+    send = ServiceClient.unary
 
-    async def call(self: Client[Any], method: str, request: Any, **kw: Any) -> Any:
+    async def unary(
+        self: ServiceClient, method: str, request: Any, *rest: Any, **kw: Any
+    ) -> Any:
         seen["rpcs"].append(f"{self.service}.{method}")
-        return await send(self, method, request, **kw)
+        return await send(self, method, request, *rest, **kw)
 
     def on_sql(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         # The health watch pings every few seconds, whatever the requests.
@@ -85,7 +87,7 @@ def watch(
 
     engine = stack.dbs["scheduler"].engine
     with monkeypatch.context() as patch:
-        patch.setattr(Client, "call", call)
+        patch.setattr(ServiceClient, "unary", unary)
         event.listen(engine, "before_cursor_execute", on_sql)
         try:
             yield seen
@@ -127,8 +129,7 @@ async def test_on_duty_costs_the_same_for_5_or_200_managers(
 async def test_get_duty_answers_for_many_users_in_one_call(stack: Stack) -> None:
     assert (await stack.apply(workspace(MANY)))["ok"]
     wanted = [f"m{i:03d}" for i in range(0, MANY, 3)] + ["stranger"]
-    reply = await stack.clients.scheduler.call(
-        "GetDuty",
+    reply = await stack.clients.scheduler.get_duty(
         scheduler_pb2.GetDutyRequest(
             account=stack.account, user_ids=wanted, at=to_ts(MONDAY_10)
         ),
@@ -151,7 +152,7 @@ async def test_working_intervals_for_many_users_in_one_call(stack: Stack) -> Non
         to=to_ts(datetime(2026, 11, 9, tzinfo=TOMSK)),
     )
     getattr(request, "from").CopyFrom(to_ts(datetime(2026, 11, 2, tzinfo=TOMSK)))
-    reply = await stack.clients.scheduler.call("GetWorkingIntervals", request)
+    reply = await stack.clients.scheduler.get_working_intervals(request)
     assert len(reply.users) == MANY
     assert {len(u.intervals) for u in reply.users} == {5}
 
@@ -165,8 +166,7 @@ async def test_the_scheduler_refuses_entries_it_could_not_store_or_read(
         "id": "twice",
         "participants": [{"user": "a", "weight": 1}, {"user": "a", "weight": 2}],
     }
-    reply = await stack.clients.scheduler.call(
-        "ApplySchedules",
+    reply = await stack.clients.scheduler.apply_schedules(
         scheduler_pb2.ApplySchedulesRequest(
             account=stack.account,
             timezone="Asia/Tomsk",
@@ -181,8 +181,7 @@ async def test_the_scheduler_refuses_entries_it_could_not_store_or_read(
         ("templates[1]", "template twice: a participant is listed twice in ['a', 'a']"),
     ]
     assert list(reply.changes) == []
-    match = await stack.clients.scheduler.call(
-        "MatchTemplate",
+    match = await stack.clients.scheduler.match_template(
         scheduler_pb2.MatchTemplateRequest(
             account=stack.account,
             lead=scheduler_pb2.LeadFacts(channel="call"),

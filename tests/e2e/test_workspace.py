@@ -86,8 +86,7 @@ async def test_history_with_a_bad_line_is_refused_whole(stack: Stack) -> None:
         ),
         "not json",
     ]
-    reply = await stack.clients.crm.call(
-        "ImportHistory",
+    reply = await stack.clients.crm.import_history(
         crm_pb2.ImportHistoryRequest(account=stack.account, lines=lines),
     )
     found = [(p.path, p.message) for p in reply.problems]

@@ -57,8 +57,7 @@ async def half_done_press(stack: Stack, operation: str, key: str = "") -> None:
 
 
 async def take(stack: Stack, operation: str) -> crm_pb2.TakePoolLeadResponse:
-    taken: crm_pb2.TakePoolLeadResponse = await stack.clients.crm.call(
-        "TakePoolLead",
+    taken: crm_pb2.TakePoolLeadResponse = await stack.clients.crm.take_pool_lead(
         crm_pb2.TakePoolLeadRequest(
             account="acme",
             operation_id=operation,

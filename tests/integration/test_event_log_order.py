@@ -39,8 +39,8 @@ async def test_a_follower_reading_during_concurrent_presses_sees_every_event_onc
     )
     seen: list[crm_pb2.CrmEvent] = []
     grew = asyncio.Event()
-    call = stack.clients.crm.stream(
-        "StreamEvents", crm_pb2.StreamEventsRequest(after_offset=0, follow=True)
+    call = stack.clients.crm.stream_events(
+        crm_pb2.StreamEventsRequest(after_offset=0, follow=True)
     )
 
     async def follow() -> None:
@@ -70,8 +70,7 @@ async def test_a_follower_reading_during_concurrent_presses_sees_every_event_onc
         ]
         logged = [
             e
-            async for e in stack.clients.crm.stream(
-                "StreamEvents",
+            async for e in stack.clients.crm.stream_events(
                 crm_pb2.StreamEventsRequest(after_offset=0, follow=False),
             )
         ]

@@ -194,8 +194,8 @@ async def pushed_owners(stack: Replicated, leads: list[str]) -> dict[str, str]:
     try:
         deadline = time.monotonic() + 180
         while True:
-            found = await clients.crm.call(
-                "GetLeads", crm_pb2.GetLeadsRequest(account="acme", ids=leads)
+            found = await clients.crm.get_leads(
+                crm_pb2.GetLeadsRequest(account="acme", ids=leads)
             )
             owners = {lead.id: lead.responsible for lead in found.leads}
             if all(o != "pool" for o in owners.values()):
@@ -212,8 +212,7 @@ async def push_decisions(stack: Replicated) -> list[assigner_pb2.Decision]:
         out: list[assigner_pb2.Decision] = []
         after = ""
         while True:
-            page = await clients.assigner.call(
-                "ListDecisions",
+            page = await clients.assigner.list_decisions(
                 assigner_pb2.ListDecisionsRequest(
                     account="acme", first=500, after=after
                 ),

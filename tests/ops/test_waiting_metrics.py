@@ -88,8 +88,8 @@ async def test_a_pool_nobody_may_take_from_is_measured(stack: Stack) -> None:
     labels = {"account": "acme", "group": "main"}
 
     async def look() -> assigner_pb2.Waiting:
-        reply: assigner_pb2.Waiting = await stack.clients.assigner.call(
-            "GetWaiting", assigner_pb2.GetWaitingRequest(account="acme")
+        reply: assigner_pb2.Waiting = await stack.clients.assigner.get_waiting(
+            assigner_pb2.GetWaitingRequest(account="acme")
         )
         return reply
 

@@ -191,8 +191,7 @@ async def test_broken_histories_are_imported_whole_or_refused_by_line(
     refused = applied = 0
     for n, lines in enumerate(collect(broken_histories(), HISTORY_EXAMPLES)):
         lines = [x.replace("{tag}", str(n)) for x in lines]
-        reply = await stack.clients.crm.call(
-            "ImportHistory",
+        reply = await stack.clients.crm.import_history(
             crm_pb2.ImportHistoryRequest(account=stack.account, lines=lines),
         )
         if not reply.problems:

@@ -1,0 +1,96 @@
+"""One server kit and one client kit: no service builds its own server or channel.
+
+Every service's gRPC server is built by leadrouter.rpc.ServiceRunner (its
+interceptors, tracing, health, reflection, options and graceful stop), and
+every channel is dialled by the client kit (deadlines, retries, one channel
+per target). A module that calls grpc's server or channel constructors
+itself fails here; so does a servicer's method left without the error
+mapping of handles_errors.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("gateway", "leadrouter", "services")
+# grpc's constructors, and the one module of the kit allowed each.
+BUILDERS = {
+    "server": {"leadrouter/rpc.py"},
+    "add_insecure_port": {"leadrouter/rpc.py"},
+    "add_secure_port": {"leadrouter/rpc.py"},
+    # The kit's health wait dials a server of its own; clients use the client kit.
+    "insecure_channel": {"leadrouter/rpc.py", "leadrouter/clients/base.py"},
+    "secure_channel": {"leadrouter/clients/base.py"},
+}
+SERVICERS = {
+    "services.assigner.server": ["AssignerServicer"],
+    "services.crm.server": ["CrmServicer"],
+    "services.crm.amocrm.service": ["AmoCrmServicer"],
+    "services.limits.server": ["LimitsServicer"],
+    "services.reports.server": ["ReportsServicer"],
+    "services.scheduler.server": ["SchedulerServicer"],
+}
+
+
+def builders_called(source: str) -> set[str]:
+    """The grpc constructors a module calls (`grpc.aio.server(...)` and kin)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in BUILDERS:
+            base = ast.unparse(func.value)
+            if func.attr.startswith("add_") or base.split(".")[0] in ("grpc", "aio"):
+                found.add(func.attr)
+    return found
+
+
+def offenders(root: Path) -> list[str]:
+    found = []
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            module = path.relative_to(root).as_posix()
+            for name in builders_called(path.read_text(encoding="utf-8")):
+                if module not in BUILDERS[name]:
+                    found.append(f"{module} calls {name}")
+    return found
+
+
+def test_only_the_kit_builds_grpc_servers_and_channels() -> None:
+    assert offenders(ROOT) == []
+
+
+def test_a_service_building_its_own_server_is_caught(tmp_path: Path) -> None:
+    for package in PACKAGES:
+        (tmp_path / package).mkdir()
+    (tmp_path / "services" / "server.py").write_text(
+        "import grpc\n"
+        "server = grpc.aio.server()\n"
+        "server.add_insecure_port('[::]:50051')\n"
+        "channel = grpc.aio.insecure_channel('crm:50051')\n"
+    )
+    assert sorted(offenders(tmp_path)) == [
+        "services/server.py calls add_insecure_port",
+        "services/server.py calls insecure_channel",
+        "services/server.py calls server",
+    ]
+
+
+@pytest.mark.parametrize("module", sorted(SERVICERS))
+def test_every_unary_method_of_a_servicer_maps_errors(module: str) -> None:
+    loaded = importlib.import_module(module)
+    for name in SERVICERS[module]:
+        servicer = getattr(loaded, name)
+        base = next(b for b in servicer.__mro__ if b.__module__.endswith("_pb2_grpc"))
+        for method in (m for m in vars(base) if not m.startswith("_")):
+            handler = getattr(servicer, method)
+            streaming = "Stream" in method
+            assert streaming or hasattr(handler, "__wrapped__"), (
+                f"{name}.{method} is not wrapped in handles_errors"
+            )
