@@ -54,6 +54,8 @@ class Plan:
     kept: list[str] = field(default_factory=list)
     # Each path of the file the setup comes from and its line, if from a file.
     lines: dict[str, int] = field(default_factory=dict)
+    # The words that say which thing a problem of the file is about.
+    name: Callable[[list[Problem]], list[Problem]] = list
 
 
 # What the setup becomes, given the setup in force.
@@ -108,7 +110,7 @@ async def change_setup(
     except Unavailable as error:
         raise Unavailable(setup_messages.changed_in_part(str(error))) from error
     if report.problems:
-        report.problems = located(report.problems, plan.lines)
+        report.problems = located(plan.name(report.problems), plan.lines)
         report.changes = []
         return report
     if not dry_run:
@@ -164,13 +166,18 @@ def file_edit(text: str, account: str, *, allow_removals: bool) -> Edit:
         if problems or ws is None:
             return Plan(None, located(named(problems, reading, known), reading.lines))
         lines = reading.lines
+
+        def name(found: list[Problem]) -> list[Problem]:
+            return named(found, reading, known)
+
         if allow_removals:
-            return Plan(merged(current, ws, prune=True), lines=lines)
+            return Plan(merged(current, ws, prune=True), lines=lines, name=name)
         whole = changes_between(current, merged(current, ws, prune=True))
         return Plan(
             merged(current, ws, prune=False),
             kept=[c.what for c in whole if c.removal],
             lines=lines,
+            name=name,
         )
 
     return edit

@@ -299,5 +299,11 @@ def _subject(path: str, data: Mapping[str, Any], directory: Directory) -> str:
     if section == "users":
         return _("user {name}").format(name=_label(entry))
     if section == "pipelines":
+        stage = re.match(r"^pipelines\[\d+\]\.stages\[(\d+)\]", path)
+        stages = entry.get("stages")
+        if stage and isinstance(stages, list) and int(stage[1]) < len(stages):
+            row = stages[int(stage[1])]
+            if isinstance(row, dict) and "id" in row:
+                return _("stage {name}").format(name=f"{entry.get('id')}/{row['id']}")
         return _("pipeline {name}").format(name=_label(entry))
     return ""

@@ -354,6 +354,11 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
     """Problems a well-formed file can still have: names that point nowhere."""
     problems: list[Problem] = []
 
+    def called(user_id: str) -> str:
+        """A user as a person knows them: by name, when the user has one."""
+        known = directory.users.get(user_id)
+        return known.name if known is not None and known.name else user_id
+
     def user(path: str, user_id: str) -> None:
         if user_id not in directory.users:
             problems.append(
@@ -417,7 +422,8 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
             if m.user in seen:
                 problems.append(
                     Problem(
-                        f"{mat}.user", _("'{user}' is listed twice").format(user=m.user)
+                        f"{mat}.user",
+                        _("'{user}' is listed twice").format(user=called(m.user)),
                     )
                 )
             seen.add(m.user)
@@ -432,7 +438,7 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
                     _(
                         "'{user}' already has a schedule; put all of a user's "
                         "working time in one entry"
-                    ).format(user=s.user),
+                    ).format(user=called(s.user)),
                 )
             )
         scheduled.add(s.user)
@@ -454,7 +460,9 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
                 problems.append(
                     Problem(
                         pat,
-                        _("'{user}' is listed twice").format(user=participant.user),
+                        _("'{user}' is listed twice").format(
+                            user=called(participant.user)
+                        ),
                     )
                 )
             taking.add(participant.user)
@@ -464,7 +472,7 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
                     Problem(
                         pat,
                         _("'{user}' is a technical user; it takes no leads").format(
-                            user=participant.user
+                            user=called(participant.user)
                         ),
                     )
                 )

@@ -244,12 +244,16 @@ async def test_23_10_a_lost_stage_shows_its_reasons_and_only_a_lost_stage_has_th
     assert result["problems"] == [
         {
             "path": "pipelines[0].stages[2]",
-            "message": "only a lost stage has loss reasons",
+            "message": "stage sales/won: only a lost stage has loss reasons",
         },
-        {"path": "pipelines[0].stages[4]", "message": "a loss reason is listed twice"},
+        {
+            "path": "pipelines[0].stages[4]",
+            "message": "stage sales/spam: a loss reason is listed twice",
+        },
         {
             "path": "pipelines[0].stages[5]",
-            "message": "require_loss_reason needs loss_reasons to choose from",
+            "message": "stage sales/gone: require_loss_reason needs loss_reasons to "
+            "choose from",
         },
     ]
 

@@ -175,7 +175,7 @@ async def test_changes_are_reported_per_schedule_and_template(stack: Stack) -> N
         (
             "  - user: marina\n",
             "  - user: ursula\n",
-            "schedules[1].user: schedule of Ursula: 'ursula' already has a schedule; "
+            "schedules[1].user: schedule of Ursula: 'Ursula' already has a schedule; "
             "put all of a "
             "user's working time in one entry",
         ),
@@ -223,15 +223,14 @@ async def test_changes_are_reported_per_schedule_and_template(stack: Stack) -> N
         (
             "participants: [{user: ursula, weight: 1}]",
             "participants: [{user: ursula, weight: 1}, {user: ursula, weight: 2}]",
-            "templates[0].participants[1].user: template calls: 'ursula' is listed "
+            "templates[0].participants[1].user: template calls: 'Ursula' is listed "
             "twice",
         ),
         (
             "participants: [{user: ursula, weight: 1}]",
             "participants: [{user: pool}]",
-            "templates[0].participants[0].user: template calls: 'pool' is a technical "
-            "user; it "
-            "takes no leads",
+            "templates[0].participants[0].user: template calls: 'Lead exchange' is "
+            "a technical user; it takes no leads",
         ),
         (
             "participants: [{user: ursula, weight: 1}]",
