@@ -114,7 +114,7 @@ async def test_a_pruning_preview_lists_the_removals_first_and_is_what_happens(
     applied = await _apply(demo, pruned, prune=True)
     assert applied["changes"] == preview["changes"]
     setup = await _setup(demo)
-    assert [t.id for t in setup.templates][-1] == "calls-evening"
+    assert [t.id for t in setup.templates][-1] == "calls-night"
     assert "pavel" not in [m.user for m in setup.groups[0].members]
 
 
@@ -184,11 +184,11 @@ schedules:
 """
     result = await _apply(demo, only_marina)
     assert result["changes"] == [
-        "schedule of marina: weekly.mon ['16:00-09:00'] → none",
-        "schedule of marina: weekly.tue ['16:00-09:00'] → none",
-        "schedule of marina: weekly.wed ['16:00-09:00'] → none",
-        "schedule of marina: weekly.thu ['16:00-09:00'] → none",
-        "schedule of marina: weekly.fri ['16:00-09:00'] → none",
+        "schedule of marina: weekly.mon ['00:00-09:00', '16:00-23:59'] → none",
+        "schedule of marina: weekly.tue ['00:00-09:00', '16:00-23:59'] → none",
+        "schedule of marina: weekly.wed ['00:00-09:00', '16:00-23:59'] → none",
+        "schedule of marina: weekly.thu ['00:00-09:00', '16:00-23:59'] → none",
+        "schedule of marina: weekly.fri ['00:00-09:00', '16:00-23:59'] → none",
     ]
     setup = await _setup(demo)
     assert all(u.active for u in setup.users)
@@ -225,7 +225,7 @@ async def test_the_command_line_previews_and_applies_the_same_list(
     assert await cli_setup.apply(demo.settings, str(path), "acme", False, False) == 0
     applied = capsys.readouterr().out
     line = "  group main, member marina: max_active 5 → 12\n"
-    kept = "not in the file, 11 left as they are (--prune would remove them):\n"
+    kept = "not in the file, 12 left as they are (--prune would remove them):\n"
     assert preview.startswith(
         f"{path}: would change (dry run, nothing written):\n{line}{kept}"
         "  group main, member ursula; group main, member nadezhda;"
