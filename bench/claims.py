@@ -57,6 +57,37 @@ class Burst:
         return len(self.leads) - len(set(self.leads))
 
 
+@dataclass
+class LongBurst:
+    """One long burst, with the rate of its first and its last quarter of claims."""
+
+    burst: Burst
+    first: float  # claims/s over the first quarter of the claims
+    last: float  # claims/s over the last quarter
+
+
+async def long_graphql_burst(
+    urls: list[str], tokens: dict[str, tuple[str, str]], concurrency: int, presses: int
+) -> LongBurst:
+    """A burst long enough that whatever grows with the claims made shows."""
+    quarter = max(1, presses // 4)
+    marks: list[tuple[int, float]] = []
+    burst = await graphql_burst(
+        urls,
+        tokens,
+        concurrency,
+        presses,
+        lambda claimed, seconds: marks.append((claimed, seconds)),
+        every=quarter,
+    )
+    if len(marks) < 3 or not burst.seconds:
+        return LongBurst(burst, burst.throughput, burst.throughput)
+    (n1, t1), (n3, t3) = marks[0], marks[2]
+    tail = burst.seconds - t3
+    last = (len(burst.leads) - n3) / tail if tail > 0 else 0.0
+    return LongBurst(burst, n1 / t1 if t1 else 0.0, last)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0

@@ -68,11 +68,13 @@ class Plan:
     sqlite_pool: int
     query_runs: int
     quick: bool = False
+    # One 32-manager burst this long: its last quarter's rate against its first.
+    long_presses: int = 3_000
 
 
 # Sized so that `make bench` ends within 20 minutes on a shared 2-core machine.
 FULL = Plan(Sizes(), 3, 500, 300, 300, 5_000, 5)
-QUICK = Plan(Sizes.quick(), 1, 60, 100, 60, 500, 2, quick=True)
+QUICK = Plan(Sizes.quick(), 1, 60, 100, 60, 500, 2, quick=True, long_presses=200)
 
 
 class Results:
@@ -306,6 +308,11 @@ def pg_scenarios(plan: Plan, url: str, data_dir: Path, r: Results) -> None:
                     product[n].append(asyncio.run(burst))
                 if n == 32:
                     cpu["product"].append(meter.per(len(product[n][-1].leads)))
+        log(f"long claim burst, {plan.long_presses:,} presses")
+        caught_up(scalar)
+        long = asyncio.run(
+            claims.long_graphql_burst(stack.urls, toks, 32, plan.long_presses)
+        )
         memory = stack.peak_memory()
         if plan.quick:
             # One stack for everything: the quick run checks answers, not speed.
@@ -322,6 +329,7 @@ def pg_scenarios(plan: Plan, url: str, data_dir: Path, r: Results) -> None:
     _eligibility(r, elig)
     _reports(r, rep)
     _claims(r, product, raw)
+    _long_burst(r, long)
     r.raw["cpu_ms_per_claim"] = {side: cpu_median(m) for side, m in cpu.items()}
     if not plan.quick:
         _traced(r)
@@ -483,6 +491,25 @@ def _claims(r: Results, product: dict[int, list[Burst]], raw: list[Burst]) -> No
         all_leads(bursts)
     )
     exactly_once(r, "Claim burst", bursts, "errors reaching a client")
+
+
+def _long_burst(r: Results, long: claims.LongBurst) -> None:
+    b = long.burst
+    r.raw["claim_graphql_long"] = {
+        **summarize([b]),
+        "first_quarter_per_s": round(long.first, 1),
+        "last_quarter_per_s": round(long.last, 1),
+    }
+    r.figure(
+        f"Long claim burst, {len(b.leads):,} claims: last quarter vs first",
+        long.last,
+        "claims/s",
+        long.first,
+        long.last / long.first if long.first else None,
+        ">= 0.9 x first quarter",
+        long.last >= 0.9 * long.first,
+    )
+    exactly_once(r, "Long claim burst", [b], "errors reaching a client")
 
 
 def exactly_once(r: Results, label: str, bursts: list[Burst], errors: str) -> None:
@@ -885,8 +912,11 @@ def soak(plan: Plan, url: str, seed: int, presses: int) -> None:
         with bench_stack(data_dir / "pg", url, ACCOUNT) as stack:
             toks = tokens(stack, plan.sizes)
 
+            marks: list[tuple[int, float]] = []
+
             def progress(claimed: int, seconds: float) -> None:
                 rate = claimed / seconds
+                marks.append((claimed, seconds))
                 log(f"{claimed:,} claims in {seconds:.0f} s ({rate:.1f}/s)")
 
             burst = asyncio.run(
@@ -897,6 +927,15 @@ def soak(plan: Plan, url: str, seed: int, presses: int) -> None:
         f"{burst.seconds:.0f} s ({burst.throughput:.1f} claims/s), p99 "
         f"{burst.p99_ms:.0f} ms, refused {burst.refused or 'never'}"
     )
+    if len(marks) >= 2:
+        # Each mark is 10,000 claims: the last ten thousand against the first.
+        (n1, t1), (n_last, t_last) = marks[0], marks[-1]
+        (n_prev, t_prev) = marks[-2]
+        first, last = n1 / t1, (n_last - n_prev) / (t_last - t_prev)
+        log(
+            f"soak: first {n1:,} claims at {first:.1f}/s, the last "
+            f"{n_last - n_prev:,} at {last:.1f}/s ({last / first:.2f} x)"
+        )
     exactly_once(r, "Soak", [burst], "errors reaching a client")
     if r.failures:
         print("correctness failures:\n  " + "\n  ".join(r.failures), file=sys.stderr)
