@@ -22,6 +22,7 @@ SQLite removes an index entry with the change, so it needs no floor.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -41,6 +42,13 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col
 
 from services.crm.tables import CrmUser, Lead, PoolFloor
+
+
+@dataclass(frozen=True)
+class Pool:
+    source_stages: tuple[str, ...]
+    exchange_users: tuple[str, ...]
+
 
 # A take in this many raises its pool's floors (one in the first take).
 REFRESH_EVERY = 64

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, select, text
-from sqlalchemy import event as orm_event
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy import DateTime, select
 from sqlmodel import Session, col
 
 from leadrouter.i18n import _
 from leadrouter.timestamps import utc
 from services.crm import history as h
 from services.crm import pool
-from services.crm.loss_reasons import StageReasons, kept_reason
+from services.crm.directory_check import Directory, stage_key
+from services.crm.event_log import pending_log
+from services.crm.loss_reasons import kept_reason
 from services.crm.reopening import reopening_stage
 from services.crm.tables import (
-    CrmUser,
     DeletedLead,
     Event,
     Lead,
@@ -51,73 +50,6 @@ class Moved:
     contacts: int = 0
     companies: int = 0
     tasks: int = 0
-
-
-@dataclass
-class Directory:
-    """What events are checked against: users and stages of the account.
-
-    Stages are few and read at once; users are looked up as events name them
-    and remembered, so a single claim does not read an account's whole staff.
-    """
-
-    stages: dict[str, str] = field(default_factory=dict)  # "pipeline/stage" -> kind
-    users: set[str] = field(default_factory=set)  # users known to exist so far
-    technical: set[str] = field(default_factory=set)  # of those, technical ones
-    session: Session | None = None
-    account: str = ""
-    # The lost stages that list loss reasons, by "pipeline/stage".
-    reasons: dict[str, StageReasons] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, session: Session, account: str) -> Directory:
-        stages = session.execute(
-            select(
-                col(Stage.pipeline),
-                col(Stage.id),
-                col(Stage.kind),
-                col(Stage.loss_reasons),
-                col(Stage.require_loss_reason),
-            ).where(col(Stage.account) == account)
-        ).all()
-        return cls(
-            stages={f"{p}/{s}": kind for p, s, kind, _, _ in stages},
-            session=session,
-            account=account,
-            reasons={
-                f"{p}/{s}": StageReasons(
-                    kind, tuple(json.loads(listed or "[]")), bool(required)
-                )
-                for p, s, kind, listed, required in stages
-                if kind == "lost" and (listed not in ("", "[]") or required)
-            },
-        )
-
-    def stage_reasons(self, key: str) -> StageReasons:
-        return self.reasons.get(key) or StageReasons(self.stages.get(key, ""))
-
-    def has_user(self, user_id: str) -> bool:
-        if user_id in self.users:
-            return True
-        if self.session is None:
-            return False
-        found = self.session.execute(
-            select(col(CrmUser.technical)).where(
-                col(CrmUser.account) == self.account, col(CrmUser.id) == user_id
-            )
-        ).first()
-        if found is not None:
-            self.users.add(user_id)
-            if found[0]:
-                self.technical.add(user_id)
-        return found is not None
-
-    def is_technical(self, user_id: str) -> bool:
-        return self.has_user(user_id) and user_id in self.technical
-
-
-def stage_key(pipeline: str, stage: str) -> str:
-    return f"{pipeline}/{stage}"
 
 
 class Ledger:
@@ -522,51 +454,6 @@ class Ledger:
             )
             moved.tasks += 1
         return moved
-
-
-# One lock for the whole log, not one per account: followers read the events
-# of every account by a single offset.
-LOG_LOCK = "crm.events"
-_PENDING = "crm.events.pending"
-
-
-def pending_log(session: Session) -> list[Event]:
-    """The events this transaction logs, written just before it commits.
-
-    Offsets must become visible in order, or a follower reading "after offset
-    N" could pass a smaller offset that commits later. So they are allocated
-    under a lock held until the commit; taking it only at the commit keeps
-    the rest of the change (the lead, its view, the operation record) out of
-    the part that concurrent changes run one at a time.
-    """
-    pending: list[Event] | None = session.info.get(_PENDING)
-    if pending is None:
-        pending = session.info[_PENDING] = []
-        orm_event.listen(session, "before_commit", _write_log)
-        orm_event.listen(session, "after_soft_rollback", _forget_log)
-    return pending
-
-
-def _write_log(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint: the outer commit writes
-        return
-    pending: list[Event] = session.info.get(_PENDING, [])
-    if not pending:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": LOG_LOCK}
-        )
-    # On SQLite the transaction's first write already holds the database's
-    # write lock until the commit, which orders offsets the same way.
-    session.add_all(pending)
-    pending.clear()
-    session.flush()
-
-
-def _forget_log(session: Session, previous_transaction: SessionTransaction) -> None:
-    if previous_transaction.parent is None:  # the whole transaction rolled back
-        session.info.get(_PENDING, []).clear()
 
 
 def _lead_json(lead: Lead) -> str:
