@@ -140,7 +140,7 @@ def load(store: ReportsStore, args: argparse.Namespace, rng: random.Random) -> N
     zones = {ACCOUNT: TIMEZONE}
     started = time.perf_counter()
     for batch in batches(synthetic_decisions(args.decisions, rng), BATCH):
-        store.apply_decisions(batch, zones)
+        store.apply_decisions(facts=batch, zones=zones)
     took = time.perf_counter() - started
     print(
         f"loaded {args.decisions:,} decisions into the read model in {took:.1f} s "

@@ -77,18 +77,30 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
             )
             for g in request.groups
         ]
-        args = (request.account, request.timezone or "UTC", groups)
+        timezone = request.timezone or "UTC"
         # A rehearsal first: a change the limits will make is announced to
         # the crm before it is made, so once this call returns no press can
         # judge by the settings it replaced (services/assigner/claim_limits.py).
-        changes, touched = await self.store.db.run(self.store.apply, *args, True, "")
+        changes, touched = await self.store.db.run(
+            self.store.apply,
+            account=request.account,
+            timezone=timezone,
+            groups=groups,
+            dry_run=True,
+            stamp="",
+        )
         if request.dry_run:
             return common_pb2.ApplyResult(changes=changes)
         stamp = uuid.uuid4().hex
         if touched:
             await self._announce(request.account, stamp)
         changes, changed = await self.store.db.run(
-            self.store.apply, *args, False, stamp
+            self.store.apply,
+            account=request.account,
+            timezone=timezone,
+            groups=groups,
+            dry_run=False,
+            stamp=stamp,
         )
         if changed and not touched:  # another change got in between
             await self._announce(request.account, stamp)
@@ -104,7 +116,7 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
         self, request: limits_pb2.GetGroupLimitsRequest, context: Ctx
     ) -> limits_pb2.GetGroupLimitsResponse:
         found = await self.store.db.run(
-            self.store.settings, request.account, list(request.group_ids)
+            self.store.settings, account=request.account, ids=list(request.group_ids)
         )
         return limits_pb2.GetGroupLimitsResponse(
             groups=[group_message(g) for g in found.groups],
@@ -119,9 +131,9 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
         now = optional_ts(request, "at") or self.clock.now()
         inputs = await self.store.db.run(
             self.store.eligibility_inputs,
-            request.account,
-            request.group_id,
-            list(request.user_ids),
+            account=request.account,
+            group_id=request.group_id,
+            users=list(request.user_ids),
         )
         group = inputs.group
         tz = ZoneInfo(inputs.timezone)
@@ -157,13 +169,13 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
     ) -> limits_pb2.SetupVersion:
         version = await self.store.db.run(
             self.versions.record,
-            request.account,
-            self.clock.now(),
-            request.author,
-            request.source,
-            list(request.changes),
-            request.workspace_yaml,
-            request.previous_yaml,
+            account=request.account,
+            at=self.clock.now(),
+            author=request.author,
+            source=request.source,
+            changes=list(request.changes),
+            workspace_yaml=request.workspace_yaml,
+            previous_yaml=request.previous_yaml,
         )
         return version_message(version)
 
@@ -171,7 +183,7 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
     async def ListSetupVersions(
         self, request: limits_pb2.ListSetupVersionsRequest, context: Ctx
     ) -> limits_pb2.ListSetupVersionsResponse:
-        found = await self.store.db.run(self.versions.versions, request.account)
+        found = await self.store.db.run(self.versions.versions, account=request.account)
         return limits_pb2.ListSetupVersionsResponse(
             versions=[version_message(v) for v in found]
         )
@@ -181,7 +193,7 @@ class LimitsServicer(limits_pb2_grpc.LimitsServicer):
         self, request: limits_pb2.GetSetupVersionRequest, context: Ctx
     ) -> limits_pb2.SetupVersion:
         version = await self.store.db.run(
-            self.versions.version, request.account, request.number
+            self.versions.version, account=request.account, number=request.number
         )
         return version_message(version)
 

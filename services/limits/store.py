@@ -66,6 +66,7 @@ class LimitsStore:
 
     def apply(
         self,
+        *,
         account: str,
         timezone: str,
         groups: list[GroupRules],
@@ -152,7 +153,7 @@ class LimitsStore:
                 zone.stamp = stamp
         return changes, touched
 
-    def settings(self, account: str, ids: list[str]) -> AccountLimits:
+    def settings(self, *, account: str, ids: list[str]) -> AccountLimits:
         """The groups (all when `ids` is empty) as one consistent reading."""
         with self.db.session() as s:
             zone = s.get(AccountZone, account)
@@ -163,7 +164,7 @@ class LimitsStore:
             )
 
     def eligibility_inputs(
-        self, account: str, group_id: str, users: list[str]
+        self, *, account: str, group_id: str, users: list[str]
     ) -> EligibilityInputs:
         # One transaction: a press reads its group and zone at once.
         with self.db.session() as s:

@@ -47,6 +47,7 @@ class SetupVersions:
 
     def record(
         self,
+        *,
         account: str,
         at: datetime,
         author: str,
@@ -99,7 +100,7 @@ class SetupVersions:
             s.flush()
             return SetupVersion.of(row, whole=False)
 
-    def versions(self, account: str) -> list[SetupVersion]:
+    def versions(self, *, account: str) -> list[SetupVersion]:
         with self.db.session() as s:
             rows = s.scalars(
                 select(SetupVersionRow)
@@ -108,7 +109,7 @@ class SetupVersions:
             )
             return [SetupVersion.of(r, whole=False) for r in rows]
 
-    def version(self, account: str, number: int) -> SetupVersion:
+    def version(self, *, account: str, number: int) -> SetupVersion:
         with self.db.session() as s:
             row = s.get(SetupVersionRow, (account, number))
             if row is None:

@@ -52,7 +52,7 @@ class ReportsServicer(reports_pb2_grpc.ReportsServicer):
 
     async def _timezone(self, account: str) -> str:
         """The zone the account's days were counted in, else the CRM's, else UTC."""
-        stored = await self.store.db.run(self.store.zones, [account])
+        stored = await self.store.db.run(self.store.zones, accounts=[account])
         if account in stored:
             return stored[account]
         if self._directories is None:
@@ -69,11 +69,11 @@ class ReportsServicer(reports_pb2_grpc.ReportsServicer):
         tz = domain.zone(tz_name)
         rows = await self.store.db.run(
             self.store.distribution,
-            request.account,
-            days,
-            bucket,
-            list(request.group_ids),
-            list(request.user_ids),
+            account=request.account,
+            days=days,
+            bucket=bucket,
+            group_ids=list(request.group_ids),
+            user_ids=list(request.user_ids),
         )
         figures = domain.distribution(rows)
         reply = reports_pb2.DistributionReportResponse(
@@ -118,7 +118,7 @@ class ReportsServicer(reports_pb2_grpc.ReportsServicer):
         self, request: reports_pb2.LossReasonsReportRequest, context: Ctx
     ) -> reports_pb2.LossReasonsReportResponse:
         tz_name, question = await self._loss_question(request)
-        rows = await self.store.db.run(self.store.closings, question)
+        rows = await self.store.db.run(self.store.closings, q=question)
         by_key, total = domain.loss_reasons(rows)
         return reports_pb2.LossReasonsReportResponse(
             timezone=tz_name,

@@ -78,7 +78,7 @@ class ReportsStore:
         self.db = db
 
     # -- offsets ----------------------------------------------------------------
-    def offset(self, stream: str) -> int:
+    def offset(self, *, stream: str) -> int:
         with self.db.session() as s:
             row = s.get(StreamOffset, stream)
             return row.offset if row else 0
@@ -100,7 +100,7 @@ class ReportsStore:
         return row
 
     # -- zones ------------------------------------------------------------------
-    def zones(self, accounts: Iterable[str]) -> dict[str, str]:
+    def zones(self, *, accounts: Iterable[str]) -> dict[str, str]:
         """The timezone each account's days have been counted in, where one has."""
         wanted = sorted(set(accounts))
         if not wanted:
@@ -113,7 +113,7 @@ class ReportsStore:
 
     # -- applying decisions -----------------------------------------------------
     def apply_decisions(
-        self, facts: Sequence[DecisionFact], zones: Mapping[str, str]
+        self, *, facts: Sequence[DecisionFact], zones: Mapping[str, str]
     ) -> int:
         """Counts handed-out leads per local day; returns the stream's new offset."""
         with self.db.session() as s:
@@ -249,6 +249,7 @@ class ReportsStore:
     # -- reading ----------------------------------------------------------------
     def distribution(
         self,
+        *,
         account: str,
         days: domain.DayRange,
         bucket: str,
@@ -276,7 +277,7 @@ class ReportsStore:
                 for b, u, c, p, m in s.execute(stmt)
             ]
 
-    def closings(self, q: LossQuestion) -> list[tuple[str, str, str, int]]:
+    def closings(self, *, q: LossQuestion) -> list[tuple[str, str, str, int]]:
         """(key, outcome, reason, leads) for last closings in [start, end).
 
         An open end (None) reaches all time. By pipeline the rows are counted

@@ -181,7 +181,7 @@ class Subscribers:
                     ),
                 ),
                 self._apply_decisions,
-                lambda: self.store.db.run(self.store.offset, DECISIONS),
+                lambda: self.store.db.run(self.store.offset, stream=DECISIONS),
             ),
             Follower(
                 CRM_EVENTS,
@@ -189,7 +189,7 @@ class Subscribers:
                     crm_pb2.StreamEventsRequest(after_offset=after, follow=True),
                 ),
                 self._apply_crm_events,
-                lambda: self.store.db.run(self.store.offset, CRM_EVENTS),
+                lambda: self.store.db.run(self.store.offset, stream=CRM_EVENTS),
             ),
         ]
         self._tasks = [
@@ -217,7 +217,7 @@ class Subscribers:
         self.start(0)
 
     async def _zones(self, accounts: set[str]) -> dict[str, str]:
-        zones = await self.store.db.run(self.store.zones, accounts)
+        zones = await self.store.db.run(self.store.zones, accounts=accounts)
         assert self.directories is not None
         for account in accounts - zones.keys():
             zones[account] = (await self.directories.get(account)).timezone
@@ -238,7 +238,7 @@ class Subscribers:
             for d in batch
         ]
         zones = await self._zones({f.account for f in facts})
-        await self.store.db.run(self.store.apply_decisions, facts, zones)
+        await self.store.db.run(self.store.apply_decisions, facts=facts, zones=zones)
 
     async def _apply_crm_events(self, batch: Sequence[crm_pb2.CrmEvent]) -> None:
         facts = [
@@ -256,7 +256,9 @@ class Subscribers:
         accounts = {f.account for f in facts}
         kinds = {a: (await self.directories.get(a)).stage_kinds for a in accounts}
         try:
-            await self.store.db.run(self.store.apply_crm_events, facts, kinds)
+            await self.store.db.run(
+                self.store.apply_crm_events, facts=facts, stage_kinds=kinds
+            )
         except UnknownStages as unknown:
             # Stages added since the directory was read: read it again once.
             for account in unknown.accounts:

@@ -111,11 +111,11 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
             return common_pb2.ApplyResult(problems=problems)
         changes = await self.store.db.run(
             self.store.apply,
-            request.account,
-            request.timezone or "UTC",
-            schedules,
-            templates,
-            request.dry_run,
+            account=request.account,
+            timezone=request.timezone or "UTC",
+            schedules=schedules,
+            templates=templates,
+            dry_run=request.dry_run,
         )
         return common_pb2.ApplyResult(changes=changes)
 
@@ -124,7 +124,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
         self, request: scheduler_pb2.GetSchedulesRequest, context: Ctx
     ) -> scheduler_pb2.GetSchedulesResponse:
         timezone, schedules, templates = await self.store.db.run(
-            self.store.setup, request.account
+            self.store.setup, account=request.account
         )
         return scheduler_pb2.GetSchedulesResponse(
             timezone=timezone, schedules_json=schedules, templates_json=templates
@@ -137,12 +137,12 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
         at = optional_ts(request, "at") or self.clock.now()
         await self.store.db.run(
             self.store.set_presence,
-            request.account,
-            request.user_id,
-            request.online,
-            at,
+            account=request.account,
+            user=request.user_id,
+            online=request.online,
+            at=at,
         )
-        roster = await self.store.db.run(self.store.roster, request.account)
+        roster = await self.store.db.run(self.store.roster, account=request.account)
         return duty_message(roster.duty(request.user_id, at))
 
     @handles_errors
@@ -150,7 +150,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
         self, request: scheduler_pb2.GetDutyRequest, context: Ctx
     ) -> scheduler_pb2.GetDutyResponse:
         at = optional_ts(request, "at") or self.clock.now()
-        roster = await self.store.db.run(self.store.roster, request.account)
+        roster = await self.store.db.run(self.store.roster, account=request.account)
         users = list(request.user_ids) or roster.users()
         return scheduler_pb2.GetDutyResponse(
             at=to_ts(at), users=[duty_message(roster.duty(u, at)) for u in users]
@@ -165,7 +165,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
             raise BadInput(_("'to' must be after 'from'"))
         if end - start > MAX_RANGE:
             raise BadInput(_("ask for at most a year of working intervals at once"))
-        roster = await self.store.db.run(self.store.roster, request.account)
+        roster = await self.store.db.run(self.store.roster, account=request.account)
         reply = scheduler_pb2.GetWorkingIntervalsResponse()
         for user in request.user_ids:
             row = reply.users.add(user_id=user)
@@ -181,7 +181,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
         self, request: scheduler_pb2.MatchTemplateRequest, context: Ctx
     ) -> scheduler_pb2.MatchTemplateResponse:
         at = optional_ts(request, "at") or self.clock.now()
-        roster = await self.store.db.run(self.store.roster, request.account)
+        roster = await self.store.db.run(self.store.roster, account=request.account)
         lead = LeadFacts(
             channel=request.lead.channel,
             pipeline=request.lead.pipeline or None,

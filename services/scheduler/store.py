@@ -86,6 +86,7 @@ class SchedulerStore:
 
     def apply(
         self,
+        *,
         account: str,
         timezone: str,
         schedules: list[ScheduleSpec],
@@ -148,7 +149,7 @@ class SchedulerStore:
                 s.rollback()
         return changes
 
-    def setup(self, account: str) -> tuple[str, str, str]:
+    def setup(self, *, account: str) -> tuple[str, str, str]:
         """Timezone, schedules and templates in force, as workspace JSON."""
         with self.db.session() as s:
             zone = s.get(AccountZone, account)
@@ -168,7 +169,7 @@ class SchedulerStore:
                 "[" + ",".join(t.spec for t in templates) + "]",
             )
 
-    def roster(self, account: str) -> Roster:
+    def roster(self, *, account: str) -> Roster:
         with self.db.session() as s:
             zone = s.get(AccountZone, account)
             roster = Roster(tz=ZoneInfo(zone.timezone if zone else "UTC"))
@@ -194,7 +195,9 @@ class SchedulerStore:
                 )
             return roster
 
-    def set_presence(self, account: str, user: str, online: bool, at: datetime) -> None:
+    def set_presence(
+        self, *, account: str, user: str, online: bool, at: datetime
+    ) -> None:
         with self.db.session() as s:
             row = s.get(PresenceRow, (account, user))
             if row is None:

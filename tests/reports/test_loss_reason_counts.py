@@ -75,7 +75,7 @@ def _close_every_lead(store: ReportsStore) -> None:
         if reason:
             move["loss_reason"] = reason
         events.append(_event(len(events) + 1, "stage_changed", lead, at, **move))
-    store.apply_decisions(decisions, {"acme": "Asia/Tomsk"})
+    store.apply_decisions(facts=decisions, zones={"acme": "Asia/Tomsk"})
     store.apply_crm_events(events, STAGES)
 
 
@@ -88,7 +88,7 @@ def report(
 ) -> dict[str, domain.Closings]:
     start, end = domain.Period.of(first, last).instants(domain.zone("Asia/Tomsk"))
     by_key, total = domain.loss_reasons(
-        store.closings(LossQuestion("acme", start, end, group_by))
+        store.closings(q=LossQuestion("acme", start, end, group_by))
     )
     return {"*": total, **by_key}
 

@@ -69,11 +69,11 @@ def report(
     store: ReportsStore, first: str, last: str, bucket: str = "day", **kw: Any
 ) -> dict[tuple[date, str], tuple[int, int, int]]:
     rows = store.distribution(
-        "acme",
-        domain.DayRange.of(first, last),
-        bucket,
-        kw.get("groups", []),
-        kw.get("users", []),
+        account="acme",
+        days=domain.DayRange.of(first, last),
+        bucket=bucket,
+        group_ids=kw.get("groups", []),
+        user_ids=kw.get("users", []),
     )
     figures = domain.distribution(rows)
     return {(b, u): (c, p, m) for b, u, c, p, m in figures.cells}
@@ -84,7 +84,7 @@ def test_claims_pushes_and_manual_assignments_are_counted_apart(
 ) -> None:
     noon = utc(2026, 11, 2, 5)
     store.apply_decisions(
-        [
+        facts=[
             decision(1, noon, kind="claim"),
             decision(2, noon, kind="push", outcome="assigned", group=""),
             decision(3, noon, kind="manual", outcome="assigned", group=""),
@@ -92,7 +92,7 @@ def test_claims_pushes_and_manual_assignments_are_counted_apart(
             decision(5, noon, kind="claim", outcome="refused"),
             decision(6, noon, kind="push", outcome="held", group=""),
         ],
-        ZONES,
+        zones=ZONES,
     )
     assert report(store, "2026-11-01", "2026-11-30") == {
         (date(2026, 11, 2), "ursula"): (2, 1, 1)
@@ -104,12 +104,12 @@ def test_days_weeks_and_months_are_those_of_the_account_zone(
 ) -> None:
     # Tomsk is UTC+7: 18:00 UTC on Saturday 31 October is 01:00 on Sunday 1 November.
     store.apply_decisions(
-        [
+        facts=[
             decision(1, utc(2026, 10, 31, 16, 30)),  # Sat 31 Oct 23:30 local
             decision(2, utc(2026, 10, 31, 18, 0)),  # Sun 1 Nov 01:00 local
             decision(3, utc(2026, 11, 1, 17, 30)),  # Mon 2 Nov 00:30 local
         ],
-        ZONES,
+        zones=ZONES,
     )
     assert report(store, "2026-10-01", "2026-11-30", "day") == {
         (date(2026, 10, 31), "ursula"): (1, 0, 0),
@@ -131,12 +131,12 @@ def test_a_day_across_a_clock_change_is_the_local_calendar_day(
 ) -> None:
     berlin = {"acme": "Europe/Berlin"}
     store.apply_decisions(
-        [
+        facts=[
             decision(1, utc(2026, 10, 25, 22, 30)),  # 23:30 CET, after the change
             decision(2, utc(2026, 10, 25, 23, 30)),  # 00:30 on the 26th
             decision(3, utc(2026, 3, 28, 23, 30)),  # 00:30 CET on 29 March
         ],
-        berlin,
+        zones=berlin,
     )
     days = report(store, "2026-03-01", "2026-10-25")
     assert set(days) == {
@@ -150,14 +150,16 @@ def test_a_day_across_a_clock_change_is_the_local_calendar_day(
 
 def test_the_same_decisions_read_again_change_no_figure(store: ReportsStore) -> None:
     batch = [decision(i, utc(2026, 11, 2, 5)) for i in range(1, 6)]
-    assert store.apply_decisions(batch, ZONES) == 5
+    assert store.apply_decisions(facts=batch, zones=ZONES) == 5
     before = report(store, "2026-11-01", "2026-11-30")
-    store.apply_decisions(batch, ZONES)
-    store.apply_decisions(batch[1:3], ZONES)
+    store.apply_decisions(facts=batch, zones=ZONES)
+    store.apply_decisions(facts=batch[1:3], zones=ZONES)
     assert report(store, "2026-11-01", "2026-11-30") == before
     assert store.positions()[DECISIONS] == 5
     # A batch that overlaps the offset counts only what is new.
-    store.apply_decisions([*batch[3:], decision(6, utc(2026, 11, 2, 5))], ZONES)
+    store.apply_decisions(
+        facts=[*batch[3:], decision(6, utc(2026, 11, 2, 5))], zones=ZONES
+    )
     assert report(store, "2026-11-01", "2026-11-30") == {
         (date(2026, 11, 2), "ursula"): (6, 0, 0)
     }
@@ -166,12 +168,12 @@ def test_the_same_decisions_read_again_change_no_figure(store: ReportsStore) -> 
 def test_filters_by_group_and_manager(store: ReportsStore) -> None:
     at = utc(2026, 11, 2, 5)
     store.apply_decisions(
-        [
+        facts=[
             decision(1, at, user="ursula", group="main"),
             decision(2, at, user="ursula", group="vip"),
             decision(3, at, user="marina", group="main"),
         ],
-        ZONES,
+        zones=ZONES,
     )
     assert report(store, "2026-11-02", "2026-11-02", groups=["vip"]) == {
         (date(2026, 11, 2), "ursula"): (1, 0, 0)
@@ -186,7 +188,7 @@ def _closings(
 ) -> dict[str, tuple[int, int, dict[str, int]]]:
     start = utc(2026, 10, 31, 17)  # 1 November 00:00 in Tomsk
     end = utc(2026, 11, 30, 17)
-    rows = store.closings(LossQuestion("acme", start, end, group_by))
+    rows = store.closings(q=LossQuestion("acme", start, end, group_by))
     by_key, _ = domain.loss_reasons(rows)
     return {k: (c.won, c.lost, c.reasons) for k, c in by_key.items()}
 
@@ -246,8 +248,11 @@ def test_loss_rows_by_group_come_from_the_decision_that_handed_the_lead_out(
 ) -> None:
     t = utc(2026, 11, 3, 5)
     store.apply_decisions(
-        [decision(1, t, lead="A", group="main"), decision(2, t, lead="B", group="vip")],
-        ZONES,
+        facts=[
+            decision(1, t, lead="A", group="main"),
+            decision(2, t, lead="B", group="vip"),
+        ],
+        zones=ZONES,
     )
     store.apply_crm_events(
         [
@@ -311,7 +316,7 @@ def test_an_unknown_stage_changes_nothing_until_the_directory_is_read_again(
 
 
 def test_reset_forgets_figures_and_offsets(store: ReportsStore) -> None:
-    store.apply_decisions([decision(1, utc(2026, 11, 2, 5))], ZONES)
+    store.apply_decisions(facts=[decision(1, utc(2026, 11, 2, 5))], zones=ZONES)
     store.reset()
     assert store.positions() == {DECISIONS: 0, CRM_EVENTS: 0}
     assert report(store, "2026-11-01", "2026-11-30") == {}
