@@ -46,6 +46,7 @@ groups:
     exchange_users: [pool]
 templates:
   - id: night
+    name: Night calls
     match: {pipelines: [rentals]}
     window: "25:00-09:00"
     participants: [{user: marina}]
@@ -65,17 +66,21 @@ EXPECTED = [
     ),
     (11, "groups[1].id", "group Second floor: duplicate group 'main'"),
     (
-        17,
+        18,
         "templates[0].match.pipelines[0]",
-        "template night: unknown pipeline 'rentals'",
+        "template Night calls: unknown pipeline 'rentals'",
     ),
     (
-        18,
+        19,
         "templates[0].window",
-        "template night: window '25:00-09:00': bad time '25:00', expected "
+        "template Night calls: window '25:00-09:00': bad time '25:00', expected "
         "00:00..23:59 (or 24:00 as an end)",
     ),
-    (20, "templates[0].target_stage", "template night: unknown stage 'rentals/new'"),
+    (
+        21,
+        "templates[0].target_stage",
+        "template Night calls: unknown stage 'rentals/new'",
+    ),
 ]
 
 
@@ -233,20 +238,20 @@ async def test_a_russian_request_gets_russian_change_lines_and_problems(
         ),
         (11, "groups[1].id", "группа Second floor: группа «main» указана дважды"),
         (
-            17,
+            18,
             "templates[0].match.pipelines[0]",
-            "шаблон night: неизвестная воронка «rentals»",
+            "шаблон Night calls: неизвестная воронка «rentals»",
         ),
         (
-            18,
+            19,
             "templates[0].window",
-            "шаблон night: окно «25:00-09:00»: неверное время «25:00», ожидается "
+            "шаблон Night calls: окно «25:00-09:00»: неверное время «25:00», ожидается "
             "00:00..23:59 (или 24:00 как конец)",
         ),
         (
-            20,
+            21,
             "templates[0].target_stage",
-            "шаблон night: неизвестный этап «rentals/new»",
+            "шаблон Night calls: неизвестный этап «rentals/new»",
         ),
     ]
 
