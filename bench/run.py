@@ -709,7 +709,7 @@ def whatif(r: Results) -> None:
         r.figure(
             str(data.get("name", "What-if replay")),
             float(seconds) * 1000,
-            "ms",
+            "ms CPU",
             None if base is None else float(base) * 1000,
             None if ratio is None else float(ratio),
             target or "-",

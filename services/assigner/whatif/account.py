@@ -118,8 +118,10 @@ class Account:
     def open_leads(self, users: Iterable[str]) -> dict[str, int]:
         """Open leads each user is responsible for (push's least_loaded)."""
         out: dict[str, int] = {}
+        kinds = self.kinds
         for user in users:
-            n = sum(1 for i in self.owned.get(user, ()) if self.is_open(self.leads[i]))
+            held = self.holding.get(user, {})
+            n = sum(len(v) for k, v in held.items() if kinds.get(k) == "open")
             if n:
                 out[user] = n
         return out

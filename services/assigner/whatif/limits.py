@@ -236,14 +236,15 @@ class Limits:
                 keyed_last.add(lead_id)
             else:
                 keyed_this.add(lead_id)
-        lost = []
-        if "lost" in reads:
-            lost = [
-                x.moved_at
-                for x in (leads[i] for i in a.held_in(user, sets.loss))
-                if x.moved_by == user and cal.month_start <= x.moved_at <= now
-            ]
         held = a.holding.get(user, {})
+        lost_today = lost_month = 0
+        if "lost" in reads:
+            for stage in sets.loss:
+                for i in held.get(stage, ()):
+                    x = leads[i]
+                    if x.moved_by == user and cal.month_start <= x.moved_at <= now:
+                        lost_month += 1
+                        lost_today += x.moved_at >= cal.today_start
         return Activity(
             last_claim_at=self.last_claim.get((group.id, user)),
             open_leads=sum(len(held.get(s, ())) for s in sets.open)
@@ -253,8 +254,8 @@ class Limits:
             overdue_tasks=len(overdue),
             oldest_overdue_deadline=min(overdue, default=None),
             sales_in_window=len(in_window),
-            lost_today=sum(1 for at in lost if at >= cal.today_start),
-            lost_month=len(lost),
+            lost_today=lost_today,
+            lost_month=lost_month,
             sales_last_month=len(last_month),
             sales_this_month=len(this_month),
             key_stage_last_week=len(keyed_last),
