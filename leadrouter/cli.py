@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from leadrouter import cli_setup, i18n
 from leadrouter.auth import ROLES, issue_token
@@ -18,6 +19,7 @@ from leadrouter.config import Settings, load_settings
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import LeadrouterError
 from leadrouter.i18n import _, ngettext
+from leadrouter.scheduler.v1 import scheduler_pb2
 from leadrouter.simulate import comparison_csv, render_comparison, simulate
 
 
@@ -61,12 +63,18 @@ async def _simulate(
     settings: Settings,
     path: str,
     account: str,
-    start: datetime,
-    end: datetime,
+    start: datetime | date,
+    end: datetime | date,
     csv_path: str | None = None,
 ) -> int:
     clients = Clients.from_settings(settings)
     try:
+        if not (isinstance(start, datetime) and isinstance(end, datetime)):
+            reply = await clients.scheduler.get_schedules(
+                scheduler_pb2.GetSchedulesRequest(account=account)
+            )
+            zone = ZoneInfo(reply.timezone or "UTC")
+            start, end = day_start(start, zone), day_end(end, zone)
         result, problems = await simulate(clients, account, _read(path), start, end)
     finally:
         await clients.close()
@@ -86,13 +94,40 @@ async def _simulate(
     return 0
 
 
-def _instant(text: str) -> datetime:
-    at = datetime.fromisoformat(text)
+def _instant(text: str) -> datetime | date:
+    """A full timestamp with its offset, or a plain date of the account's calendar."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _(
+                "'{text}' is neither a date (2026-11-20) nor a time with its offset "
+                "(2026-11-20T09:00+07:00)"
+            ).format(text=text)
+        ) from None
     if at.tzinfo is None:
         raise argparse.ArgumentTypeError(
             _("needs a UTC offset, e.g. 2026-11-01T00:00Z")
         )
     return at
+
+
+def day_start(when: datetime | date, zone: ZoneInfo) -> datetime:
+    """`--from 2026-11-20`: that day's first instant in the account's timezone."""
+    if isinstance(when, datetime):
+        return when
+    return datetime.combine(when, time(), zone)
+
+
+def day_end(when: datetime | date, zone: ZoneInfo) -> datetime:
+    """`--to 2026-11-27`: the end of that day, so the day itself is included."""
+    if isinstance(when, datetime):
+        return when
+    return datetime.combine(when + timedelta(days=1), time(), zone)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -134,8 +169,20 @@ def main(argv: list[str] | None = None) -> None:
         "simulate", help="replay past leads under a proposed workspace file"
     )
     p_sim.add_argument("file")
-    p_sim.add_argument("--from", dest="start", type=_instant, required=True)
-    p_sim.add_argument("--to", dest="end", type=_instant, required=True)
+    p_sim.add_argument(
+        "--from",
+        dest="start",
+        type=_instant,
+        required=True,
+        help="a date (the account's calendar) or a time with its offset",
+    )
+    p_sim.add_argument(
+        "--to",
+        dest="end",
+        type=_instant,
+        required=True,
+        help="a date (included whole) or a time with its offset",
+    )
     p_sim.add_argument("--csv", default=None, help="also write the comparison here")
     p_users = sub.add_parser("users", help="list the account's users")
     p_token = sub.add_parser("token", help="print a bearer token for local use")

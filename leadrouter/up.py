@@ -190,6 +190,7 @@ def up(settings: Settings) -> int:
             + f"\n  logs:               {settings.data_dir / 'logs'}/"
             + "\n\nDemo tokens (send as 'Authorization: Bearer <token>'):"
             + f"\n  manager ursula: {token('ursula', 'manager')}"
+            + f"\n  manager marina: {token('marina', 'manager')}"
             + f"\n  admin head:     {token('head', 'admin')}"
             + "\n\nOpen the web UI signed in (or paste a token on its sign-in page):"
             + f"\n  as Ursula: {base}/#token={token('ursula', 'manager')}"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from leadrouter.cli import _simulate
+from leadrouter.cli import _instant, _simulate
+from leadrouter.scheduler.v1 import scheduler_pb2
 from leadrouter.simulate import render_comparison, simulate
 from tests.fixtures import WORKSPACE, lead_created
 from tests.stack import Stack
@@ -256,3 +259,37 @@ async def test_leadrouter_simulate_prints_the_comparison_and_writes_csv(
         printed
     )
     assert out.read_text().splitlines()[0] == "section,item,detail,proposed,actual"
+
+
+async def test_leadrouter_simulate_takes_plain_dates_as_whole_days_of_the_account(
+    stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    proposal, span = await _lost_today_history(stack)
+    path = tmp_path / "proposal.yaml"
+    path.write_text(proposal)
+    settings = stack.settings.model_copy(
+        update={f"{s}_addr": ",".join(a) for s, a in stack.clients.addresses.items()}
+    )
+    reply = await stack.clients.scheduler.get_schedules(
+        scheduler_pb2.GetSchedulesRequest(account=stack.account)
+    )
+    zone = ZoneInfo(reply.timezone or "UTC")
+    start, end = (datetime.fromisoformat(span[k]) for k in ("from", "to"))
+    first = start.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    # `--from 2026-11-20 --to 2026-11-27` as the shell hands them over.
+    assert _instant(first.isoformat()) == first
+    assert _instant(last.isoformat()) == last
+    with pytest.raises(argparse.ArgumentTypeError, match="offset"):
+        _instant(f"{first.isoformat()}T09:00")
+
+    assert await _simulate(settings, str(path), stack.account, first, last) == 0
+    by_dates = capsys.readouterr().out
+    whole_days = (
+        datetime.combine(first, time(), zone),
+        datetime.combine(last + timedelta(days=1), time(), zone),
+    )
+    assert await _simulate(settings, str(path), stack.account, *whole_days) == 0
+    by_instants = capsys.readouterr().out
+    assert by_dates == by_instants
+    assert "Marina: too many deals lost today 1 (as it happened 0)" in by_dates
