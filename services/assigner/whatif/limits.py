@@ -240,8 +240,8 @@ class Limits:
         lost_today = lost_month = 0
         if "lost" in reads:
             for stage in sets.loss:
-                for i in held.get(stage, ()):
-                    x = leads[i]
+                for held_id in held.get(stage, ()):
+                    x = leads[held_id]
                     if x.moved_by == user and cal.month_start <= x.moved_at <= now:
                         lost_month += 1
                         lost_today += x.moved_at >= cal.today_start
