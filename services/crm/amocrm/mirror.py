@@ -13,6 +13,13 @@ from sqlmodel import Session, col
 
 from leadrouter.db import Database
 from services.crm import history as h
+from services.crm.amocrm.known import (
+    KnownLeads,
+    KnownTasks,
+    chunks,
+    held_leads,
+    load_parties,
+)
 from services.crm.amocrm.mapping import (
     LocalLead,
     LocalTask,
@@ -30,7 +37,7 @@ from services.crm.amocrm.tables import (
     AmoUser,
 )
 from services.crm.state import EventRejected, Ledger, UnknownStage, UnknownUser
-from services.crm.tables import DeletedLead, Lead, LeadParty, Party, Task
+from services.crm.tables import Lead, LeadParty, Party, Task
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +80,21 @@ class Mirror:
         unsorted: frozenset[str] = frozenset(),
     ) -> Applied:
         applied = Applied()
+        # One snapshot per lead, the latest: the batch's rows are read once.
+        remote = list({r.id: r for r in remote}.values())
         with self.db.session() as s:
             ledger = Ledger(s, self.account)
+            known = KnownLeads.read(
+                s,
+                self.account,
+                [r.id for r in remote],
+                _parties_of(remote),
+                lock=not self.db.is_sqlite,
+            )
             for r in remote:
-                self._unsorted(s, r, r.stage_key in unsorted)
-                row = self._lead(s, r.id)
-                if row is None and s.get(DeletedLead, (self.account, r.id)) is not None:
+                self._unsorted(s, r, r.stage_key in unsorted, known)
+                row = known.leads.get(r.id)
+                if row is None and r.id in known.deleted:
                     # Back from amoCRM's trash: as it was, then as it is now.
                     restored = h.LeadRestored(
                         type="lead_restored", at=r.updated_at, lead=r.id
@@ -94,11 +110,11 @@ class Mirror:
                     local,
                     entry_stage=entry.get(r.pipeline),
                     moved_at=move[1] if move and move[0] == r.stage_key else None,
-                    hold_assignment=row is not None and self._held(s, r.id),
+                    hold_assignment=row is not None and r.id in known.held,
                 )
                 self._apply(ledger, events, applied, f"lead {r.id}")
                 if row is not None:
-                    self._link_parties(s, r, row.responsible)
+                    self._link_parties(s, r, row.responsible, known)
             if after is not None:
                 after(s)
         return applied
@@ -150,20 +166,22 @@ class Mirror:
                 self._apply(ledger, [deleted], applied, f"task {task_id}")
         return applied
 
-    def _unsorted(self, s: Session, r: RemoteLead, inside: bool) -> None:
+    def _unsorted(
+        self, s: Session, r: RemoteLead, inside: bool, known: KnownLeads
+    ) -> None:
         """Keeps the list of leads amoCRM holds in Unsorted up to date."""
-        row = s.get(AmoUnsortedLead, (self.account, r.id))
+        row = known.unsorted.get(r.id)
         if inside and row is None:
-            s.add(
-                AmoUnsortedLead(
-                    account=self.account,
-                    lead_id=r.id,
-                    pipeline=r.pipeline,
-                    stage=r.status,
-                )
+            known.unsorted[r.id] = row = AmoUnsortedLead(
+                account=self.account,
+                lead_id=r.id,
+                pipeline=r.pipeline,
+                stage=r.status,
             )
+            s.add(row)
         elif not inside and row is not None:
             s.delete(row)
+            del known.unsorted[r.id]
 
     def _drop_writes(self, s: Session, lead_id: str, at: datetime) -> None:
         """A write to a lead deleted in amoCRM has nothing left to change."""
@@ -183,19 +201,24 @@ class Mirror:
         self, remote: Iterable[RemoteTask], after: AfterApply | None = None
     ) -> Applied:
         applied = Applied()
+        remote = list({r.id: r for r in remote}.values())
         with self.db.session() as s:
             ledger = Ledger(s, self.account)
+            known = KnownTasks.read(
+                s,
+                self.account,
+                [r.id for r in remote],
+                [r.lead for r in remote if r.lead is not None],
+            )
             for r in remote:
-                row = s.get(Task, (self.account, r.id))
-                lead_known = r.lead is not None and (
-                    s.get(Lead, (self.account, r.lead)) is not None
-                )
+                row = known.tasks.get(r.id)
+                lead_known = r.lead is not None and r.lead in known.leads
                 local = (
                     LocalTask(row.responsible, row.completed_at is not None)
                     if row
                     else None
                 )
-                held = bool(row and row.lead_id and self._held(s, row.lead_id))
+                held = bool(row and row.lead_id and row.lead_id in known.held)
                 events = task_events(
                     r, local, lead_known=lead_known, hold_assignment=held
                 )
@@ -216,11 +239,14 @@ class Mirror:
         self, remote: Iterable[RemoteParty], after: AfterApply | None = None
     ) -> Applied:
         applied = Applied()
+        remote = list({(r.kind, r.id): r for r in remote}.values())
         with self.db.session() as s:
             ledger = Ledger(s, self.account)
+            rows = load_parties(s, self.account, [(r.kind, r.id) for r in remote])
+            held = self._parties_held(s, list(rows.values()))
             for r in remote:
-                row = s.get(Party, (self.account, r.kind, r.id))
-                if row is not None and self._party_held(s, r):
+                row = rows.get((r.kind, r.id))
+                if row is not None and (r.kind, r.id) in held:
                     continue
                 events = party_events(r, row.responsible if row else None)
                 self._apply(ledger, events, applied, f"{r.kind} {r.id}")
@@ -258,43 +284,32 @@ class Mirror:
             stmt = stmt.with_for_update()
         return s.scalars(stmt).first()
 
-    def _held(self, s: Session, lead_id: str) -> bool:
-        """Whether an assignment made here is still on its way to amoCRM."""
-        pending = s.scalars(
-            select(col(AmoOutbox.seq))
-            .where(
-                col(AmoOutbox.account) == self.account,
-                col(AmoOutbox.lead_id) == lead_id,
-                col(AmoOutbox.sent_at).is_(None),
-                col(AmoOutbox.failed_at).is_(None),
-            )
-            .limit(1)
-        ).first()
-        return pending is not None
-
-    def _party_held(self, s: Session, r: RemoteParty) -> bool:
-        leads = s.scalars(
-            select(col(LeadParty.lead_id)).where(
-                col(LeadParty.account) == self.account,
-                col(LeadParty.kind) == r.kind,
-                col(LeadParty.party_id) == r.id,
-            )
-        ).all()
-        return any(self._held(s, lead) for lead in leads)
-
-    def _link_parties(self, s: Session, r: RemoteLead, owner: str) -> None:
-        """Contacts and companies linked or unlinked since: no event, just the links."""
-        for kind, ids in (("contact", r.contacts), ("company", r.companies)):
-            links = {
-                link.party_id: link
-                for link in s.scalars(
-                    select(LeadParty).where(
-                        col(LeadParty.account) == self.account,
-                        col(LeadParty.lead_id) == r.id,
-                        col(LeadParty.kind) == kind,
+    def _parties_held(self, s: Session, rows: list[Party]) -> set[tuple[str, str]]:
+        """Parties one of whose leads has a write made here still on its way."""
+        links: list[tuple[str, str, str]] = []
+        for kind in ("contact", "company"):
+            ids = [p.id for p in rows if p.kind == kind]
+            for chunk in chunks(ids):
+                links += [
+                    (kind, party, lead)
+                    for party, lead in s.execute(
+                        select(col(LeadParty.party_id), col(LeadParty.lead_id)).where(
+                            col(LeadParty.account) == self.account,
+                            col(LeadParty.kind) == kind,
+                            col(LeadParty.party_id).in_(chunk),
+                        )
                     )
-                )
-            }
+                ]
+        held = held_leads(s, self.account, {lead for _, _, lead in links})
+        return {(kind, party) for kind, party, lead in links if lead in held}
+
+    def _link_parties(
+        self, s: Session, r: RemoteLead, owner: str, known: KnownLeads
+    ) -> None:
+        """Contacts and companies linked or unlinked since: no event, just the links."""
+        mine = known.links.get(r.id, [])
+        for kind, ids in (("contact", r.contacts), ("company", r.companies)):
+            links = {link.party_id: link for link in mine if link.kind == kind}
             for sort, party_id in enumerate(ids):
                 if party_id in links:
                     links.pop(party_id).sort = sort
@@ -341,3 +356,12 @@ class Mirror:
                 return False  # the entity's later events build on this one
             applied.events[event.type] += 1
         return True
+
+
+def _parties_of(remote: list[RemoteLead]) -> set[tuple[str, str]]:
+    return {
+        (kind, party)
+        for r in remote
+        for kind, ids in (("contact", r.contacts), ("company", r.companies))
+        for party in ids
+    }
