@@ -130,12 +130,14 @@ class Ledger:
         )
 
     # -- applying ----------------------------------------------------------
-    def apply(self, event: h.CanonicalEvent) -> None:
+    def apply(self, event: h.CanonicalEvent, *, flush: bool = True) -> None:
+        """`flush=False`: the caller flushes, after more of one change."""
         handler = getattr(self, f"_on_{event.type}")
         logged = len(self._pending)
         try:
             handler(event)
-            self.session.flush()
+            if flush:
+                self.session.flush()
         except BaseException:
             # The caller rolls this event back (a savepoint, or the whole
             # transaction), so its log row must not be written either.
@@ -377,13 +379,17 @@ class Ledger:
     def assign(
         self, lead: Lead, user: str, target_stage: str, cascade: bool, at: datetime
     ) -> Moved:
-        """Gives a lead to a user: responsible first, so the stage move is theirs."""
+        """Gives a lead to a user: responsible first, so the stage move is theirs.
+
+        The lead's new owner and stage are written in one UPDATE.
+        """
         moved = Moved()
         if lead.responsible != user:
             self.apply(
                 h.ResponsibleChanged(
                     type="responsible_changed", at=at, lead=lead.id, to=user
-                )
+                ),
+                flush=False,
             )
         if target_stage and target_stage != lead.stage_key:
             pipeline, stage = target_stage.split("/", 1)
@@ -394,8 +400,10 @@ class Ledger:
                     lead=lead.id,
                     to=stage,
                     pipeline=pipeline if pipeline != lead.pipeline else None,
-                )
+                ),
+                flush=False,
             )
+        self.session.flush()
         if cascade:
             moved = self._cascade(lead.id, user, at)
         return moved

@@ -61,10 +61,34 @@ groups:
 class Cost:
     rpcs: list[str] = field(default_factory=list)
     transactions: Counter[str] = field(default_factory=Counter)
+    trace: str = ""
 
     @property
     def total_transactions(self) -> int:
         return sum(self.transactions.values())
+
+
+@contextmanager
+def _statements(stack: Stack) -> Iterator[list[tuple[str, str, str]]]:
+    """(service, trace id, statement) of every statement run in the stack's
+    databases, but for BEGIN (SQLite's BEGIN IMMEDIATE is one)."""
+    ran: list[tuple[str, str, str]] = []
+    listeners: list[tuple[Any, Any]] = []
+    for service, db in stack.dbs.items():
+
+        def on_execute(
+            _conn: Any, _cursor: Any, statement: str, *_: Any, service: str = service
+        ) -> None:
+            if not statement.startswith("BEGIN"):
+                ran.append((service, current_trace_id(), statement))
+
+        event.listen(db.engine, "before_cursor_execute", on_execute)
+        listeners.append((db.engine, on_execute))
+    try:
+        yield ran
+    finally:
+        for engine, listener in listeners:
+            event.remove(engine, "before_cursor_execute", listener)
 
 
 @contextmanager
@@ -102,6 +126,7 @@ async def _press(stack: Stack, user: str) -> tuple[str, Cost]:
         transactions=Counter(
             service for service, t in begun if t == format(trace, "032x")
         ),
+        trace=format(trace, "032x"),
     )
     return data["claimLead"]["__typename"], cost
 
@@ -169,3 +194,19 @@ async def test_a_change_of_limits_holds_from_the_next_press(any_stack: Stack) ->
     disabled = WORKSPACE.replace("{user: nadezhda}", "{user: nadezhda, enabled: false}")
     assert (await any_stack.apply(disabled))["ok"]
     assert (await _press(any_stack, "nadezhda"))[0] == "Refused"
+
+
+async def test_the_crms_part_of_a_press_is_eleven_statements(any_stack: Stack) -> None:
+    """The figures in one statement; the take reads the operation, the pool's
+    oldest lead, the stages and the new owner, writes the lead's owner and
+    stage in one UPDATE, the claim, the operation, reads the lead's parties
+    for the answer and logs its two events (under the log's lock on
+    PostgreSQL, one INSERT there; two on SQLite)."""
+    await _ready(any_stack)
+    with _statements(any_stack) as ran:
+        outcome, cost = await _press(any_stack, "ursula")
+    assert outcome == "Claimed"
+    crm = [statement for s, t, statement in ran if s == "crm" and t == cost.trace]
+    updates = [x for x in crm if x.startswith("UPDATE")]
+    assert len(updates) == 1, updates
+    assert len(crm) == 11, "\n".join(crm)
