@@ -18,6 +18,7 @@ from leadrouter.clients import Clients
 from leadrouter.config import Settings
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.errors import LeadrouterError
+from leadrouter.limit_rules import RECOMMENDED
 from leadrouter.stage_kinds import stage_kind_name
 
 STARTING_WORKSPACE = "starting-workspace.yaml"
@@ -68,8 +69,9 @@ def newcomer_lines(settings: Settings) -> list[str]:
 
 def starting_workspace(directory: crm_pb2.Directory) -> str:
     """A workspace to start from, built from the account's users, pipelines and
-    stages: one group per live pipeline, whose pool is its first open stage and
-    whose members are the account's active people. Every id is named in a
+    stages: one group per live pipeline, whose pool is its first open stage,
+    whose members are the account's active people and whose default limits
+    are the recommended set. Every id is named in a
     comment, so it reads before it is edited and applied."""
     people = [u for u in directory.users if u.active and not u.technical]
     exchange = [u for u in directory.users if u.technical]
@@ -109,6 +111,10 @@ def starting_workspace(directory: crm_pb2.Directory) -> str:
                 "    exchange_users: []",
             ]
         out.append("    cascade: true")
+        recommended = ", ".join(f"{k}: {v}" for k, v in RECOMMENDED.items())
+        out.append(
+            f"    default_limits: {{{recommended}}}  # recommended; docs/limits.md"
+        )
         out.append("    members:")
         out += [f'      - {{user: "{u.id}"}}  # {u.name}' for u in people]
     return "\n".join(out) + "\n"

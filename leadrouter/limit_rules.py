@@ -74,23 +74,45 @@ def range_message(name: str) -> str:
     )
 
 
-def conflicts(values: dict[str, int]) -> list[tuple[str, str, str]]:
-    """(limit, other, why) for each limit in force that `other` contradicts.
+def conflicts(values: dict[str, int]) -> list[dict[str, str]]:
+    """Each pair of limits in force that contradict each other, as what to
+    say next to either of the two (the first is where a file's is reported).
 
     A day's cap of lost leads above the month's never decides anything: the
     day's losses count in the month's too, so the month's cap blocks first.
     """
-    out = []
+    out: list[dict[str, str]] = []
     today, month = values.get("max_lost_today"), values.get("max_lost_month")
     if today is not None and month is not None and today > month:
         out.append(
-            (
-                "max_lost_today",
-                "max_lost_month",
-                _(
-                    "must not be more than the month's cap of lost leads ({month}): "
-                    "today's losses count in the month's too"
+            {
+                "max_lost_today": _(
+                    "must not be more than the month's cap of lost leads "
+                    "({month}): today's losses count in the month's too"
                 ).format(month=month),
-            )
+                "max_lost_month": _(
+                    "must not be less than the day's cap of lost leads "
+                    "({today}): today's losses count in the month's too"
+                ).format(today=today),
+            }
         )
+    return out
+
+
+def row_conflicts(
+    own: dict[str, int], defaults: dict[str, int], before: dict[str, int] | None
+) -> list[tuple[str, str]]:
+    """(limit, why) for each pair in force in a row that contradict each other.
+
+    It is reported at a value the row sets itself, the one that changed since
+    `before` when there is one; a pair that only the defaults set is the
+    defaults' problem, reported in their row.
+    """
+    out = []
+    for pair in conflicts(effective_limits(defaults, own)):
+        mine = [name for name in pair if name in own]
+        changed = [n for n in mine if before is not None and before.get(n) != own[n]]
+        name = next(iter(changed or mine), None)
+        if name is not None:
+            out.append((name, pair[name]))
     return out

@@ -214,7 +214,7 @@ def member_edit(group_id: str, member: MemberSpec | None) -> Edit:
         mine = f"g.members[{at}].limits."
         problems = [
             Problem(p.path.replace(mine, "limits."), p.message)
-            for p in limit_conflicts(changed, "g")
+            for p in limit_conflicts(changed, "g", group)
             if p.path.startswith(mine)
         ]
         return _with_group(current, changed, problems)
@@ -230,7 +230,7 @@ def defaults_edit(group_id: str, defaults: LimitsSpec) -> Edit:
         changed = group.model_copy(update={"default_limits": defaults})
         problems = [
             Problem(_row_path(changed, p.path), p.message)
-            for p in limit_conflicts(changed, "g")
+            for p in limit_conflicts(changed, "g", group)
         ]
         return _with_group(current, changed, problems)
 

@@ -24,12 +24,7 @@ from pydantic import (
 
 from leadrouter.errors import Problem
 from leadrouter.i18n import _
-from leadrouter.limit_rules import (
-    conflicts,
-    effective_limits,
-    out_of_range,
-    range_message,
-)
+from leadrouter.limit_rules import out_of_range, range_message, row_conflicts
 from leadrouter.validation import field_message
 from leadrouter.windows import parse_window
 
@@ -495,23 +490,22 @@ def check_references(ws: Workspace, directory: Directory) -> list[Problem]:
     return problems
 
 
-def limit_conflicts(g: GroupSpec, at: str) -> list[Problem]:
-    """A problem for each limit in force that another contradicts.
-
-    A member's is reported at the member's own value of the two (the limit
-    first), or not at all when it is the defaults' own, reported there.
-    """
+def limit_conflicts(
+    g: GroupSpec, at: str, before: GroupSpec | None = None
+) -> list[Problem]:
+    """A problem for each pair of limits in force that contradict each other
+    (`limit_rules.row_conflicts`), in the defaults' row and each member's."""
     defaults = g.default_limits.values()
+    old = before.default_limits.values() if before else None
     out = [
         Problem(f"{at}.default_limits.{name}", why)
-        for name, _other, why in conflicts(defaults)
+        for name, why in row_conflicts(defaults, {}, old)
     ]
+    olds = {m.user: m.limits.values() for m in before.members} if before else {}
     for mi, m in enumerate(g.members):
-        own = m.limits.values()
-        for name, other, why in conflicts(effective_limits(defaults, own)):
-            if name in own or other in own:
-                field = name if name in own else other
-                out.append(Problem(f"{at}.members[{mi}].limits.{field}", why))
+        was = olds.get(m.user, {}) if before else None
+        for name, why in row_conflicts(m.limits.values(), defaults, was):
+            out.append(Problem(f"{at}.members[{mi}].limits.{name}", why))
     return out
 
 

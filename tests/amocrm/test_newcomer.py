@@ -76,6 +76,11 @@ async def test_the_starting_workspace_applies_and_the_round_trip_shows(
     assert 'exchange_users: ["5007"]  # Lead exchange' in yaml
     assert '{user: "5002"}  # Ursula' in yaml and "5008" not in yaml
     assert "7003" not in yaml.split("groups:")[1]  # the archived pipeline
+    # A group the product makes starts with the recommended defaults.
+    assert (
+        "default_limits: {interval_minutes: 5, max_active: 50, max_new_today: 20, "
+        "max_overdue_tasks: 3, max_overdue_days: 5}  # recommended" in yaml
+    )
     applied = await stack.apply(yaml)
     assert applied["ok"], applied["problems"]
 

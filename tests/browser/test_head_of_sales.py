@@ -43,7 +43,7 @@ def test_an_admin_edits_a_limit_and_the_next_eligibility_reflects_it(
     page.set_viewport_size(DESKTOP)
 
     active = row.get_by_label("Active deals for Nadezhda")
-    # A value the server refuses comes back next to its field, and nothing is saved.
+    # A value out of the limit's bounds is told next to its field, and not sent.
     active.fill("-1")
     row.get_by_role("button", name="Save the row of Nadezhda").click()
     expect(row.locator("input[name=max_active][aria-invalid=true]")).to_be_visible()
@@ -52,6 +52,8 @@ def test_an_admin_edits_a_limit_and_the_next_eligibility_reflects_it(
 
     active.fill("0")
     active.press("Enter")
+    # Save shows what it changes first; the change is made on confirming.
+    page.get_by_role("button", name="Save these changes").click()
     expect(row.get_by_role("status")).to_have_text("Saved")
     expect(now).to_contain_text("Blocked by: Active deals")
     # The service agrees: Nadezhda's next eligibility fails the new limit.
@@ -65,6 +67,7 @@ def test_an_admin_edits_a_limit_and_the_next_eligibility_reflects_it(
     # Put it back for the other tests.
     active.fill("30")
     active.press("Enter")
+    page.get_by_role("button", name="Save these changes").click()
     expect(row.get_by_role("status")).to_have_text("Saved")
     expect(now).not_to_contain_text("Active deals")
     assert page.js_errors == []

@@ -37,8 +37,17 @@ def test_the_russian_settings_table_names_the_seed_limits(
     ):
         expect(table.get_by_role("columnheader", name=label)).to_be_visible()
     expect(
-        page.get_by_text("Пустое поле — лимит выключен.", exact=False)
+        page.get_by_text(
+            "Пустое поле берёт значение группы по умолчанию (серым); если его нет, "
+            "лимит выключен.",
+            exact=False,
+        )
     ).to_be_visible()
+    defaults = table.locator("tr[data-defaults]")
+    expect(defaults.get_by_role("rowheader")).to_have_text("По умолчанию для группы")
+    expect(
+        defaults.get_by_label("По умолчанию для группы: Интервал, мин")
+    ).to_have_value("5")
     screenshot(page, "admin-limits-ru")
 
 

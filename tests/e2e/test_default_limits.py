@@ -252,6 +252,23 @@ async def test_the_editor_hears_the_servers_refusal_at_the_field_and_nothing_is_
     await apply(
         stack, _with_defaults({"max_lost_month": 4}, {"ursula": {"max_lost_today": 3}})
     )
+    # The problem is told at the value that changed.
+    own = {
+        "u": "ursula",
+        "l": [
+            {"limit": "max_lost_today", "value": 3},
+            {"limit": "max_lost_month", "value": 2},
+        ],
+        "d": True,
+    }
+    refused = (await stack.data(MEMBER, own))["updateMemberLimits"]
+    assert refused["problems"] == [
+        {
+            "path": "limits.max_lost_month",
+            "message": "must not be less than the day's cap of lost leads (3): "
+            "today's losses count in the month's too",
+        }
+    ]
     lower = {"l": [{"limit": "max_lost_month", "value": 2}], "d": True}
     refused = (await stack.data(DEFAULTS, lower))["updateDefaultLimits"]
     assert [p["path"] for p in refused["problems"]] == [

@@ -1,8 +1,9 @@
 // Head of sales: a group's settings and the members × limits table of the button.
 
 import { gql } from "../api.js";
-import { h, replace, announce, uid } from "../dom.js";
+import { h, replace, uid } from "../dom.js";
 import { t, has } from "../i18n.js";
+import { bounds, limitRow } from "./limits_row.js";
 
 export const LIMITS = [
   "interval_minutes",
@@ -19,7 +20,9 @@ export const LIMITS = [
 
 const GROUPS = `{
   groups { id name sourceStages targetStage exchangeUsers cascade excludedStages keyStage
-           saleStages lossStages members { userId enabled limits { limit value } } }
+           saleStages lossStages defaultLimits { limit value }
+           members { userId enabled limits { limit value } } }
+  limitRules { limit unit min max recommended }
   users { id name technical active }
   pipelines { id name stages { id name kind } }
 }`;
@@ -27,12 +30,6 @@ const GROUPS = `{
 const ELIGIBILITY = `query($g: ID!, $u: [ID!]) {
   eligibility(groupId: $g, userIds: $u) {
     userId membership eligible limits { limit value threshold passed passesAt }
-  }
-}`;
-
-const UPDATE = `mutation($g: ID!, $u: ID!, $on: Boolean!, $l: [LimitValueInput!]!) {
-  updateMemberLimits(groupId: $g, userId: $u, enabled: $on, limits: $l) {
-    ok problems { path message } member { userId enabled limits { limit value } }
   }
 }`;
 
@@ -116,7 +113,64 @@ export async function render(ctx) {
     (await gql(ELIGIBILITY, { g: group.id, u: people })).eligibility.map((e) => [e.userId, e]),
   );
 
-  const rows = people.map((userId) => memberRow(group, userId, names.get(userId) || userId, eligibility.get(userId)));
+  const rules = data.limitRules;
+  const colspan = 4 + rules.length;
+  const defaults = new Map(group.defaultLimits.map((l) => [l.limit, l.value]));
+  const rowsByUser = new Map();
+  const recommended = new Map(rules.filter((r) => r.recommended !== null).map((r) => [r.limit, r.recommended]));
+  const fillButton = h("button", { type: "button", class: "link" }, t("settings.useRecommended"));
+  const defaultsRow = limitRow({
+    group,
+    rules,
+    kind: "defaults",
+    name: t("settings.defaults"),
+    own: defaults,
+    defaults: new Map(),
+    status: h("div", { class: "muted" }, t("settings.defaults.help"), " ", fillButton),
+    colspan,
+    // New defaults that contradict a member's own value: shown in that member's row.
+    elsewhere(path, message) {
+      const m = /^members\.([^.]+)\.limits\.(.+)$/.exec(path);
+      const row = m && rowsByUser.get(m[1]);
+      return Boolean(row && row.showError(m[2], message));
+    },
+    clearElsewhere() {
+      for (const row of rowsByUser.values()) row.clearErrors();
+    },
+    async saved(reply) {
+      const fresh = new Map(reply.defaultLimits.map((l) => [l.limit, l.value]));
+      for (const row of rowsByUser.values()) row.setDefaults(fresh);
+      await refreshEligibility([...rowsByUser.keys()]);
+    },
+  });
+  fillButton.addEventListener("click", () => defaultsRow.fill(recommended));
+
+  for (const userId of people) {
+    const member = group.members.find((m) => m.userId === userId);
+    const name = names.get(userId) || userId;
+    rowsByUser.set(
+      userId,
+      limitRow({
+        group,
+        rules,
+        kind: "member",
+        userId,
+        name,
+        own: new Map((member?.limits ?? []).map((l) => [l.limit, l.value])),
+        defaults,
+        enabled: member?.enabled,
+        status: eligibilityPill(eligibility.get(userId)),
+        colspan,
+        saved: () => refreshEligibility([userId]),
+      }),
+    );
+  }
+
+  async function refreshEligibility(users) {
+    const fresh = (await gql(ELIGIBILITY, { g: group.id, u: users })).eligibility;
+    for (const row of fresh) rowsByUser.get(row.userId)?.replaceStatus(eligibilityPill(row));
+  }
+
   const table = h(
     "table",
     { class: "limits-table" },
@@ -134,11 +188,18 @@ export async function render(ctx) {
         h("th", { scope: "col", class: "sticky" }, t("settings.member")),
         h("th", { scope: "col" }, t("settings.enabled")),
         h("th", { scope: "col" }, t("settings.now")),
-        LIMITS.map((l) => h("th", { scope: "col", class: "num" }, t(`limit.${l}`))),
+        rules.map((r) =>
+          h(
+            "th",
+            { scope: "col", class: "num" },
+            t(`limit.${r.limit}`),
+            h("span", { class: "bounds", title: t("settings.bounds", { min: r.min, max: r.max }) }, bounds(r)),
+          ),
+        ),
         h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, t("save"))),
       ),
     ),
-    h("tbody", {}, rows.map((r) => r.tr)),
+    h("tbody", {}, defaultsRow.tr, [...rowsByUser.values()].map((r) => r.tr)),
   );
 
   replace(
@@ -154,128 +215,4 @@ export async function render(ctx) {
       h("div", { class: "table-wrap" }, table),
     ),
   );
-
-  function memberRow(g, userId, name, elig) {
-    const member = g.members.find((m) => m.userId === userId);
-    const values = new Map((member?.limits ?? []).map((l) => [l.limit, l.value]));
-    const checkbox = h("input", {
-      type: "checkbox",
-      checked: Boolean(member?.enabled),
-      "aria-label": t("settings.enabledFor", { name }),
-    });
-    const inputs = new Map();
-    const errors = new Map();
-    const cells = LIMITS.map((limit) => {
-      const errorId = uid("err");
-      const input = h("input", {
-        type: "number",
-        min: "0",
-        step: "1",
-        inputmode: "numeric",
-        name: limit,
-        value: values.has(limit) ? String(values.get(limit)) : "",
-        "aria-label": t("settings.limitFor", { limit: t(`limit.${limit}`), name }),
-        "aria-describedby": errorId,
-      });
-      const error = h("span", { id: errorId, class: "field-error" });
-      inputs.set(limit, input);
-      errors.set(limit, error);
-      return h("td", { class: "num" }, input, error);
-    });
-    const status = h("td", { class: "row-now", "aria-live": "polite" }, eligibilityPill(elig));
-    const save = h("button", { type: "button", disabled: true }, t("save"));
-    save.setAttribute("aria-label", t("settings.saveRow", { name }));
-    const note = h("span", { class: "row-status", role: "status" });
-    const tr = h(
-      "tr",
-      { dataset: { user: userId } },
-      h("th", { scope: "row", class: "sticky" }, name),
-      h("td", {}, checkbox),
-      status,
-      cells,
-      h("td", {}, save, h("div", {}, note)),
-    );
-    const markDirty = () => {
-      tr.classList.add("dirty");
-      save.disabled = false;
-      note.textContent = "";
-    };
-    tr.addEventListener("input", markDirty);
-    tr.addEventListener("change", markDirty);
-    tr.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && e.target.tagName === "INPUT") {
-        e.preventDefault();
-        if (!save.disabled) save.click();
-      }
-    });
-
-    function clearErrors() {
-      for (const [limit, error] of errors) {
-        error.textContent = "";
-        inputs.get(limit).removeAttribute("aria-invalid");
-      }
-    }
-    function showError(limit, message) {
-      const input = inputs.get(limit);
-      if (!input) return false;
-      errors.get(limit).textContent = message;
-      input.setAttribute("aria-invalid", "true");
-      return true;
-    }
-
-    save.addEventListener("click", async () => {
-      clearErrors();
-      const limits = [];
-      let bad = null;
-      for (const [limit, input] of inputs) {
-        const raw = input.value.trim();
-        if (raw === "") {
-          // A number field holding text the browser could not parse reads as empty.
-          if (input.validity.badInput) {
-            showError(limit, t("settings.mustBeNumber"));
-            bad ??= input;
-          }
-          continue;
-        }
-        if (!/^-?\d+$/.test(raw)) {
-          showError(limit, t("settings.mustBeNumber"));
-          bad ??= input;
-          continue;
-        }
-        limits.push({ limit, value: Number(raw) });
-      }
-      if (bad) {
-        note.textContent = t("settings.rowProblems", { name });
-        bad.focus();
-        return;
-      }
-      save.disabled = true;
-      try {
-        const reply = (await gql(UPDATE, { g: g.id, u: userId, on: checkbox.checked, l: limits })).updateMemberLimits;
-        if (!reply.ok) {
-          let first = null;
-          const rowLevel = [];
-          for (const p of reply.problems) {
-            const limit = p.path.startsWith("limits.") ? p.path.slice(7) : null;
-            if (limit && showError(limit, p.message)) first ??= inputs.get(limit);
-            else rowLevel.push(p.message);
-          }
-          note.textContent = rowLevel.join("; ") || t("settings.rowProblems", { name });
-          save.disabled = false;
-          (first || checkbox).focus();
-          announce(note.textContent);
-          return;
-        }
-        tr.classList.remove("dirty");
-        note.textContent = t("saved");
-        announce(t("settings.rowSaved", { name }));
-        const fresh = (await gql(ELIGIBILITY, { g: g.id, u: [userId] })).eligibility[0];
-        replace(status, eligibilityPill(fresh));
-      } catch (error) {
-        note.textContent = t("error.generic", { message: error.message });
-        save.disabled = false;
-      }
-    });
-    return { tr };
-  }
 }
