@@ -3,7 +3,8 @@
 Without leave to remove, a file changes only what it names: a group,
 member, schedule, template, user or pipeline it leaves out stays as it is.
 A thing it names is taken as written (absent settings read as the
-contract's defaults), and the members of a named group it leaves out stay.
+contract's defaults), and the members and default limits of a named group
+it leaves out stay.
 With leave (`allowRemovals`, `--prune`) the file is the whole setup: what
 it leaves out goes. Users and stages are never deleted, since leads keep
 pointing at them: a user left out is deactivated, a pipeline left out is
@@ -84,7 +85,12 @@ def merged(current: Workspace, file: Workspace, *, prune: bool) -> Workspace:
         if old is None or prune:
             return new
         members = _merge(old.members, new.members, lambda m: m.user, _as_written)
-        return new.model_copy(update={"members": members})
+        update: dict[str, object] = {"members": members}
+        if "default_limits" not in new.model_fields_set:
+            # Defaults a file does not mention stay: a file written before
+            # groups had them does not wipe them.
+            update["default_limits"] = old.default_limits
+        return new.model_copy(update=update)
 
     users = _merge(current.users, file.users, lambda u: u.id, _as_written)
     pipelines = _merge(current.pipelines, file.pipelines, lambda p: p.id, _pipeline)

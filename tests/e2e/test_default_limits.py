@@ -292,3 +292,15 @@ async def test_the_limit_rules_are_served_for_the_editor(stack: Stack) -> None:
         "max": 100_000,
         "recommended": 50,
     }
+
+
+async def test_a_file_that_names_a_group_without_default_limits_keeps_them(
+    stack: Stack,
+) -> None:
+    await apply(stack, _with_defaults({"max_active": 50}, {"ursula": {}}))
+    again = await stack.apply(workspace({"ursula": {"max_active": 7}}))
+    assert again["ok"] and again["changes"] == [
+        "group main, member ursula: max_active group default 50 → 7"
+    ]
+    exported = (await stack.data("{ exportWorkspace }"))["exportWorkspace"]
+    assert "default_limits: {max_active: 50}" in exported
