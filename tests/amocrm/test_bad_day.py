@@ -39,10 +39,12 @@ from tests.amocrm.harness import AmoStack, eventually, running_amo_stack
 pytestmark = pytest.mark.postgres
 
 # The day is 500 pushes and 500 presses; on two busy cores that takes
-# over three minutes (a press costs more with every lead its managers hold,
-# 16 ms at 150 and 83 ms at 500 for the crm's figures; a webhook costs a re-read
-# and some eight statements to apply), so the suite runs 150 of each, which
-# fails the same way when the product is wrong.
+# over three minutes: a press costs more with every lead its managers hold (the
+# crm's figures for the limits, 16 ms a press at 150 and 83 ms at 500), a push
+# about 100 ms in the assigner, and each lead written is read again after its
+# webhooks (2.8 reads a lead, at 7 requests a second), besides the first sync
+# of 1,600 leads. The suite runs 150 of each, which fails the same way when
+# the product is wrong.
 PUSHES = PRESSES = 150
 # About 40 % of a seeded account waits in the exchange: enough for every press
 # and for the deletions among them.
