@@ -70,6 +70,7 @@ class Assignments(LeadViews):
     # -- changing ----------------------------------------------------------
     def take_pool_lead(
         self,
+        *,
         account: str,
         operation_id: str,
         pool: Pool,
@@ -109,6 +110,7 @@ class Assignments(LeadViews):
 
     def assign_lead(
         self,
+        *,
         account: str,
         operation_id: str,
         lead_id: str,
@@ -151,6 +153,7 @@ class Assignments(LeadViews):
 
     def assign_leads(
         self,
+        *,
         account: str,
         assignments: list[ManualAssignment],
         cascade: bool,

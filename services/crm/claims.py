@@ -42,14 +42,14 @@ class ClaimsStore:
         self.db = db
 
     def record_claims(
-        self, account: str, claims: list[tuple[str, str, datetime]]
+        self, *, account: str, claims: list[tuple[str, str, datetime]]
     ) -> None:
         """Claims made elsewhere (a recorded past), as (group, user, when)."""
         with self.db.session() as s:
             for group_id, user_id, at in claims:
                 note_claim(s, account, group_id, user_id, at)
 
-    def set_limits_stamp(self, account: str, stamp: str) -> None:
+    def set_limits_stamp(self, *, account: str, stamp: str) -> None:
         with self.db.session() as s:
             row = s.get(Account, account)
             if row is None:

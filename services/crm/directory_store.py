@@ -55,7 +55,7 @@ class DirectorySpec:
 class DirectoryStore:
     db: Database
 
-    def apply_directory(self, spec: DirectorySpec, dry_run: bool) -> list[str]:
+    def apply_directory(self, *, spec: DirectorySpec, dry_run: bool) -> list[str]:
         """Upserts users and pipelines; users absent from the spec become inactive."""
         changes: list[str] = []
         with self.db.session() as s:
@@ -104,7 +104,7 @@ class DirectoryStore:
             return row.timezone if row else "UTC"
 
     def get_directory(
-        self, account: str, user_ids: list[str] | None = None
+        self, *, account: str, user_ids: list[str] | None = None
     ) -> DirectorySpec:
         """The account's users and pipelines; with `user_ids`, those users only."""
         with self.db.session() as s:

@@ -33,7 +33,7 @@ class HistoryEntry:
 
 
 def lead_history(
-    db: Database, account: str, lead_id: str
+    *, db: Database, account: str, lead_id: str
 ) -> tuple[list[HistoryEntry], str]:
     """The lead's events, oldest first, and the stage reopening returns it to
     ("" when it is open, or its pipeline has no open stage)."""

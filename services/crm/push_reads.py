@@ -37,7 +37,9 @@ class PushReads:
 
     db: Database
 
-    def linked_users(self, account: str, lead_ids: list[str]) -> dict[str, list[Link]]:
+    def linked_users(
+        self, *, account: str, lead_ids: list[str]
+    ) -> dict[str, list[Link]]:
         """Per lead, the users its contacts and companies already work with."""
         out: dict[str, list[Link]] = {lead_id: [] for lead_id in lead_ids}
         if not lead_ids:
@@ -96,7 +98,7 @@ class PushReads:
                         )
         return out
 
-    def count_open_leads(self, account: str, users: list[str]) -> dict[str, int]:
+    def count_open_leads(self, *, account: str, users: list[str]) -> dict[str, int]:
         """Leads each user is responsible for in open stages of live pipelines."""
         counts = dict.fromkeys(users, 0)
         if not users:
@@ -128,7 +130,7 @@ class PushReads:
         return counts
 
     def lead_work(
-        self, account: str, queries: list[tuple[str, datetime]]
+        self, *, account: str, queries: list[tuple[str, datetime]]
     ) -> list[LeadWork]:
         """Where each lead stands, and how many of its tasks were done since when."""
         out: list[LeadWork] = []

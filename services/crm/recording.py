@@ -102,7 +102,7 @@ def record(session: Session, account: str, lines: list[str]) -> Recorded:
 
 
 def record_events(
-    db: Database, account: str, lines: list[str], dry_run: bool
+    *, db: Database, account: str, lines: list[str], dry_run: bool
 ) -> Recorded:
     """`record` in one transaction, kept only when every line is good."""
     with db.session() as s:

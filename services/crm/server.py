@@ -132,7 +132,7 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
             ),
         )
         changes = await self.store.db.run(
-            self.store.apply_directory, spec, request.dry_run
+            self.store.apply_directory, spec=spec, dry_run=request.dry_run
         )
         return common_pb2.ApplyResult(changes=changes)
 
@@ -141,7 +141,9 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         self, request: crm_pb2.GetDirectoryRequest, context: Ctx
     ) -> crm_pb2.Directory:
         spec = await self.store.db.run(
-            self.store.get_directory, request.account, list(request.user_ids)
+            self.store.get_directory,
+            account=request.account,
+            user_ids=list(request.user_ids),
         )
         return directory_message(
             spec.account, spec.timezone, spec.users, spec.pipelines
@@ -154,18 +156,18 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         if request.by_event_id:
             done = await self.store.db.run(
                 record_events,
-                self.store.db,
-                request.account,
-                list(request.lines),
-                request.dry_run,
+                db=self.store.db,
+                account=request.account,
+                lines=list(request.lines),
+                dry_run=request.dry_run,
             )
             applied, already, problems = done.applied, done.already, done.problems
         else:
             applied, problems = await self.store.db.run(
                 self.store.import_history,
-                request.account,
-                list(request.lines),
-                request.dry_run,
+                account=request.account,
+                lines=list(request.lines),
+                dry_run=request.dry_run,
             )
             already = 0
         if applied and not request.dry_run:
@@ -207,7 +209,10 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
             ]
             raise BadInput("; ".join(map(str, problems)), problems) from error
         view = await self.store.db.run(
-            self.store.submit_lead, request.account, event, request.operation_id
+            self.store.submit_lead,
+            account=request.account,
+            event=event,
+            operation_id=request.operation_id,
         )
         self._notify()
         return lead_message(view)
@@ -217,7 +222,7 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         self, request: crm_pb2.GetLeadsRequest, context: Ctx
     ) -> crm_pb2.LeadList:
         views = await self.store.db.run(
-            self.store.get_leads, request.account, list(request.ids)
+            self.store.get_leads, account=request.account, ids=list(request.ids)
         )
         return crm_pb2.LeadList(leads=[lead_message(v) for v in views])
 
@@ -227,9 +232,9 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     ) -> crm_pb2.LeadPage:
         page, total = await self.store.db.run(
             self.store.pool_page,
-            request.account,
-            _pool(request.pool),
-            page_request(request, decode_lead_cursor),
+            account=request.account,
+            pool=_pool(request.pool),
+            want=page_request(request, decode_lead_cursor),
         )
         return lead_page(page, total)
 
@@ -239,14 +244,14 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     ) -> crm_pb2.TakePoolLeadResponse:
         result = await self.store.db.run(
             self.store.take_pool_lead,
-            request.account,
-            request.operation_id,
-            _pool(request.pool),
-            request.user_id,
-            request.target_stage,
-            request.cascade,
-            optional_ts(request, "at"),
-            request.group_id,
+            account=request.account,
+            operation_id=request.operation_id,
+            pool=_pool(request.pool),
+            user=request.user_id,
+            target_stage=request.target_stage,
+            cascade=request.cascade,
+            at=optional_ts(request, "at"),
+            group_id=request.group_id,
         )
         if result.lead is None:
             return crm_pb2.TakePoolLeadResponse(taken=False)
@@ -261,16 +266,16 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     ) -> crm_pb2.AssignLeadResponse:
         result = await self.store.db.run(
             self.store.assign_lead,
-            request.account,
-            request.operation_id,
-            request.lead_id,
-            request.user_id,
-            request.target_stage,
-            request.cascade,
-            request.expected_responsible
+            account=request.account,
+            operation_id=request.operation_id,
+            lead_id=request.lead_id,
+            user=request.user_id,
+            target_stage=request.target_stage,
+            cascade=request.cascade,
+            expected_responsible=request.expected_responsible
             if request.HasField("expected_responsible")
             else None,
-            optional_ts(request, "at"),
+            at=optional_ts(request, "at"),
         )
         reply = crm_pb2.AssignLeadResponse(
             assigned=not result.conflict,
@@ -288,7 +293,10 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         self, request: crm_pb2.GetLeadHistoryRequest, context: Ctx
     ) -> crm_pb2.LeadHistory:
         entries, reopens_to = await self.store.db.run(
-            lead_history, self.store.db, request.account, request.lead_id
+            lead_history,
+            db=self.store.db,
+            account=request.account,
+            lead_id=request.lead_id,
         )
         reply = crm_pb2.LeadHistory(reopens_to=reopens_to)
         for e in entries:
@@ -310,10 +318,10 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     ) -> crm_pb2.Lead:
         view = await self.store.db.run(
             self.store.reopen_lead,
-            request.account,
-            request.lead_id,
-            request.by,
-            optional_ts(request, "at"),
+            account=request.account,
+            lead_id=request.lead_id,
+            by=request.by,
+            at=optional_ts(request, "at"),
         )
         self._notify()
         return lead_message(view)
@@ -324,12 +332,12 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     ) -> crm_pb2.Lead:
         view = await self.store.db.run(
             self.store.move_lead,
-            request.account,
-            request.lead_id,
-            request.stage,
-            request.loss_reason,
-            request.by,
-            optional_ts(request, "at"),
+            account=request.account,
+            lead_id=request.lead_id,
+            stage=request.stage,
+            loss_reason=request.loss_reason,
+            by=request.by,
+            at=optional_ts(request, "at"),
         )
         self._notify()
         return lead_message(view)
@@ -356,11 +364,11 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         )
         measured = await self.store.db.run(
             self.store.activity,
-            request.account,
-            list(request.user_ids),
-            settings,
-            windows,
-            request.group_id,
+            account=request.account,
+            users=list(request.user_ids),
+            settings=settings,
+            windows=windows,
+            group_id=request.group_id,
         )
         reply = crm_pb2.GetActivityResponse(limits_stamp=measured.limits_stamp)
         for user, a in measured.users.items():
@@ -386,7 +394,7 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         self, request: crm_pb2.SetLimitsStampRequest, context: Ctx
     ) -> crm_pb2.SetLimitsStampResponse:
         await self.store.db.run(
-            self.claims.set_limits_stamp, request.account, request.stamp
+            self.claims.set_limits_stamp, account=request.account, stamp=request.stamp
         )
         return crm_pb2.SetLimitsStampResponse()
 
@@ -395,7 +403,9 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         self, request: crm_pb2.RecordClaimsRequest, context: Ctx
     ) -> crm_pb2.RecordClaimsResponse:
         claims = [(c.group_id, c.user_id, from_ts(c.at)) for c in request.claims]
-        await self.store.db.run(self.claims.record_claims, request.account, claims)
+        await self.store.db.run(
+            self.claims.record_claims, account=request.account, claims=claims
+        )
         return crm_pb2.RecordClaimsResponse()
 
     @handles_errors
@@ -403,7 +413,9 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         self, request: crm_pb2.GetLinkedUsersRequest, context: Ctx
     ) -> crm_pb2.GetLinkedUsersResponse:
         found = await self.store.db.run(
-            self.store.linked_users, request.account, list(request.lead_ids)
+            self.store.linked_users,
+            account=request.account,
+            lead_ids=list(request.lead_ids),
         )
         return crm_pb2.GetLinkedUsersResponse(
             leads=[
@@ -425,7 +437,9 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         self, request: crm_pb2.CountOpenLeadsRequest, context: Ctx
     ) -> crm_pb2.CountOpenLeadsResponse:
         counts = await self.store.db.run(
-            self.store.count_open_leads, request.account, list(request.user_ids)
+            self.store.count_open_leads,
+            account=request.account,
+            users=list(request.user_ids),
         )
         return crm_pb2.CountOpenLeadsResponse(open_leads=counts)
 
@@ -435,8 +449,8 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     ) -> crm_pb2.GetLeadWorkResponse:
         work = await self.store.db.run(
             self.store.lead_work,
-            request.account,
-            [(q.lead_id, from_ts(q.since)) for q in request.leads],
+            account=request.account,
+            queries=[(q.lead_id, from_ts(q.since)) for q in request.leads],
         )
         return crm_pb2.GetLeadWorkResponse(
             leads=[
@@ -483,9 +497,9 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         if request.ids_only and (request.HasField("first") or request.HasField("last")):
             page, total = await self.store.db.run(
                 self.store.lead_ids_page,
-                request.account,
-                lead_filter,
-                page_request(request, decode_lead_cursor),
+                account=request.account,
+                f=lead_filter,
+                want=page_request(request, decode_lead_cursor),
             )
             return crm_pb2.FindLeadsResponse(
                 leads=[crm_pb2.LeadScope(lead_id=x) for x in page.rows],
@@ -496,19 +510,19 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
         if request.ids_only:
             ids, total = await self.store.db.run(
                 self.store.find_lead_ids,
-                request.account,
-                lead_filter,
-                request.offset,
-                request.limit,
+                account=request.account,
+                f=lead_filter,
+                offset=request.offset,
+                limit=request.limit,
             )
             return crm_pb2.FindLeadsResponse(
                 leads=[crm_pb2.LeadScope(lead_id=x) for x in ids], total=total
             )
         scopes, missing = await self.store.db.run(
             self.store.find_leads,
-            request.account,
-            lead_filter,
-            request.operation_prefix,
+            account=request.account,
+            f=lead_filter,
+            operation_prefix=request.operation_prefix,
         )
         return crm_pb2.FindLeadsResponse(
             total=len(scopes),
@@ -542,8 +556,8 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
             )
         outcomes = await self.store.db.run(
             self.store.assign_leads,
-            request.account,
-            [
+            account=request.account,
+            assignments=[
                 ManualAssignment(
                     operation_id=a.operation_id,
                     lead_id=a.lead_id,
@@ -555,8 +569,8 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
                 )
                 for a in request.assignments
             ],
-            request.cascade,
-            optional_ts(request, "at"),
+            cascade=request.cascade,
+            at=optional_ts(request, "at"),
         )
         if any(o.assigned and not o.replayed for o in outcomes):
             self._notify()
@@ -579,7 +593,10 @@ class CrmServicer(crm_pb2_grpc.CrmServicer):
     ) -> AsyncIterator[crm_pb2.CrmEvent]:
         events = tail(
             lambda offset, limit: self.store.db.run(
-                self.store.events_after, request.account, offset, limit
+                self.store.events_after,
+                account=request.account,
+                offset=offset,
+                limit=limit,
             ),
             lambda e: e.offset or 0,
             after=request.after_offset,

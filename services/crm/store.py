@@ -91,7 +91,7 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
 
     # -- history -----------------------------------------------------------
     def import_history(
-        self, account: str, lines: list[str], dry_run: bool
+        self, *, account: str, lines: list[str], dry_run: bool
     ) -> tuple[int, list[Problem]]:
         """Applies every line or none; reports each bad line with its number."""
         problems: list[Problem] = []
@@ -119,7 +119,7 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
         return (0 if problems else applied), problems
 
     def submit_lead(
-        self, account: str, event: h.LeadCreated, operation_id: str
+        self, *, account: str, event: h.LeadCreated, operation_id: str
     ) -> LeadView:
         with self.db.session() as s:
             if operation_id:
@@ -149,7 +149,7 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
         return f"L-{uuid.uuid4().hex[:12]}"
 
     # -- reading -----------------------------------------------------------
-    def get_leads(self, account: str, ids: list[str]) -> list[LeadView]:
+    def get_leads(self, *, account: str, ids: list[str]) -> list[LeadView]:
         with self.db.session() as s:
             rows = s.scalars(
                 select(Lead).where(col(Lead.account) == account, col(Lead.id).in_(ids))
@@ -164,13 +164,13 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
         want = PageRequest(
             first=first, after=decode_lead_cursor(after) if after else None
         )
-        page, total = self.pool_page(account, pool, want)
+        page, total = self.pool_page(account=account, pool=pool, want=want)
         last = page.rows[-1] if page.rows and page.has_next else None
         cursor = lead_cursor(last.created_at, last.id) if last else ""
         return page.rows, cursor, total
 
     def pool_page(
-        self, account: str, pool: Pool, want: PageRequest
+        self, *, account: str, pool: Pool, want: PageRequest
     ) -> tuple[Page[LeadView], int]:
         """A keyset page of the pool in claim order (oldest first), and its size."""
         with self.db.session() as s:
@@ -186,7 +186,7 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
             return Page(views, page.has_previous, page.has_next), total
 
     def lead_ids_page(
-        self, account: str, f: LeadFilter, want: PageRequest
+        self, *, account: str, f: LeadFilter, want: PageRequest
     ) -> tuple[Page[str], int]:
         """A keyset page of the ids a filter selects, oldest first, and how many
         in all."""
@@ -199,7 +199,7 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
             return page, total
 
     def find_lead_ids(
-        self, account: str, f: LeadFilter, offset: int = 0, limit: int = 0
+        self, *, account: str, f: LeadFilter, offset: int = 0, limit: int = 0
     ) -> tuple[list[str], int]:
         """One page of the ids a filter selects, oldest first, and how many in all."""
         with self.db.session() as s:
@@ -215,7 +215,7 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
             return list(s.scalars(stmt)), total
 
     def find_leads(
-        self, account: str, f: LeadFilter, operation_prefix: str
+        self, *, account: str, f: LeadFilter, operation_prefix: str
     ) -> tuple[list[LeadScope], list[str]]:
         """The leads a filter selects, oldest first, and the asked-for ids unknown."""
         with self.db.session() as s:
@@ -291,7 +291,7 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
                 scopes[lead_id].items.append(OwnedItem(party_id, kind, responsible))
 
     def reopen_lead(
-        self, account: str, lead_id: str, by: str, at: datetime | None
+        self, *, account: str, lead_id: str, by: str, at: datetime | None
     ) -> LeadView:
         when = at or self.clock.now()
         try:
@@ -311,6 +311,7 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
 
     def move_lead(
         self,
+        *,
         account: str,
         lead_id: str,
         stage: str,
@@ -372,6 +373,7 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
 
     def activity(
         self,
+        *,
         account: str,
         users: list[str],
         settings: StageSettings,
@@ -381,7 +383,7 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
         with self.db.session() as s:
             return measure(s, account, users, settings, windows, group_id)
 
-    def events_after(self, account: str, offset: int, limit: int) -> list[Event]:
+    def events_after(self, *, account: str, offset: int, limit: int) -> list[Event]:
         with self.db.session() as s:
             stmt = select(Event).where(col(Event.offset) > offset)
             if account:

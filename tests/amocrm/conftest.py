@@ -203,7 +203,7 @@ async def hook_receiver(syncer: Syncer) -> Served:
 
     async def receive(request: Request) -> Response:
         body = (await request.body()).decode()
-        await syncer.db.run(syncer.accept, body)
+        await syncer.db.run(syncer.accept, body=body)
         return Response("ok")
 
     return await serve(Starlette(routes=[Route("/hook", receive, methods=["POST"])]))

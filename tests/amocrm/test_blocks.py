@@ -24,7 +24,13 @@ POOL = Pool(source_stages=("7001/70011",), exchange_users=("5007",))
 
 def _claim(connector: AmoConnector, user: str, key: str) -> str:
     taken = connector.store.take_pool_lead(
-        ACCOUNT, key, POOL, user, "7001/70012", True, None
+        account=ACCOUNT,
+        operation_id=key,
+        pool=POOL,
+        user=user,
+        target_stage="7001/70012",
+        cascade=True,
+        at=None,
     )
     assert taken.lead is not None
     return taken.lead.id

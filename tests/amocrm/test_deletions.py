@@ -33,7 +33,9 @@ def _pool(db: Database, clock: FixedClock) -> list[str]:
 def _overdue(db: Database, clock: FixedClock, user: str) -> int:
     now = clock.now()
     windows = Windows(now, now, now, now, now, now)
-    got = CrmStore(db, clock).activity(ACCOUNT, [user], StageSettings(), windows)
+    got = CrmStore(db, clock).activity(
+        account=ACCOUNT, users=[user], settings=StageSettings(), windows=windows
+    )
     return got.users[user].overdue_tasks
 
 
@@ -104,13 +106,13 @@ async def test_a_deleted_lead_leaves_its_owners_counts(
 ) -> None:
     store = CrmStore(crm_db, clock)
     owned = [x for x in emulator.open_leads() if x.responsible_user_id == 5002]
-    before = store.count_open_leads(ACCOUNT, ["5002"])["5002"]
+    before = store.count_open_leads(account=ACCOUNT, users=["5002"])["5002"]
     assert before == len(owned)
 
     await emulator.delete_lead(owned[0].id)
     await listening.process_inbox()
 
-    assert store.count_open_leads(ACCOUNT, ["5002"])["5002"] == before - 1
+    assert store.count_open_leads(account=ACCOUNT, users=["5002"])["5002"] == before - 1
 
 
 async def test_a_deleted_task_is_no_longer_overdue(
@@ -168,7 +170,7 @@ async def test_a_forged_deletion_costs_a_read_and_deletes_nothing(
     emulator.log.clear()
     await crm_db.run(
         listening.accept,
-        f"leads[delete][0][id]={lead.id}&account[subdomain]=emulated",
+        body=f"leads[delete][0][id]={lead.id}&account[subdomain]=emulated",
     )
 
     applied = await listening.process_inbox()
@@ -184,7 +186,15 @@ async def test_a_write_to_a_lead_deleted_meanwhile_is_dropped_not_retried(
     outbox = Outbox(crm_db, ACCOUNT, clock)
     store = CrmStore(crm_db, clock, on_assigned=outbox.record)
     lead = emulator.pool()[0]
-    store.take_pool_lead(ACCOUNT, "press-1", POOL, "5002", "7001/70012", False, None)
+    store.take_pool_lead(
+        account=ACCOUNT,
+        operation_id="press-1",
+        pool=POOL,
+        user="5002",
+        target_stage="7001/70012",
+        cascade=False,
+        at=None,
+    )
     await emulator.delete_lead(lead.id)
 
     await listening.process_inbox()

@@ -35,7 +35,15 @@ async def store(
 
 
 def _claim(store: CrmStore, user: str, key: str) -> str:
-    taken = store.take_pool_lead(ACCOUNT, key, POOL, user, TAKEN, True, None)
+    taken = store.take_pool_lead(
+        account=ACCOUNT,
+        operation_id=key,
+        pool=POOL,
+        user=user,
+        target_stage=TAKEN,
+        cascade=True,
+        at=None,
+    )
     assert taken.lead is not None, "the pool is empty"
     return taken.lead.id
 
@@ -130,7 +138,7 @@ async def test_an_old_snapshot_does_not_give_back_a_lead_whose_write_is_waiting(
     # amoCRM still says the exchange user has it (as a webhook would make us read).
     await syncer.refresh(Touched(leads={lead}))
 
-    assert store.get_leads(ACCOUNT, [lead])[0].responsible == "5002"
+    assert store.get_leads(account=ACCOUNT, ids=[lead])[0].responsible == "5002"
     pool = store.list_pool(ACCOUNT, POOL, 500, "")[0]
     assert lead not in {x.id for x in pool}
 

@@ -35,7 +35,7 @@ async def test_initial_sync_copies_users_pipelines_leads_and_open_tasks(
 
     assert progress.finished
     store = CrmStore(crm_db, clock)
-    directory = store.get_directory(ACCOUNT)
+    directory = store.get_directory(account=ACCOUNT)
     assert directory.timezone == "Asia/Tomsk"
     assert {u.id: u.active for u in directory.users}["5008"] is False
     assert len(directory.users) == 8
@@ -175,7 +175,7 @@ async def test_a_new_amocrm_user_is_added_when_a_lead_names_them(
 
     assert applied.events == Counter({"responsible_changed": 1})
     assert "5009" in {
-        u.id for u in CrmStore(crm_db, clock).get_directory(ACCOUNT).users
+        u.id for u in CrmStore(crm_db, clock).get_directory(account=ACCOUNT).users
     }
     with crm_db.session() as s:
         row = s.get(Lead, (ACCOUNT, str(lead)))

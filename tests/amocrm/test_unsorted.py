@@ -61,7 +61,13 @@ async def test_a_press_takes_an_unsorted_lead_and_amocrm_accepts_it(
     mark = len(emulator.log)
 
     taken = store.take_pool_lead(
-        ACCOUNT, "press-1", UNSORTED, "5002", TAKEN, True, None
+        account=ACCOUNT,
+        operation_id="press-1",
+        pool=UNSORTED,
+        user="5002",
+        target_stage=TAKEN,
+        cascade=True,
+        at=None,
     )
     assert taken.lead is not None and taken.lead.id == str(waiting[0].id)
     flushed = await outbox.flush(amo)
@@ -85,7 +91,13 @@ async def test_a_press_takes_an_unsorted_lead_and_amocrm_accepts_it(
 
     mark = len(emulator.log)
     taken = store.take_pool_lead(
-        ACCOUNT, "press-2", UNSORTED, "5003", TAKEN, True, None
+        account=ACCOUNT,
+        operation_id="press-2",
+        pool=UNSORTED,
+        user="5003",
+        target_stage=TAKEN,
+        cascade=True,
+        at=None,
     )
     await outbox.flush(amo)
     _accepted(emulator, waiting[1].id, 5003)
@@ -107,7 +119,14 @@ async def test_push_gives_a_new_unsorted_lead_and_amocrm_accepts_it(
     mark = len(emulator.log)
 
     given = store.assign_lead(
-        ACCOUNT, "push-1", str(lead.id), "5004", TAKEN, True, "5007", None
+        account=ACCOUNT,
+        operation_id="push-1",
+        lead_id=str(lead.id),
+        user="5004",
+        target_stage=TAKEN,
+        cascade=True,
+        expected_responsible="5007",
+        at=None,
     )
     assert given.lead is not None
     await outbox.flush(amo)
@@ -134,7 +153,14 @@ async def test_a_lead_accepted_in_amocrm_meanwhile_is_moved_the_ordinary_way(
     lead = await emulator.add_unsorted_lead("Call")
     await listening.process_inbox()
     store.assign_lead(
-        ACCOUNT, "push-1", str(lead.id), "5004", TAKEN, False, "5007", None
+        account=ACCOUNT,
+        operation_id="push-1",
+        lead_id=str(lead.id),
+        user="5004",
+        target_stage=TAKEN,
+        cascade=False,
+        expected_responsible="5007",
+        at=None,
     )
     # A manager accepts it in amoCRM before the write goes.
     await emulator.accept(lead.id, user_id=5002, status_id=70013)

@@ -69,7 +69,7 @@ async def test_the_same_webhook_twice_changes_nothing(
     await listening.process_inbox()
     offset = _last_offset(crm_db)
 
-    await crm_db.run(listening.accept, emulator.deliveries[-1].body)
+    await crm_db.run(listening.accept, body=emulator.deliveries[-1].body)
     again = await listening.process_inbox()
 
     assert again.total == 0
@@ -85,7 +85,7 @@ async def test_a_forged_webhook_changes_nothing(
         "&leads[status][0][pipeline_id]=7001&account[subdomain]=emulated"
     )
     offset = _last_offset(crm_db)
-    await crm_db.run(listening.accept, forged)
+    await crm_db.run(listening.accept, body=forged)
     assert (await listening.process_inbox()).total == 0
     assert _events_after(crm_db, offset) == []
 
@@ -96,7 +96,7 @@ async def test_a_webhook_of_another_account_is_not_read(
     lead = emulator.pool()[0]
     await crm_db.run(
         listening.accept,
-        f"leads[add][0][id]={lead.id}&account[subdomain]=someone-else",
+        body=f"leads[add][0][id]={lead.id}&account[subdomain]=someone-else",
     )
     await listening.process_inbox()
     assert emulator.log == []

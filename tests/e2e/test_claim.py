@@ -211,7 +211,7 @@ async def test_two_first_claims_of_one_manager_both_land_in_limits(
 
     def second_press() -> None:
         holding.wait(timeout=10)
-        store.record_claims("acme", [("main", "ursula", second)])
+        store.record_claims(account="acme", claims=[("main", "ursula", second)])
 
     def release_once_the_second_waits() -> None:
         holding.wait(timeout=10)

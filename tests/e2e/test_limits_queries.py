@@ -122,10 +122,10 @@ def _watch(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Work]
     in_activity = threading.local()
     measure_activity = CrmStore.activity
 
-    def activity(self: CrmStore, *args: Any) -> Any:
+    def activity(self: CrmStore, **kwargs: Any) -> Any:
         in_activity.on = True
         try:
-            return measure_activity(self, *args)
+            return measure_activity(self, **kwargs)
         finally:
             in_activity.on = False
 

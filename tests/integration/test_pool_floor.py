@@ -67,7 +67,7 @@ def store(postgres_url: str) -> Iterator[CrmStore]:
     with db.engine.begin() as conn:
         conn.execute(text("ALTER TABLE crm.leads SET (autovacuum_enabled = false)"))
     crm = CrmStore(db, FixedClock(START + timedelta(days=1)))
-    crm.apply_directory(_directory(), dry_run=False)
+    crm.apply_directory(spec=_directory(), dry_run=False)
     # Leads already in the pool before any floor, written as an import would.
     with db.engine.begin() as conn:
         conn.execute(
@@ -97,7 +97,13 @@ def store(postgres_url: str) -> Iterator[CrmStore]:
 
 def _take(crm: CrmStore, n: int) -> str:
     taken = crm.take_pool_lead(
-        ACCOUNT, f"op-{n}", POOL, "ursula", "sales/taken", False, None
+        account=ACCOUNT,
+        operation_id=f"op-{n}",
+        pool=POOL,
+        user="ursula",
+        target_stage="sales/taken",
+        cascade=False,
+        at=None,
     )
     assert taken.lead is not None
     return taken.lead.id
@@ -157,13 +163,20 @@ def test_a_lead_older_than_the_floor_is_the_next_one_taken(store: CrmStore) -> N
     assert [_take(store, n) for n in range(3)] == ["L00000", "L00001", "L00002"]
     # Given back to the pool: older than the floor, so it comes down.
     back = store.assign_lead(
-        ACCOUNT, "back", "L00001", "pool", "sales/new", False, None, None
+        account=ACCOUNT,
+        operation_id="back",
+        lead_id="L00001",
+        user="pool",
+        target_stage="sales/new",
+        cascade=False,
+        expected_responsible=None,
+        at=None,
     )
     assert back.lead is not None and back.lead.responsible == "pool"
     assert _take(store, 3) == "L00001"
     # Imported long after, but created before every lead in the pool.
     line = json.dumps(lead_created("EARLY", START - timedelta(days=3)))
-    assert store.import_history(ACCOUNT, [line], dry_run=False) == (1, [])
+    assert store.import_history(account=ACCOUNT, lines=[line], dry_run=False) == (1, [])
     assert _take(store, 4) == "EARLY"
     assert _take(store, 5) == "L00003"
 
@@ -172,12 +185,18 @@ def test_an_emptied_pool_takes_the_next_lead_that_comes(store: CrmStore) -> None
     _claim_outside(store, LEADS)
     assert (
         store.take_pool_lead(
-            ACCOUNT, "empty", POOL, "ursula", "sales/taken", False, None
+            account=ACCOUNT,
+            operation_id="empty",
+            pool=POOL,
+            user="ursula",
+            target_stage="sales/taken",
+            cascade=False,
+            at=None,
         ).lead
         is None
     )
     line = json.dumps(lead_created("NEW", START + timedelta(days=1)))
-    assert store.import_history(ACCOUNT, [line], dry_run=False) == (1, [])
+    assert store.import_history(account=ACCOUNT, lines=[line], dry_run=False) == (1, [])
     assert _take(store, 0) == "NEW"
 
 
@@ -185,7 +204,16 @@ def test_an_owner_no_longer_technical_is_read_without_a_floor(
     store: CrmStore,
 ) -> None:
     assert [_take(store, n) for n in range(3)] == ["L00000", "L00001", "L00002"]
-    store.apply_directory(_directory(pool_technical=False), dry_run=False)
+    store.apply_directory(spec=_directory(pool_technical=False), dry_run=False)
     # Its arrivals lower no floor now; the one it had is gone with the change.
-    store.assign_lead(ACCOUNT, "back", "L00000", "pool", "sales/new", False, None, None)
+    store.assign_lead(
+        account=ACCOUNT,
+        operation_id="back",
+        lead_id="L00000",
+        user="pool",
+        target_stage="sales/new",
+        cascade=False,
+        expected_responsible=None,
+        at=None,
+    )
     assert _take(store, 3) == "L00000"

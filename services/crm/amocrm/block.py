@@ -88,7 +88,7 @@ class BlockRecord:
                 row.block_detail,
             )
 
-    def save(self, block: Block | None) -> None:
+    def save(self, *, block: Block | None) -> None:
         with self.db.session() as s:
             row = s.get(AmoSync, self.account)
             if row is None:

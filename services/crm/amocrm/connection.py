@@ -48,7 +48,7 @@ class SyncState:
     reconciled_until: datetime | None
 
 
-def sync_state(db: Database, account: str) -> SyncState | None:
+def sync_state(*, db: Database, account: str) -> SyncState | None:
     with db.session() as s:
         row = s.get(AmoSync, account)
         if row is None:

@@ -197,7 +197,7 @@ class AmoConnector:
             log.warning("amoCRM: asking whether the block ended failed: %s", error)
             return False
         self.block = None
-        await self.db.run(self.blocks.save, None)
+        await self.db.run(self.blocks.save, block=None)
         waiting = await self.outbox.pending()
         log.warning(
             "amoCRM serves the account again after %s; %d changes wait and go now",
@@ -213,7 +213,7 @@ class AmoConnector:
             self.block = started(status, now, str(error), error.not_before)
         else:
             self.block = self.block.next(status, now, str(error), error.not_before)
-        await self.db.run(self.blocks.save, self.block)
+        await self.db.run(self.blocks.save, block=self.block)
         waiting = await self.outbox.pending()
         log.warning(
             "amoCRM refuses the whole account (%s); %d changes wait, none is given "
@@ -254,7 +254,7 @@ class AmoConnector:
         if self.synced:
             return
         self.synced = (await self.syncer.initial_sync()).finished
-        state = await self.db.run(sync_state, self.db, self.account)
+        state = await self.db.run(sync_state, db=self.db, account=self.account)
         expected = self.settings.amocrm_account_id
         if state is not None and expected and state.amo_account_id != expected:
             log.error(
@@ -289,7 +289,7 @@ class AmoConnector:
     async def connection(self) -> crm_pb2.Connection:
         """What health, metrics and the widget say of amoCRM: read from the
         rows, so any replica answers, not only the one that works."""
-        state = await self.db.run(sync_state, self.db, self.account)
+        state = await self.db.run(sync_state, db=self.db, account=self.account)
         progress = (
             str(Progress(state.step, state.page, state.counts))
             if state is not None

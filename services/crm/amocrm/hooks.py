@@ -107,7 +107,7 @@ class WebhookWatch:
             "/api/v4/webhooks",
             body={"destination": destination, "settings": HOOK_SETTINGS},
         )
-        await self.db.run(self._remember, destination)
+        await self.db.run(self._remember, destination=destination)
         if state != HOOK_UNKNOWN or gone == HOOK_DISABLED:
             log.warning("amoCRM webhook was %s; registered again", gone)
         log.info("amoCRM webhooks go to %s", destination.rsplit("/", 1)[0] + "/…")
@@ -120,7 +120,7 @@ class WebhookWatch:
         return True
 
     async def _save(self, state: str, now: datetime) -> str:
-        await self.db.run(self._store, state, now)
+        await self.db.run(self._store, state=state, now=now)
         self.show(state)
         return state
 
@@ -145,11 +145,11 @@ class WebhookWatch:
             checked = utc(row.hook_checked_at) if row.hook_checked_at else None
             return row.hook_state or HOOK_UNKNOWN, checked
 
-    def _store(self, state: str, now: datetime) -> None:
+    def _store(self, *, state: str, now: datetime) -> None:
         with self.db.session() as s:
             row = self._row(s)
             row.hook_state, row.hook_checked_at = state, now
 
-    def _remember(self, destination: str) -> None:
+    def _remember(self, *, destination: str) -> None:
         with self.db.session() as s:
             self._row(s).webhook = destination

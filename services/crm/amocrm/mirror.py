@@ -119,7 +119,7 @@ class Mirror:
                 after(s)
         return applied
 
-    def known_leads(self, ids: Iterable[str]) -> set[str]:
+    def known_leads(self, *, ids: Iterable[str]) -> set[str]:
         wanted = list(ids)
         if not wanted:
             return set()
@@ -136,6 +136,7 @@ class Mirror:
     # -- deletions -----------------------------------------------------------
     def gone(
         self,
+        *,
         leads: Iterable[str],
         tasks: Iterable[str],
         at: datetime,
@@ -256,7 +257,7 @@ class Mirror:
 
     # -- directory extras ----------------------------------------------------
     def departments(
-        self, groups: dict[str, str], users: list[tuple[str, str, bool, str]]
+        self, *, groups: dict[str, str], users: list[tuple[str, str, bool, str]]
     ) -> None:
         """amoCRM's user groups (departments) and each user's group and rights."""
         with self.db.session() as s:

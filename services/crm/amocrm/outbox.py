@@ -165,7 +165,7 @@ class Outbox:
 
     async def flush(self, amo: AmoClient, limit: int = 500) -> Flushed:
         """Sends what is due; on failure everything waiting is retried later."""
-        rows = await self.db.run(self._due, limit)
+        rows = await self.db.run(self._due, limit=limit)
         if not rows:
             return Flushed()
         try:
@@ -178,7 +178,9 @@ class Outbox:
             return await self._one_by_one(amo, rows)
         except Exception as error:  # unavailable, or anything unforeseen
             return await self._later(rows, error)
-        await self.db.run(self._mark, [seq for seq, _ in rows], "", False)
+        await self.db.run(
+            self._mark, seqs=[seq for seq, _ in rows], error="", refused=False
+        )
         return Flushed(sent=len(rows))
 
     async def pending(self) -> int:
@@ -209,7 +211,7 @@ class Outbox:
         self, rows: list[tuple[int, dict[str, Any]]], error: Exception
     ) -> Flushed:
         log.warning("amoCRM writes wait: %s", error)
-        await self.db.run(self._retry, [seq for seq, _ in rows], str(error))
+        await self.db.run(self._retry, seqs=[seq for seq, _ in rows], error=str(error))
         return Flushed(waiting=len(rows))
 
     async def _one_by_one(
@@ -227,13 +229,15 @@ class Outbox:
                 return done
             except AmoRefused as error:
                 log.error("amoCRM refused a write of lead %s: %s", payload, error)
-                await self.db.run(self._mark, [seq], str(error), True)
+                await self.db.run(
+                    self._mark, seqs=[seq], error=str(error), refused=True
+                )
                 done.refused += 1
                 continue
             except Exception as error:
                 done.waiting += (await self._later(rows[n:], error)).waiting
                 return done
-            await self.db.run(self._mark, [seq], "", False)
+            await self.db.run(self._mark, seqs=[seq], error="", refused=False)
             done.sent += 1
         return done
 
@@ -249,7 +253,7 @@ class Outbox:
             .order_by(col(AmoOutbox.seq))
         )
 
-    def _due(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    def _due(self, *, limit: int) -> list[tuple[int, dict[str, Any]]]:
         with self.db.session() as s:
             rows = list(s.scalars(self._waiting_rows().limit(limit)))
             retried = [r.next_attempt_at for r in rows if r.attempts > 0]
@@ -257,7 +261,7 @@ class Outbox:
                 return []  # amoCRM failed lately: everything waits its turn
             return [(int(r.seq or 0), json.loads(r.payload)) for r in rows]
 
-    def _retry(self, seqs: list[int], error: str) -> None:
+    def _retry(self, *, seqs: list[int], error: str) -> None:
         with self.db.session() as s:
             rows = [r for r in (s.get(AmoOutbox, seq) for seq in seqs) if r is not None]
             # One pause for all: the longest any of them has earned.
@@ -267,7 +271,7 @@ class Outbox:
                 row.next_attempt_at = self.clock.now() + wait
                 row.error = error[:1000]
 
-    def _mark(self, seqs: list[int], error: str, refused: bool) -> None:
+    def _mark(self, *, seqs: list[int], error: str, refused: bool) -> None:
         with self.db.session() as s:
             now = self.clock.now()
             for seq in seqs:

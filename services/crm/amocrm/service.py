@@ -35,7 +35,7 @@ class AmoCrmServicer(CrmServicer):
     async def AcceptWebhook(
         self, request: crm_pb2.AcceptWebhookRequest, context: Ctx
     ) -> crm_pb2.AcceptWebhookResponse:
-        seq = await self.store.db.run(self.connector.syncer.accept, request.body)
+        seq = await self.store.db.run(self.connector.syncer.accept, body=request.body)
         self.connector.wake()
         return crm_pb2.AcceptWebhookResponse(id=seq)
 

@@ -125,7 +125,7 @@ class Syncer:
         embedded = (account or {}).get("_embedded") or {}
         if (account or {}).get("id"):
             # Widget tokens name this id: "account_id | int | ID аккаунта".
-            await self.db.run(self._remember_account, int(account["id"]))
+            await self.db.run(self._remember_account, account_id=int(account["id"]))
         timezone = (embedded.get("datetime_settings") or {}).get("timezone") or "UTC"
         spec = DirectorySpec(
             account=self.account,
@@ -133,7 +133,9 @@ class Syncer:
             users=users_from_api(users, self.technical),
             pipelines=pipelines_from_api(pipelines),
         )
-        changes = await self.db.run(self.store.apply_directory, spec, False)
+        changes = await self.db.run(
+            self.store.apply_directory, spec=spec, dry_run=False
+        )
         groups = {
             str(g["id"]): str(g.get("name") or "")
             for g in embedded.get("users_groups") or []
@@ -147,7 +149,7 @@ class Syncer:
             )
             for u in users
         ]
-        await self.db.run(self.mirror.departments, groups, rights)
+        await self.db.run(self.mirror.departments, groups=groups, users=rights)
         return changes
 
     async def _pipelines(self) -> list[dict[str, Any]]:
@@ -180,7 +182,9 @@ class Syncer:
             if step == "directory":
                 await self.sync_directory()
                 step, page = STEPS[1], 1
-                await self.db.run(self._save, step, page, counts, False)
+                await self.db.run(
+                    self._save, step=step, page=page, counts=counts, done=False
+                )
                 self._report(Progress(step, page, dict(counts)))
                 continue
             path, key, extra = LISTS[step]
@@ -197,7 +201,9 @@ class Syncer:
                 self._report(Progress(step, page, dict(counts)))
             following = STEPS.index(step) + 1
             step, page = (STEPS[following] if following < len(STEPS) else DONE), 1
-            await self.db.run(self._save, step, page, counts, step == DONE)
+            await self.db.run(
+                self._save, step=step, page=page, counts=counts, done=step == DONE
+            )
         done = Progress(DONE, 1, dict(counts))
         self._report(done)
         return done
@@ -242,7 +248,7 @@ class Syncer:
             self.on_progress(progress)
 
     # -- webhooks ------------------------------------------------------------
-    def accept(self, body: str) -> int:
+    def accept(self, *, body: str) -> int:
         """Keeps a webhook as received; it is read and applied later, in order."""
         with self.db.session() as s:
             row = AmoInbox(
@@ -255,7 +261,7 @@ class Syncer:
 
     async def process_inbox(self, limit: int = 200) -> Applied:
         """Reads what waiting webhooks name and applies it; they stay on failure."""
-        rows = await self.db.run(self._waiting, limit)
+        rows = await self.db.run(self._waiting, limit=limit)
         if not rows:
             return Applied()
         touched = Touched()
@@ -269,9 +275,13 @@ class Syncer:
         try:
             applied = await self.refresh(touched)
         except Exception as error:
-            await self.db.run(self._failed, [seq for seq, _ in rows], str(error))
+            await self.db.run(
+                self._failed, seqs=[seq for seq, _ in rows], error=str(error)
+            )
             raise
-        await self.db.run(self._processed, [seq for seq, _ in rows], foreign)
+        await self.db.run(
+            self._processed, seqs=[seq for seq, _ in rows], foreign=foreign
+        )
         return applied
 
     # -- reading entities ----------------------------------------------------
@@ -291,7 +301,9 @@ class Syncer:
         tasks += await self._tasks_of(touched.task_leads)
         wanted = set(touched.leads)
         task_leads = {t.lead for t in tasks if t.lead is not None}
-        wanted |= task_leads - await self.db.run(self.mirror.known_leads, task_leads)
+        wanted |= task_leads - await self.db.run(
+            self.mirror.known_leads, ids=task_leads
+        )
         leads, gone_leads = [], []
         for lead_id in sorted(wanted, key=int):
             data = await self.amo.request(
@@ -308,10 +320,10 @@ class Syncer:
             applied.add(
                 await self.db.run(
                     self.mirror.gone,
-                    gone_leads,
-                    gone_tasks,
-                    self.clock.now(),
-                    touched.actors,
+                    leads=gone_leads,
+                    tasks=gone_tasks,
+                    at=self.clock.now(),
+                    actors=touched.actors,
                 )
             )
         return applied
@@ -352,7 +364,7 @@ class Syncer:
             },
         )
         applied = await self.refresh(touched_by_events(events))
-        await self.db.run(self._reconciled, until)
+        await self.db.run(self._reconciled, until=until)
         return applied
 
     # -- state rows ----------------------------------------------------------
@@ -378,7 +390,9 @@ class Syncer:
 
         return write
 
-    def _save(self, step: str, page: int, counts: dict[str, int], done: bool) -> None:
+    def _save(
+        self, *, step: str, page: int, counts: dict[str, int], done: bool
+    ) -> None:
         with self.db.session() as s:
             self._checkpoint(step, page, counts)(s)
             if done:
@@ -388,20 +402,20 @@ class Syncer:
                 # Changes made while the sync ran are caught by reconciliation.
                 row.reconciled_until = row.reconciled_until or row.started_at
 
-    def _remember_account(self, account_id: int) -> None:
+    def _remember_account(self, *, account_id: int) -> None:
         self.state()  # the row, if this is the first thing the sync writes
         with self.db.session() as s:
             row = s.get(AmoSync, self.account)
             assert row is not None
             row.amo_account_id = account_id
 
-    def _reconciled(self, until: datetime) -> None:
+    def _reconciled(self, *, until: datetime) -> None:
         with self.db.session() as s:
             row = s.get(AmoSync, self.account)
             assert row is not None
             row.reconciled_until = until
 
-    def _waiting(self, limit: int) -> list[tuple[int, str]]:
+    def _waiting(self, *, limit: int) -> list[tuple[int, str]]:
         with self.db.session() as s:
             rows = s.execute(
                 select(col(AmoInbox.seq), col(AmoInbox.body))
@@ -414,7 +428,7 @@ class Syncer:
             ).all()
             return [(int(seq), str(body)) for seq, body in rows]
 
-    def _processed(self, seqs: list[int], foreign: list[int]) -> None:
+    def _processed(self, *, seqs: list[int], foreign: list[int]) -> None:
         with self.db.session() as s:
             for seq in seqs:
                 row = s.get(AmoInbox, seq)
@@ -423,7 +437,7 @@ class Syncer:
                     row.attempts += 1
                     row.error = "another account's webhook" if seq in foreign else ""
 
-    def _failed(self, seqs: list[int], error: str) -> None:
+    def _failed(self, *, seqs: list[int], error: str) -> None:
         with self.db.session() as s:
             for seq in seqs:
                 row = s.get(AmoInbox, seq)

@@ -44,7 +44,7 @@ class Unsorted:
             # No longer in Unsorted (someone accepted it in amoCRM meanwhile):
             # an ordinary lead, moved the ordinary way.
             log.info("lead %s left Unsorted before its accept; moved instead", lead)
-            await self.db.run(self._forget, str(lead))
+            await self.db.run(self._forget, lead=str(lead))
             return moved
         body: dict[str, Any] = {"user_id": user}
         if status is not None:
@@ -56,9 +56,9 @@ class Unsorted:
         except AmoRefused as error:
             if error.status != 404:  # "404 | Неразобранное с указанным UID не найдено"
                 raise
-            await self.db.run(self._forget, str(lead))
+            await self.db.run(self._forget, lead=str(lead))
             return moved
-        await self.db.run(self._forget, str(lead))
+        await self.db.run(self._forget, lead=str(lead))
         if not item.get("cascade"):
             return {}
         # "Метод возвращает модель принятого неразобранного и сущности, которые
@@ -87,10 +87,10 @@ class Unsorted:
                     found[str(leads[0]["id"])] = str(item["uid"])
             if str(lead) in found:
                 break
-        await self.db.run(self._remember, found)
+        await self.db.run(self._remember, uids=found)
         return found.get(str(lead), "")
 
-    def _remember(self, uids: dict[str, str]) -> None:
+    def _remember(self, *, uids: dict[str, str]) -> None:
         if not uids:
             return
         with self.db.session() as s:
@@ -102,7 +102,7 @@ class Unsorted:
             ):
                 row.uid = uids[row.lead_id]
 
-    def _forget(self, lead: str) -> None:
+    def _forget(self, *, lead: str) -> None:
         with self.db.session() as s:
             row = s.get(AmoUnsortedLead, (self.account, lead))
             if row is not None:
