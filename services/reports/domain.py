@@ -108,7 +108,9 @@ class Period:
         a = parse_day(first, "from") if first else None
         b = parse_day(last, "to") if last else None
         if a is not None and b is not None and b < a:
-            raise BadInput(f"'to' ({b}) is before 'from' ({a})")
+            raise BadInput(
+                _("'to' ({to}) is before 'from' ({start})").format(to=b, start=a)
+            )
         return cls(a, b)
 
     def instants(self, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
@@ -218,7 +220,7 @@ class Closings:
 def check_outcome(outcome: str) -> str:
     value = (outcome or "").lower()
     if value and value not in OUTCOMES:
-        raise BadInput(f"outcome must be won or lost, not '{outcome}'")
+        raise BadInput(messages.one_of("outcome", list(OUTCOMES), outcome))
     return value
 
 

@@ -76,6 +76,18 @@ def test_a_period_ending_before_it_starts_is_refused() -> None:
         domain.Period.of("2026-11-01", "2026-10-01")
 
 
+def test_the_refusals_of_a_period_and_an_outcome_speak_the_readers_language() -> None:
+    with i18n.speaking("ru"):
+        with pytest.raises(BadInput) as period:
+            domain.Period.of("2026-11-01", "2026-10-01")
+        with pytest.raises(BadInput) as outcome:
+            domain.check_outcome("maybe")
+    assert "is before" not in str(period.value)
+    assert "2026-10-01" in str(period.value)
+    assert "must be" not in str(outcome.value)
+    assert "'maybe'" in str(outcome.value) or "«maybe»" in str(outcome.value)
+
+
 def test_a_date_that_is_not_one_is_refused_naming_the_argument_in_russian() -> None:
     with i18n.speaking("ru"), pytest.raises(BadInput) as refused:
         domain.parse_day("01.11.2026", "from")
@@ -87,6 +99,8 @@ def test_an_unknown_zone_reads_as_utc_and_an_outcome_is_won_or_lost() -> None:
     assert domain.zone("Mars/Olympus") == domain.zone("UTC")
     assert domain.check_outcome("LOST") == "lost"
     assert domain.check_outcome("") == ""
-    with pytest.raises(BadInput, match="won or lost, not 'maybe'"):
+    with pytest.raises(
+        BadInput, match="'outcome' must be one of won, lost, not 'maybe'"
+    ):
         domain.check_outcome("maybe")
     assert domain.pipeline_of("sales/new") == "sales"
