@@ -15,6 +15,7 @@ from pydantic import (
     ValidationError,
 )
 
+from leadrouter import messages
 from leadrouter.errors import Problem
 from leadrouter.i18n import _
 from leadrouter.validation import field_message
@@ -26,8 +27,15 @@ def _aware(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
+def _tag(tag: str) -> str:
+    if "," in tag:
+        raise ValueError(messages.tag_with_comma())
+    return tag
+
+
 Instant = Annotated[datetime, AfterValidator(_aware)]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
+Tag = Annotated[str, AfterValidator(_tag)]
 
 
 class _Event(BaseModel):
@@ -45,7 +53,7 @@ class LeadCreated(_Event):
     channel: str = ""
     contacts: list[Id] = []
     companies: list[Id] = []
-    tags: list[Annotated[str, Field(pattern=r"^[^,]*$")]] = []
+    tags: list[Tag] = []
     budget: int = Field(default=0, ge=0)
 
 
