@@ -73,7 +73,7 @@ class MemberLimits(_message.Message):
     enabled: _builtins.bool
     @_builtins.property
     def limits(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
-        """absent = off"""
+        """absent = the group's default, or off"""
 
     def __init__(
         self,

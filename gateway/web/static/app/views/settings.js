@@ -5,19 +5,6 @@ import { h, replace, uid } from "../dom.js";
 import { t, has } from "../i18n.js";
 import { bounds, limitRow } from "./limits_row.js";
 
-export const LIMITS = [
-  "interval_minutes",
-  "max_active",
-  "max_new_today",
-  "max_overdue_tasks",
-  "max_overdue_days",
-  "days_without_sales",
-  "max_lost_today",
-  "max_lost_month",
-  "min_sales_last_month",
-  "min_key_stage_last_week",
-];
-
 const GROUPS = `{
   groups { id name sourceStages targetStage exchangeUsers cascade excludedStages keyStage
            saleStages lossStages defaultLimits { limit value }
