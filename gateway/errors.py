@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from gateway.graphql_messages import schema_message
 from leadrouter import messages
 from leadrouter.errors import (
     BadInput,
@@ -59,9 +60,15 @@ def public_error(error: GraphQLError) -> GraphQLError:
         )
     if original is None or isinstance(original, GraphQLError):
         # Parse and validation errors, and input values that do not coerce to
-        # their type (a DateTime that is not ISO 8601): the request is wrong.
+        # their type (a DateTime that is not ISO 8601): the request is wrong,
+        # and the library's words for it are put in the person's.
+        where = error.locations[0] if error.locations else None
         return GraphQLError(
-            error.message,
+            schema_message(
+                error.message,
+                where.line if where else 0,
+                where.column if where else 0,
+            ),
             nodes=error.nodes,
             path=error.path,
             extensions={"code": (error.extensions or {}).get("code", "BAD_USER_INPUT")},
