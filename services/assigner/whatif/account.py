@@ -92,6 +92,8 @@ class Account:
         self.owned: dict[str, set[str]] = {}
         # user -> stage -> the leads they own there (deleted ones left out)
         self.holding: dict[str, dict[str, set[str]]] = {}
+        # (user, stage) -> how often the leads they hold there changed
+        self.held_version: dict[tuple[str, str], int] = {}
         self.tasks_of: dict[str, set[str]] = {}  # open tasks by owner
         self.became: dict[str, tuple[list[datetime], list[str]]] = {}
         self.moves: dict[str, dict[str, Moves]] = {}  # user -> stage -> moves
@@ -135,11 +137,15 @@ class Account:
 
     # -- changes -----------------------------------------------------------------
     def _hold(self, lead: Lead) -> None:
+        key = (lead.responsible, lead.stage)
+        self.held_version[key] = self.held_version.get(key, 0) + 1
         if not lead.deleted:
             by_stage = self.holding.setdefault(lead.responsible, {})
             by_stage.setdefault(lead.stage, set()).add(lead.id)
 
     def _release(self, lead: Lead) -> None:
+        key = (lead.responsible, lead.stage)
+        self.held_version[key] = self.held_version.get(key, 0) + 1
         self.holding.get(lead.responsible, {}).get(lead.stage, set()).discard(lead.id)
 
     def held_in(self, user: str, stages: Iterable[str]) -> Iterable[str]:

@@ -122,6 +122,11 @@ class Limits:
         self.freed = False  # some member's limit let go since the flag was read
         self.version = 0  # counts the changes of `failing`
         self._days: dict[date, Calendar] = {}
+        self._last_day: Calendar | None = None  # the day asked last
+        # (group, user) -> (held_version, day, latest stage entry, today, month)
+        self._lost_known: dict[
+            tuple[str, str], tuple[int, Calendar, datetime, int, int]
+        ] = {}
         self.blocked_since: dict[tuple[str, str], datetime] = {}
         self.blocked: dict[str, dict[str, list[Span]]] = {}
         self.scanned = 0  # moves into stages the figures have looked at
@@ -239,12 +244,7 @@ class Limits:
         held = a.holding.get(user, {})
         lost_today = lost_month = 0
         if "lost" in reads:
-            for stage in sets.loss:
-                for held_id in held.get(stage, ()):
-                    x = leads[held_id]
-                    if x.moved_by == user and cal.month_start <= x.moved_at <= now:
-                        lost_month += 1
-                        lost_today += x.moved_at >= cal.today_start
+            lost_today, lost_month = self._lost(group, user, now, cal)
         return Activity(
             last_claim_at=self.last_claim.get((group.id, user)),
             open_leads=sum(len(held.get(s, ())) for s in sets.open)
@@ -262,12 +262,48 @@ class Limits:
             key_stage_this_week=len(keyed_this),
         )
 
+    def _lost(
+        self, group: GroupSpec, user: str, now: datetime, cal: Calendar
+    ) -> tuple[int, int]:
+        """Leads `user` lost today and this month: those in a loss stage they
+        moved there. Counted again only when what they hold in a loss stage
+        changed, the day turned, or a stage entry lies after `now`."""
+        key = (group.id, user)
+        stages = self.sets(group).loss
+        versions = self.account.held_version
+        version = sum(versions.get((user, stage), 0) for stage in stages)
+        known = self._lost_known.get(key)
+        if (
+            known is not None
+            and known[0] == version
+            and known[1] is cal
+            and known[2] <= now
+        ):
+            return known[3], known[4]
+        leads = self.account.leads
+        held = self.account.holding.get(user, {})
+        today = month = 0
+        latest = cal.today_start
+        for stage in stages:
+            for held_id in held.get(stage, ()):
+                x = leads[held_id]
+                latest = max(latest, x.moved_at)
+                if x.moved_by == user and cal.month_start <= x.moved_at <= now:
+                    month += 1
+                    today += x.moved_at >= cal.today_start
+        self._lost_known[key] = (version, cal, latest, today, month)
+        return today, month
+
     def _calendar(self, now: datetime) -> Calendar:
         """calendar() of the limits, once per local day: the replay asks often."""
+        last = self._last_day
+        if last is not None and last.today_start <= now < last.tomorrow_start:
+            return last
         day = now.astimezone(self.tz).date()
         found = self._days.get(day)
         if found is None:
             found = self._days[day] = calendar(now, self.tz)
+        self._last_day = found
         return found
 
     def verdicts(self, group: GroupSpec, user: str, now: datetime) -> list[Verdict]:
