@@ -551,3 +551,18 @@ def listed(words: list[str]) -> str:
 def shown(value: str) -> str:
     """A caller's value as a message quotes it: short enough to read."""
     return value if len(value) <= SHOWN else value[: SHOWN - 1] + "…"
+
+
+def too_many(what: str, rate: str, burst: int, wait: int) -> str:
+    """A caller over a rate limit: of presses of "Get lead", or of webhooks."""
+    if what == "webhooks":
+        text = _(
+            "too many webhooks: at most {rate} a second (bursts of {burst}); "
+            "try again in {wait} s"
+        )
+    else:
+        text = _(
+            "too many presses: at most {rate} a second (bursts of {burst}); "
+            "try again in {wait} s"
+        )
+    return text.format(rate=rate, burst=burst, wait=wait)

@@ -15,6 +15,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
+from leadrouter import messages
 from leadrouter.clock import Clock
 from leadrouter.config import Settings
 from leadrouter.errors import LeadrouterError
@@ -77,8 +78,7 @@ class RateLimiter:
                 return
             wait = (1 - bucket.tokens) / self.rate
         raise RateLimited(
-            f"too many {self.what}: at most {self.rate:g} a second "
-            f"(bursts of {self.burst}); try again in {math.ceil(wait)} s",
+            messages.too_many(self.what, f"{self.rate:g}", self.burst, math.ceil(wait)),
             retry_after=wait,
         )
 
