@@ -34,7 +34,12 @@ def field_message(error: Any) -> str:
         return _("must be a mapping of fields")
     if kind == "string_too_short":
         return _("must not be empty")
-    if kind.startswith(("date_", "datetime_")):
+    if kind.startswith("datetime_") or kind == "timezone_aware":
+        return _(
+            "must be a date and time with its UTC offset, like "
+            "2026-11-02T09:00:00+07:00"
+        )
+    if kind.startswith("date_"):
         return _("must be a date, written YYYY-MM-DD")
     if kind == "too_short":
         if ctx.get("min_length") == 1:

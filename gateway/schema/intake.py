@@ -104,10 +104,23 @@ async def _placed(info: Info, account: str, lead: LeadInput) -> Intake:
         pipeline = intake.pipeline
     if not stage:
         if pipeline != intake.pipeline:
-            problem = messages.stage_of_other_pipeline(pipeline, intake.pipeline)
-            raise _refused([Problem("input.stage", problem)])
+            raise _refused([await _stage_needed(info, account, pipeline, intake)])
         stage = intake.stage
     return Intake(pipeline, stage, responsible or intake.responsible)
+
+
+async def _stage_needed(
+    info: Info, account: str, pipeline: str, intake: Intake
+) -> Problem:
+    """A pipeline other than the intake's needs its stage named; a pipeline the
+    account does not have is the mistake to name first."""
+    directory: crm_pb2.Directory = await info.context.clients.crm.get_directory(
+        crm_pb2.GetDirectoryRequest(account=account)
+    )
+    if all(p.id != pipeline for p in directory.pipelines):
+        return Problem("input.pipeline", messages.no_such_pipeline(pipeline))
+    problem = messages.stage_of_other_pipeline(pipeline, intake.pipeline)
+    return Problem("input.stage", problem)
 
 
 def _as_input(error: BadInput) -> BadInput:

@@ -136,14 +136,9 @@ async def test_a_stage_as_pipeline_slash_stage_and_an_owner_of_ones_own(
             [("input.stage", "pipeline 'sales' has no stage 'nowhere'")],
         ),
         (
+            # A pipeline the account does not have is the mistake, not its stage.
             {"name": "X", "channel": "form", "pipeline": "rentals"},
-            [
-                (
-                    "input.stage",
-                    "new leads start in pipeline 'sales'; for pipeline 'rentals' "
-                    "say which of its stages",
-                )
-            ],
+            [("input.pipeline", "the account has no pipeline 'rentals'")],
         ),
         (
             {"name": "X", "channel": "form", "pipeline": "rentals", "stage": "new"},
