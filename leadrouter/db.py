@@ -24,6 +24,10 @@ P = ParamSpec("P")
 log = logging.getLogger(__name__)
 
 
+# The execution option of Database.reading's transactions.
+_READING = "leadrouter_reading"
+
+
 class _Attempt:
     """One run of a unit of work: whether it has begun to commit."""
 
@@ -45,6 +49,8 @@ class Database:
         self.metadata = metadata
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = self._create_engine(pool_size)
+        # The same pool; on SQLite its transactions begin without the write lock.
+        self._reader = self.engine.execution_options(**{_READING: True})
         event.listen(self.engine, "commit", _note_commit)
         instrument_engine(self.engine)
         self._executor = ThreadPoolExecutor(pool_size, thread_name_prefix=schema)
@@ -120,6 +126,17 @@ class Database:
     def session(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on error."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """One transaction that only reads.
+
+        On SQLite it does not take the write lock at BEGIN, so it reads its
+        snapshot beside a writer (WAL) instead of queueing behind every write
+        of the database; on PostgreSQL it is a session like any other.
+        """
+        with Session(self._reader, expire_on_commit=False) as session, session.begin():
             yield session
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -220,6 +237,9 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_READING):
+            conn.exec_driver_sql("BEGIN")  # Database.reading: no write lock
+            return
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except OperationalError as error:
