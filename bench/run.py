@@ -30,7 +30,7 @@ from typing import Any
 
 import psycopg
 
-from bench import claims, scenarios
+from bench import claims, profile, scenarios
 from bench.claims import Burst, median
 from bench.generate import (
     ACCOUNT,
@@ -313,6 +313,13 @@ def pg_scenarios(plan: Plan, url: str, data_dir: Path, r: Results) -> None:
         long = asyncio.run(
             claims.long_graphql_burst(stack.urls, toks, 32, plan.long_presses)
         )
+        if not plan.quick and profile.available():
+            log("one more 32-manager burst, profiled")
+            caught_up(scalar)
+            pids = {name: p.pid for name, p in stack.procs.items()}
+            with profile.Profiler(pids) as profiler:
+                asyncio.run(claims.graphql_burst(stack.urls, toks, 32, plan.presses))
+            r.raw["profile"] = profiler.summary()
         memory = stack.peak_memory()
         if plan.quick:
             # One stack for everything: the quick run checks answers, not speed.
@@ -816,6 +823,7 @@ def render(payload: dict[str, Any], notes: str) -> str:
         )
     lines.append("")
     lines += cpu_section(raw.get("cpu_ms_per_claim"))
+    lines += profile.section(raw.get("profile"))
     if notes:
         lines += [notes.rstrip(), ""]
     return "\n".join(lines)
