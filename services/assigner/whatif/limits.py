@@ -130,6 +130,8 @@ class Limits:
         self.blocked_since: dict[tuple[str, str], datetime] = {}
         self.blocked: dict[str, dict[str, list[Span]]] = {}
         self.scanned = 0  # moves into stages the figures have looked at
+        self.measured = 0  # members' figures measured
+        self.lost_counted = 0  # of those, passes over a member's lost leads
 
     def membership(self, group: GroupSpec, user: str) -> Membership:
         return self.standing.get((group.id, user), Membership.NOT_A_MEMBER)
@@ -175,6 +177,7 @@ class Limits:
         verdicts ask for what the member's enabled limits read, so a member
         without a sales limit costs no pass over their sales.
         """
+        self.measured += 1
         a = self.account
         cal = self._calendar(now)
         sets = self.sets(group)
@@ -280,6 +283,7 @@ class Limits:
             and known[2] <= now
         ):
             return known[3], known[4]
+        self.lost_counted += 1
         leads = self.account.leads
         held = self.account.holding.get(user, {})
         today = month = 0
