@@ -15,7 +15,7 @@ from datetime import datetime
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.clients import Clients
 from leadrouter.errors import Problem
-from leadrouter.i18n import _
+from leadrouter.reason_texts import reason_text
 from leadrouter.timestamps import to_ts
 
 BUTTON, HELD = "(button)", "(held)"
@@ -26,23 +26,7 @@ Reply = assigner_pb2.SimulateResponse
 
 def refusal_text(code: str) -> str:
     """Why presses were refused, as a person reads it: a limit or who pressed."""
-    texts = {
-        "interval_minutes": _("too soon after their last lead"),
-        "max_active": _("too many active deals"),
-        "max_new_today": _("today's limit of new deals reached"),
-        "max_overdue_tasks": _("too many overdue tasks"),
-        "max_overdue_days": _("a task overdue too many days"),
-        "days_without_sales": _("too many days without a sale"),
-        "max_lost_today": _("too many deals lost today"),
-        "max_lost_month": _("too many deals lost this month"),
-        "min_sales_last_month": _("last month's sales plan not met"),
-        "min_key_stage_last_week": _("last week's key-stage plan not met"),
-        "not_a_member": _("not a member of the group"),
-        "disabled": _("the button is switched off for them"),
-        "pool_empty": _("no leads were waiting"),
-        "off_duty": _("off duty"),
-    }
-    return texts.get(code, code)
+    return reason_text(code)
 
 
 # A replay is CPU work that grows with the range and the account, not a quick

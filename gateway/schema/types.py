@@ -15,6 +15,7 @@ from gateway.names import names
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.crm.v1 import crm_pb2
 from leadrouter.limits.v1 import limits_pb2
+from leadrouter.reason_texts import reason_text
 from leadrouter.setup_changes import ChangeReport
 from leadrouter.setup_diff import Change
 from leadrouter.timestamps import from_ts, optional_ts
@@ -196,7 +197,8 @@ class LimitVerdict:
 
 @strawberry.type(
     description="Why a claim was refused: a failing limit (code 'limit', with its "
-    "verdict), or pool_empty, not_a_member, disabled, off_duty."
+    "verdict), or pool_empty, not_a_member, disabled, off_duty; held pushes: "
+    "no_template, nobody_on_duty, nobody_else_on_duty, taken_meanwhile."
 )
 class Reason:
     code: str
@@ -205,6 +207,13 @@ class Reason:
     threshold: int | None
     passes_at: datetime | None
     period_count: int | None
+
+    @strawberry.field(
+        description="Why, in the words and language of the person who asks: "
+        "the limit's for a failing limit, else the code's."
+    )
+    def text(self) -> str:
+        return reason_text(self.limit or self.code)
 
     @classmethod
     def of(cls, r: assigner_pb2.Reason) -> Reason:

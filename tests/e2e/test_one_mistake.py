@@ -239,3 +239,25 @@ async def test_one_mistake_is_named_for_what_it_is(
         headers["Accept-Language"] = language
     reply = await stack.http.post("/graphql", json={"query": query}, headers=headers)
     assert _said(reply.json()) == (code, words)
+
+
+async def test_a_refusal_says_its_reason_in_the_language_asked(stack: Stack) -> None:
+    """A code for a program, its words for the person (tests/test_reason_codes.py)."""
+    await stack.apply(DEMO.read_text(encoding="utf-8"))
+    press = (
+        'mutation { claimLead(groupId: "main", userId: "nobody") '
+        "{ ... on Refused { reasons { code text } } } }"
+    )
+    headers = {"Authorization": f"Bearer {stack.token('head', 'admin')}"}
+    said = {}
+    for language in ("en", "ru"):
+        reply = await stack.http.post(
+            "/graphql",
+            json={"query": press},
+            headers={**headers, "Accept-Language": language},
+        )
+        said[language] = reply.json()["data"]["claimLead"]["reasons"]
+    assert said == {
+        "en": [{"code": "not_a_member", "text": "not a member of the group"}],
+        "ru": [{"code": "not_a_member", "text": "не участник группы"}],
+    }
