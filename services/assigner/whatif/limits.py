@@ -123,6 +123,9 @@ class Limits:
         self.version = 0  # counts the changes of `failing`
         self._days: dict[date, Calendar] = {}
         self._last_day: Calendar | None = None  # the day asked last
+        self._judged: dict[
+            tuple[str, str], tuple[Calendar, Activity, list[Verdict]]
+        ] = {}
         # (group, user) -> (held_version, day, latest stage entry, today, month)
         self._lost_known: dict[
             tuple[str, str], tuple[int, Calendar, datetime, int, int]
@@ -319,7 +322,21 @@ class Limits:
         if not reads:
             return []
         activity = self.activity(group, user, now, reads)
-        return evaluate(settings, activity, now, self.tz, self._calendar(now))
+        cal = self._calendar(now)
+        if (
+            settings.interval_minutes is not None
+            or settings.max_overdue_days is not None
+        ):
+            return evaluate(settings, activity, now, self.tz, cal)
+        # The other limits read the figures and the day only: the same
+        # figures on the same day give the same verdicts.
+        key = (group.id, user)
+        known = self._judged.get(key)
+        if known is not None and known[0] is cal and known[1] == activity:
+            return list(known[2])
+        verdicts = evaluate(settings, activity, now, self.tz, cal)
+        self._judged[key] = (cal, activity, verdicts)
+        return list(verdicts)
 
     def passes(self, group: GroupSpec, user: str, now: datetime) -> bool:
         """Whether `user`'s limits in `group` let them take a lead at `now`.
