@@ -46,6 +46,7 @@ async def test_a_member_without_a_value_of_their_own_takes_the_groups_default(
         for i in range(2):
             history.lead(f"{owner}{i}", start, owner=owner, stage="taken")
     history.lead("P1", start, owner="pool")
+    history.lead("P2", start + timedelta(minutes=1), owner="pool")
     await history.load(stack, tmp_path)
 
     assert await limit(stack, "ursula", "max_active") == verdict(2, 2, False)
@@ -66,6 +67,9 @@ async def test_a_member_without_a_value_of_their_own_takes_the_groups_default(
         ),
     )
     assert await limit(stack, "ursula", "max_active") == verdict(2, 3, True)
+    # And so does her press: the assigner's copy follows the new defaults.
+    pressed = await claim(stack, "ursula")
+    assert pressed["__typename"] == "Claimed", pressed
 
 
 async def test_default_limits_changes_are_listed_kept_as_versions_and_restored(
