@@ -155,7 +155,8 @@ class SettingsQueries:
         description="The ten limits in spec order with their bounds and recommended "
         "values: what the limits editor checks before sending."
     )
-    def limit_rules(self) -> list[LimitRule]:
+    def limit_rules(self, info: Info) -> list[LimitRule]:
+        info.context.require("admin", "manager", "viewer")
         return [
             LimitRule(
                 limit=r.name,

@@ -75,6 +75,8 @@ ALLOWED: dict[str, set[str]] = {
     "mutation.setPresence": {"admin", *MANAGERS},
     "mutation.applyWorkspace": {"admin"},
     "mutation.updateMemberLimits": {"admin"},
+    "mutation.updateDefaultLimits": {"admin"},
+    "query.limitRules": STAFF,
     "query.exportWorkspace": {"admin"},
     "query.workspaceVersions": {"admin"},
     "mutation.restoreWorkspace": {"admin"},
@@ -137,6 +139,7 @@ ARGS: dict[str, dict[str, Any]] = {
         "enabled": True,
         "limits": [],
     },
+    "mutation.updateDefaultLimits": {"groupId": "main", "limits": [], "dryRun": True},
     "subscription.decisionMade": {"after": "0"},
     "subscription.poolChanged": {"groupId": "main"},
 }

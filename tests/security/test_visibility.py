@@ -588,8 +588,8 @@ TABLE: list[tuple[str, Probe, dict[str, str]]] = [
     ),
 ]
 # Root fields that read no one's figures: the caller, the setup and the
-# directory, a proposal's replay (admins only), how the CRM is reached, and
-# mutations.
+# directory, a proposal's replay (admins only), how the CRM is reached, the
+# limits' bounds, and mutations.
 NOT_PERSONAL = {
     "query.viewer",
     "query.crmConnection",
@@ -600,6 +600,7 @@ NOT_PERSONAL = {
     "query.simulate",
     "query.exportWorkspace",
     "query.workspaceVersions",
+    "query.limitRules",
 }
 
 
