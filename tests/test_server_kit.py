@@ -5,7 +5,9 @@ interceptors, tracing, health, reflection, options and graceful stop), and
 every channel is dialled by the client kit (deadlines, retries, one channel
 per target). A module that calls grpc's server or channel constructors
 itself fails here; so does a servicer's method left without the error
-mapping of handles_errors.
+mapping of handles_errors. And a service's database work is called by named
+arguments (`db.run(store.take, account=..., lead_id=...)`), never by a
+tuple of positions that a reordered signature would silently shift.
 """
 
 from __future__ import annotations
@@ -94,3 +96,37 @@ def test_every_unary_method_of_a_servicer_maps_errors(module: str) -> None:
             assert streaming or hasattr(handler, "__wrapped__"), (
                 f"{name}.{method} is not wrapped in handles_errors"
             )
+
+
+def positional_database_calls(source: str) -> list[int]:
+    """Lines of `<...>db.run(work, a, b)`: the work's arguments by position."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "run"
+            and len(node.args) > 1
+            and ast.unparse(node.func.value).split(".")[-1].endswith("db")
+        ):
+            found.append(node.lineno)
+    return found
+
+
+def test_database_work_is_called_by_named_arguments() -> None:
+    found = [
+        f"{path.relative_to(ROOT).as_posix()}:{line}"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for line in positional_database_calls(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+def test_a_positional_database_call_is_caught() -> None:
+    source = (
+        "async def f(self):\n    await self.store.db.run(self.store.take, 'acme')\n"
+    )
+    assert positional_database_calls(source) == [2]
+    named = "async def f(self):\n    await self.db.run(self.take, account='acme')\n"
+    assert positional_database_calls(named) == []

@@ -81,7 +81,7 @@ class CrmFollower:
                 # Handlers are idempotent, so the offset is saved once per
                 # batch that has arrived rather than after every event: a
                 # restart only handles the unsaved tail again.
-                await self.pushes.db.run(self.pushes.advance, batch[-1].offset)
+                await self.pushes.db.run(self.pushes.advance, offset=batch[-1].offset)
                 if ended:
                     break
             reader.result()  # the stream's own error, if it ended with one
@@ -101,7 +101,7 @@ class CrmFollower:
         }
         known: set[tuple[str, str]] = set()
         if changed:
-            known = await self.pushes.db.run(self.pushes.known, changed)
+            known = await self.pushes.db.run(self.pushes.known, leads=changed)
         # New leads are distributed a run at a time (push_arrival.py): one read
         # of each fact for the run, not one per lead. A change to a lead is
         # handled after every arrival before it.

@@ -88,7 +88,9 @@ class ClaimLead:
             started=real_now(),
             trace_id=current_trace_id(),
         )
-        begun = await self.store.db.run(self.attempts.begin, attempt, scope)
+        begun = await self.store.db.run(
+            self.attempts.begin, attempt=attempt, scope=scope
+        )
         if begun.replayed is not None:
             return await self._replayed(begun.replayed)
         group = begun.group
@@ -141,7 +143,11 @@ class ClaimLead:
         )
         try:
             recorded = await self.store.db.run(
-                self.store.record, decision, scope, key, attempt.operation_id
+                self.store.record,
+                decision=decision,
+                scope=scope,
+                key=key,
+                attempt=attempt.operation_id,
             )
         except Exception as error:
             if not reasons or lead is not None:

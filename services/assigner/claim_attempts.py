@@ -80,7 +80,7 @@ class ClaimAttempts:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def begin(self, attempt: ClaimAttempt, scope: str) -> Begun:
+    def begin(self, *, attempt: ClaimAttempt, scope: str) -> Begun:
         """Reads the group and the key's decision and opens the attempt, at once.
 
         The attempt is opened before the limits are known: a refused press
@@ -110,7 +110,7 @@ class ClaimAttempts:
             attempt.details = json.dumps(press_details(group))
             return Begun(group, None, True)
 
-    def drop(self, account: str, operation_id: str) -> None:
+    def drop(self, *, account: str, operation_id: str) -> None:
         """Forgets an attempt under which the crm took nothing."""
         with self.db.session() as s:
             s.execute(
@@ -121,7 +121,7 @@ class ClaimAttempts:
                 )
             )
 
-    def prune(self, started_before: datetime) -> int:
+    def prune(self, *, started_before: datetime) -> int:
         """Forgets closed attempts begun before the moment: one row a press
         would otherwise stay for good."""
         with self.db.session() as s:
@@ -133,7 +133,7 @@ class ClaimAttempts:
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
-    def open_ones(self, started_before: datetime) -> list[ClaimAttempt]:
+    def open_ones(self, *, started_before: datetime) -> list[ClaimAttempt]:
         with self.db.session() as s:
             stmt = select(ClaimAttempt).where(
                 col(ClaimAttempt.decision_seq).is_(None),
@@ -175,7 +175,9 @@ class Settler:
         )
         if not taken.taken:
             await self.attempts.db.run(
-                self.attempts.drop, attempt.account, attempt.operation_id
+                self.attempts.drop,
+                account=attempt.account,
+                operation_id=attempt.operation_id,
             )
             return None
         details = json.loads(attempt.details)
@@ -195,10 +197,10 @@ class Settler:
         )
         journaled = await self.store.db.run(
             self.store.record,
-            decision,
-            claim_scope(attempt.user_id),
-            attempt.key,
-            attempt.operation_id,
+            decision=decision,
+            scope=claim_scope(attempt.user_id),
+            key=attempt.key,
+            attempt=attempt.operation_id,
         )
         if journaled is decision:
             log.info(
@@ -236,7 +238,7 @@ class Settler:
     async def settle_open(self, started_before: datetime) -> int:
         settled = 0
         for attempt in await self.attempts.db.run(
-            self.attempts.open_ones, started_before
+            self.attempts.open_ones, started_before=started_before
         ):
             await self.settle(attempt)
             settled += 1
@@ -249,7 +251,8 @@ class Settler:
             try:
                 await self.settle_open(started_before)
                 await self.attempts.db.run(
-                    self.attempts.prune, real_now() - max(KEEP_CLOSED, self.stale_after)
+                    self.attempts.prune,
+                    started_before=real_now() - max(KEEP_CLOSED, self.stale_after),
                 )
             except asyncio.CancelledError:
                 raise

@@ -168,7 +168,7 @@ class ManualMode:
                 _("no such leads: {leads}").format(leads=", ".join(found.missing))
             )
         scopes = {x.lead_id: x for x in found.leads}
-        groups = await self.store.db.run(self.store.groups, account, [])
+        groups = await self.store.db.run(self.store.groups, account=account, ids=[])
         plan = [
             _planned(lead, user, scopes[lead].stage, groups)
             for lead, user in round_robin(leads, users)
@@ -209,7 +209,7 @@ class ManualMode:
             ),
         )
         scopes = {x.lead_id: x for x in found.leads}
-        groups = await self.store.db.run(self.store.groups, account, [])
+        groups = await self.store.db.run(self.store.groups, account=account, ids=[])
         plan = [_planned(x.lead_id, to_user, x.stage, groups) for x in found.leads]
         job = Job(account, actor, "transfer", batch_id, cascade, scopes, from_user)
         return await self._carry_out(job, plan, dry_run)
@@ -319,7 +319,10 @@ class ManualMode:
                 trace_id=current_trace_id(),
             )
             recorded = await self.store.db.run(
-                self.store.record, decision, f"manual:{batch_id}", o.lead_id
+                self.store.record,
+                decision=decision,
+                scope=f"manual:{batch_id}",
+                key=o.lead_id,
             )
             out.decisions.append(recorded)
             out.lead_ids.append(o.lead_id)

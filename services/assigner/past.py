@@ -64,7 +64,7 @@ def _decision(account: str, entry: Journaled | Pressed) -> DecisionRow:
     )
 
 
-def keep(db: Database, account: str, recorded: Recorded) -> int:
+def keep(*, db: Database, account: str, recorded: Recorded) -> int:
     """The journal, push's rows and rotations, in one transaction."""
     with db.session() as s:
         journaled = s.scalar(
@@ -110,7 +110,7 @@ def keep(db: Database, account: str, recorded: Recorded) -> int:
         return len(decisions)
 
 
-def forget(db: Database, account: str) -> None:
+def forget(*, db: Database, account: str) -> None:
     """Takes back what keep() wrote (the crm refused the history)."""
     with db.session() as s:
         for table in (DecisionRow, PushLead, RotationRow):
@@ -150,7 +150,9 @@ class RecordPast:
             end=end,
             account=request.account,
         )
-        decisions = await self.db.run(keep, self.db, request.account, recorded)
+        decisions = await self.db.run(
+            keep, db=self.db, account=request.account, recorded=recorded
+        )
         reply = await self.clients.crm.import_history(
             crm_pb2.ImportHistoryRequest(
                 account=request.account,
@@ -158,7 +160,7 @@ class RecordPast:
             ),
         )
         if reply.problems:
-            await self.db.run(forget, self.db, request.account)
+            await self.db.run(forget, db=self.db, account=request.account)
             return assigner_pb2.RecordHistoryResponse(problems=reply.problems)
         await self.clients.crm.record_claims(
             crm_pb2.RecordClaimsRequest(

@@ -96,20 +96,26 @@ class PushDistribution(Arrivals, Rounds):
         """
         scope = f"push:{lead_id}"
         if key:
-            first = await self.db.run(self.store.replay, account, scope, key)
+            first = await self.db.run(
+                self.store.replay, account=account, scope=scope, key=key
+            )
             if first is not None:
                 return first
         async with self._lock:
             decision = await self._on_demand(account, lead_id, actor)
         if key:
             decision = await self.db.run(
-                self.pushes.remember_key, account, scope, key, decision
+                self.pushes.remember_key,
+                account=account,
+                scope=scope,
+                key=key,
+                decision=decision,
             )
         return decision
 
     async def lead_changed(self, account: str, lead_id: str, at: datetime) -> None:
         """A change to a watched lead: stops watching it once it is taken into work."""
-        row = await self.db.run(self.pushes.get, account, lead_id)
+        row = await self.db.run(self.pushes.get, account=account, lead_id=lead_id)
         if row is None or not lifecycle.watches_work(row):
             return
         if lifecycle.own_change(row, at):
@@ -117,14 +123,16 @@ class PushDistribution(Arrivals, Rounds):
         work = await self.facts.work(account, [row], self.clock.now())
         reason = lifecycle.untouched(row, work[row.lead_id])
         if reason:
-            await self.db.run(self.pushes.finish, row, reason)
+            await self.db.run(self.pushes.finish, row=row, reason=reason)
 
     async def tick(self, account: str = "") -> list[DecisionRow]:
         """One round at the clock's now: orphans, then the engine's rounds."""
         async with self._lock:
             now = self.clock.now()
             made: list[DecisionRow] = []
-            for row in await self.db.run(self.pushes.stale, now - self.RECOVER_AFTER):
+            for row in await self.db.run(
+                self.pushes.stale, before=now - self.RECOVER_AFTER
+            ):
                 if account and row.account != account:
                     continue
                 decision = await self._finish(
@@ -145,7 +153,7 @@ class PushDistribution(Arrivals, Rounds):
         lead = await self.facts.lead(account, lead_id)
         if lead is None:
             raise NotFound(messages.not_found("lead", lead_id))
-        row = await self.db.run(self.pushes.get, account, lead_id)
+        row = await self.db.run(self.pushes.get, account=account, lead_id=lead_id)
         now = self.clock.now()
         if row is None:
             if not is_open(lead):
@@ -163,13 +171,13 @@ class PushDistribution(Arrivals, Rounds):
             row = await self._admit(account, lead)
         if row.state == lifecycle.ASSIGNING:
             await self._finish(account, lead_id, row.attempt, row.pending, now)
-            row = await self.db.run(self.pushes.get, account, lead_id)
+            row = await self.db.run(self.pushes.get, account=account, lead_id=lead_id)
             assert row is not None
         if row.state == lifecycle.WAITING:
             reason = timers.leaves_queue(row, lead_facts(lead), is_open(lead))
             if reason:
                 reason = "closed" if not is_open(lead) else reason
-                await self.db.run(self.pushes.finish, row, reason)
+                await self.db.run(self.pushes.finish, row=row, reason=reason)
                 raise BadInput(_left().format(lead=lead_id, reason=reason))
             decision = await self._attempt(
                 row, lead, Trigger.ON_DEMAND, actor, now, force_journal=True
@@ -178,14 +186,16 @@ class PushDistribution(Arrivals, Rounds):
                 return decision
             # Another replica took this attempt; its crm change and ours are the
             # same operation, so finishing it here is safe and answers now.
-            row = await self.db.run(self.pushes.get, account, lead_id)
+            row = await self.db.run(self.pushes.get, account=account, lead_id=lead_id)
             if row is not None and row.state == lifecycle.ASSIGNING:
                 decision = await self._finish(
                     account, lead_id, row.attempt, row.pending, now
                 )
                 if decision is not None:
                     return decision
-        latest = await self.db.run(self.pushes.latest_decision, account, lead_id)
+        latest = await self.db.run(
+            self.pushes.latest_decision, account=account, lead_id=lead_id
+        )
         if latest is None:
             reason = row.done_reason if row is not None else "unknown"
             raise BadInput(_left().format(lead=lead_id, reason=reason))
@@ -268,7 +278,10 @@ class PushDistribution(Arrivals, Rounds):
             )
             decision.template_id, decision.algorithm = plan.template_id, plan.algorithm
             if await self.db.run(
-                self.pushes.rearm, row, now + plan.rearm_after, decision
+                self.pushes.rearm,
+                row=row,
+                reassign_at=now + plan.rearm_after,
+                decision=decision,
             ):
                 self._decided(decision)
                 return decision
@@ -285,7 +298,13 @@ class PushDistribution(Arrivals, Rounds):
         template_id = (
             plan.template.id if isinstance(plan, attempt.Rotate) else (plan.template_id)
         )
-        reserved = await self.db.run(self.pushes.reserve, row, now, decide, template_id)
+        reserved = await self.db.run(
+            self.pushes.reserve,
+            row=row,
+            now=now,
+            decide=decide,
+            template_id=template_id,
+        )
         if reserved is None:
             return None
         return await self._finish(
@@ -340,7 +359,12 @@ class PushDistribution(Arrivals, Rounds):
                 Reason.TAKEN_MEANWHILE,
             )
             given = await self.db.run(
-                self.pushes.give_back, account, lead_id, attempt_no, conflict, decision
+                self.pushes.give_back,
+                account=account,
+                lead_id=lead_id,
+                attempt=attempt_no,
+                reason=conflict,
+                decision=decision,
             )
             self._decided(given)
             return given
@@ -361,7 +385,9 @@ class PushDistribution(Arrivals, Rounds):
             )
         )
         if recorded is None:
-            return await self.db.run(self.pushes.latest_decision, account, lead_id)
+            return await self.db.run(
+                self.pushes.latest_decision, account=account, lead_id=lead_id
+            )
         self._decided(recorded)
         return recorded
 
@@ -378,7 +404,12 @@ class PushDistribution(Arrivals, Rounds):
         )
         decision.template_id, decision.algorithm = plan.template_id, plan.algorithm
         _, journaled = await self.db.run(
-            self.pushes.hold, row, now, plan.reason, decision, force
+            self.pushes.hold,
+            row=row,
+            now=now,
+            reason=plan.reason,
+            decision=decision,
+            force=force,
         )
         if journaled is not None:
             self._decided(journaled)
@@ -445,20 +476,20 @@ class PushDistribution(Arrivals, Rounds):
 
     # -- what the assigner itself knows ----------------------------------------
     async def _admit(self, account: str, lead: crm_pb2.Lead) -> PushLead:
-        groups = await self.db.run(self.store.groups, account, [])
+        groups = await self.db.run(self.store.groups, account=account, ids=[])
         return await self.db.run(
             self.pushes.admit,
-            account,
-            lead.id,
-            from_ts(lead.created_at),
-            home_group(groups, lead),
-            lead.responsible,
+            account=account,
+            lead_id=lead.id,
+            created_at=from_ts(lead.created_at),
+            group_id=home_group(groups, lead),
+            owner=lead.responsible,
         )
 
     async def _group(self, account: str, group_id: str) -> Group | None:
         if not group_id:
             return None
-        found = await self.db.run(self.store.groups, account, [group_id])
+        found = await self.db.run(self.store.groups, account=account, ids=[group_id])
         return found[0] if found else None
 
 

@@ -62,11 +62,13 @@ class Arrivals:
             taken = await self._taken_on_arrival(account, lead_ids, now)
             if not taken:
                 return []
-            groups = await self.pushes.db.run(self.store.groups, account, [])
+            groups = await self.pushes.db.run(
+                self.store.groups, account=account, ids=[]
+            )
             rows = await self.pushes.db.run(
                 self.pushes.admit_many,
-                account,
-                [
+                account=account,
+                leads=[
                     (
                         lead.id,
                         from_ts(lead.created_at),
@@ -99,7 +101,9 @@ class Arrivals:
         """The leads push takes now, each with the template in force for it."""
         ids = list(dict.fromkeys(lead_ids))
         # Seen before: a replayed event, or a twin replica's.
-        seen = await self.pushes.db.run(self.pushes.known, {(account, x) for x in ids})
+        seen = await self.pushes.db.run(
+            self.pushes.known, leads={(account, x) for x in ids}
+        )
         ids = [x for x in ids if (account, x) not in seen]
         if not ids:
             return []

@@ -26,7 +26,7 @@ class Rounds:
     async def _serve_queue(self, account: str, now: datetime) -> list[DecisionRow]:
         """Waiting leads, oldest first; a kind of lead that found nobody stops."""
         made: list[DecisionRow] = []
-        rows = await self.pushes.db.run(self.pushes.waiting, account)
+        rows = await self.pushes.db.run(self.pushes.waiting, account=account)
         leads = await self.facts.leads_of(rows)
         round_ = timers.QueueRound()
         for row in rows:
@@ -34,7 +34,7 @@ class Rounds:
             facts = lead_facts(lead) if lead is not None else None
             gone = timers.leaves_queue(row, facts, lead is not None and is_open(lead))
             if gone:
-                await self.pushes.db.run(self.pushes.finish, row, gone)
+                await self.pushes.db.run(self.pushes.finish, row=row, reason=gone)
                 continue
             assert lead is not None and facts is not None
             if not round_.tries(facts, row.account + "/" + row.group_id):
@@ -53,14 +53,14 @@ class Rounds:
         """SLA: leads still untouched when their time is up go to the next one."""
         rows = [
             r
-            for r in await self.pushes.db.run(self.pushes.watched, account)
+            for r in await self.pushes.db.run(self.pushes.watched, account=account)
             if lifecycle.sla_due(r, now)
         ]
         return await self._send_on(rows, Trigger.SLA, now)
 
     async def _hand_over(self, account: str, now: datetime) -> list[DecisionRow]:
         """Shift handover: untouched leads of users now off duty go back out."""
-        rows = await self.pushes.db.run(self.pushes.watched, account)
+        rows = await self.pushes.db.run(self.pushes.watched, account=account)
         off: list[PushLead] = []
         for acc, group in by_account(rows).items():
             users = sorted({r.assignee for r in group})
@@ -81,7 +81,9 @@ class Rounds:
                 reason = lifecycle.untouched(row, work[row.lead_id])
                 lead = leads.get((acc, row.lead_id))
                 if reason or lead is None:
-                    await self.pushes.db.run(self.pushes.finish, row, reason or "gone")
+                    await self.pushes.db.run(
+                        self.pushes.finish, row=row, reason=reason or "gone"
+                    )
                     continue
                 decision = await self._attempt(row, lead, trigger, "", now)
                 if decision is not None:

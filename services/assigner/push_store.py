@@ -94,7 +94,7 @@ class PushStore:
             row = s.get(Subscription, name)
             return row.offset if row else 0
 
-    def advance(self, offset: int, name: str = CRM_EVENTS) -> None:
+    def advance(self, *, offset: int, name: str = CRM_EVENTS) -> None:
         """Moves the offset forward only: replicas sharing it never move it back."""
         with self.db.session() as s:
             _insert_ignore(s, Subscription, {"name": name, "offset": offset})
@@ -107,11 +107,11 @@ class PushStore:
             )
 
     # -- reading -------------------------------------------------------------
-    def get(self, account: str, lead_id: str) -> PushLead | None:
+    def get(self, *, account: str, lead_id: str) -> PushLead | None:
         with self.db.session() as s:
             return s.get(PushLead, (account, lead_id))
 
-    def known(self, leads: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    def known(self, *, leads: set[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of these (account, lead) push has a row for, in one transaction."""
         by_account: dict[str, list[str]] = {}
         for account, lead in leads:
@@ -128,11 +128,11 @@ class PushStore:
                 found.update((account, lead) for lead in rows)
         return found
 
-    def waiting(self, account: str = "", limit: int = 500) -> list[PushLead]:
+    def waiting(self, *, account: str = "", limit: int = 500) -> list[PushLead]:
         """Leads waiting for distribution, oldest lead first."""
         return self._rows(lifecycle.WAITING, account, limit, queue=True)
 
-    def watched(self, account: str = "", limit: int = 2000) -> list[PushLead]:
+    def watched(self, *, account: str = "", limit: int = 2000) -> list[PushLead]:
         """Assigned leads whose SLA or handover may still send them on."""
         with self.db.session() as s:
             stmt = select(PushLead).where(
@@ -144,7 +144,7 @@ class PushStore:
             stmt = stmt.order_by(col(PushLead.assigned_at), col(PushLead.lead_id))
             return list(s.exec(stmt.limit(limit)))
 
-    def stale(self, before: datetime, limit: int = 100) -> list[PushLead]:
+    def stale(self, *, before: datetime, limit: int = 100) -> list[PushLead]:
         """Attempts reserved before `before` and never finished (a crash)."""
         with self.db.session() as s:
             stmt = (
@@ -168,7 +168,7 @@ class PushStore:
                 stmt = stmt.order_by(col(PushLead.created_at), col(PushLead.lead_id))
             return list(s.exec(stmt.limit(limit)))
 
-    def latest_decision(self, account: str, lead_id: str) -> DecisionRow | None:
+    def latest_decision(self, *, account: str, lead_id: str) -> DecisionRow | None:
         with self.db.session() as s:
             stmt = (
                 select(DecisionRow)
@@ -185,6 +185,7 @@ class PushStore:
     # -- changing ------------------------------------------------------------
     def admit(
         self,
+        *,
         account: str,
         lead_id: str,
         created_at: datetime,
@@ -192,12 +193,12 @@ class PushStore:
         owner: str,
     ) -> PushLead:
         """The lead's row, created waiting if it is new to push distribution."""
-        return self.admit_many(account, [(lead_id, created_at, group_id, owner)])[
-            lead_id
-        ]
+        return self.admit_many(
+            account=account, leads=[(lead_id, created_at, group_id, owner)]
+        )[lead_id]
 
     def admit_many(
-        self, account: str, leads: list[tuple[str, datetime, str, str]]
+        self, *, account: str, leads: list[tuple[str, datetime, str, str]]
     ) -> dict[str, PushLead]:
         """Rows of many leads at once, as `admit` makes each: (lead, created at,
         group, owner)."""
@@ -230,6 +231,7 @@ class PushStore:
 
     def reserve(
         self,
+        *,
         row: PushLead,
         now: datetime,
         decide: Callable[[RotationState], tuple[Pending, RotationState | None]],
@@ -287,6 +289,7 @@ class PushStore:
 
     def give_back(
         self,
+        *,
         account: str,
         lead_id: str,
         attempt: int,
@@ -314,6 +317,7 @@ class PushStore:
 
     def hold(
         self,
+        *,
         row: PushLead,
         now: datetime,
         reason: str,
@@ -338,7 +342,7 @@ class PushStore:
             return True, None
 
     def rearm(
-        self, row: PushLead, reassign_at: datetime, decision: DecisionRow | None
+        self, *, row: PushLead, reassign_at: datetime, decision: DecisionRow | None
     ) -> bool:
         """The SLA found nobody else on duty: the lead stays, the timer restarts."""
         with self.db.session() as s:
@@ -350,7 +354,7 @@ class PushStore:
                 s.add(decision)
             return True
 
-    def finish(self, row: PushLead, reason: str) -> bool:
+    def finish(self, *, row: PushLead, reason: str) -> bool:
         """Push distribution lets the lead go: taken into work, closed, or taken."""
         with self.db.session() as s:
             current = _locked(s, row.account, row.lead_id)
@@ -360,7 +364,7 @@ class PushStore:
             return True
 
     def remember_key(
-        self, account: str, scope: str, key: str, decision: DecisionRow
+        self, *, account: str, scope: str, key: str, decision: DecisionRow
     ) -> DecisionRow:
         """Ties an idempotency key to a decision; a twin's earlier tie wins."""
         assert decision.seq is not None

@@ -70,6 +70,6 @@ class Reopening:
             ),
             trace_id=current_trace_id(),
         )
-        recorded = await self.store.db.run(self.store.record, decision)
+        recorded = await self.store.db.run(self.store.record, decision=decision)
         self.on_recorded()
         return lead, recorded

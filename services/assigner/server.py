@@ -150,7 +150,10 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
             for g in request.groups
         ]
         changes = await self.store.db.run(
-            self.store.apply_groups, request.account, groups, request.dry_run
+            self.store.apply_groups,
+            account=request.account,
+            groups=groups,
+            dry_run=request.dry_run,
         )
         return common_pb2.ApplyResult(changes=changes)
 
@@ -159,7 +162,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         self, request: assigner_pb2.ListGroupsRequest, context: Ctx
     ) -> assigner_pb2.ListGroupsResponse:
         groups = await self.store.db.run(
-            self.store.groups, request.account, list(request.ids)
+            self.store.groups, account=request.account, ids=list(request.ids)
         )
         return assigner_pb2.ListGroupsResponse(
             groups=[group_message(g) for g in groups]
@@ -170,7 +173,7 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         self, request: assigner_pb2.GetPoolRequest, context: Ctx
     ) -> crm_pb2.LeadPage:
         group = await self.store.db.run(
-            self.store.group, request.account, request.group_id
+            self.store.group, account=request.account, group_id=request.group_id
         )
         asked = crm_pb2.ListPoolRequest(
             account=request.account,
@@ -228,15 +231,15 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
     ) -> assigner_pb2.DecisionPage:
         page = await self.store.db.run(
             self.store.decisions,
-            request.account,
-            DecisionFilter(
+            account=request.account,
+            f=DecisionFilter(
                 lead_id=request.lead_id,
                 user_id=request.user_id,
                 group_id=request.group_id,
                 since=optional_ts(request, "from"),
                 until=optional_ts(request, "to"),
             ),
-            page_request(request, _decision_key),
+            want=page_request(request, _decision_key),
         )
         last = page.rows[-1].seq if page.rows and page.has_next else None
         return assigner_pb2.DecisionPage(
@@ -251,7 +254,9 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         self, request: assigner_pb2.GetDecisionRequest, context: Ctx
     ) -> assigner_pb2.Decision:
         seq = decision_number(request.id)
-        row = await self.store.db.run(self.store.decision, request.account, seq)
+        row = await self.store.db.run(
+            self.store.decision, account=request.account, seq=seq
+        )
         return decision_message(row)
 
     @handles_errors
@@ -306,8 +311,10 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
         if first > 500:
             raise BadInput(messages.whole_number_from("first", 1, 500))
         now = self.clock.now()
-        held = await self.store.db.run(self.waiting.held, request.account)
-        leads = await self.store.db.run(self.waiting.held_leads, request.account, first)
+        held = await self.store.db.run(self.waiting.held, account=request.account)
+        leads = await self.store.db.run(
+            self.waiting.held_leads, account=request.account, first=first
+        )
         pools = await self.waiting.pools(request.account)
         reply = assigner_pb2.Waiting(
             pools=[
@@ -347,7 +354,10 @@ class AssignerServicer(assigner_pb2_grpc.AssignerServicer):
     ) -> AsyncIterator[assigner_pb2.Decision]:
         rows = tail(
             lambda seq, limit: self.store.db.run(
-                self.store.decisions_after, request.account, seq, limit
+                self.store.decisions_after,
+                account=request.account,
+                seq=seq,
+                limit=limit,
             ),
             lambda row: row.seq or 0,
             after=request.after_offset,

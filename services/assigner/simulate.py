@@ -84,7 +84,9 @@ class Simulation:
                 ]
             )
         events = await self._history(request.account, end)
-        rows = await self.store.db.run(self.store.journal, request.account, start, end)
+        rows = await self.store.db.run(
+            self.store.journal, account=request.account, since=start, until=end
+        )
         presses = [press_of(r) for r in rows if r.kind == "claim"]
         pushes = [push_of(r) for r in rows if r.kind == "push"]
         names = await self._names(request.account)

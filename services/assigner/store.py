@@ -62,7 +62,7 @@ class AssignerStore:
         self.db = db
 
     def apply_groups(
-        self, account: str, groups: list[Group], dry_run: bool
+        self, *, account: str, groups: list[Group], dry_run: bool
     ) -> list[str]:
         changes: list[str] = []
         with self.db.session() as s:
@@ -98,21 +98,26 @@ class AssignerStore:
                 s.rollback()
         return changes
 
-    def groups(self, account: str, ids: list[str]) -> list[Group]:
+    def groups(self, *, account: str, ids: list[str]) -> list[Group]:
         with self.db.session() as s:
             return _groups(s, account, ids)
 
-    def group(self, account: str, group_id: str) -> Group:
+    def group(self, *, account: str, group_id: str) -> Group:
         with self.db.session() as s:
             return group_in(s, account, group_id)
 
-    def replay(self, account: str, scope: str, key: str) -> DecisionRow | None:
+    def replay(self, *, account: str, scope: str, key: str) -> DecisionRow | None:
         """The decision an idempotency key already produced, if any."""
         with self.db.session() as s:
             return replay_in(s, account, scope, key)
 
     def record(
-        self, decision: DecisionRow, scope: str = "", key: str = "", attempt: str = ""
+        self,
+        *,
+        decision: DecisionRow,
+        scope: str = "",
+        key: str = "",
+        attempt: str = "",
     ) -> DecisionRow:
         """Journals a decision; with a key, a concurrent twin's decision may win.
 
@@ -151,12 +156,12 @@ class AssignerStore:
                     )
             return decision
         except IntegrityError:
-            first = self.replay(decision.account, scope, key)
+            first = self.replay(account=decision.account, scope=scope, key=key)
             if first is None:
                 raise
             return first
 
-    def decision(self, account: str, seq: int) -> DecisionRow:
+    def decision(self, *, account: str, seq: int) -> DecisionRow:
         with self.db.session() as s:
             row = s.get(DecisionRow, seq)
             if row is None or row.account != account:
@@ -164,7 +169,7 @@ class AssignerStore:
             return row
 
     def decisions(
-        self, account: str, f: DecisionFilter, want: PageRequest
+        self, *, account: str, f: DecisionFilter, want: PageRequest
     ) -> Page[DecisionRow]:
         """A keyset page of the journal, newest first."""
         with self.db.session() as s:
@@ -187,7 +192,7 @@ class AssignerStore:
             return keyset_page(s, stmt, [col(DecisionRow.seq)], want, descending=True)
 
     def journal(
-        self, account: str, since: datetime, until: datetime
+        self, *, account: str, since: datetime, until: datetime
     ) -> list[DecisionRow]:
         """The presses and push decisions in [since, until), in journal order."""
         with self.db.session() as s:
@@ -202,7 +207,9 @@ class AssignerStore:
             r.at = utc(r.at)
         return rows
 
-    def decisions_after(self, account: str, seq: int, limit: int) -> list[DecisionRow]:
+    def decisions_after(
+        self, *, account: str, seq: int, limit: int
+    ) -> list[DecisionRow]:
         with self.db.session() as s:
             stmt = select(DecisionRow).where(col(DecisionRow.seq) > seq)
             if account:

@@ -72,7 +72,7 @@ class WaitingLeads:
         self._pools: dict[str, list[Pool]] = {}  # the last answer, per account
         self.looked_at: datetime | None = None  # the clock at the last full look
 
-    def held(self, account: str = "") -> list[HeldGroup]:
+    def held(self, *, account: str = "") -> list[HeldGroup]:
         """Held leads per (account, group, reason), the longest-waiting first."""
         since = func.min(func.coalesce(PushLead.waiting_since, PushLead.created_at))
         stmt = (
@@ -98,7 +98,7 @@ class WaitingLeads:
         ]
         return sorted(found, key=lambda h: (h.oldest_since, h.group_id, h.reason))
 
-    def held_leads(self, account: str, first: int) -> list[HeldLead]:
+    def held_leads(self, *, account: str, first: int) -> list[HeldLead]:
         """The held leads themselves, the longest-waiting first."""
         since = func.coalesce(PushLead.waiting_since, PushLead.created_at)
         stmt = (
@@ -124,7 +124,7 @@ class WaitingLeads:
             for r in rows
         ]
 
-    def groups(self, account: str = "") -> list[tuple[str, Group]]:
+    def groups(self, *, account: str = "") -> list[tuple[str, Group]]:
         stmt = select(DistributionGroup)
         if account:
             stmt = stmt.where(col(DistributionGroup.account) == account)
@@ -137,7 +137,7 @@ class WaitingLeads:
         """Every group's pool and who may take from it, at the clock's now."""
         now = self.clock.now()
         found = []
-        for owner, group in await self.db.run(self.groups, account):
+        for owner, group in await self.db.run(self.groups, account=account):
             page = await self.clients.crm.list_pool(
                 crm_pb2.ListPoolRequest(account=owner, pool=pool_query(group), first=1),
             )

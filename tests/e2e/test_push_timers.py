@@ -239,7 +239,7 @@ async def test_an_attempt_a_crashed_replica_left_half_done_is_finished_once(
     # A replica reserved the next attempt for Marina and died before the crm
     # call: what it wrote to the database is all that is left of it.
     pushes = PushStore(any_stack.dbs["assigner"])
-    row = pushes.get(any_stack.account, "L1")
+    row = pushes.get(account=any_stack.account, lead_id="L1")
     assert row is not None
     pending = Pending(
         user="marina",
@@ -257,7 +257,10 @@ async def test_an_attempt_a_crashed_replica_left_half_done_is_finished_once(
     )
     any_stack.clock.set(tomsk("2026-11-03T08:59:30"))
     reserved = pushes.reserve(
-        row, any_stack.clock.now(), lambda s: (pending, s.handed("marina")), "calls"
+        row=row,
+        now=any_stack.clock.now(),
+        decide=lambda s: (pending, s.handed("marina")),
+        template_id="calls",
     )
     assert reserved is not None
 

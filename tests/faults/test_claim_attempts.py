@@ -52,7 +52,9 @@ async def half_done_press(stack: Stack, operation: str, key: str = "") -> None:
         started=real_now(),
         details=json.dumps({"limits": [], "moved": {}}),
     )
-    begun = await db.run(ClaimAttempts(db).begin, attempt, claim_scope("ursula"))
+    begun = await db.run(
+        ClaimAttempts(db).begin, attempt=attempt, scope=claim_scope("ursula")
+    )
     assert begun.replayed is None
 
 
@@ -120,7 +122,7 @@ async def test_a_claim_cut_off_before_its_journal_still_counts_for_the_interval(
         [lead_created(f"L{i:02d}", start + timedelta(minutes=i)) for i in range(3)]
     )
 
-    def dies_before_the_journal(*args: object) -> None:
+    def dies_before_the_journal(*args: object, **kwargs: object) -> None:
         raise OperationalError("INSERT", {}, Exception("the process is gone"))
 
     with monkeypatch.context() as m:
@@ -170,8 +172,14 @@ async def test_closed_attempts_are_pruned_and_a_key_still_replays(stack: Stack) 
 
     attempts = ClaimAttempts(stack.dbs["assigner"])
     db = stack.dbs["assigner"]
-    assert await db.run(attempts.prune, real_now() - timedelta(minutes=1)) == 0
-    assert await db.run(attempts.prune, real_now() + timedelta(seconds=1)) == 2
+    assert (
+        await db.run(attempts.prune, started_before=real_now() - timedelta(minutes=1))
+        == 0
+    )
+    assert (
+        await db.run(attempts.prune, started_before=real_now() + timedelta(seconds=1))
+        == 2
+    )
     # The open one is left for the settler.
     assert _attempts(stack) == [("claim:ursula:open", True)]
     # Pressed again with the first press's key: the same lead, no second one.
