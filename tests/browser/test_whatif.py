@@ -61,7 +61,7 @@ def test_head_of_sales_compares_a_tighter_limit_with_what_happened(
     blocked = page.locator("#wi-blocked")
     expect(blocked.get_by_role("row", name="Marina max_lost_today")).to_be_visible()
     expect(page.locator("#wi-summary")).to_contain_text("Refused by limits")
-    expect(page.locator("#wi-windows")).to_contain_text("written-weekdays")
+    expect(page.locator("#wi-windows")).to_contain_text("Written, Mon-Fri 09-19")
 
     chart = page.get_by_role("img", name="Leads per manager: proposed and actual")
     expect(chart).to_be_visible()
