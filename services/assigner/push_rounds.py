@@ -60,7 +60,9 @@ class Rounds:
             )
         groups = shared.groups.get(row.account)
         if groups is None:
-            found = await self.pushes.db.run(self.store.groups, row.account, [])
+            found = await self.pushes.db.run(
+                self.store.groups, account=row.account, ids=[]
+            )
             groups = shared.groups[row.account] = {g.id: g for g in found}
         return await self._attempt(row, lead, trigger, "", now, force, groups=groups)
 
