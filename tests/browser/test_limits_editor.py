@@ -167,6 +167,35 @@ def test_the_groups_defaults_are_edited_with_their_preview_and_taken_by_members(
     defaults.get_by_role("button", name="Save the group's defaults").click()
     page.get_by_role("button", name="Save these changes").click()
     expect(defaults.get_by_role("status")).to_have_text("Saved")
+
+    # The recommended set fills what the group leaves empty; Cancel keeps it unsaved.
+    defaults.get_by_role("button", name="Fill in the recommended set").click()
+    expect(defaults.get_by_label("Group default: New today")).to_have_value("20")
+    expect(defaults.get_by_label("Group default: Overdue tasks")).to_have_value("3")
+    expect(defaults.get_by_label("Group default: Overdue days")).to_have_value("5")
+    expect(defaults.get_by_label("Group default: Lost today")).to_have_value("")
+    defaults.get_by_role("button", name="Save the group's defaults").click()
+    preview = page.get_by_role("region", name="Saving the group's defaults changes:")
+    expect(preview.get_by_role("listitem")).to_have_text(
+        [
+            "group main: default_limits.max_new_today off → 20",
+            "group main: default_limits.max_overdue_tasks off → 3",
+            "group main: default_limits.max_overdue_days off → 5",
+        ]
+    )
+    preview.get_by_role("button", name="Cancel").click()
+    expect(defaults.get_by_role("status")).to_have_text("Not saved")
+    for label in ("New today", "Overdue tasks", "Overdue days"):
+        defaults.get_by_label(f"Group default: {label}").fill("")
+    # Back as saved: nothing to preview, nothing to save.
+    defaults.get_by_role("button", name="Save the group's defaults").click()
+    expect(defaults.get_by_role("status")).to_have_text("Nothing to change")
+    expect(page.locator("tr.preview")).to_have_count(0)
+    group = demo.gql('{ group(id: "main") { defaultLimits { limit value } } }')
+    assert group["group"]["defaultLimits"] == [
+        {"limit": "interval_minutes", "value": 5},
+        {"limit": "max_active", "value": 50},
+    ]
     assert page.js_errors == []
 
 
