@@ -173,9 +173,10 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
         self, *, account: str, pool: Pool, want: PageRequest
     ) -> tuple[Page[LeadView], int]:
         """A keyset page of the pool in claim order (oldest first), and its size."""
-        with self.db.session() as s:
+        with self.db.reading() as s:
             where = _pool_filter(account, pool)
-            total = len(s.scalars(select(col(Lead.id)).where(*where)).all())
+            # Counted in the database, not by reading every id of the pool.
+            total = s.scalar(select(func.count()).select_from(Lead).where(*where))
             page = keyset_page(
                 s,
                 select(Lead).where(*where),
@@ -183,7 +184,7 @@ class CrmStore(DirectoryStore, Assignments, PushReads):
                 want,
             )
             views = self._views(s, account, page.rows)
-            return Page(views, page.has_previous, page.has_next), total
+            return Page(views, page.has_previous, page.has_next), int(total or 0)
 
     def lead_ids_page(
         self, *, account: str, f: LeadFilter, want: PageRequest
