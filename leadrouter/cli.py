@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import sys
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from leadrouter import cli_setup, i18n
@@ -89,9 +88,25 @@ async def _simulate(
         return 1
     print(render_comparison(result))
     if csv_path:
-        Path(csv_path).write_text(comparison_csv(result), encoding="utf-8")
+        cli_setup.write_file(csv_path, comparison_csv(result))
         print(_("comparison written to {path}").format(path=csv_path))
     return 0
+
+
+def _hours(text: str) -> int:
+    """A token's lifetime: whole hours, at least one (a token born expired is
+    no token)."""
+    try:
+        hours = int(text)
+    except ValueError:
+        hours = 0
+    if hours < 1:
+        raise argparse.ArgumentTypeError(
+            _("'{text}' is not a number of hours: give a whole number from 1").format(
+                text=text
+            )
+        )
+    return hours
 
 
 def _instant(text: str) -> datetime | date:
@@ -188,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     p_token = sub.add_parser("token", help="print a bearer token for local use")
     p_token.add_argument("--user", required=True)
     p_token.add_argument("--role", required=True, choices=ROLES)
-    p_token.add_argument("--hours", type=int, default=None, help="lifetime")
+    p_token.add_argument("--hours", type=_hours, default=None, help="lifetime")
     for p in (
         p_apply,
         p_export,
@@ -207,6 +222,9 @@ def main(argv: list[str] | None = None) -> None:
             help="the language of the output (default: LEADROUTER_LANGUAGE or the "
             "shell's locale, else en)",
         )
+    # A value the parser refuses (a date, a lifetime) is worded as it is read,
+    # before --lang is known: in the shell's language.
+    i18n.set_language(i18n.from_environment())
     args = parser.parse_args(argv)
     # What a head of sales reads here, and what the services answer, speaks
     # --lang, else LEADROUTER_LANGUAGE or the shell's locale.

@@ -34,6 +34,15 @@ def read_file(path: str) -> str:
         ) from error
 
 
+def write_file(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise SystemExit(
+            _("cannot write {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from error
+
+
 def _login() -> str:
     try:
         return getpass.getuser()
@@ -128,7 +137,7 @@ async def export(settings: Settings, path: str | None, account: str) -> int:
     if path is None:
         print(text, end="")
     else:
-        Path(path).write_text(text, encoding="utf-8")
+        write_file(path, text)
         print(
             _("the setup of account '{account}' is written to {path}").format(
                 account=account, path=path

@@ -1,0 +1,63 @@
+"""Issue 24, point 7: the `leadrouter` command with one mistake names it.
+
+These mistakes are caught before any service is asked, so no stack runs:
+a token's lifetime that is no positive number of hours, and a file that
+cannot be written (export, simulate --csv) answer in words, not with an
+expired token or a Python traceback. The mistakes a running stack answers
+are in tests/e2e/test_cli.py and tests/e2e/test_one_mistake.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from leadrouter import i18n
+from leadrouter.cli_setup import write_file
+
+
+def _cli(*args: str, language: str = "en") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADROUTER_")}
+    env["LEADROUTER_LANGUAGE"] = language
+    return subprocess.run(
+        [sys.executable, "-m", "leadrouter.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("hours", "language", "words"),
+    [
+        ("-1", "en", "'-1' is not a number of hours: give a whole number from 1"),
+        ("0", "en", "'0' is not a number of hours: give a whole number from 1"),
+        ("x", "ru", "«x» — не число часов: укажите целое число от 1"),
+    ],
+)
+def test_a_token_lifetime_that_is_no_hours_is_refused(
+    hours: str, language: str, words: str
+) -> None:
+    done = _cli(
+        "token", "--user", "site", "--role", "partner", "--hours", hours,
+        language=language,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stdout == ""  # no token, expired or not
+    assert done.stderr.strip().endswith(f"argument --hours: {words}")
+
+
+def test_a_file_that_cannot_be_written_is_named_with_why(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "dir" / "setup.yaml"
+    with pytest.raises(SystemExit) as refused:
+        write_file(str(missing), "x")
+    assert str(refused.value) == f"cannot write {missing}: No such file or directory"
+    with i18n.speaking("ru"), pytest.raises(SystemExit) as refused:
+        write_file(str(tmp_path), "x")
+    assert str(refused.value) == f"не удалось записать {tmp_path}: Is a directory"
