@@ -79,9 +79,24 @@ class Mirror:
         after: AfterApply | None = None,
         unsorted: frozenset[str] = frozenset(),
     ) -> Applied:
-        applied = Applied()
         # One snapshot per lead, the latest: the batch's rows are read once.
-        remote = list({r.id: r for r in remote}.values())
+        batch = list({r.id: r for r in remote}.values())
+        try:
+            return self._leads(batch, entry, moves, after, unsorted, careful=False)
+        except EventRejected:
+            return self._leads(batch, entry, moves, after, unsorted, careful=True)
+
+    def _leads(
+        self,
+        remote: list[RemoteLead],
+        entry: dict[str, str],
+        moves: dict[str, tuple[str, datetime]] | None,
+        after: AfterApply | None,
+        unsorted: frozenset[str],
+        *,
+        careful: bool,
+    ) -> Applied:
+        applied = Applied()
         with self.db.session() as s:
             ledger = Ledger(s, self.account)
             known = KnownLeads.read(
@@ -99,7 +114,7 @@ class Mirror:
                     restored = h.LeadRestored(
                         type="lead_restored", at=r.updated_at, lead=r.id
                     )
-                    self._apply(ledger, [restored], applied, f"lead {r.id}")
+                    self._apply(ledger, [restored], applied, f"lead {r.id}", careful)
                     row = self._lead(s, r.id)
                 local = (
                     LocalLead(row.responsible, row.pipeline, row.stage) if row else None
@@ -112,7 +127,7 @@ class Mirror:
                     moved_at=move[1] if move and move[0] == r.stage_key else None,
                     hold_assignment=row is not None and r.id in known.held,
                 )
-                self._apply(ledger, events, applied, f"lead {r.id}")
+                self._apply(ledger, events, applied, f"lead {r.id}", careful)
                 if row is not None:
                     self._link_parties(s, r, row.responsible, known)
             if after is not None:
@@ -201,8 +216,16 @@ class Mirror:
     def tasks(
         self, remote: Iterable[RemoteTask], after: AfterApply | None = None
     ) -> Applied:
+        batch = list({r.id: r for r in remote}.values())
+        try:
+            return self._tasks(batch, after, careful=False)
+        except EventRejected:
+            return self._tasks(batch, after, careful=True)
+
+    def _tasks(
+        self, remote: list[RemoteTask], after: AfterApply | None, *, careful: bool
+    ) -> Applied:
         applied = Applied()
-        remote = list({r.id: r for r in remote}.values())
         with self.db.session() as s:
             ledger = Ledger(s, self.account)
             known = KnownTasks.read(
@@ -223,7 +246,7 @@ class Mirror:
                 events = task_events(
                     r, local, lead_known=lead_known, hold_assignment=held
                 )
-                self._apply(ledger, events, applied, f"task {r.id}")
+                self._apply(ledger, events, applied, f"task {r.id}", careful)
                 if row is not None and row.completed_at is None:
                     # No canonical event moves a deadline; the overdue limit reads it.
                     row.deadline = r.deadline
@@ -239,8 +262,16 @@ class Mirror:
     def parties(
         self, remote: Iterable[RemoteParty], after: AfterApply | None = None
     ) -> Applied:
+        batch = list({(r.kind, r.id): r for r in remote}.values())
+        try:
+            return self._parties(batch, after, careful=False)
+        except EventRejected:
+            return self._parties(batch, after, careful=True)
+
+    def _parties(
+        self, remote: list[RemoteParty], after: AfterApply | None, *, careful: bool
+    ) -> Applied:
         applied = Applied()
-        remote = list({(r.kind, r.id): r for r in remote}.values())
         with self.db.session() as s:
             ledger = Ledger(s, self.account)
             rows = load_parties(s, self.account, [(r.kind, r.id) for r in remote])
@@ -250,7 +281,7 @@ class Mirror:
                 if row is not None and (r.kind, r.id) in held:
                     continue
                 events = party_events(r, row.responsible if row else None)
-                self._apply(ledger, events, applied, f"{r.kind} {r.id}")
+                self._apply(ledger, events, applied, f"{r.kind} {r.id}", careful)
             if after is not None:
                 after(s)
         return applied
@@ -342,9 +373,19 @@ class Mirror:
         events: list[h.CanonicalEvent],
         applied: Applied,
         what: str,
+        careful: bool = True,
     ) -> bool:
-        """Applies the entity's events in order; False once one is refused."""
+        """Applies the entity's events in order; False once one is refused.
+
+        A batch is first applied without a savepoint per event (two statements
+        an event, four in ten of the first sync's): a refusal then raises, the
+        batch's transaction is rolled back whole and the batch is applied again
+        `careful`ly, where a refused event leaves out only its entity's rest."""
         for event in events:
+            if not careful:
+                ledger.apply(event)
+                applied.events[event.type] += 1
+                continue
             try:
                 with ledger.session.begin_nested():
                     ledger.apply(event)
