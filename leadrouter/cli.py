@@ -9,7 +9,7 @@ import sys
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from leadrouter import cli_setup, i18n
+from leadrouter import cli_setup, cli_words, i18n
 from leadrouter.auth import ROLES, issue_token
 from leadrouter.cli_setup import read_file as _read
 from leadrouter.clients import Clients
@@ -146,7 +146,7 @@ def day_end(when: datetime | date, zone: ZoneInfo) -> datetime:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
+    parser = cli_words.Parser(
         prog="leadrouter", description="Lead distribution for sales CRMs."
     )
     sub = parser.add_subparsers(dest="command", required=True)

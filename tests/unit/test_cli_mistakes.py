@@ -61,3 +61,56 @@ def test_a_file_that_cannot_be_written_is_named_with_why(tmp_path: Path) -> None
     with i18n.speaking("ru"), pytest.raises(SystemExit) as refused:
         write_file(str(tmp_path), "x")
     assert str(refused.value) == f"не удалось записать {tmp_path}: Is a directory"
+
+
+@pytest.mark.parametrize(
+    ("args", "language", "words"),
+    [
+        (
+            ("token", "--user", "ursula", "--role", "boss"),
+            "ru",
+            "leadrouter token: ошибка: аргумент --role: нет варианта 'boss'; "
+            "выберите из 'admin', 'manager', 'partner', 'viewer'",
+        ),
+        (
+            ("token", "--user", "ursula", "--role", "boss"),
+            "en",
+            "leadrouter token: error: argument --role: invalid choice: 'boss' "
+            "(choose from 'admin', 'manager', 'partner', 'viewer')",
+        ),
+        (
+            ("restore", "abc"),
+            "ru",
+            "leadrouter restore: ошибка: аргумент version: 'abc' — не целое число",
+        ),
+        (
+            ("simulate", "workspace.yaml", "--from", "2026-11-20"),
+            "ru",
+            "leadrouter simulate: ошибка: не указаны обязательные аргументы: --to",
+        ),
+        (
+            (
+                "simulate",
+                "workspace.yaml",
+                "--from",
+                "2026-11-31",
+                "--to",
+                "2026-12-01",
+            ),
+            "ru",
+            "leadrouter simulate: ошибка: аргумент --from: «2026-11-31» — это не дата "
+            "(2026-11-20) и не время со смещением (2026-11-20T09:00+07:00)",
+        ),
+        (
+            ("history", "--verbose"),
+            "ru",
+            "leadrouter: ошибка: неизвестные аргументы: --verbose",
+        ),
+    ],
+)
+def test_the_parsers_own_refusals_speak_the_shells_language(
+    args: tuple[str, ...], language: str, words: str
+) -> None:
+    done = _cli(*args, language=language)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == words
