@@ -31,7 +31,7 @@ from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.trace import SpanKind
 from sqlalchemy.engine import Engine
 
-from leadrouter import i18n, metrics
+from leadrouter import deadlines, i18n, metrics
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("leadrouter")
@@ -169,6 +169,8 @@ class RequestScope(grpc.aio.ServerInterceptor):
             span.set_attribute("leadrouter.account", current_account.get())
             # The caller's language: the messages this call raises speak it.
             said = i18n.set_language(carrier.get(i18n.METADATA_KEY, i18n.SOURCE))
+            # The calls this one makes get no more time than its caller waits.
+            bounded = deadlines.serving(context.time_remaining())
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             try:
@@ -190,6 +192,7 @@ class RequestScope(grpc.aio.ServerInterceptor):
                 )
                 current_account.reset(token)
                 i18n.restore(said)
+                deadlines.served(bounded)
 
         return grpc.unary_unary_rpc_method_handler(
             scoped,

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar, overload
 
 import grpc
 
+from leadrouter import deadlines
 from leadrouter.i18n import call_metadata
 from leadrouter.rpc import DOMAIN_ERROR, RECONNECT_OPTIONS, error_from_rpc
 from leadrouter.telemetry import client_interceptors
@@ -132,7 +133,7 @@ class ServiceClient:
     ) -> Any:
         """Calls one unary RPC; idempotent ones again on the transport's UNAVAILABLE."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (timeout or self.timeout)
+        deadline = loop.time() + deadlines.within(timeout or self.timeout)
         pauses = list(self.pauses) if retry else []
         call = getattr(self.stub, method)
         while True:

@@ -7,6 +7,7 @@ write that carries its idempotency key. The server counts what reached it.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import re
 from collections import Counter
@@ -39,6 +40,8 @@ class Flaky:
         self.calls: Counter[str] = Counter()
         self.refuse: Counter[str] = Counter()
         self.in_words = False  # refuse as a service does (its database down)
+        self.limits: Limits
+        self.crm: Crm
 
     async def answer(self, method: str, context: Any) -> None:
         self.calls[method] += 1
@@ -51,12 +54,24 @@ class Flaky:
 class Limits(limits_pb2_grpc.LimitsServicer):
     def __init__(self, flaky: Flaky) -> None:
         self.flaky = flaky
+        self.downstream: Clients | None = None
 
     async def GetGroupLimits(
         self, request: limits_pb2.GetGroupLimitsRequest, context: Any
     ) -> limits_pb2.GetGroupLimitsResponse:
         await self.flaky.answer("GetGroupLimits", context)
         return limits_pb2.GetGroupLimitsResponse()
+
+    async def GetEligibility(
+        self, request: limits_pb2.GetEligibilityRequest, context: Any
+    ) -> limits_pb2.GetEligibilityResponse:
+        """Asks the crm in turn, as the limits service does, and in a task
+        of its own, as work that outlives the call does."""
+        assert self.downstream is not None
+        ask = crm_pb2.GetActivityRequest(account=request.account)
+        await self.downstream.crm.get_activity(ask)
+        await asyncio.create_task(self.downstream.crm.get_activity(ask))
+        return limits_pb2.GetEligibilityResponse()
 
     async def RecordSetupVersion(
         self, request: limits_pb2.RecordSetupVersionRequest, context: Any
@@ -68,6 +83,13 @@ class Limits(limits_pb2_grpc.LimitsServicer):
 class Crm(crm_pb2_grpc.CrmServicer):
     def __init__(self, flaky: Flaky) -> None:
         self.flaky = flaky
+        self.time_left: list[float | None] = []
+
+    async def GetActivity(
+        self, request: crm_pb2.GetActivityRequest, context: Any
+    ) -> crm_pb2.GetActivityResponse:
+        self.time_left.append(context.time_remaining())
+        return crm_pb2.GetActivityResponse()
 
     async def TakePoolLead(
         self, request: crm_pb2.TakePoolLeadRequest, context: Any
@@ -79,10 +101,11 @@ class Crm(crm_pb2_grpc.CrmServicer):
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[Flaky, str]]:
     flaky = Flaky()
+    flaky.limits, flaky.crm = Limits(flaky), Crm(flaky)
 
     def register(server: grpc.aio.Server) -> list[str]:
-        limits_pb2_grpc.add_LimitsServicer_to_server(Limits(flaky), server)
-        crm_pb2_grpc.add_CrmServicer_to_server(Crm(flaky), server)
+        limits_pb2_grpc.add_LimitsServicer_to_server(flaky.limits, server)
+        crm_pb2_grpc.add_CrmServicer_to_server(flaky.crm, server)
         return []
 
     runner = ServiceRunner("flaky", register)
@@ -217,3 +240,23 @@ def test_each_client_lists_every_rpc_of_its_service_with_its_types(
         request, response = rpc.__orig_class__.__args__  # type: ignore[union-attr]
         assert request.DESCRIPTOR.full_name == method.input_type.full_name, name
         assert response.DESCRIPTOR.full_name == method.output_type.full_name, name
+
+
+async def test_a_served_call_gives_the_calls_it_makes_no_more_than_its_caller_waits(
+    served: tuple[Flaky, str],
+) -> None:
+    flaky, address = served
+    caller, downstream = clients_of(address), clients_of(address)
+    flaky.limits.downstream = downstream  # a 10 s deadline of its own
+    try:
+        await caller.limits.get_eligibility(
+            limits_pb2.GetEligibilityRequest(account="acme"), timeout=2
+        )
+        within_the_call, in_a_task = flaky.crm.time_left
+        # gRPC sends deadlines rounded up a little: well under its own 10 s.
+        assert within_the_call is not None and within_the_call < 3
+        # Work handed to a task of its own keeps its own deadline.
+        assert in_a_task is not None and in_a_task > 9
+    finally:
+        await caller.close()
+        await downstream.close()
