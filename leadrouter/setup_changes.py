@@ -27,14 +27,8 @@ from leadrouter.setup_problems import (
     reference_problems,
 )
 from leadrouter.setup_services import read_setup, write_setup
-from leadrouter.workspace import (
-    Directory,
-    GroupSpec,
-    LimitsSpec,
-    MemberSpec,
-    Workspace,
-    limit_conflicts,
-)
+from leadrouter.workspace import GroupSpec, LimitsSpec, MemberSpec, Workspace
+from leadrouter.workspace_checks import Directory, limit_conflicts
 
 
 @dataclass(frozen=True)

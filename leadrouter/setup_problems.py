@@ -23,14 +23,13 @@ from pydantic import ValidationError
 from leadrouter.errors import Problem
 from leadrouter.i18n import _
 from leadrouter.workspace import (
-    Directory,
     Workspace,
     _is_union_noise,
     _message,
     _path,
     _WorkspaceLoader,
-    check_references,
 )
+from leadrouter.workspace_checks import Directory, check_references
 
 # A file is a few hundred lines; past this many nodes it is not walked further.
 _MOST_NODES = 200_000

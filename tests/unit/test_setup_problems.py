@@ -4,7 +4,8 @@ and line, whatever of the file had to be left out to check the rest."""
 from __future__ import annotations
 
 from leadrouter.setup_problems import line_map, read_workspace, reference_problems
-from leadrouter.workspace import Directory, PipelineSpec, StageSpec, UserSpec
+from leadrouter.workspace import PipelineSpec, StageSpec, UserSpec
+from leadrouter.workspace_checks import Directory
 
 DIRECTORY = Directory.of(
     [UserSpec(id="pool", technical=True), UserSpec(id="marina", name="Marina")],
