@@ -17,7 +17,8 @@ from leadrouter.errors import BadInput
 from leadrouter.rpc import ServiceRunner, handles_errors
 from services.crm.amocrm import tables as _tables  # noqa: F401  (creates them)
 from services.crm.amocrm.connector import AmoConnector
-from services.crm.server import CrmServicer, Ctx
+from services.crm.rpcs.common import Ctx
+from services.crm.server import CrmServicer
 
 FROM_AMOCRM = "with LEADROUTER_CRM=amocrm, {what} come from amoCRM; {todo}"
 
