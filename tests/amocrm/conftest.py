@@ -22,16 +22,12 @@ from starlette.types import ASGIApp
 from leadrouter.clock import FixedClock
 from leadrouter.config import Settings
 from leadrouter.db import Database
-from services.crm.amocrm.client import (
-    AmoClient,
-    FileTokenStore,
-    LongLivedToken,
-    OAuth,
-    sleeper_for,
-)
+from services.crm.amocrm.auth import FileTokenStore, LongLivedToken, OAuth
+from services.crm.amocrm.client import AmoClient
 from services.crm.amocrm.connector import AmoConnector
 from services.crm.amocrm.emulator import AmoEmulator
 from services.crm.amocrm.hooks import HOOK_SETTINGS
+from services.crm.amocrm.retries import sleeper_for
 from services.crm.amocrm.sync import Syncer
 from services.crm.store import CrmStore
 from services.crm.tables import metadata

@@ -10,16 +10,11 @@ import httpx
 import pytest
 
 from leadrouter.clock import FixedClock
-from services.crm.amocrm.client import (
-    AmoClient,
-    AmoRefused,
-    AmoUnavailable,
-    FileTokenStore,
-    LongLivedToken,
-    TokenPair,
-    sleeper_for,
-)
+from services.crm.amocrm.auth import FileTokenStore, LongLivedToken, TokenPair
+from services.crm.amocrm.client import AmoClient
 from services.crm.amocrm.emulator import AmoEmulator
+from services.crm.amocrm.errors import AmoRefused, AmoUnavailable
+from services.crm.amocrm.retries import sleeper_for
 from tests.amocrm.conftest import START, client_with, oauth
 
 

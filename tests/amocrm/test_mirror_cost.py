@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import event
 
 from leadrouter.db import Database
+from services.crm.amocrm.changes import Touched
 from services.crm.amocrm.emulator import AmoEmulator
-from services.crm.amocrm.mapping import Touched, lead_from_api
+from services.crm.amocrm.mapping import lead_from_api
 from services.crm.amocrm.sync import Syncer
 from services.crm.tables import Lead
 

@@ -8,9 +8,9 @@ import pytest
 
 from leadrouter.clock import FixedClock
 from leadrouter.db import Database
+from services.crm.amocrm.changes import Touched
 from services.crm.amocrm.client import AmoClient
 from services.crm.amocrm.emulator import AmoEmulator
-from services.crm.amocrm.mapping import Touched
 from services.crm.amocrm.outbox import Outbox, coalesce
 from services.crm.amocrm.sync import Syncer
 from services.crm.store import CrmStore, Pool

@@ -11,9 +11,9 @@ from sqlmodel import col
 
 from leadrouter.clock import FixedClock
 from leadrouter.db import Database
+from services.crm.amocrm.changes import Touched
 from services.crm.amocrm.client import AmoClient
 from services.crm.amocrm.emulator import AmoEmulator, User
-from services.crm.amocrm.mapping import Touched
 from services.crm.amocrm.sync import Progress, Syncer
 from services.crm.amocrm.tables import AmoDepartment, AmoUser
 from services.crm.store import CrmStore, Pool

@@ -20,8 +20,9 @@ from leadrouter.clock import FixedClock
 from leadrouter.config import Settings
 from leadrouter.crm_api import CrmApiTransport
 from leadrouter.logs import JsonFormatter, Redactor, secrets_of
-from services.crm.amocrm.client import AmoRefused, FileTokenStore
+from services.crm.amocrm.auth import FileTokenStore
 from services.crm.amocrm.emulator import AmoEmulator
+from services.crm.amocrm.errors import AmoRefused
 from tests.amocrm.conftest import START, client_with, oauth, serve
 from tests.e2e.test_claim import CLAIM
 from tests.fixtures import WORKSPACE, lead_created

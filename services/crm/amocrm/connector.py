@@ -25,25 +25,24 @@ from leadrouter.crm.v1 import crm_pb2
 from leadrouter.crm_api import crm_api_client
 from leadrouter.db import Database
 from leadrouter.timestamps import utc
-from services.crm.amocrm.block import Block, BlockRecord, started
-from services.crm.amocrm.client import (
-    AmoBlocked,
-    AmoClient,
+from services.crm.amocrm.auth import (
     Auth,
     DbTokenStore,
     FileTokenStore,
     LongLivedToken,
     OAuth,
-    Sleeper,
     TokenStore,
-    sleeper_for,
 )
+from services.crm.amocrm.block import Block, BlockRecord, started
+from services.crm.amocrm.client import AmoClient
 from services.crm.amocrm.connection import (
     connection_message,
     sync_state,
 )
+from services.crm.amocrm.errors import AmoBlocked
 from services.crm.amocrm.hooks import WebhookWatch
 from services.crm.amocrm.outbox import Outbox, backoff
+from services.crm.amocrm.retries import Sleeper, sleeper_for
 from services.crm.amocrm.sync import Progress, Syncer
 from services.crm.store import CrmStore
 

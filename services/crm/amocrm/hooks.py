@@ -21,7 +21,7 @@ from leadrouter import metrics
 from leadrouter.config import Settings
 from leadrouter.db import Database
 from leadrouter.timestamps import utc
-from services.crm.amocrm.client import AmoBlocked, AmoClient
+from services.crm.amocrm.client import AmoClient
 from services.crm.amocrm.connection import (
     HOOK_DISABLED,
     HOOK_MISSING,
@@ -31,6 +31,7 @@ from services.crm.amocrm.connection import (
     HOOK_UNKNOWN,
     HOOK_WORKING,
 )
+from services.crm.amocrm.errors import AmoBlocked
 from services.crm.amocrm.tables import AmoSync
 
 log = logging.getLogger(__name__)

@@ -24,12 +24,8 @@ from leadrouter import metrics
 from leadrouter.clock import Clock
 from leadrouter.db import Database
 from leadrouter.timestamps import utc
-from services.crm.amocrm.client import (
-    AmoAuthFailed,
-    AmoBlocked,
-    AmoClient,
-    AmoRefused,
-)
+from services.crm.amocrm.client import AmoClient
+from services.crm.amocrm.errors import AmoAuthFailed, AmoBlocked, AmoRefused
 from services.crm.amocrm.tables import AmoOutbox, AmoUnsortedLead
 from services.crm.amocrm.unsorted import Unsorted
 from services.crm.tables import Lead, LeadParty, Task

@@ -21,21 +21,25 @@ from sqlmodel import Session, col
 from leadrouter.clock import Clock
 from leadrouter.db import Database
 from leadrouter.timestamps import utc
-from services.crm.amocrm.client import AmoClient
-from services.crm.amocrm.mapping import (
+from services.crm.amocrm.changes import (
     RECONCILED_TYPES,
-    RemoteLead,
-    RemoteTask,
     Touched,
-    entry_stages,
-    lead_from_api,
     parse_webhook,
-    party_from_api,
-    pipelines_from_api,
-    task_from_api,
     touched_by_events,
+)
+from services.crm.amocrm.client import AmoClient
+from services.crm.amocrm.directory_mapping import (
+    entry_stages,
+    pipelines_from_api,
     unsorted_stages,
     users_from_api,
+)
+from services.crm.amocrm.mapping import (
+    RemoteLead,
+    RemoteTask,
+    lead_from_api,
+    party_from_api,
+    task_from_api,
 )
 from services.crm.amocrm.mirror import AfterApply, Applied, Mirror
 from services.crm.amocrm.tables import AmoInbox, AmoSync

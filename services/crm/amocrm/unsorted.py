@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from leadrouter.db import Database
-from services.crm.amocrm.client import AmoClient, AmoRefused
+from services.crm.amocrm.client import AmoClient
+from services.crm.amocrm.errors import AmoRefused
 from services.crm.amocrm.tables import AmoUnsortedLead
 
 log = logging.getLogger(__name__)

@@ -11,18 +11,10 @@ import httpx
 import pytest
 
 from leadrouter.clock import FixedClock
-from services.crm.amocrm.client import (
-    AmoAuthFailed,
-    AmoBlocked,
-    AmoClient,
-    AmoUnavailable,
-    LongLivedToken,
-    OAuth,
-    RateLimiter,
-    TokenPair,
-    refusal,
-    sleeper_for,
-)
+from services.crm.amocrm.auth import LongLivedToken, OAuth, TokenPair
+from services.crm.amocrm.client import AmoClient
+from services.crm.amocrm.errors import AmoAuthFailed, AmoBlocked, AmoUnavailable
+from services.crm.amocrm.retries import RateLimiter, refusal, sleeper_for
 
 START = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 Handler = Callable[[httpx.Request], httpx.Response]

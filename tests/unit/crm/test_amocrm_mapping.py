@@ -11,17 +11,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.crm import history as h
+from services.crm.amocrm.directory_mapping import (
+    entry_stages,
+    pipelines_from_api,
+    unsorted_stages,
+    users_from_api,
+)
 from services.crm.amocrm.mapping import (
     LocalLead,
     LocalTask,
-    entry_stages,
     lead_events,
     lead_from_api,
-    pipelines_from_api,
     task_events,
     task_from_api,
-    unsorted_stages,
-    users_from_api,
 )
 
 DOCS_LEAD: dict[str, Any] = {

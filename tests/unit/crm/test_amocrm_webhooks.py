@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from services.crm.amocrm.mapping import Touched, parse_webhook, touched_by_events
+from services.crm.amocrm.changes import Touched, parse_webhook, touched_by_events
 
 STATUS_HOOK = urlencode(
     {
