@@ -127,7 +127,8 @@ async def running_amo_stack(
                     return False
                 return bool(page.total == len(emulator.pool()))
 
-            await eventually(synced, seconds=60)
+            # A first sync reads every lead: a larger account takes longer.
+            await eventually(synced, seconds=60 + len(emulator.pool()) / 4)
             await eventually(lambda: bool(emulator.webhooks))  # registered with amoCRM
             applied = await stack.apply(workspace)
             assert applied["ok"], applied["problems"]

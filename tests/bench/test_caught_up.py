@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.generate import pg_dsn
-from bench.run import _behind, pg_scalar
+from bench.followers import _behind, pg_scalar
 
 pytestmark = pytest.mark.postgres
 
