@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.generate import pg_dsn
 from bench.followers import _behind, pg_scalar
+from bench.generate import pg_dsn
 
 pytestmark = pytest.mark.postgres
 
