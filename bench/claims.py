@@ -30,7 +30,7 @@ from bench.generate import ACCOUNT, POOL_USER, SOURCE, TARGET
 CLAIM = """mutation($g: ID!) { claimLead(groupId: $g) {
   __typename
   ... on Claimed { lead { id } }
-  ... on Refused { reasons { code } }
+  ... on Refused { reasons { code limit } }
 } }"""
 
 
@@ -146,7 +146,10 @@ async def graphql_burst(
                     progress(len(leads), time.perf_counter() - began)
             else:
                 for reason in result["reasons"]:
-                    refused[reason["code"]] = refused.get(reason["code"], 0) + 1
+                    key = reason["code"] + (
+                        f":{reason['limit']}" if reason.get("limit") else ""
+                    )
+                    refused[key] = refused.get(key, 0) + 1
 
     async with httpx.AsyncClient(timeout=300, limits=limits) as http:
         began = time.perf_counter()

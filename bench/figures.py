@@ -145,6 +145,11 @@ def _claims(r: Results, product: dict[int, list[Burst]], raw: list[Burst]) -> No
         all_leads(bursts)
     )
     exactly_once(r, "Claim burst", bursts, "errors reaching a client")
+    if not all_leads(bursts):
+        # A burst in which every press is refused measures nothing: the
+        # generated account's limits refuse (a bench fault, not a figure).
+        refused = [b.refused for b in bursts]
+        r.failures.append(f"Claim burst: no press got a lead (refused: {refused})")
 
 
 def _long_burst(r: Results, long: claims.LongBurst) -> None:

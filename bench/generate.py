@@ -33,6 +33,7 @@ import yaml
 from sqlalchemy import MetaData
 
 from leadrouter.db import Database
+from leadrouter.limit_rules import RULES
 from services.assigner.tables import metadata as assigner_metadata
 from services.crm.tables import metadata as crm_metadata
 from services.limits.tables import metadata as limits_metadata
@@ -59,16 +60,15 @@ METADATA: dict[str, MetaData] = {
     "assigner": assigner_metadata,
     "reports": reports_metadata,
 }
-GENEROUS = {  # every limit on, none refusing: claims pay for the full evaluation
-    "max_active": 1_000_000,
-    "max_new_today": 1_000_000,
-    "max_overdue_tasks": 1_000_000,
-    "max_overdue_days": 100_000,
-    "days_without_sales": 10_000,
-    "max_lost_today": 1_000_000,
-    "max_lost_month": 1_000_000,
-    "min_sales_last_month": 0,
-    "min_key_stage_last_week": 0,
+# Every limit on, none refusing: claims pay for the full evaluation. The
+# ceilings are the limits' own bounds (the file is refused past them); the
+# minimums are 0, which nobody falls below; the interval between claims is
+# left off (0 would be a limit that never refuses too, but it is not "on").
+_LOWER_IS_GENEROUS = ("min_sales_last_month", "min_key_stage_last_week")
+GENEROUS = {
+    rule.name: 0 if rule.name in _LOWER_IS_GENEROUS else rule.high
+    for rule in RULES
+    if rule.name != "interval_minutes"
 }
 
 
@@ -216,9 +216,19 @@ def recreate_database(database_url: str, template: str = "") -> None:
 
 
 def fingerprint(sizes: Sizes, seed: int, today: date) -> str:
-    """What the generated rows follow from; a template with the same is reused."""
+    """What the generated rows follow from; a template with the same is reused.
+
+    The limits are part of it: the workspace applied to the template is kept
+    with it, so a template made under other limits would press under those.
+    """
     return json.dumps(
-        {"sizes": asdict(sizes), "seed": seed, "day": str(today), "format": 4},
+        {
+            "sizes": asdict(sizes),
+            "seed": seed,
+            "day": str(today),
+            "limits": GENEROUS,
+            "format": 5,
+        },
         sort_keys=True,
     )
 

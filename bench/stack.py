@@ -149,7 +149,9 @@ class BenchStack:
             cwd=ROOT,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"leadrouter {' '.join(args)}: {done.stderr}")
+            raise RuntimeError(
+                f"leadrouter {' '.join(args)}: {done.stdout}{done.stderr}"
+            )
         return done.stdout
 
     def peak_memory(self) -> dict[str, float]:
