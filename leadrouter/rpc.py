@@ -115,11 +115,23 @@ def _is_database_fault(error: DBAPIError) -> bool:
     )
 
 
+def service_of(method: Callable[..., Any]) -> str:
+    """The service a servicer method belongs to, as its messages name it.
+
+    From its package (`services.crm.rpcs.pool` -> crm), not its class: a
+    servicer is composed of classes by use case whose names are no service's.
+    """
+    parts = method.__module__.split(".")
+    if len(parts) > 1 and parts[0] == "services":
+        return parts[1]
+    return method.__qualname__.split(".")[0].removesuffix("Servicer").lower()
+
+
 def handles_errors(
     method: Callable[P, Awaitable[R]],
 ) -> Callable[P, Awaitable[R]]:
     """Turns domain errors into gRPC statuses; anything else is logged, not leaked."""
-    service = method.__qualname__.split(".")[0].removesuffix("Servicer").lower()
+    service = service_of(method)
 
     @functools.wraps(method)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:

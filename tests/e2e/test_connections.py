@@ -93,6 +93,8 @@ async def session(stack: Stack, url: str) -> AsyncIterator[AsyncClientSession]:
     transport = HTTPXAsyncTransport(
         url=url.replace("ws://", "http://"),
         headers={"Authorization": f"Bearer {stack.token('head', 'admin')}"},
+        # httpx's own 5 s is less than a busy 2-core machine can take to answer.
+        timeout=60,
     )
     client = Client(transport=transport, fetch_schema_from_transport=True)
     async with client as s:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.e2e.reports_fixtures import live_gateway
+from tests.e2e.reports_fixtures import caught_up, live_gateway
 from tests.fixtures import lead_created
 from tests.security.gateways import (
     amocrm_gateway,
@@ -97,6 +97,9 @@ async def set_up_b(stack: Stack) -> dict[str, Any]:
         'mutation { setPresence(userId: "bella", online: true) { online } }',
         token=bella,
     )
+    # The reports read B's decisions after they are made: B's view is taken
+    # once they have, or a late one would look like A's doing.
+    await caught_up(stack.clients, B, timeout=60)
     view = await stack.data(B_VIEW, token=admin)
     return {
         "decision": claimed["claimLead"]["decision"]["id"],
