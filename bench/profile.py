@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,8 +29,14 @@ TOP = 15
 _LIBRARY = re.compile(r"^.*/(site-packages|lib/python3\.\d+)/")
 
 
+def _py_spy() -> str | None:
+    """py-spy of this environment (make runs .venv/bin/python, not on PATH)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
 def available() -> bool:
-    return shutil.which("py-spy") is not None
+    return _py_spy() is not None
 
 
 @dataclass
@@ -45,7 +52,7 @@ class Profiler:
         for name, pid in self.pids.items():
             self._spies[name] = subprocess.Popen(
                 [
-                    "py-spy",
+                    str(_py_spy()),
                     "record",
                     "--format",
                     "raw",

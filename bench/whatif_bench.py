@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": None if ratio is None else round(ratio, 1),
         "target_seconds": TARGET_SECONDS,
         "target_ratio": round(TARGET_RATIO, 1),
-        "target": f"<= {TARGET_RATIO:.0f} x the loop (half of {BEFORE:.0f} x before)",
+        "target": f"<= {TARGET_RATIO:.1f} x the loop (half of {BEFORE:.0f} x before)",
         "met": seconds < TARGET_SECONDS and ratio is not None and ratio <= TARGET_RATIO,
         "deterministic": same,
         "exact": exact,
