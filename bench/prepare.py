@@ -18,8 +18,8 @@ from bench.generate import (
     store_generation,
     stored_generation,
     workspace_yaml,
-    write_history,
 )
+from bench.history import write_history
 from bench.plan import Plan, Results, log
 from bench.stack import BenchStack, bench_stack
 from leadrouter.clients import Clients

@@ -98,7 +98,8 @@ class Profiler:
                 if not stack or not count.isdigit():
                     continue
                 frames = [f for f in stack.split(";") if f.strip()]
-                if not frames or _idle(frames[-1]):
+                # py-spy leaves out idle threads itself (no --idle).
+                if not frames:
                     continue
                 n = int(count)
                 samples[name] += n
@@ -119,14 +120,6 @@ class Profiler:
                 for (process, where), n in own.most_common(TOP)
             ],
         }
-
-
-def _idle(frame: str) -> bool:
-    """A thread waiting (epoll, a lock, a queue) is not CPU spent."""
-    return any(
-        word in frame
-        for word in ("select (", "epoll", "poll (", "wait (", "_worker (", "sleep")
-    )
 
 
 def _is_own(frame: str) -> bool:

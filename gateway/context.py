@@ -8,7 +8,7 @@ from typing import Any
 from strawberry.types import Info as _Info
 
 from gateway.visibility import Visibility
-from leadrouter import messages
+from leadrouter import sign_in_messages
 from leadrouter.auth import Caller
 from leadrouter.clients import Clients
 from leadrouter.clock import Clock
@@ -35,9 +35,11 @@ class Context:
     def require(self, *roles: str) -> Caller:
         """The caller, if authenticated and in one of the roles."""
         if self.caller is None:
-            raise Unauthenticated(self.auth_error or messages.sign_in())
+            raise Unauthenticated(self.auth_error or sign_in_messages.sign_in())
         if roles and self.caller.role not in roles:
-            raise Forbidden(messages.role_may_not(self.caller.role, list(roles)))
+            raise Forbidden(
+                sign_in_messages.role_may_not(self.caller.role, list(roles))
+            )
         return self.caller
 
     def visibility(self, *roles: str) -> Visibility:
@@ -52,7 +54,7 @@ class Context:
         """Admins act on anyone; other allowed roles only on themselves."""
         caller = self.require(*roles)
         if not caller.is_admin and user_id != caller.user_id:
-            raise Forbidden(messages.only_for_themselves(caller.role))
+            raise Forbidden(sign_in_messages.only_for_themselves(caller.role))
         return caller
 
 

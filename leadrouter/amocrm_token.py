@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from leadrouter import messages
+from leadrouter import sign_in_messages
 from leadrouter.auth import Caller, token_problem
 from leadrouter.config import Settings
 from leadrouter.errors import Unauthenticated
@@ -77,11 +77,11 @@ class SpentTokens:
 def _claim_int(claims: dict[str, Any], name: str) -> int:
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise Unauthenticated(messages.widget_claim_missing(name))
+        raise Unauthenticated(sign_in_messages.widget_claim_missing(name))
     try:
         return int(value)
     except ValueError as error:
-        raise Unauthenticated(messages.widget_claim_missing(name)) from error
+        raise Unauthenticated(sign_in_messages.widget_claim_missing(name)) from error
 
 
 def verify_widget_token(
@@ -117,27 +117,27 @@ def verify_widget_token(
         raise Unauthenticated(problem) from error
     issuer = urlsplit(str(claims["iss"]))
     if issuer.scheme != "https" or issuer.hostname not in issuer_hosts(subdomain):
-        raise Unauthenticated(messages.widget_foreign_issuer(subdomain))
+        raise Unauthenticated(sign_in_messages.widget_foreign_issuer(subdomain))
     if account_id is None:
-        raise Unauthenticated(messages.widget_account_unknown())
+        raise Unauthenticated(sign_in_messages.widget_account_unknown())
     if "account_id" not in claims:
-        raise Unauthenticated(messages.widget_claim_missing("account_id"))
+        raise Unauthenticated(sign_in_messages.widget_claim_missing("account_id"))
     if _claim_int(claims, "account_id") != account_id:
-        raise Unauthenticated(messages.widget_other_account())
+        raise Unauthenticated(sign_in_messages.widget_other_account())
     user = _claim_int(claims, "user_id")
     issued, starts, expires = (_claim_int(claims, n) for n in ("iat", "nbf", "exp"))
     moment = now.timestamp()
     if issued > moment + LEEWAY.total_seconds():
-        raise Unauthenticated(messages.widget_from_the_future())
+        raise Unauthenticated(sign_in_messages.widget_from_the_future())
     if starts > moment + LEEWAY.total_seconds():
-        raise Unauthenticated(messages.widget_not_yet_valid())
+        raise Unauthenticated(sign_in_messages.widget_not_yet_valid())
     if expires <= moment - LEEWAY.total_seconds():
-        raise Unauthenticated(messages.widget_expired())
+        raise Unauthenticated(sign_in_messages.widget_expired())
     if expires - issued > (LIFETIME + LEEWAY).total_seconds():
-        raise Unauthenticated(messages.widget_too_long())
+        raise Unauthenticated(sign_in_messages.widget_too_long())
     keep_until = expires + LEEWAY.total_seconds()
     if spent is not None and not spent.spend(str(claims["jti"]), keep_until, now):
-        raise Unauthenticated(messages.widget_token_spent())
+        raise Unauthenticated(sign_in_messages.widget_token_spent())
     return WidgetUser(
         account_id,
         user,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import jwt
 
-from leadrouter import messages
+from leadrouter import sign_in_messages
 from leadrouter.errors import Unauthenticated
 
 ROLES = ("admin", "manager", "partner", "viewer")
@@ -61,27 +61,27 @@ def token_problem(error: jwt.PyJWTError, token: str, what: str) -> str:
     headed = isinstance(_segment(parts[0]), dict)
     if isinstance(error, jwt.InvalidSignatureError):
         if len(parts) == 3 and len(parts[2]) < SIGNATURE_LENGTH:
-            return messages.token_truncated(what)
-        return messages.token_wrongly_signed(what)
+            return sign_in_messages.token_truncated(what)
+        return sign_in_messages.token_wrongly_signed(what)
     if isinstance(error, jwt.InvalidAlgorithmError):
-        return messages.token_wrong_algorithm(what)
+        return sign_in_messages.token_wrong_algorithm(what)
     if isinstance(error, jwt.InvalidIssuerError | jwt.InvalidAudienceError):
-        return messages.token_not_ours(what)
+        return sign_in_messages.token_not_ours(what)
     if isinstance(error, jwt.MissingRequiredClaimError):
-        return messages.token_incomplete(what)
+        return sign_in_messages.token_incomplete(what)
     if isinstance(error, jwt.DecodeError):
         # A token cut short keeps a header that reads, and loses its end.
         if headed and len(parts) < 3:
-            return messages.token_truncated(what)
+            return sign_in_messages.token_truncated(what)
         if (
             headed
             and len(parts) == 3
             and isinstance(_segment(parts[1]), dict)
             and len(parts[2]) < SIGNATURE_LENGTH
         ):
-            return messages.token_truncated(what)
-        return messages.token_malformed(what)
-    return messages.token_invalid(what)
+            return sign_in_messages.token_truncated(what)
+        return sign_in_messages.token_malformed(what)
+    return sign_in_messages.token_invalid(what)
 
 
 def verify_token(secret: str, token: str, now: datetime) -> Caller:
@@ -104,8 +104,8 @@ def verify_token(secret: str, token: str, now: datetime) -> Caller:
         raise Unauthenticated(token_problem(error, token, "bearer token")) from error
     # Expiry is checked against the injected clock, not the system's.
     if int(claims["exp"]) <= int(now.timestamp()):
-        raise Unauthenticated(messages.token_expired())
+        raise Unauthenticated(sign_in_messages.token_expired())
     role = claims.get("role")
     if role not in ROLES or not isinstance(claims.get("acc"), str):
-        raise Unauthenticated(messages.token_without_role())
+        raise Unauthenticated(sign_in_messages.token_without_role())
     return Caller(account=claims["acc"], user_id=str(claims["sub"]), role=role)

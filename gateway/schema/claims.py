@@ -20,7 +20,7 @@ from gateway.schema.types import (
     Refused,
 )
 from gateway.visibility import allowed
-from leadrouter import messages
+from leadrouter import messages, sign_in_messages
 from leadrouter.assigner.v1 import assigner_pb2
 from leadrouter.cursors import decision_cursor
 from leadrouter.errors import BadInput, Forbidden, NotFound
@@ -47,7 +47,7 @@ class ClaimMutations:
         caller = ctx.require("admin", "manager")
         who = str(user_id) if user_id is not None else caller.user_id
         if who != caller.user_id and not caller.is_admin:
-            raise Forbidden(messages.claim_only_for_themselves())
+            raise Forbidden(sign_in_messages.claim_only_for_themselves())
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_KEY:
             raise BadInput(messages.key_length("idempotencyKey", MAX_KEY))
         if ctx.rate_limits is not None:

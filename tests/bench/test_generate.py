@@ -14,8 +14,8 @@ from bench.generate import (
     create_tables,
     pg_dsn,
     recreate_database,
-    write_history,
 )
+from bench.history import write_history
 
 pytestmark = pytest.mark.postgres
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from leadrouter import messages
+from leadrouter import sign_in_messages as signin
 from leadrouter.auth import issue_token
 from tests.security.operations import leak_problems
 from tests.stack import Stack
@@ -293,14 +294,12 @@ async def test_a_bad_bearer_token_says_what_is_wrong_with_it(stack: Stack) -> No
     good = stack.token("head", "admin")
     header, payload, signature = good.split(".")
     cases = {
-        "abc": messages.token_malformed(what),
-        "a.b.c": messages.token_malformed(what),
-        f"{header}.{payload[:10]}": messages.token_truncated(what),
-        f"{header}.{payload}": messages.token_truncated(what),
-        f"{header}.{payload}.{signature[:20]}": messages.token_truncated(what),
-        f"{header}.{payload}.{_altered(signature)}": messages.token_wrongly_signed(
-            what
-        ),
+        "abc": signin.token_malformed(what),
+        "a.b.c": signin.token_malformed(what),
+        f"{header}.{payload[:10]}": signin.token_truncated(what),
+        f"{header}.{payload}": signin.token_truncated(what),
+        f"{header}.{payload}.{signature[:20]}": signin.token_truncated(what),
+        f"{header}.{payload}.{_altered(signature)}": signin.token_wrongly_signed(what),
         issue_token(
             "another-secret-of-at-least-thirty-two-bytes",
             account=stack.account,
@@ -308,7 +307,7 @@ async def test_a_bad_bearer_token_says_what_is_wrong_with_it(stack: Stack) -> No
             role="admin",
             now=stack.clock.now(),
             ttl=timedelta(hours=1),
-        ): messages.token_wrongly_signed(what),
+        ): signin.token_wrongly_signed(what),
     }
     said = {token: await _viewer(stack, token) for token in cases}
     assert said == cases

@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,8 +107,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 def _until_running(up: subprocess.Popen[str], log: Path) -> str:
     """What `make run` printed once it says how to stop it (the demo loaded)."""
-    import time
-
     deadline = time.monotonic() + 900  # the demo's history on a busy machine
     while time.monotonic() < deadline:
         text = log.read_text(encoding="utf-8", errors="replace")
